@@ -1,0 +1,272 @@
+/*
+ * cpu/internal.h — private to cpu/: the helpers the instruction handlers
+ * share. Each block names the file that implements it.
+ *
+ * Conventions every handler follows:
+ * - A handler runs with cpu->eip at the instruction's first byte and
+ *   cpu->next_eip at the byte after it. A jump writes cpu->next_eip; the
+ *   loop copies next_eip to eip after the handler returns.
+ * - Faults are raised with cpu_raise(), which longjmps out of the handler.
+ *   A handler therefore commits architectural state only after the last
+ *   access that can fault (compute, access memory, then write registers),
+ *   so a faulting instruction leaves no trace (SDM Vol. 3A 6.6: faults
+ *   are restartable). String instructions commit per iteration.
+ */
+#ifndef GLASS_CPU_INTERNAL_H
+#define GLASS_CPU_INTERNAL_H
+
+#include "cpu/cpu.h"
+
+/* ------------------------------------------------------------------ */
+/* Registers (inline, here)                                            */
+/* ------------------------------------------------------------------ */
+
+static inline uint32_t width_mask(unsigned width)
+{
+    return width >= 4 ? 0xffffffffu : (1u << (width * 8)) - 1;
+}
+
+/* Reads general register `r` of `width` bytes; for width 1, r = 4..7
+ * are AH, CH, DH, BH. */
+static inline uint32_t reg_read(const struct cpu *cpu, unsigned r, unsigned width)
+{
+    if (width == 1)
+        return r < 4 ? cpu->regs[r] & 0xff : (cpu->regs[r - 4] >> 8) & 0xff;
+    if (width == 2)
+        return cpu->regs[r] & 0xffff;
+    return cpu->regs[r];
+}
+
+/* Writes the low `width` bytes of register `r`, keeping the rest. */
+static inline void reg_write(struct cpu *cpu, unsigned r, unsigned width, uint32_t v)
+{
+    if (width == 1) {
+        if (r < 4)
+            cpu->regs[r] = (cpu->regs[r] & ~0xffu) | (v & 0xff);
+        else
+            cpu->regs[r - 4] = (cpu->regs[r - 4] & ~0xff00u) | ((v & 0xff) << 8);
+    } else if (width == 2) {
+        cpu->regs[r] = (cpu->regs[r] & ~0xffffu) | (v & 0xffff);
+    } else {
+        cpu->regs[r] = v;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Exceptions (cpu/except.c)                                           */
+/* ------------------------------------------------------------------ */
+
+/* Raises a fault or abort: records it and unwinds to the execution loop.
+ * Whether an error code is pushed follows from the vector (8, 10-14, 17
+ * push one); `error` is ignored for the others. Saved EIP = cpu->eip. */
+_Noreturn void cpu_raise(struct cpu *cpu, int vector, uint32_t error);
+/* Raises #PF for linear address `lin` with `error` (sets CR2). */
+_Noreturn void cpu_raise_pf(struct cpu *cpu, uint32_t lin, uint32_t error);
+/* INT n, INT3, INTO, INT1: a trap; saved EIP = cpu->next_eip. `soft`
+ * selects the software-interrupt privilege check (gate DPL >= CPL) and,
+ * in v86 mode, the IOPL / VME redirection rules. */
+_Noreturn void cpu_raise_int(struct cpu *cpu, int vector, bool soft);
+
+/* Delivers vector through the IDT / IVT now (used for external
+ * interrupts and by cpu_deliver_pending). `return_eip` is the EIP pushed.
+ * May itself call cpu_raise (a fault during delivery). */
+void cpu_interrupt(struct cpu *cpu, int vector, bool has_error, uint32_t error,
+                   uint32_t return_eip, bool soft, bool external);
+
+/* ------------------------------------------------------------------ */
+/* Memory (cpu/mem.c)                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Segmented accesses: check the access against the segment's cached
+ * descriptor (limit incl. expand-down and the 16/32-bit upper bound,
+ * type: readable/writable, present-ness is checked at load time, null
+ * selector in protected mode), raising #GP(0) or #SS(0) for SS, then
+ * translate and access through the TLB. `seg` is SEG_ES..SEG_GS.
+ * Accesses may be unaligned and cross pages (both pages are checked
+ * before any byte is written).
+ */
+uint32_t cpu_read(struct cpu *cpu, int seg, uint32_t off, unsigned size); /* 1,2,4 */
+void cpu_write(struct cpu *cpu, int seg, uint32_t off, uint32_t val, unsigned size);
+uint64_t cpu_read64(struct cpu *cpu, int seg, uint32_t off);
+void cpu_write64(struct cpu *cpu, int seg, uint32_t off, uint64_t val);
+/* Checks that [off, off+size) may be written (segment and paging) without
+ * writing: for instructions that must not partly commit (e.g. the read
+ * of a read-modify-write destination already checked it, but PUSHA, ENTER,
+ * far CALL frames and FSAVE need the whole range checked first). */
+void cpu_check_write(struct cpu *cpu, int seg, uint32_t off, uint32_t size);
+void cpu_check_read(struct cpu *cpu, int seg, uint32_t off, uint32_t size);
+
+/* Instruction fetch: up to `len` bytes at CS:off into buf, never faulting
+ * on bytes past the first page boundary it reaches unless `all` is set.
+ * Returns bytes fetched. Faults (#GP on CS limit, #PF) raise when the
+ * first byte cannot be fetched or when `all` is set. */
+unsigned cpu_fetch(struct cpu *cpu, uint32_t off, uint8_t *buf, unsigned len, bool all);
+
+/* Linear accesses with no segmentation. `sys` marks implicit supervisor
+ * accesses (descriptor tables, TSS, IDT): they are checked as CPL 0
+ * whatever the CPL (SDM 4.6). */
+uint32_t cpu_lin_read(struct cpu *cpu, uint32_t lin, unsigned size, bool sys);
+void cpu_lin_write(struct cpu *cpu, uint32_t lin, uint32_t val, unsigned size, bool sys);
+
+/* Switches the TLB in use after a CPL change, and flushes on the control
+ * register changes that require it (SDM 4.10.4). */
+void cpu_tlb_flush_all(struct cpu *cpu);
+
+/* ------------------------------------------------------------------ */
+/* Operands (cpu/operand.c)                                            */
+/* ------------------------------------------------------------------ */
+
+/* The offset of the ModRM memory operand, wrapped to the address size. */
+uint32_t insn_ea(const struct cpu *cpu, const struct insn *in);
+/* Reads / writes an operand of any kind; widths 1, 2 and 4. */
+uint32_t opnd_read(struct cpu *cpu, const struct insn *in, const struct operand *o);
+void opnd_write(struct cpu *cpu, const struct insn *in, const struct operand *o, uint32_t v);
+
+/* ------------------------------------------------------------------ */
+/* Stack (cpu/stack.c)                                                 */
+/* ------------------------------------------------------------------ */
+
+/* SS:ESP or SS:SP per SS.B. Push decrements then writes; the new ESP is
+ * committed only after the write succeeded. */
+void cpu_push(struct cpu *cpu, uint32_t val, unsigned width);
+uint32_t cpu_pop(struct cpu *cpu, unsigned width);
+/* Reads the value `depth` bytes above the stack top without popping. */
+uint32_t cpu_stack_peek(struct cpu *cpu, uint32_t depth, unsigned width);
+/* The stack pointer masked to SS.B and its update. */
+uint32_t cpu_sp(const struct cpu *cpu);
+void cpu_set_sp(struct cpu *cpu, uint32_t sp);
+
+/* ------------------------------------------------------------------ */
+/* Flags (cpu/flags.c)                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Records a lazy flag result (see enum cc_op). */
+static inline void cc_set(struct cpu *cpu, enum cc_op op, unsigned width, uint32_t src1,
+                          uint32_t src2, uint32_t res, uint32_t aux)
+{
+    cpu->cc.op = (uint8_t)op;
+    cpu->cc.width = (uint8_t)width;
+    cpu->cc.src1 = src1;
+    cpu->cc.src2 = src2;
+    cpu->cc.res = res;
+    cpu->cc.aux = aux;
+}
+/* The six arithmetic flags as EFLAGS bits (computes lazy state). */
+uint32_t flags_arith(struct cpu *cpu);
+/* Makes eflags hold the arithmetic bits and switches to CC_EAGER. */
+void flags_materialize(struct cpu *cpu);
+/* Sets the six arithmetic bits eagerly (the others are kept). */
+void flags_set_arith(struct cpu *cpu, uint32_t bits);
+bool flags_cf(struct cpu *cpu);
+/* Condition 0-15 in Jcc order (O, NO, B, AE, E, NE, BE, A, S, NS, P, NP,
+ * L, GE, LE, G). */
+bool flags_cond(struct cpu *cpu, unsigned cond);
+/* Even parity of the low byte. */
+bool parity8(uint32_t v);
+/*
+ * Writes EFLAGS as POPF/IRET/task switch do: `mask` names the bits that
+ * may change; bit 1 stays 1, reserved bits stay 0. No privilege rules
+ * here: callers choose the mask (SDM POPF/IRET tables).
+ */
+void flags_write(struct cpu *cpu, uint32_t val, uint32_t mask);
+
+/* ------------------------------------------------------------------ */
+/* Segments and descriptors (cpu/seg.c)                                */
+/* ------------------------------------------------------------------ */
+
+/* A raw 8-byte descriptor. */
+struct desc {
+    uint32_t lo, hi;
+};
+static inline uint32_t desc_base(struct desc d)
+{
+    return (d.lo >> 16) | ((d.hi & 0xff) << 16) | (d.hi & 0xff000000u);
+}
+static inline uint32_t desc_limit(struct desc d)
+{
+    uint32_t l = (d.lo & 0xffff) | (d.hi & 0x000f0000u);
+    return (d.hi & (1u << 23)) ? (l << 12) | 0xfff : l;
+}
+static inline uint32_t desc_ar(struct desc d)
+{
+    return d.hi & 0x00f0ff00u;
+}
+
+/* Reads the descriptor of `sel` from the GDT or LDT. Raises `vector`
+ * (#GP or #TS) with error sel & 0xfffc if it lies beyond the table's
+ * limit. */
+struct desc desc_fetch(struct cpu *cpu, uint16_t sel, int vector);
+/* Sets the accessed bit of the descriptor in memory if clear. */
+void desc_set_accessed(struct cpu *cpu, uint16_t sel, struct desc *d);
+/* Fills a segment cache from a descriptor. */
+void seg_from_desc(struct seg *s, uint16_t sel, struct desc d);
+
+/* Loads a data or stack segment register (MOV, POP, LDS...) with every
+ * check of the mode (real, v86, protected; SDM Vol. 3A 5.5-5.6, MOV
+ * pseudocode). Not for CS: far transfers use cpu_far_*. */
+void cpu_load_seg(struct cpu *cpu, int seg, uint16_t sel);
+/* Real / v86 mode load: base = sel << 4, limit and rights kept (real)
+ * or set to 64 KiB data (v86). */
+void cpu_load_seg_real(struct cpu *cpu, int seg, uint16_t sel);
+/* Updates cpl/code32/stack32 and the TLB index after CS or SS changed. */
+void cpu_mode_changed(struct cpu *cpu);
+
+/* Far control transfers (cpu/farctl.c), SDM JMP/CALL/RET/IRET pseudocode,
+ * gates and task switches included. */
+void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint32_t off);
+void cpu_far_call(struct cpu *cpu, uint16_t sel, uint32_t off, unsigned opsize);
+void cpu_far_ret(struct cpu *cpu, unsigned opsize, uint16_t pop_bytes);
+void cpu_iret(struct cpu *cpu, unsigned opsize);
+
+/* Task switch (cpu/task.c), SDM Vol. 3A 7.3. */
+enum task_switch_reason { TS_JMP, TS_CALL, TS_IRET, TS_INT };
+void cpu_task_switch(struct cpu *cpu, uint16_t tss_sel, struct desc tss_desc,
+                     enum task_switch_reason why, bool has_error, uint32_t error);
+
+/* I/O permission (cpu/io.c): raises #GP(0) unless CPL <= IOPL (and not
+ * VM) or the TSS bitmap allows every port of [port, port+size). */
+void cpu_check_io(struct cpu *cpu, uint16_t port, unsigned size);
+
+/* Debug registers (cpu/debug.c), SDM Vol. 3A chapter 17. */
+/* Called by cpu/mem.c after a data access when any of DR7's L/G bits is
+ * set: records matching breakpoints in cpu->dr6_pending. */
+void cpu_check_data_breakpoint(struct cpu *cpu, uint32_t lin, unsigned size, bool write);
+/* Called by the loop before each instruction when DR7 enables any
+ * breakpoint: raises #DB (a fault) for an instruction breakpoint at
+ * CS.base + EIP unless EFLAGS.RF is set. */
+void cpu_debug_before_insn(struct cpu *cpu);
+/* Called by the loop after each instruction that completed: raises the
+ * #DB trap for single-step (`tf` = TF was set when the instruction
+ * started), data breakpoints in dr6_pending, and clears RF. */
+void cpu_debug_after_insn(struct cpu *cpu, bool tf);
+
+/* Time (cpu/state.c): the TSC as the guest sees it. */
+uint64_t cpu_tsc(const struct cpu *cpu);
+
+/* ------------------------------------------------------------------ */
+/* Handler registration (one table per family file)                    */
+/* ------------------------------------------------------------------ */
+
+struct op_handler {
+    uint16_t op;
+    insn_fn fn;
+};
+
+/* Each family file exports one table, terminated by {OP_INVALID, NULL};
+ * cpu/dispatch.c merges them. */
+extern const struct op_handler alu_handlers[];    /* cpu/alu.c */
+extern const struct op_handler shift_handlers[];  /* cpu/shift.c */
+extern const struct op_handler muldiv_handlers[]; /* cpu/muldiv.c */
+extern const struct op_handler bcd_handlers[];    /* cpu/bcd.c */
+extern const struct op_handler bit_handlers[];    /* cpu/bitops.c */
+extern const struct op_handler move_handlers[];   /* cpu/move.c */
+extern const struct op_handler stack_handlers[];  /* cpu/stack.c */
+extern const struct op_handler control_handlers[];/* cpu/control.c */
+extern const struct op_handler string_handlers[]; /* cpu/string.c */
+extern const struct op_handler io_handlers[];     /* cpu/io.c */
+extern const struct op_handler system_handlers[]; /* cpu/system.c */
+extern const struct op_handler seg_handlers[];    /* cpu/seg.c: LAR, LSL, VERR, ARPL, L?S, ... */
+extern const struct op_handler fpu_handlers[];    /* cpu/fpu*.c */
+
+#endif

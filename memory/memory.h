@@ -1,0 +1,242 @@
+/*
+ * memory/ — the guest's physical address space, its I/O port space, the
+ * page-table walker and the softmmu TLB.
+ *
+ * This folder knows nothing above it: devices reach it only through the
+ * callbacks they register, and the CPU hands the walker the few bits of
+ * its state that paging depends on (struct paging_mode).
+ */
+#ifndef GLASS_MEMORY_H
+#define GLASS_MEMORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------------ */
+/* Physical address space                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Callbacks of an MMIO region or an I/O port range. `addr` is relative to
+ * the start of the region (for ports: the port number itself, see
+ * io_register). `size` is 1, 2, 4 or 8 bytes. Reads return the value in the
+ * low `size` bytes, little-endian as the guest sees it.
+ */
+struct mem_ops {
+    uint64_t (*read)(void *opaque, uint64_t addr, unsigned size);
+    void (*write)(void *opaque, uint64_t addr, uint64_t val, unsigned size);
+};
+
+struct phys_mem;
+
+/* Creates an empty 36-bit physical address space (reads of holes return
+ * all ones, writes to holes are dropped, as on a PC bus). */
+struct phys_mem *phys_new(void);
+void phys_free(struct phys_mem *pm);
+
+/* Maps host memory at [base, base+size). `size` and `base` must be
+ * multiples of 4 KiB. RAM is writable; ROM ignores guest writes. The host
+ * memory stays owned by the caller. Later mappings take priority over
+ * earlier ones where they overlap. Returns 0, or -1 on a bad argument. */
+int phys_map_ram(struct phys_mem *pm, uint64_t base, uint64_t size, uint8_t *host);
+int phys_map_rom(struct phys_mem *pm, uint64_t base, uint64_t size, uint8_t *host);
+int phys_map_mmio(struct phys_mem *pm, uint64_t base, uint64_t size,
+                  const struct mem_ops *ops, void *opaque);
+
+/* The A20 gate: when off, physical address bit 20 reads as zero
+ * (8086 wrap-around). A new address space has it enabled, as QEMU's PC and
+ * current chipsets come out of reset. */
+void phys_set_a20(struct phys_mem *pm, bool enabled);
+bool phys_a20(const struct phys_mem *pm);
+
+/* Accesses of 1, 2, 4 or 8 bytes at any alignment; an access that spans
+ * two regions is split into bytes. The A20 mask is applied here. */
+uint64_t phys_read(struct phys_mem *pm, uint64_t addr, unsigned size);
+void phys_write(struct phys_mem *pm, uint64_t addr, uint64_t val, unsigned size);
+/* Bulk copies for loaders and DMA; bytes outside RAM/ROM go through MMIO
+ * callbacks one at a time. Writes to ROM through phys_load are allowed
+ * (that is how firmware gets there). */
+void phys_read_buf(struct phys_mem *pm, uint64_t addr, void *buf, size_t len);
+void phys_write_buf(struct phys_mem *pm, uint64_t addr, const void *buf, size_t len);
+void phys_load(struct phys_mem *pm, uint64_t addr, const void *buf, size_t len);
+
+/*
+ * The host pointer of the 4 KiB page holding `addr` (A20 applied), if the
+ * page is plain RAM or ROM, else NULL (MMIO or hole). `*writable` tells
+ * whether guest writes may go straight to it (false for ROM).
+ */
+uint8_t *phys_page_ptr(struct phys_mem *pm, uint64_t addr, bool *writable);
+
+/*
+ * Code-page tracking, for self-modifying code: a page marked as holding
+ * translated code makes TLB fills of it send writes to the slow path,
+ * and every write into it calls the notifier (installed by the
+ * translator), which invalidates the page's blocks and clears the mark.
+ */
+void phys_mark_code_page(struct phys_mem *pm, uint64_t addr);
+bool phys_is_code_page(const struct phys_mem *pm, uint64_t addr);
+void phys_set_code_write_notifier(struct phys_mem *pm,
+                                  void (*fn)(void *opaque, uint64_t paddr, unsigned size),
+                                  void *opaque);
+
+/* ------------------------------------------------------------------ */
+/* I/O port space (64 KiB ports)                                       */
+/* ------------------------------------------------------------------ */
+
+struct io_space;
+
+struct io_space *io_new(void);
+void io_free(struct io_space *io);
+/* Registers ports [base, base+count). The callbacks see the port number
+ * itself in `addr`. A later registration replaces an earlier one. */
+int io_register(struct io_space *io, uint16_t base, unsigned count,
+                const struct mem_ops *ops, void *opaque);
+/* size 1, 2 or 4. Unclaimed ports read as all ones and ignore writes.
+ * A 2- or 4-byte access to a range that handles only part of it is split
+ * into bytes. */
+uint32_t io_read(struct io_space *io, uint16_t port, unsigned size);
+void io_write(struct io_space *io, uint16_t port, uint32_t val, unsigned size);
+/* Observer of every access (for -d ioport); NULL to remove. */
+void io_set_trace(struct io_space *io,
+                  void (*fn)(void *opaque, bool write, uint16_t port, uint32_t val, unsigned size),
+                  void *opaque);
+
+/* ------------------------------------------------------------------ */
+/* Page-table walker (Intel SDM Vol. 3A, chapter 4)                    */
+/* ------------------------------------------------------------------ */
+
+/* The part of the CPU's state that paging depends on. */
+struct paging_mode {
+    uint32_t cr0, cr3, cr4;
+    uint64_t pdpte[4];  /* PAE: loaded at MOV CR3 (SDM 4.4.1) */
+    bool nxe;           /* IA32_EFER.NXE */
+};
+
+#define CR0_PE (1u << 0)
+#define CR0_MP (1u << 1)
+#define CR0_EM (1u << 2)
+#define CR0_TS (1u << 3)
+#define CR0_ET (1u << 4)
+#define CR0_NE (1u << 5)
+#define CR0_WP (1u << 16)
+#define CR0_AM (1u << 18)
+#define CR0_NW (1u << 29)
+#define CR0_CD (1u << 30)
+#define CR0_PG (1u << 31)
+
+#define CR4_VME (1u << 0)
+#define CR4_PVI (1u << 1)
+#define CR4_TSD (1u << 2)
+#define CR4_DE (1u << 3)
+#define CR4_PSE (1u << 4)
+#define CR4_PAE (1u << 5)
+#define CR4_MCE (1u << 6)
+#define CR4_PGE (1u << 7)
+#define CR4_PCE (1u << 8)
+#define CR4_OSFXSR (1u << 9)
+#define CR4_OSXMMEXCPT (1u << 10)
+
+/* Kinds of access, as the page-fault error code encodes them. */
+enum mem_access { ACCESS_READ = 0, ACCESS_WRITE = 1, ACCESS_EXEC = 2 };
+
+/* Page-fault error code bits (SDM 4.7). */
+#define PF_P (1u << 0)
+#define PF_W (1u << 1)
+#define PF_U (1u << 2)
+#define PF_RSVD (1u << 3)
+#define PF_I (1u << 4)
+
+/* Result of a successful walk. */
+struct page_walk {
+    uint64_t paddr;      /* physical address of the byte asked for */
+    uint32_t page_size;  /* 4 KiB, 2 MiB or 4 MiB: the size of the mapping */
+    bool writable;       /* the combined R/W allows writes for this `user` (incl. CR0.WP) */
+    bool user;           /* the combined U/S allows user access */
+    bool nx;             /* execute-disable (PAE with NXE only) */
+    bool global;         /* G bit set and CR4.PGE */
+    bool dirty;          /* the D bit is set (so a write needs no walk) */
+};
+
+/*
+ * Translates linear address `lin` for an access of kind `access` at
+ * privilege `user` (CPL 3, and not an implicit supervisor access).
+ * With CR0.PG clear, the identity. On success sets A (and D on a write)
+ * in the paging structures, fills `*out` and returns 0. On a fault
+ * returns -1 and stores the page-fault error code in `*pf_error`; the
+ * caller raises #PF with CR2 = lin. The walk reads and writes the paging
+ * structures through `pm`.
+ */
+int paging_walk(struct phys_mem *pm, const struct paging_mode *mode, uint32_t lin,
+                enum mem_access access, bool user, struct page_walk *out,
+                uint32_t *pf_error);
+
+/* Loads the four PAE PDPTEs from CR3 (at MOV CR3, or CR0/CR4 writes that
+ * enable PAE paging). Returns -1 if one has reserved bits set (the caller
+ * raises #GP(0)). */
+int paging_load_pdptes(struct phys_mem *pm, struct paging_mode *mode);
+
+/* ------------------------------------------------------------------ */
+/* Softmmu TLB                                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One entry maps a 4 KiB linear page. A tag is the page's linear address
+ * (low 12 bits zero) when that kind of access may take the fast path, or
+ * has TLB_INVALID / a TLB_SLOW_* bit set in its low bits when it may not.
+ * The fast path compares (lin & TLB_PAGE_MASK) with the tag, so an access
+ * spanning two pages is tested with the address of its last byte too.
+ * addend + lin is then the host address.
+ */
+#define TLB_PAGE_MASK 0xfffff000u
+#define TLB_INVALID 0x001u    /* nothing cached for this kind of access */
+#define TLB_SLOW_MMIO 0x002u  /* not RAM: every access through phys_read/write */
+#define TLB_SLOW_CODE 0x004u  /* write to a page holding translated code */
+#define TLB_SLOW_WATCH 0x008u /* data breakpoint on this page */
+
+#define TLB_ENTRIES 256 /* per TLB; a power of two */
+
+struct tlb_entry {
+    uint32_t tag_read;
+    uint32_t tag_write;
+    uint32_t tag_exec;
+    uint32_t flags; /* TLB_ENTRY_GLOBAL, ... */
+    uintptr_t addend; /* host = addend + lin; valid when some tag matches */
+    uint64_t paddr;   /* physical address of the page */
+};
+#define TLB_ENTRY_GLOBAL 0x1u
+
+_Static_assert(sizeof(struct tlb_entry) == 32, "tlb_entry is 32 bytes");
+
+/* Two TLBs: index 0 for supervisor accesses (CPL 0-2 and implicit
+ * system accesses), 1 for CPL 3. */
+struct tlb {
+    struct tlb_entry e[2][TLB_ENTRIES];
+};
+
+static inline unsigned tlb_index(uint32_t lin)
+{
+    return (lin >> 12) & (TLB_ENTRIES - 1);
+}
+
+/* Invalidates every entry (MOV CR3 without PGE, CR0/CR4 paging changes). */
+void tlb_flush_all(struct tlb *t);
+/* Invalidates every entry but global ones (MOV CR3 with CR4.PGE). */
+void tlb_flush_nonglobal(struct tlb *t);
+/* Invalidates the page holding `lin`, global or not (INVLPG), in both TLBs. */
+void tlb_flush_page(struct tlb *t, uint32_t lin);
+/* Invalidates every entry that maps physical page `paddr` (code-page
+ * marking needs the write tags of that page dropped). */
+void tlb_flush_phys_page(struct tlb *t, uint64_t paddr);
+
+/*
+ * Fills the entry for `lin` in TLB `user` after a walk permits `access`.
+ * Only the kinds of access the walk allows at once are enabled: read
+ * always; write if writable and (dirty or the access is a write, which
+ * has just set D); exec unless nx. MMIO pages and code pages get their
+ * slow bits. Returns the entry.
+ */
+struct tlb_entry *tlb_fill(struct tlb *t, struct phys_mem *pm, uint32_t lin, bool user,
+                           enum mem_access access, const struct page_walk *w);
+
+#endif
