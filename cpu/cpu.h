@@ -212,6 +212,7 @@ struct operand {
 
 #define EA_NO_REG 0xff
 
+struct cpu;
 struct insn;
 typedef void (*insn_fn)(struct cpu *cpu, const struct insn *in);
 

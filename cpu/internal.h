@@ -267,6 +267,7 @@ extern const struct op_handler string_handlers[]; /* cpu/string.c */
 extern const struct op_handler io_handlers[];     /* cpu/io.c */
 extern const struct op_handler system_handlers[]; /* cpu/system.c */
 extern const struct op_handler seg_handlers[];    /* cpu/seg.c: LAR, LSL, VERR, ARPL, L?S, ... */
+extern const struct op_handler farctl_handlers[]; /* cpu/farctl.c: JMPF, CALLF, RETF, IRET, INT* */
 extern const struct op_handler fpu_handlers[];    /* cpu/fpu*.c */
 
 #endif

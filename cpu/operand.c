@@ -1,0 +1,54 @@
+/*
+ * cpu/operand.c — reading and writing the operands the decoder resolved.
+ */
+#include <stdlib.h>
+
+#include "cpu/internal.h"
+
+uint32_t insn_ea(const struct cpu *cpu, const struct insn *in)
+{
+    uint32_t a = (uint32_t)in->disp;
+    if (in->ea_base != EA_NO_REG)
+        a += cpu->regs[in->ea_base];
+    if (in->ea_index != EA_NO_REG)
+        a += cpu->regs[in->ea_index] << in->ea_scale;
+    /* 16-bit addressing wraps within 64 KiB (SDM Vol. 1 3.7.5): the sum
+     * of the 16-bit registers modulo 2^16 is the same as the masked sum. */
+    return in->adsize == 2 ? a & 0xffff : a;
+}
+
+uint32_t opnd_read(struct cpu *cpu, const struct insn *in, const struct operand *o)
+{
+    switch (o->kind) {
+    case OPND_REG:
+        return reg_read(cpu, o->reg, o->width);
+    case OPND_MEM:
+        return cpu_read(cpu, in->seg, insn_ea(cpu, in), o->width);
+    case OPND_IMM:
+        return in->imm & width_mask(o->width);
+    case OPND_IMM2:
+        return in->imm2 & width_mask(o->width);
+    case OPND_SREG:
+        return cpu->seg[o->reg].sel;
+    case OPND_ONE:
+        return 1;
+    default:
+        /* CREG/DREG are read by their handlers: reaching here is a bug in
+         * a table, not something a guest can cause. */
+        abort();
+    }
+}
+
+void opnd_write(struct cpu *cpu, const struct insn *in, const struct operand *o, uint32_t v)
+{
+    switch (o->kind) {
+    case OPND_REG:
+        reg_write(cpu, o->reg, o->width, v);
+        return;
+    case OPND_MEM:
+        cpu_write(cpu, in->seg, insn_ea(cpu, in), v, o->width);
+        return;
+    default:
+        abort();
+    }
+}

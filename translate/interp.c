@@ -1,0 +1,116 @@
+/*
+ * translate/interp.c — the portable backend: fetch, decode, execute, one
+ * instruction at a time, with the architectural rules that sit between
+ * instructions (interrupt windows, single-step and breakpoint traps).
+ *
+ * Order of events around one instruction (SDM Vol. 3A 6.9, priorities):
+ *   1. a pending NMI or INTR is taken unless the previous instruction
+ *      opened an interrupt shadow (STI, MOV SS, POP SS);
+ *   2. instruction breakpoints (faults, suppressed by RF);
+ *   3. fetch and decode (#PF, #GP on CS limit or length, #UD);
+ *   4. execute; faults unwind to the setjmp below and are delivered with
+ *      EIP still at the instruction;
+ *   5. commit EIP, then single-step and data breakpoint traps.
+ */
+#include "translate/translate.h"
+
+#include "cpu/internal.h"
+
+#define MAX_INSN_LEN 15
+
+/* Fetches and decodes the instruction at CS:EIP. Raises what the CPU
+ * raises for it. */
+static void fetch_decode(struct cpu *cpu, struct insn *in, uint8_t *bytes)
+{
+    unsigned got = cpu_fetch(cpu, cpu->eip, bytes, MAX_INSN_LEN, false);
+    int r;
+    /* The decoder asks for bytes one at a time past a page (or limit)
+     * boundary, so only bytes the instruction really has are fetched
+     * with faults enabled. */
+    while ((r = decode_insn(in, bytes, got, cpu->code32)) == DECODE_MORE)
+        got = cpu_fetch(cpu, cpu->eip, bytes, got + 1, true);
+    if (r == DECODE_UD)
+        cpu_raise(cpu, EXC_UD, 0);
+    if (r == DECODE_GP)
+        cpu_raise(cpu, EXC_GP, 0);
+}
+
+static void trace_before(struct cpu *cpu, const struct insn *in, const uint8_t *bytes)
+{
+    if ((cpu->log_mask & LOG_CPU) && cpu->log)
+        cpu_dump_state(cpu, cpu->log);
+    if ((cpu->log_mask & LOG_EXEC) && cpu->trace_insn)
+        cpu->trace_insn(cpu->trace_opaque, cpu, bytes, in->len);
+}
+
+/* An operation the decoder knows but no handler implements yet: the guest
+ * gets #UD, and -d unimp says so. */
+static void unimplemented(struct cpu *cpu, const struct insn *in)
+{
+    if ((cpu->log_mask & LOG_UNIMP) && cpu->log)
+        fprintf(cpu->log, "glass: unimplemented %s (opcode %03x) at %04x:%08x\n",
+                op_name((enum op)in->op), in->opcode, cpu->seg[SEG_CS].sel, cpu->eip);
+    cpu_raise(cpu, EXC_UD, 0);
+}
+
+static void step(struct cpu *cpu)
+{
+    struct insn in;
+    uint8_t bytes[MAX_INSN_LEN + 1];
+
+    if (cpu->dr[7] & 0xff)
+        cpu_debug_before_insn(cpu);
+    fetch_decode(cpu, &in, bytes);
+    if (cpu->log_mask & (LOG_CPU | LOG_EXEC))
+        trace_before(cpu, &in, bytes);
+
+    bool tf = cpu->eflags & FL_TF;
+    cpu->next_eip = cpu->eip + in.len;
+    if (!cpu->code32)
+        cpu->next_eip &= 0xffff;
+    if (in.fn)
+        in.fn(cpu, &in);
+    else
+        unimplemented(cpu, &in);
+    cpu->eip = cpu->next_eip;
+    cpu->icount++;
+    if (tf || cpu->dr6_pending || (cpu->eflags & FL_RF))
+        cpu_debug_after_insn(cpu, tf);
+}
+
+enum cpu_exit interp_run(struct cpu *cpu, uint64_t budget)
+{
+    jmp_buf here;
+    jmp_buf *outer = cpu->fault_jmp;
+    const uint64_t start = cpu->icount;
+    enum cpu_exit why = CPU_EXIT_BUDGET;
+
+    cpu->fault_jmp = &here;
+    if (setjmp(here)) {
+        /* An exception unwound an instruction or a delivery: deliver it
+         * now (cpu_deliver_pending handles faults while delivering). */
+        if (!cpu_deliver_pending(cpu)) {
+            why = CPU_EXIT_SHUTDOWN;
+            goto out;
+        }
+    }
+    while (cpu->icount - start < budget) {
+        if (cpu->exit_request) {
+            cpu->exit_request = 0;
+            why = CPU_EXIT_REQUEST;
+            break;
+        }
+        if ((cpu->intr || cpu->nmi_pending) && cpu_service_interrupts(cpu))
+            continue;
+        if (cpu->halted) {
+            why = CPU_EXIT_HALT;
+            break;
+        }
+        /* The interrupt shadow lasts exactly one instruction. */
+        cpu->inhibit_irq = 0;
+        step(cpu);
+    }
+out:
+    cpu->fault_jmp = outer;
+    return why;
+}
