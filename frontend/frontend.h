@@ -1,0 +1,67 @@
+/*
+ * frontend/ — the glass program: command-line options, the log and the
+ * instruction trace. frontend/main.c ties them to the board (hw/hw.h).
+ */
+#ifndef GLASS_FRONTEND_H
+#define GLASS_FRONTEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cpu/cpu.h"
+
+/* ------------------------------------------------------------------ */
+/* Options (frontend/options.c)                                        */
+/* ------------------------------------------------------------------ */
+
+enum debugcon_kind { DEBUGCON_STDIO, DEBUGCON_FILE, DEBUGCON_NULL };
+
+struct options {
+    uint64_t ram_size;       /* bytes */
+    const char *kernel;
+    const char *append;
+    const char *bios;
+    enum debugcon_kind debugcon;
+    const char *debugcon_path; /* DEBUGCON_FILE */
+    bool nographic;
+    bool no_reboot;
+    unsigned log_mask;       /* LOG_* of cpu.h and hw.h */
+    const char *log_file;    /* -D, or NULL for stderr */
+};
+
+enum options_result {
+    OPTIONS_RUN,   /* run the machine */
+    OPTIONS_EXIT,  /* --help, --version or -d help was printed: exit 0 */
+    OPTIONS_ERROR, /* err holds the message: exit 1 */
+};
+
+/* Parses the command line (argv[0] is the program). Help texts go to
+ * `out`. Arguments are kept by pointer, not copied. */
+enum options_result options_parse(struct options *o, int argc, char *const argv[], FILE *out,
+                                  char *err, size_t errlen);
+
+/* -m's argument: a number of MiB, or with a K, M or G suffix. Returns 0
+ * and the size in bytes, or -1 if it is not a size. Range checks are the
+ * caller's. */
+int options_parse_size(const char *s, uint64_t *bytes);
+
+/* -d's argument: names separated by commas. Returns 0, or -1 with the
+ * unknown name in err. */
+int options_parse_log(const char *list, unsigned *mask, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------ */
+/* Instruction trace, -d exec (frontend/trace.c)                       */
+/* ------------------------------------------------------------------ */
+
+struct trace;
+
+/* Disassembles to `log`. Returns NULL if Capstone cannot be opened. */
+struct trace *trace_new(FILE *log);
+void trace_free(struct trace *t);
+/* The struct cpu trace_insn callback; opaque is the struct trace. Writes
+ * "CS:EIP  bytes  mnemonic operands". */
+void trace_insn(void *opaque, struct cpu *cpu, const uint8_t *bytes, unsigned len);
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * hw/ — the board and its devices. This is the folder's one public header:
+ * the frontend builds a machine with pc_new() and runs it with pc_run();
+ * unit tests build single devices on a bare io_space, or a whole board.
+ *
+ * Devices see memory/ (to register their ports) and nothing of the CPU;
+ * only pc.c wires devices to the CPU.
+ */
+#ifndef GLASS_HW_H
+#define GLASS_HW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cpu/cpu.h"
+#include "memory/memory.h"
+
+/* Room for one error message of the loaders and the board. */
+#define HW_ERR_MAX 512
+
+/* ------------------------------------------------------------------ */
+/* The board (hw/pc.c)                                                 */
+/* ------------------------------------------------------------------ */
+
+#define PC_RAM_MIN (1ull << 20)   /* 1 MiB */
+#define PC_RAM_MAX (3ull << 30)   /* 3 GiB: the top GiB is for ROM and MMIO */
+#define PC_RAM_DEFAULT (128ull << 20)
+
+/* Board-level log categories, next to the CPU's LOG_* bits in cpu.h. */
+#define LOG_IOPORT (1u << 8) /* every port access, and POST codes */
+
+struct pc_config {
+    uint64_t ram_size;     /* bytes, a multiple of 4 KiB in [PC_RAM_MIN, PC_RAM_MAX] */
+    const char *kernel;    /* multiboot kernel, or NULL */
+    const char *append;    /* kernel command line after the file name, or NULL */
+    const char *bios;      /* firmware image, or NULL */
+    FILE *debugcon;        /* where port 0xE9 output goes; NULL discards it */
+    bool no_reboot;        /* a triple fault or reset request ends the run */
+    unsigned log_mask;     /* LOG_* of cpu.h and LOG_IOPORT */
+    FILE *log;             /* log output (stderr if NULL) */
+    /* -d exec: called before each instruction (see struct cpu). */
+    void (*trace_insn)(void *opaque, struct cpu *cpu, const uint8_t *bytes, unsigned len);
+    void *trace_opaque;
+};
+
+struct pc;
+
+/* Builds the machine and loads its firmware or kernel. On failure returns
+ * NULL with a one-line message (naming the file at fault) in err. */
+struct pc *pc_new(const struct pc_config *cfg, char *err, size_t errlen);
+void pc_free(struct pc *pc);
+
+/*
+ * Runs the machine until it ends. Returns the process exit status:
+ * (v << 1) | 1 after the guest wrote v to the debug-exit port; 0 when the
+ * CPU halted and nothing can wake it, or when it reset or triple-faulted
+ * under -no-reboot (a message on stderr says which).
+ */
+int pc_run(struct pc *pc);
+
+/* Runs at most `budget` instructions (for tests); returns why it stopped. */
+enum cpu_exit pc_step(struct pc *pc, uint64_t budget);
+/* True once the guest wrote to the debug-exit port; *status gets the exit
+ * status it asked for. */
+bool pc_exit_requested(const struct pc *pc, int *status);
+/* RESET of the whole machine, as the reset button: CPU to its power-on
+ * state, A20 on, the -kernel image loaded again (RAM is otherwise kept).
+ * Returns 0, or -1 with a message in err if the kernel cannot be
+ * reloaded. */
+int pc_reset(struct pc *pc, char *err, size_t errlen);
+
+struct cpu *pc_cpu(struct pc *pc);
+struct phys_mem *pc_phys(struct pc *pc);
+struct io_space *pc_io(struct pc *pc);
+uint8_t *pc_ram(struct pc *pc);
+uint8_t pc_post_code(const struct pc *pc);
+
+/* ------------------------------------------------------------------ */
+/* Debug console, port 0xE9 (hw/debugcon.c)                            */
+/* ------------------------------------------------------------------ */
+
+#define DEBUGCON_PORT 0xe9
+/* What a read of the port returns (Bochs and QEMU: the port number), so
+ * a guest can tell that the console exists. */
+#define DEBUGCON_READBACK 0xe9
+
+struct debugcon;
+/* Bytes written to the port go to `out` at once (flushed per byte);
+ * `out` NULL discards them. `out` stays owned by the caller. */
+struct debugcon *debugcon_new(struct io_space *io, uint16_t port, FILE *out);
+void debugcon_free(struct debugcon *dc);
+
+/* ------------------------------------------------------------------ */
+/* Debug exit, port 0xF4 (hw/debug_exit.c)                             */
+/* ------------------------------------------------------------------ */
+
+#define DEBUG_EXIT_PORT 0xf4
+#define DEBUG_EXIT_PORTS 4 /* byte, word and dword writes all arrive whole */
+
+struct debug_exit;
+/* A write of v (1, 2 or 4 bytes) calls `on_exit(opaque, (v << 1) | 1)`. */
+struct debug_exit *debug_exit_new(struct io_space *io, uint16_t port,
+                                  void (*on_exit)(void *opaque, int status), void *opaque);
+void debug_exit_free(struct debug_exit *de);
+
+/* ------------------------------------------------------------------ */
+/* POST code port 0x80 (hw/post.c)                                     */
+/* ------------------------------------------------------------------ */
+
+#define POST_PORT 0x80
+
+struct post;
+/* `log` non-NULL: each code written is also printed there. */
+struct post *post_new(struct io_space *io, uint16_t port, FILE *log);
+void post_free(struct post *p);
+uint8_t post_last(const struct post *p);
+
+/* ------------------------------------------------------------------ */
+/* Image files (hw/image_file.c)                                       */
+/* ------------------------------------------------------------------ */
+
+/* A whole host file in memory: page-aligned, zero-padded to a page. */
+struct image_file {
+    uint8_t *data;
+    size_t size;
+};
+
+/* Reads `path` (at most `max` bytes). Returns 0, or -1 with the reason
+ * in err (the caller names the file and the option). */
+int image_file_read(const char *path, size_t max, struct image_file *img, char *err,
+                    size_t errlen);
+void image_file_free(struct image_file *img);
+
+/* ------------------------------------------------------------------ */
+/* Firmware image for -bios (hw/rom.c)                                 */
+/* ------------------------------------------------------------------ */
+
+#define ROM_SIZE_UNIT (64u << 10)
+#define ROM_SIZE_MAX (256u << 10)
+#define ROM_ISA_WINDOW (128u << 10) /* the part also seen below 1 MiB */
+
+/* Reads a firmware image (a multiple of 64 KiB, at most 256 KiB) into
+ * `rom` and maps it read-only ending at 4 GiB, and its last min(size,
+ * 128 KiB) again ending at 1 MiB, as a PC's chipset decodes it. `rom`
+ * must outlive the mapping (free it with image_file_free). Returns 0, or
+ * -1 with a message in err. */
+int rom_load(struct image_file *rom, struct phys_mem *pm, const char *path, char *err,
+             size_t errlen);
+
+/* ------------------------------------------------------------------ */
+/* Multiboot v1 loader (hw/multiboot.c)                                */
+/* ------------------------------------------------------------------ */
+
+#define MULTIBOOT_HEADER_MAGIC 0x1BADB002u
+#define MULTIBOOT_BOOT_MAGIC 0x2BADB002u
+#define MULTIBOOT_SEARCH 8192u
+
+/* What the loader leaves for the CPU. */
+struct multiboot_boot {
+    uint32_t entry;     /* physical address to start at */
+    uint32_t info_addr; /* physical address of the multiboot information */
+    uint32_t load_start, load_end; /* the image's extent in RAM, bss included */
+};
+
+/*
+ * Loads the multiboot kernel at `path` into `ram` (`ram_size` bytes mapped
+ * from physical address 0) and builds the multiboot information (at 9000h
+ * in conventional memory, or after the image if the image is there).
+ * `append` is the command line after the kernel's file name (or NULL).
+ * Returns 0, or -1 with a message naming the file in err; RAM may then
+ * hold part of the image.
+ */
+int multiboot_load(uint8_t *ram, uint64_t ram_size, const char *path, const char *append,
+                   struct multiboot_boot *boot, char *err, size_t errlen);
+/* Puts the CPU in the machine state the multiboot spec (3.2) defines. */
+void multiboot_enter(struct cpu *cpu, const struct multiboot_boot *boot);
+
+#endif

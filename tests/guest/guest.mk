@@ -1,0 +1,58 @@
+# tests/guest/guest.mk — building and running the guest tests (included by
+# the top-level Makefile).
+#
+# A test is one of:
+#   tests/guest/NAME.c    a multiboot kernel; linked with lib/ (boot.S's
+#                         entry calls test_main) unless NAME is listed in
+#                         GUEST_STANDALONE, which brings its own entry
+#   tests/guest/NAME.S    a standalone multiboot kernel in assembly
+#   tests/guest/rom/NAME.asm  a 64 KiB ROM started from the reset vector
+# It passes when glass exits with status 1 (the guest wrote 0 to port
+# 0xF4) having written nothing to stderr, its 0xE9 output has no "FAIL",
+# and, if tests/guest/NAME.expect (or rom/NAME.expect) exists, the output
+# is exactly that file (tests/guest/run.sh).
+
+GUEST_STANDALONE := hello
+
+GUEST_CFLAGS = -m32 -march=i686 -std=gnu11 -O2 -Wall -Wextra -ffreestanding -fno-pic \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
+	-Itests/guest $(if $(filter 1,$(WERROR)),-Werror)
+GUEST_LDFLAGS = -m32 -nostdlib -static -Wl,--build-id=none -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack \
+	-Wl,-T,tests/guest/lib/link.ld
+
+GUEST_C_NAMES := $(basename $(notdir $(wildcard tests/guest/*.c)))
+GUEST_S_NAMES := $(basename $(notdir $(wildcard tests/guest/*.S)))
+GUEST_LIB_NAMES := $(filter-out $(GUEST_STANDALONE),$(GUEST_C_NAMES))
+GUEST_ALONE_NAMES := $(filter $(GUEST_STANDALONE),$(GUEST_C_NAMES)) $(GUEST_S_NAMES)
+GUEST_KERNELS := $(patsubst %,build/guest/%.elf,$(GUEST_LIB_NAMES) $(GUEST_ALONE_NAMES))
+GUEST_ROMS := $(patsubst tests/guest/rom/%.asm,build/guest/rom/%.rom,\
+	$(wildcard tests/guest/rom/*.asm))
+GUEST_LIB_OBJS := build/guest/lib/boot.o build/guest/lib/guest.o
+
+build/guest/%.o: tests/guest/%.c
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/guest/%.o: tests/guest/%.S
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(patsubst %,build/guest/%.elf,$(GUEST_LIB_NAMES)): build/guest/%.elf: build/guest/%.o \
+		$(GUEST_LIB_OBJS) tests/guest/lib/link.ld
+	$(CC) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_LIB_OBJS) -lgcc
+
+$(patsubst %,build/guest/%.elf,$(GUEST_ALONE_NAMES)): build/guest/%.elf: build/guest/%.o \
+		tests/guest/lib/link.ld
+	$(CC) $(GUEST_LDFLAGS) -o $@ $< -lgcc
+
+build/guest/rom/%.rom: tests/guest/rom/%.asm tests/guest/rom/rom.inc
+	@mkdir -p $(@D)
+	nasm -f bin -I tests/guest/rom/ -o $@ $<
+
+.PHONY: guests
+guests: $(GUEST_KERNELS) $(GUEST_ROMS)
+
+check-guest: glass guests
+	tests/guest/run.sh ./glass $(GUEST_KERNELS) $(GUEST_ROMS)
+
+-include $(wildcard build/guest/*.d build/guest/lib/*.d)

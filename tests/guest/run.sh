@@ -1,0 +1,71 @@
+#!/bin/sh
+# tests/guest/run.sh GLASS IMAGE... — runs each guest test image in Glass
+# headless and reports PASS/FAIL per test; exits 1 if any failed.
+#
+#   build/guest/NAME.elf      runs as -kernel, expected output in
+#                             tests/guest/NAME.expect (optional)
+#   build/guest/rom/NAME.rom  runs as -bios, tests/guest/rom/NAME.expect
+#
+# Pass: exit status 1 (the guest wrote 0 to port 0xF4), nothing on glass's
+# stderr (status 1 is also its error status, and the sanitizers report
+# there), no "FAIL" in the port 0xE9 output, and the output equals the
+# .expect file if there is one.
+# Glass's own messages (stderr) go to NAME.err, its -d unimp log to
+# NAME.log. GUEST_TIMEOUT (seconds, default 120) bounds each run.
+
+set -u
+glass=$1
+shift
+timeout=${GUEST_TIMEOUT:-120}
+passed=0
+failed=0
+failures=
+
+for image in "$@"; do
+    case $image in
+    *.rom)
+        name=rom/$(basename "$image" .rom)
+        boot="-bios $image"
+        ;;
+    *)
+        name=$(basename "$image" .elf)
+        boot="-kernel $image"
+        ;;
+    esac
+    out=${image%.*}.out
+    log=${image%.*}.log
+    errors=${image%.*}.err
+    mkdir -p "$(dirname "$out")"
+    expect=tests/guest/$name.expect
+    # shellcheck disable=SC2086 # $boot is two words on purpose
+    timeout "$timeout" "$glass" -nographic -no-reboot -m 64 -d unimp -D "$log" \
+        -debugcon "file:$out" $boot 2>"$errors"
+    status=$?
+    why=
+    if [ "$status" -eq 124 ]; then
+        why="timed out after ${timeout}s"
+    elif [ "$status" -ne 1 ]; then
+        why="exit status $status, want 1"
+    elif [ -s "$errors" ]; then
+        # Status 1 is also glass's own error status: a passing run says
+        # nothing on stderr (nor do the sanitizers).
+        why="glass wrote to stderr: $(head -n 1 "$errors")"
+    elif grep -q FAIL "$out"; then
+        why="the guest reported a failure"
+    elif [ -f "$expect" ] && ! cmp -s "$expect" "$out"; then
+        why="output differs from $expect"
+    fi
+    if [ -z "$why" ]; then
+        echo "PASS $name"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $name: $why (output $out, log $log)"
+        sed 's/^/    | /' "$out" 2>/dev/null | tail -n 20
+        sed 's/^/    ! /' "$errors" 2>/dev/null | tail -n 5
+        failed=$((failed + 1))
+        failures="$failures $name"
+    fi
+done
+
+echo "guest tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] || { echo "failed:$failures"; exit 1; }

@@ -1,0 +1,195 @@
+/*
+ * test_options.c — glass's command line (frontend/options.c): defaults,
+ * sizes, log items, and one clear error for every bad option.
+ */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "frontend/frontend.h"
+#include "hw/hw.h"
+
+static char opt_err[256];
+
+/* Parses a NULL-terminated argument list (argv[0] added); help text goes
+ * to a temporary file whose contents land in `help` if non-NULL. */
+static enum options_result parse(struct options *o, char *help, size_t helplen, ...)
+{
+    char *argv[32] = { "glass" };
+    int argc = 1;
+    va_list ap;
+    va_start(ap, helplen);
+    char *a;
+    while ((a = va_arg(ap, char *)) != NULL && argc < 31)
+        argv[argc++] = a;
+    va_end(ap);
+    FILE *out = tmpfile();
+    cr_assert_not_null(out);
+    opt_err[0] = '\0';
+    enum options_result r = options_parse(o, argc, argv, out, opt_err, sizeof(opt_err));
+    if (help) {
+        rewind(out);
+        size_t n = fread(help, 1, helplen - 1, out);
+        help[n] = '\0';
+    }
+    fclose(out);
+    return r;
+}
+
+#define PARSE(o, ...) parse(o, NULL, 0, __VA_ARGS__, (char *)NULL)
+
+Test(cmdline, defaults)
+{
+    struct options o;
+    cr_assert_eq(PARSE(&o, "-kernel", "k.elf"), OPTIONS_RUN);
+    cr_assert_eq(o.ram_size, 128ull << 20);
+    cr_assert_str_eq(o.kernel, "k.elf");
+    cr_assert_null(o.bios);
+    cr_assert_null(o.append);
+    cr_assert_eq(o.debugcon, DEBUGCON_STDIO);
+    cr_assert_eq(o.log_mask, 0);
+    cr_assert_null(o.log_file);
+    cr_assert(!o.no_reboot);
+}
+
+Test(cmdline, everything_at_once)
+{
+    struct options o;
+    cr_assert_eq(PARSE(&o, "-m", "64", "-kernel", "k", "-append", "console=ttyS0 quiet",
+                       "-debugcon", "file:/tmp/x.out", "-nographic", "-no-reboot", "-accel",
+                       "interp", "-d", "int,exec", "-d", "ioport", "-D", "log.txt"),
+                 OPTIONS_RUN, "%s", opt_err);
+    cr_assert_eq(o.ram_size, 64ull << 20);
+    cr_assert_str_eq(o.append, "console=ttyS0 quiet");
+    cr_assert_eq(o.debugcon, DEBUGCON_FILE);
+    cr_assert_str_eq(o.debugcon_path, "/tmp/x.out");
+    cr_assert(o.nographic);
+    cr_assert(o.no_reboot);
+    cr_assert_eq(o.log_mask, LOG_INT | LOG_EXEC | LOG_IOPORT);
+    cr_assert_str_eq(o.log_file, "log.txt");
+}
+
+Test(cmdline, double_dash_spelling)
+{
+    struct options o;
+    cr_assert_eq(PARSE(&o, "--bios", "r.rom", "--debugcon", "null"), OPTIONS_RUN);
+    cr_assert_str_eq(o.bios, "r.rom");
+    cr_assert_eq(o.debugcon, DEBUGCON_NULL);
+}
+
+Test(cmdline, size_suffixes)
+{
+    uint64_t b;
+    cr_assert_eq(options_parse_size("128", &b), 0);
+    cr_assert_eq(b, 128ull << 20);
+    cr_assert_eq(options_parse_size("512K", &b), 0);
+    cr_assert_eq(b, 512ull << 10);
+    cr_assert_eq(options_parse_size("2m", &b), 0);
+    cr_assert_eq(b, 2ull << 20);
+    cr_assert_eq(options_parse_size("1G", &b), 0);
+    cr_assert_eq(b, 1ull << 30);
+    cr_assert_eq(options_parse_size("", &b), -1);
+    cr_assert_eq(options_parse_size("-5", &b), -1);
+    cr_assert_eq(options_parse_size(" 5", &b), -1);
+    cr_assert_eq(options_parse_size("12X", &b), -1);
+    cr_assert_eq(options_parse_size("12MB", &b), -1);
+    cr_assert_eq(options_parse_size("1.5G", &b), -1);
+    cr_assert_eq(options_parse_size("99999999999999999999", &b), -1);
+    cr_assert_eq(options_parse_size("17179869184G", &b), -1); /* overflows 64 bits */
+}
+
+Test(cmdline, ram_bounds)
+{
+    struct options o;
+    cr_assert_eq(PARSE(&o, "-m", "size=256M", "-kernel", "k"), OPTIONS_RUN);
+    cr_assert_eq(o.ram_size, 256ull << 20);
+    cr_assert_eq(PARSE(&o, "-m", "1M", "-kernel", "k"), OPTIONS_RUN);
+    cr_assert_eq(PARSE(&o, "-m", "3G", "-kernel", "k"), OPTIONS_RUN);
+    cr_assert_eq(PARSE(&o, "-m", "1020K", "-kernel", "k"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "-m 1020K"), "%s", opt_err);
+    cr_assert_eq(PARSE(&o, "-m", "3073M", "-kernel", "k"), OPTIONS_ERROR);
+    cr_assert_eq(PARSE(&o, "-m", "0", "-kernel", "k"), OPTIONS_ERROR);
+    cr_assert_eq(PARSE(&o, "-m", "1026K", "-kernel", "k"), OPTIONS_ERROR); /* not 4K-aligned */
+    cr_assert(strstr(opt_err, "multiple of 4K"), "%s", opt_err);
+    cr_assert_eq(PARSE(&o, "-m", "lots", "-kernel", "k"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "-m lots"), "%s", opt_err);
+}
+
+Test(cmdline, log_items)
+{
+    unsigned m;
+    cr_assert_eq(options_parse_log("cpu,unimp", &m, opt_err, sizeof(opt_err)), 0);
+    cr_assert_eq(m, LOG_CPU | LOG_UNIMP);
+    cr_assert_eq(options_parse_log("int,bogus", &m, opt_err, sizeof(opt_err)), -1);
+    cr_assert(strstr(opt_err, "'bogus'"), "%s", opt_err);
+    cr_assert_eq(options_parse_log("int,", &m, opt_err, sizeof(opt_err)), -1);
+    cr_assert_eq(options_parse_log("", &m, opt_err, sizeof(opt_err)), -1);
+}
+
+Test(cmdline, log_help_lists_every_item)
+{
+    struct options o;
+    char help[2048];
+    cr_assert_eq(parse(&o, help, sizeof(help), "-d", "help", (char *)NULL), OPTIONS_EXIT);
+    const char *items[] = { "int", "cpu", "exec", "unimp", "ioport" };
+    for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+        cr_assert(strstr(help, items[i]), "missing %s in:\n%s", items[i], help);
+}
+
+Test(cmdline, help_and_version)
+{
+    struct options o;
+    char help[4096];
+    cr_assert_eq(parse(&o, help, sizeof(help), "--help", (char *)NULL), OPTIONS_EXIT);
+    cr_assert(strstr(help, "-kernel FILE"), "%s", help);
+    cr_assert(strstr(help, "-no-reboot"), "%s", help);
+    cr_assert_eq(parse(&o, help, sizeof(help), "-version", (char *)NULL), OPTIONS_EXIT);
+    cr_assert(strncmp(help, "glass ", 6) == 0, "%s", help);
+}
+
+Test(cmdline, accel)
+{
+    struct options o;
+    cr_assert_eq(PARSE(&o, "-accel", "kvm", "-kernel", "k"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "-accel kvm"), "%s", opt_err);
+    cr_assert_eq(PARSE(&o, "-accel", "jit", "-kernel", "k"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "JIT"), "%s", opt_err);
+}
+
+Test(cmdline, debugcon_forms)
+{
+    struct options o;
+    cr_assert_eq(PARSE(&o, "-debugcon", "vc", "-kernel", "k"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "-debugcon vc"), "%s", opt_err);
+    cr_assert_eq(PARSE(&o, "-debugcon", "file:", "-kernel", "k"), OPTIONS_ERROR);
+}
+
+Test(cmdline, initrd_refused)
+{
+    struct options o;
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-initrd", "initrd.img"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "-initrd initrd.img"), "%s", opt_err);
+    cr_assert(strstr(opt_err, "bzImage"), "%s", opt_err);
+}
+
+Test(cmdline, combinations)
+{
+    struct options o;
+    cr_assert_eq(PARSE(&o, "-bios", "r", "-append", "x"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "-append"), "%s", opt_err);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-bios", "r"), OPTIONS_ERROR);
+    cr_assert_eq(PARSE(&o, "-m", "64"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "nothing to boot"), "%s", opt_err);
+}
+
+Test(cmdline, malformed_command_lines)
+{
+    struct options o;
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-frobnicate"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "-frobnicate"), "%s", opt_err);
+    cr_assert_eq(PARSE(&o, "-kernel"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "needs an argument"), "%s", opt_err);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "stray"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "stray"), "%s", opt_err);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-"), OPTIONS_ERROR);
+}
