@@ -15,10 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* <elf.h> and memory/memory.h both define PF_W (segment writable / page
- * fault on a write). This file needs neither meaning from elf.h. */
-#undef PF_W
-
 #include "hw/hw.h"
 
 /* Header flags (spec 3.1.2). Bits 0-15 are requirements: a loader that

@@ -141,11 +141,11 @@ struct paging_mode {
 enum mem_access { ACCESS_READ = 0, ACCESS_WRITE = 1, ACCESS_EXEC = 2 };
 
 /* Page-fault error code bits (SDM 4.7). */
-#define PF_P (1u << 0)
-#define PF_W (1u << 1)
-#define PF_U (1u << 2)
-#define PF_RSVD (1u << 3)
-#define PF_I (1u << 4)
+#define PFERR_P (1u << 0)
+#define PFERR_W (1u << 1)
+#define PFERR_U (1u << 2)
+#define PFERR_RSVD (1u << 3)
+#define PFERR_I (1u << 4)
 
 /* Result of a successful walk. */
 struct page_walk {

@@ -11,9 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* <elf.h> and memory/memory.h both define PF_W. */
-#undef PF_W
-
 #include "hw/hw.h"
 
 #define MB_RAM_SIZE (4u << 20)
