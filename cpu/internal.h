@@ -62,10 +62,14 @@ static inline void reg_write(struct cpu *cpu, unsigned r, unsigned width, uint32
 _Noreturn void cpu_raise(struct cpu *cpu, int vector, uint32_t error);
 /* Raises #PF for linear address `lin` with `error` (sets CR2). */
 _Noreturn void cpu_raise_pf(struct cpu *cpu, uint32_t lin, uint32_t error);
-/* INT n, INT3, INTO, INT1: a trap; saved EIP = cpu->next_eip. `soft`
- * selects the software-interrupt privilege check (gate DPL >= CPL) and,
- * in v86 mode, the IOPL / VME redirection rules. */
-_Noreturn void cpu_raise_int(struct cpu *cpu, int vector, bool soft);
+/* Which instruction raised a software interrupt: the rules differ.
+ * INT n (CD) is IOPL-sensitive in v86 mode and subject to CR4.VME
+ * redirection; INT3 (CC) and INTO (CE) check gate DPL >= CPL but are not
+ * IOPL-sensitive; INT1/ICEBP (F1) behaves like a hardware #DB trap (no
+ * DPL check) (SDM Vol. 3A 6.12.1.1, 20.3.3 and the INT n pseudocode). */
+enum int_source { INT_SOFT_N, INT_SOFT_3O, INT_ICEBP };
+/* INT n, INT3, INTO, INT1: a trap; saved EIP = cpu->next_eip. */
+_Noreturn void cpu_raise_int(struct cpu *cpu, int vector, enum int_source src);
 
 /* Delivers vector through the IDT / IVT now (used for external
  * interrupts and by cpu_deliver_pending). `return_eip` is the EIP pushed.
@@ -236,9 +240,12 @@ void cpu_check_data_breakpoint(struct cpu *cpu, uint32_t lin, unsigned size, boo
  * breakpoint: raises #DB (a fault) for an instruction breakpoint at
  * CS.base + EIP unless EFLAGS.RF is set. */
 void cpu_debug_before_insn(struct cpu *cpu);
-/* Called by the loop after each instruction that completed: raises the
- * #DB trap for single-step (`tf` = TF was set when the instruction
- * started), data breakpoints in dr6_pending, and clears RF. */
+/* Called by the loop after each instruction that completed when `tf`
+ * (TF was set when the instruction started) or dr6_pending is set:
+ * raises the #DB trap for single-step and data breakpoints (SDM 17.3.1).
+ * RF is handled by the loop: it clears RF after an instruction that
+ * started with RF set (so an IRET that sets RF keeps it for one more
+ * instruction, SDM 17.3.1.1). */
 void cpu_debug_after_insn(struct cpu *cpu, bool tf);
 
 /* Time (cpu/state.c): the TSC as the guest sees it. */

@@ -65,6 +65,7 @@ static void step(struct cpu *cpu)
         trace_before(cpu, &in, bytes);
 
     bool tf = cpu->eflags & FL_TF;
+    bool rf = cpu->eflags & FL_RF;
     cpu->next_eip = cpu->eip + in.len;
     if (!cpu->code32)
         cpu->next_eip &= 0xffff;
@@ -74,7 +75,9 @@ static void step(struct cpu *cpu)
         unimplemented(cpu, &in);
     cpu->eip = cpu->next_eip;
     cpu->icount++;
-    if (tf || cpu->dr6_pending || (cpu->eflags & FL_RF))
+    if (rf)
+        cpu->eflags &= ~FL_RF;
+    if (tf || cpu->dr6_pending)
         cpu_debug_after_insn(cpu, tf);
 }
 
