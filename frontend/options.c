@@ -38,6 +38,7 @@ static const struct log_item log_items[] = {
     { "exec", LOG_EXEC, "show each instruction executed, disassembled" },
     { "unimp", LOG_UNIMP, "show what the guest used that Glass does not implement" },
     { "ioport", LOG_IOPORT, "show every I/O port access and POST code" },
+    { "stats", LOG_STATS, "at exit, show the instructions run, the time and the guest MIPS" },
 };
 #define LOG_ITEM_COUNT (sizeof(log_items) / sizeof(log_items[0]))
 

@@ -30,6 +30,7 @@
 
 /* Board-level log categories, next to the CPU's LOG_* bits in cpu.h. */
 #define LOG_IOPORT (1u << 8) /* every port access, and POST codes */
+#define LOG_STATS (1u << 9)  /* at exit: instructions run, time, guest MIPS */
 
 struct pc_config {
     uint64_t ram_size;     /* bytes, a multiple of 4 KiB in [PC_RAM_MIN, PC_RAM_MAX] */
@@ -110,10 +111,15 @@ void debug_exit_free(struct debug_exit *de);
 /* ------------------------------------------------------------------ */
 
 #define POST_PORT 0x80
+/* Some test ROMs (test386.asm among them) write their codes to 0x190 as
+ * well or instead; the board listens on both. */
+#define POST_PORT_ALT 0x190
 
 struct post;
 /* `log` non-NULL: each code written is also printed there. */
 struct post *post_new(struct io_space *io, uint16_t port, FILE *log);
+/* Makes the same POST card listen on one more port. Returns 0 or -1. */
+int post_add_port(struct post *p, struct io_space *io, uint16_t port);
 void post_free(struct post *p);
 uint8_t post_last(const struct post *p);
 

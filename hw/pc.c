@@ -8,11 +8,12 @@
  * included (VGA and option ROMs come with the chipset), a -bios image at
  * the top of 4 GiB and at E0000h-FFFFFh (hw/rom.c).
  */
-#define _DEFAULT_SOURCE /* mmap's MAP_ANONYMOUS */
+#define _DEFAULT_SOURCE /* mmap's MAP_ANONYMOUS, clock_gettime */
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "hw/hw.h"
 #include "translate/translate.h"
@@ -138,7 +139,8 @@ static int build(struct pc *pc, char *err, size_t errlen)
     pc->debugcon = debugcon_new(pc->io, DEBUGCON_PORT, cfg->debugcon);
     pc->debug_exit = debug_exit_new(pc->io, DEBUG_EXIT_PORT, pc_guest_exit, pc);
     pc->post = post_new(pc->io, POST_PORT, (cfg->log_mask & LOG_IOPORT) ? pc->log : NULL);
-    if (!pc->cpu || !pc->debugcon || !pc->debug_exit || !pc->post) {
+    if (!pc->cpu || !pc->debugcon || !pc->debug_exit || !pc->post ||
+        post_add_port(pc->post, pc->io, POST_PORT_ALT) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -203,6 +205,8 @@ int pc_reset(struct pc *pc, char *err, size_t errlen)
     return 0;
 }
 
+static int pc_run_loop(struct pc *pc);
+
 enum cpu_exit pc_step(struct pc *pc, uint64_t budget)
 {
     return interp_run(pc->cpu, budget);
@@ -233,7 +237,28 @@ static bool pc_reboot(struct pc *pc, const char *why)
     return true;
 }
 
+/* -d stats: what a benchmark needs from one run. */
+static void print_stats(struct pc *pc, const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) * 1e-9;
+    uint64_t n = pc->cpu->icount;
+    fprintf(pc->log, "glass: %llu instructions in %.3f s: %.1f MIPS\n", (unsigned long long)n, s,
+            s > 0 ? (double)n / s / 1e6 : 0.0);
+}
+
 int pc_run(struct pc *pc)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int status = pc_run_loop(pc);
+    if (pc->cfg.log_mask & LOG_STATS)
+        print_stats(pc, &t0);
+    return status;
+}
+
+static int pc_run_loop(struct pc *pc)
 {
     for (;;) {
         enum cpu_exit why = interp_run(pc->cpu, PC_SLICE);

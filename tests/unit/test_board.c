@@ -127,6 +127,11 @@ Test(board_devices, post_code_remembered_and_logged)
     const char *text = board_contents(log);
     cr_assert(strstr(text, "POST code 55"), "%s", text);
     cr_assert(strstr(text, "POST code a3"), "%s", text);
+    cr_assert_eq(post_add_port(p, io, POST_PORT_ALT), 0);
+    io_write(io, 0x190, 0x7e, 1);
+    cr_assert_eq(post_last(p), 0x7e);
+    text = board_contents(log);
+    cr_assert(strstr(text, "POST code 7e (port 190)"), "%s", text);
     post_free(p);
     fclose(log);
     io_free(io);

@@ -155,9 +155,11 @@ int run_expect(void (*fn)(void *), void *arg)
     return -1;
 }
 
+uint32_t multiboot_info_addr;
+
 void guest_start(uint32_t magic, uint32_t info)
 {
-    (void)info;
+    multiboot_info_addr = info;
     if (magic != 0x2BADB002) {
         puts("FAIL not started by a multiboot loader\n");
         guest_exit(1);

@@ -44,6 +44,9 @@ static inline uint8_t inb(uint16_t port)
     return v;
 }
 
+/* Physical address of the multiboot information structure (EBX at entry). */
+extern uint32_t multiboot_info_addr;
+
 void puts(const char *s);
 void put_hex(uint32_t v);
 /* printf subset: %s %x (8 digits) %u %c %%. */
