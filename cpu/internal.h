@@ -107,6 +107,12 @@ void cpu_check_read(struct cpu *cpu, int seg, uint32_t off, uint32_t size);
  * first byte cannot be fetched or when `all` is set. */
 unsigned cpu_fetch(struct cpu *cpu, uint32_t off, uint8_t *buf, unsigned len, bool all);
 
+/* For the block cache: the physical address of the code byte at CS:off
+ * (translated for an instruction fetch at the current CPL, so #PF is
+ * raised as a fetch would) and the host pointer of its page's first byte
+ * if the page is RAM or ROM, else NULL. The CS limit is the caller's. */
+const uint8_t *cpu_code_page(struct cpu *cpu, uint32_t off, uint64_t *paddr);
+
 /* Linear accesses with no segmentation. `sys` marks implicit supervisor
  * accesses (descriptor tables, TSS, IDT): they are checked as CPL 0
  * whatever the CPL (SDM 4.6). */
@@ -225,8 +231,12 @@ void cpu_iret(struct cpu *cpu, unsigned opsize);
 
 /* Task switch (cpu/task.c), SDM Vol. 3A 7.3. */
 enum task_switch_reason { TS_JMP, TS_CALL, TS_IRET, TS_INT };
+/* `return_eip` is the EIP saved in the old TSS: next_eip for JMP, CALL,
+ * IRET and INT n; the faulting EIP for faults (cpu_interrupt's
+ * return_eip). `tss_desc` has been checked by the caller for privilege. */
 void cpu_task_switch(struct cpu *cpu, uint16_t tss_sel, struct desc tss_desc,
-                     enum task_switch_reason why, bool has_error, uint32_t error);
+                     enum task_switch_reason why, bool has_error, uint32_t error,
+                     uint32_t return_eip);
 
 /* I/O permission (cpu/io.c): raises #GP(0) unless CPL <= IOPL (and not
  * VM) or the TSS bitmap allows every port of [port, port+size). */

@@ -295,6 +295,20 @@ unsigned cpu_fetch(struct cpu *cpu, uint32_t off, uint8_t *buf, unsigned len, bo
     return got;
 }
 
+const uint8_t *cpu_code_page(struct cpu *cpu, uint32_t off, uint64_t *paddr)
+{
+    bool user = tlb_user_index(cpu);
+    uint32_t lin = cpu->seg[SEG_CS].base + off;
+    struct tlb_entry *e = &cpu->tlb.e[user][tlb_index(lin)];
+    if (e->tag_exec != (lin & TLB_PAGE_MASK)) {
+        e = tlb_translate(cpu, lin, ACCESS_EXEC, user);
+        if (e->tag_exec != (lin & TLB_PAGE_MASK))
+            return NULL; /* MMIO or a hole: no block */
+    }
+    *paddr = e->paddr | (lin & PAGE_OFFSET_MASK);
+    return (const uint8_t *)(e->addend + (lin & TLB_PAGE_MASK));
+}
+
 /* ------------------------------------------------------------------ */
 /* Linear accesses and TLB control                                     */
 /* ------------------------------------------------------------------ */

@@ -178,8 +178,10 @@ void pc_free(struct pc *pc)
 {
     if (!pc)
         return;
-    if (pc->cpu)
+    if (pc->cpu) {
+        interp_release(pc->cpu);
         cpu_free(pc->cpu);
+    }
     post_free(pc->post);
     debug_exit_free(pc->debug_exit);
     debugcon_free(pc->debugcon);

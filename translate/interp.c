@@ -15,6 +15,7 @@
 #include "translate/translate.h"
 
 #include "cpu/internal.h"
+#include "translate/tb.h"
 
 #define MAX_INSN_LEN 15
 
@@ -45,7 +46,7 @@ static void trace_before(struct cpu *cpu, const struct insn *in, const uint8_t *
 
 /* An operation the decoder knows but no handler implements yet: the guest
  * gets #UD, and -d unimp says so. */
-static void unimplemented(struct cpu *cpu, const struct insn *in)
+_Noreturn void interp_unimplemented(struct cpu *cpu, const struct insn *in)
 {
     if ((cpu->log_mask & LOG_UNIMP) && cpu->log)
         fprintf(cpu->log, "glass: unimplemented %s (opcode %03x) at %04x:%08x\n",
@@ -72,7 +73,7 @@ static void step(struct cpu *cpu)
     if (in.fn)
         in.fn(cpu, &in);
     else
-        unimplemented(cpu, &in);
+        interp_unimplemented(cpu, &in);
     cpu->eip = cpu->next_eip;
     cpu->icount++;
     if (rf)
@@ -88,6 +89,8 @@ enum cpu_exit interp_run(struct cpu *cpu, uint64_t budget)
     const uint64_t start = cpu->icount;
     enum cpu_exit why = CPU_EXIT_BUDGET;
 
+    if (!cpu->tbc && !cpu->no_block_cache)
+        cpu->tbc = tb_cache_new(cpu); /* NULL (no memory): the careful path alone */
     cpu->fault_jmp = &here;
     if (setjmp(here)) {
         /* An exception unwound an instruction or a delivery: deliver it
@@ -109,6 +112,13 @@ enum cpu_exit interp_run(struct cpu *cpu, uint64_t budget)
             why = CPU_EXIT_HALT;
             break;
         }
+        /* The block path runs whole blocks of cached decoded
+         * instructions; single-stepping, breakpoints, RF and tracing need
+         * the rules between instructions, so they take one careful step
+         * at a time. */
+        if (cpu->tbc && !(cpu->eflags & (FL_TF | FL_RF)) && !(cpu->dr[7] & 0xff) &&
+            !(cpu->log_mask & (LOG_CPU | LOG_EXEC)) && tb_run_block(cpu->tbc, cpu))
+            continue;
         /* The interrupt shadow lasts exactly one instruction. */
         cpu->inhibit_irq = 0;
         step(cpu);
@@ -116,4 +126,10 @@ enum cpu_exit interp_run(struct cpu *cpu, uint64_t budget)
 out:
     cpu->fault_jmp = outer;
     return why;
+}
+
+void interp_release(struct cpu *cpu)
+{
+    tb_cache_free(cpu->tbc);
+    cpu->tbc = NULL;
 }

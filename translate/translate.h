@@ -29,7 +29,11 @@ enum decode_status {
  */
 int decode_insn(struct insn *in, const uint8_t *bytes, unsigned avail, bool code32);
 
-/* Runs the CPU with the interpreter for at most `budget` instructions. */
+/* Runs the CPU with the interpreter for at most `budget` instructions
+ * (a block may overrun it by a few). The first call gives the CPU a cache
+ * of decoded blocks (translate/tb.c) unless cpu->no_block_cache is set. */
 enum cpu_exit interp_run(struct cpu *cpu, uint64_t budget);
+/* Frees what interp_run attached to the CPU; call before cpu_free. */
+void interp_release(struct cpu *cpu);
 
 #endif

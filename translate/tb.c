@@ -1,0 +1,319 @@
+/*
+ * translate/tb.c — the interpreter's block cache: runs of decoded
+ * instructions ("translation blocks"), so that the hot loop of a guest
+ * is decoded once and then executed as a list of handler calls.
+ *
+ * A block is keyed by the physical address of its first byte and the code
+ * size (CS.D), the only state decoding depends on; it never crosses a
+ * 4 KiB page and so is valid wherever that page is mapped. Before it runs,
+ * the executor translates CS:EIP through the TLB (checking the fetch
+ * permission of the page for the current CPL, as the CPU's fetch does) and
+ * checks that the block lies within the CS limit.
+ *
+ * Self-modifying code (SDM Vol. 3A 11.6): a page holding blocks is marked
+ * in the physical address space; the TLB then sends every write to it down
+ * the slow path, and the write calls tb_code_written, which drops the
+ * page's blocks. A store into the block being executed ends the block
+ * after that instruction, so the next instruction is decoded from the new
+ * bytes, as a P6 does after its snooping detects the change.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "translate/tb.h"
+
+#include "cpu/internal.h"
+
+#define PAGE_SIZE 4096u
+#define TB_HASH_BITS 15
+#define TB_HASH_SIZE (1u << TB_HASH_BITS)
+#define TB_PAGE_HASH_SIZE 4096u
+/* Bound on the memory the cache takes; when full it starts over. */
+#define TB_ARENA_BYTES (32u << 20)
+
+struct tb {
+    uint64_t paddr;        /* physical address of the first byte */
+    struct tb *hash_next;  /* chain in the lookup hash */
+    struct tb *page_next;  /* blocks of the same page */
+    uint16_t bytes;        /* guest bytes covered */
+    uint8_t code32;
+    uint8_t n;             /* instructions */
+    struct insn insns[];
+};
+
+struct tb_page {
+    uint64_t page;
+    struct tb *blocks;
+    struct tb_page *next;
+};
+
+struct tb_cache {
+    struct cpu *cpu;
+    struct tb *hash[TB_HASH_SIZE];
+    struct tb_page *pages[TB_PAGE_HASH_SIZE];
+    uint8_t *arena;
+    size_t arena_used;
+    /* Bumped whenever blocks are dropped: the executor notices that the
+     * block it runs may be gone. */
+    uint64_t generation;
+    uint64_t blocks_built, flushes;
+};
+
+static inline unsigned tb_hash(uint64_t paddr, bool code32)
+{
+    uint64_t h = (paddr ^ (paddr >> TB_HASH_BITS)) * 0x9e3779b1u + code32;
+    return (unsigned)(h >> 7) & (TB_HASH_SIZE - 1);
+}
+
+static inline unsigned page_hash(uint64_t page)
+{
+    return (unsigned)((page >> 12) ^ (page >> 24)) & (TB_PAGE_HASH_SIZE - 1);
+}
+
+static void free_pages(struct tb_cache *c)
+{
+    for (unsigned i = 0; i < TB_PAGE_HASH_SIZE; i++) {
+        struct tb_page *p = c->pages[i];
+        while (p) {
+            struct tb_page *next = p->next;
+            phys_unmark_code_page(c->cpu->bus.mem, p->page);
+            tlb_flush_phys_page(&c->cpu->tlb, p->page);
+            free(p);
+            p = next;
+        }
+        c->pages[i] = NULL;
+    }
+}
+
+void tb_flush_all(struct tb_cache *c)
+{
+    free_pages(c);
+    memset(c->hash, 0, sizeof(c->hash));
+    c->arena_used = 0;
+    c->generation++;
+    c->flushes++;
+}
+
+static void code_written(void *opaque, uint64_t paddr, unsigned size)
+{
+    struct tb_cache *c = opaque;
+    /* A write may straddle two pages. */
+    uint64_t first = paddr & ~(uint64_t)(PAGE_SIZE - 1);
+    uint64_t last = (paddr + (size ? size - 1 : 0)) & ~(uint64_t)(PAGE_SIZE - 1);
+    for (uint64_t page = first; page <= last; page += PAGE_SIZE)
+        tb_invalidate_page(c, page);
+}
+
+struct tb_cache *tb_cache_new(struct cpu *cpu)
+{
+    struct tb_cache *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->arena = malloc(TB_ARENA_BYTES);
+    if (!c->arena) {
+        free(c);
+        return NULL;
+    }
+    c->cpu = cpu;
+    phys_set_code_write_notifier(cpu->bus.mem, code_written, c);
+    return c;
+}
+
+void tb_cache_free(struct tb_cache *c)
+{
+    if (!c)
+        return;
+    free_pages(c);
+    phys_set_code_write_notifier(c->cpu->bus.mem, NULL, NULL);
+    free(c->arena);
+    free(c);
+}
+
+static struct tb_page *page_find(struct tb_cache *c, uint64_t page, bool create)
+{
+    struct tb_page **head = &c->pages[page_hash(page)];
+    for (struct tb_page *p = *head; p; p = p->next)
+        if (p->page == page)
+            return p;
+    if (!create)
+        return NULL;
+    struct tb_page *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->page = page;
+    p->next = *head;
+    *head = p;
+    return p;
+}
+
+void tb_invalidate_page(struct tb_cache *c, uint64_t page)
+{
+    page &= ~(uint64_t)(PAGE_SIZE - 1);
+    struct tb_page **pp = &c->pages[page_hash(page)];
+    while (*pp && (*pp)->page != page)
+        pp = &(*pp)->next;
+    struct tb_page *p = *pp;
+    if (!p)
+        return;
+    /* Unlink each block of the page from its hash chain. The arena space
+     * is reclaimed only by a full flush. */
+    for (struct tb *t = p->blocks; t; t = t->page_next) {
+        struct tb **hp = &c->hash[tb_hash(t->paddr, t->code32)];
+        while (*hp && *hp != t)
+            hp = &(*hp)->hash_next;
+        if (*hp)
+            *hp = t->hash_next;
+    }
+    *pp = p->next;
+    free(p);
+    phys_unmark_code_page(c->cpu->bus.mem, page);
+    /* The page's TLB entries still send writes to the slow path; refill
+     * them so plain data writes to it are fast again. */
+    tlb_flush_phys_page(&c->cpu->tlb, page);
+    c->generation++;
+}
+
+/* Operations after which the block ends: control transfers (the next
+ * instruction is elsewhere) and those that change how the following
+ * bytes decode or run (mode, CS, paging, the interrupt window). Ending
+ * after them is not needed for correctness, since the executor checks
+ * EIP and the mode after every instruction, but it keeps blocks from
+ * holding instructions past a jump that are rarely reached. */
+static bool ends_block(enum op op)
+{
+    switch (op) {
+    case OP_JMP: case OP_JCC: case OP_JCXZ: case OP_LOOP: case OP_LOOPE: case OP_LOOPNE:
+    case OP_CALL: case OP_RET: case OP_JMPF: case OP_CALLF: case OP_RETF: case OP_IRET:
+    case OP_INT: case OP_INT3: case OP_INTO: case OP_INT1: case OP_BOUND: case OP_UD2:
+    case OP_HLT: case OP_STI: case OP_POPF: case OP_MOV_TO_SREG: case OP_POP_SREG:
+    case OP_LSS: case OP_MOV_TO_CR: case OP_LMSW: case OP_CLTS: case OP_INVLPG:
+    case OP_SYSENTER: case OP_SYSEXIT: case OP_RSM: case OP_WRMSR: case OP_LTR: case OP_LLDT:
+    case OP_LGDT: case OP_LIDT: case OP_MOV_TO_DR:
+        return true;
+    default:
+        return false;
+    }
+}
+
+#define TB_MAX_INSNS 64
+#define MAX_INSN_LEN 15
+
+/* Decodes a block from `host` (the page's bytes) at page offset `off`.
+ * Returns NULL if not even one instruction lies wholly in the page and
+ * decodes (the caller then runs the slow path, which raises the fault or
+ * #UD at the right moment). */
+static struct tb *tb_build(struct tb_cache *c, const uint8_t *host, uint64_t paddr,
+                           unsigned off, bool code32, uint32_t room)
+{
+    struct insn buf[TB_MAX_INSNS];
+    unsigned n = 0, pos = off;
+    while (n < TB_MAX_INSNS) {
+        unsigned avail = PAGE_SIZE - pos;
+        if (avail > MAX_INSN_LEN)
+            avail = MAX_INSN_LEN;
+        /* The block must stay inside the CS limit it was checked for. */
+        if (pos - off > room)
+            break;
+        int r = decode_insn(&buf[n], host + pos, avail, code32);
+        if (r <= 0 || pos - off + (unsigned)r - 1 > room)
+            break; /* #UD, length #GP, crosses the page or the limit */
+        pos += (unsigned)r;
+        n++;
+        if (ends_block((enum op)buf[n - 1].op) || pos >= PAGE_SIZE)
+            break;
+    }
+    if (n == 0)
+        return NULL;
+
+    size_t size = sizeof(struct tb) + n * sizeof(struct insn);
+    size = (size + 15) & ~(size_t)15;
+    if (c->arena_used + size > TB_ARENA_BYTES)
+        tb_flush_all(c);
+    uint64_t page = paddr & ~(uint64_t)(PAGE_SIZE - 1);
+    struct tb_page *p = page_find(c, page, true);
+    if (!p)
+        return NULL;
+    struct tb *t = (struct tb *)(c->arena + c->arena_used);
+    c->arena_used += size;
+    t->paddr = paddr;
+    t->bytes = (uint16_t)(pos - off);
+    t->code32 = code32;
+    t->n = (uint8_t)n;
+    memcpy(t->insns, buf, n * sizeof(struct insn));
+    unsigned h = tb_hash(paddr, code32);
+    t->hash_next = c->hash[h];
+    c->hash[h] = t;
+    t->page_next = p->blocks;
+    p->blocks = t;
+    if (!phys_is_code_page(c->cpu->bus.mem, page)) {
+        phys_mark_code_page(c->cpu->bus.mem, page);
+        /* Entries filled before the mark let writes through: drop them. */
+        tlb_flush_phys_page(&c->cpu->tlb, page);
+    }
+    c->blocks_built++;
+    return t;
+}
+
+static struct tb *tb_lookup(struct tb_cache *c, uint64_t paddr, bool code32)
+{
+    for (struct tb *t = c->hash[tb_hash(paddr, code32)]; t; t = t->hash_next)
+        if (t->paddr == paddr && t->code32 == code32)
+            return t;
+    return NULL;
+}
+
+bool tb_run_block(struct tb_cache *c, struct cpu *cpu)
+{
+    const struct seg *cs = &cpu->seg[SEG_CS];
+    uint32_t eip = cpu->eip;
+    if (eip > cs->limit)
+        return false;
+    uint64_t paddr;
+    const uint8_t *host = cpu_code_page(cpu, eip, &paddr);
+    if (!host)
+        return false;
+    bool code32 = cpu->code32;
+    unsigned off = (unsigned)(paddr & (PAGE_SIZE - 1));
+    uint32_t room = cs->limit - eip;
+    if (!code32 && room > 0xffffu - (eip & 0xffff))
+        room = 0xffffu - (eip & 0xffff); /* 16-bit IP wraps: stop the block there */
+    struct tb *t = tb_lookup(c, paddr, code32);
+    if (t && (uint32_t)t->bytes - 1 > room)
+        t = NULL; /* built under a larger limit: decode this time only */
+    if (!t) {
+        t = tb_build(c, host, paddr, off, code32, room);
+        if (!t)
+            return false;
+    }
+
+    const uint64_t gen = c->generation;
+    for (unsigned i = 0; i < t->n; i++) {
+        const struct insn *in = &t->insns[i];
+        uint32_t fallthrough = cpu->eip + in->len;
+        if (!code32)
+            fallthrough &= 0xffff;
+        cpu->inhibit_irq = 0;
+        cpu->next_eip = fallthrough;
+        if (in->fn)
+            in->fn(cpu, in);
+        else
+            interp_unimplemented(cpu, in);
+        cpu->eip = cpu->next_eip;
+        cpu->icount++;
+        /* Leave the block when control went elsewhere, the mode or the
+         * flags that need the careful loop changed, something asked the
+         * loop to look (an interrupt, a device, halt), or the block may
+         * have been overwritten. */
+        if (cpu->eip != fallthrough || cpu->code32 != code32 ||
+            (cpu->eflags & (FL_TF | FL_RF)) || cpu->exit_request || cpu->halted ||
+            c->generation != gen)
+            break;
+    }
+    return true;
+}
+
+void tb_stats(const struct tb_cache *c, uint64_t *blocks_built, uint64_t *flushes)
+{
+    *blocks_built = c->blocks_built;
+    *flushes = c->flushes;
+}
