@@ -116,7 +116,7 @@ enum cpu_exit interp_run(struct cpu *cpu, uint64_t budget)
          * instructions; single-stepping, breakpoints, RF and tracing need
          * the rules between instructions, so they take one careful step
          * at a time. */
-        if (cpu->tbc && !(cpu->eflags & (FL_TF | FL_RF)) && !(cpu->dr[7] & 0xff) &&
+        if (cpu->tbc && !cpu->no_block_cache && !(cpu->eflags & (FL_TF | FL_RF)) && !(cpu->dr[7] & 0xff) &&
             !(cpu->log_mask & (LOG_CPU | LOG_EXEC)) && tb_run_block(cpu->tbc, cpu))
             continue;
         /* The interrupt shadow lasts exactly one instruction. */

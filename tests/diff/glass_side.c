@@ -124,10 +124,16 @@ static void run(struct diff_glass *g, uint32_t end_eip, struct diff_result *res)
 
 void diff_glass_run(struct diff_glass *g, const struct diff_case *c, struct diff_result *res)
 {
-    uint8_t *code = g->high + (DIFF_CODE_ADDR - HIGH_BASE);
-    memcpy(code, c->code, c->code_len);
-    code[c->code_len] = 0xf4;
-    memcpy(g->high + (DIFF_BUF_ADDR - HIGH_BASE), c->mem, DIFF_BUF_SIZE);
+    /* Through the physical address space, as a guest store or DMA would
+     * write: the block cache must see the new code. Every other case runs
+     * without the cache, so both of the interpreter's paths are compared
+     * with the host. */
+    static const uint8_t hlt = 0xf4;
+    static unsigned parity;
+    g->cpu->no_block_cache = (uint8_t)(parity++ & 1);
+    phys_write_buf(g->pm, DIFF_CODE_ADDR, c->code, c->code_len);
+    phys_write_buf(g->pm, DIFF_CODE_ADDR + c->code_len, &hlt, 1);
+    phys_write_buf(g->pm, DIFF_BUF_ADDR, c->mem, DIFF_BUF_SIZE);
     memset(res, 0, sizeof(*res));
     flat_state(g->cpu, DIFF_CODE_ADDR, c->regs, c->eflags);
     run(g, DIFF_CODE_ADDR + c->code_len + 1, res);
@@ -137,12 +143,13 @@ void diff_glass_run(struct diff_glass *g, const struct diff_case *c, struct diff
 void diff_glass_run_bcd(struct diff_glass *g, uint8_t op, uint8_t imm, uint32_t eax,
                         uint32_t eflags, struct diff_result *res)
 {
-    uint8_t *code = g->high + (DIFF_CODE_ADDR - HIGH_BASE);
+    uint8_t code[3];
     unsigned len = 0;
     code[len++] = op;
     if (op == 0xd4 || op == 0xd5)
         code[len++] = imm;
     code[len] = 0xf4;
+    phys_write_buf(g->pm, DIFF_CODE_ADDR, code, len + 1);
     uint32_t regs[8] = { eax, 0, 0, 0, DIFF_STACK_TOP, 0, 0, 0 };
     memset(res, 0, sizeof(*res));
     flat_state(g->cpu, DIFF_CODE_ADDR, regs, eflags);
