@@ -184,6 +184,8 @@ enum op {
     /* x87: one operation for the whole D8-DF space; cpu/fpu decodes
      * insn->opcode and insn->modrm further */
     OP_X87,
+    /* FXSAVE/FXRSTOR m512 (0F AE /0, /1): x87 state only, no SSE */
+    OP_FXSAVE, OP_FXRSTOR,
     OP_COUNT
 };
 
@@ -214,6 +216,7 @@ struct operand {
 
 struct cpu;
 struct insn;
+struct tb_cache;
 typedef void (*insn_fn)(struct cpu *cpu, const struct insn *in);
 
 /*
@@ -336,13 +339,20 @@ struct cpu {
 
     /* Exception bookkeeping (cpu/except.c). */
     jmp_buf *fault_jmp;    /* where cpu_raise unwinds to */
-    int8_t exc_vector;     /* exception being raised, -1 none */
+    int16_t exc_vector;    /* exception being raised (0-255), -1 none */
     uint8_t exc_has_error;
     uint32_t exc_error;
-    int8_t exc_delivering; /* vector being delivered, for #DF rules, -1 none */
+    int16_t exc_delivering;/* vector being delivered, for #DF rules, -1 none */
     uint8_t exc_soft;      /* INT n / INT3 / INTO: trap, pushes next_eip */
 
     uint64_t icount;       /* instructions retired */
+
+    /* The interpreter's cache of decoded blocks (translate/tb.c), owned
+     * by translate/; NULL until interp_run first runs. Set no_block_cache
+     * to run every instruction through the careful one-at-a-time path
+     * (tests compare the two). */
+    struct tb_cache *tbc;
+    uint8_t no_block_cache;
 
     /* Debug (cpu/debug.c): DR6 bits of data breakpoints hit by the
      * current instruction, reported as a trap after it completes. */

@@ -74,7 +74,7 @@ static const char *const op_names[OP_COUNT] = {
     [OP_MOV_FROM_DR] = "mov dr", [OP_CPUID] = "cpuid", [OP_RDTSC] = "rdtsc",
     [OP_RDMSR] = "rdmsr", [OP_WRMSR] = "wrmsr", [OP_RDPMC] = "rdpmc",
     [OP_SYSENTER] = "sysenter", [OP_SYSEXIT] = "sysexit", [OP_RSM] = "rsm",
-    [OP_X87] = "x87",
+    [OP_X87] = "x87", [OP_FXSAVE] = "fxsave", [OP_FXRSTOR] = "fxrstor",
 };
 
 const char *op_name(enum op op)

@@ -76,6 +76,9 @@ uint8_t *phys_page_ptr(struct phys_mem *pm, uint64_t addr, bool *writable);
  */
 void phys_mark_code_page(struct phys_mem *pm, uint64_t addr);
 bool phys_is_code_page(const struct phys_mem *pm, uint64_t addr);
+/* Clears the mark of the page holding `addr` (the notifier calls it once
+ * the page's blocks are gone). The notifier runs after the store. */
+void phys_unmark_code_page(struct phys_mem *pm, uint64_t addr);
 void phys_set_code_write_notifier(struct phys_mem *pm,
                                   void (*fn)(void *opaque, uint64_t paddr, unsigned size),
                                   void *opaque);
@@ -205,6 +208,7 @@ struct tlb_entry {
     uint64_t paddr;   /* physical address of the page */
 };
 #define TLB_ENTRY_GLOBAL 0x1u
+#define TLB_ENTRY_LARGE 0x2u /* from a 2/4 MiB page: INVLPG anywhere in it drops it */
 
 _Static_assert(sizeof(struct tlb_entry) == 32, "tlb_entry is 32 bytes");
 

@@ -109,6 +109,7 @@ static const struct arg_rule arg_rules[DECODE_ARG_COUNT] = {
     [Mp] = {SRC_MEM, W_FAR, 0},
     [Mq] = {SRC_MEM, 8, 0},
     [Mfpu] = {SRC_MEM_OPT, 0, 0},
+    [Mfx] = {SRC_MEM, 0, 0},
     [Rd] = {SRC_RM_REG, 4, 0},
     [Cd] = {SRC_CREG, 4, 0},
     [Dd] = {SRC_DREG, 4, 0},

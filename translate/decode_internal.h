@@ -44,6 +44,8 @@ enum decode_arg {
     Zb, Zv,
     sES, sCS, sSS, sDS, sFS, sGS, /* segment register named by the opcode */
     Xb, Xv,     /* string operand: only its width is given */
+    Mfx,        /* memory only, FXSAVE area: 512 bytes, recorded as width 0
+                   (too wide for struct operand); the handler knows its size */
     DECODE_ARG_COUNT
 };
 
@@ -73,6 +75,7 @@ enum decode_group {
     GRP_C6, GRP_C7,                  /* group 11 */
     GRP_0F00, GRP_0F01,              /* groups 6 and 7 */
     GRP_0FBA, GRP_0FC7,              /* groups 8 and 9 */
+    GRP_0FAE,                        /* group 15: FXSAVE, FXRSTOR on P6 */
     DECODE_GROUP_COUNT
 };
 

@@ -259,7 +259,8 @@ const struct decode_entry decode_map_1byte[256] = {
 };
 
 /* The two-byte map, 0F xx (SDM Vol. 2 Table A-3), as a P6 has it: MMX,
- * SSE, FXSAVE and 3DNow! rows are absent (#UD). */
+ * SSE and 3DNow! rows are absent (#UD); of group 15 only FXSAVE and
+ * FXRSTOR are present. */
 const struct decode_entry decode_map_0f[256] = {
     [0x00] = {OP_INVALID, GR, NONE, NONE, NONE, GRP_0F00},
     [0x01] = {OP_INVALID, GR, NONE, NONE, NONE, GRP_0F01},
@@ -334,6 +335,8 @@ const struct decode_entry decode_map_0f[256] = {
     [0xab] = {OP_BTS, MR | LK, Ev, Gv, NONE, 0},
     [0xac] = {OP_SHRD, MR, Ev, Gv, Ib, 0},
     [0xad] = {OP_SHRD, MR, Ev, Gv, CL, 0},
+    /* 0F AE: group 15; only FXSAVE and FXRSTOR exist on a P6 with FXSR. */
+    [0xae] = {OP_INVALID, GR, NONE, NONE, NONE, GRP_0FAE},
     /* IMUL Gv,Ev as dst = src * src2 with src the destination register. */
     [0xaf] = {OP_IMUL2, MR, Gv, Gv, Ev, 0},
 
@@ -479,5 +482,11 @@ const struct decode_entry decode_groups[DECODE_GROUP_COUNT][8] = {
     /* Group 9: only CMPXCHG8B m64 exists on P6. */
     [GRP_0FC7] = {
         [1] = {OP_CMPXCHG8B, MR | LK, Mq, NONE, NONE, 0},
+    },
+    /* Group 15 on P6: FXSAVE m512 (/0) and FXRSTOR m512 (/1); the
+     * register forms and /2-/7 (SSE/SSE2 and later) are #UD. */
+    [GRP_0FAE] = {
+        [0] = {OP_FXSAVE, MR, Mfx, NONE, NONE, 0},
+        [1] = {OP_FXRSTOR, MR, Mfx, NONE, NONE, 0},
     },
 };

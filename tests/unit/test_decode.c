@@ -537,7 +537,7 @@ Test(decode_ud, unassigned_two_byte_opcodes)
         "0f 04", "0f 05", "0f 07", "0f 0a", "0f 0c", "0f 0d 00", "0f 0e", "0f 0f",
         "0f 10", "0f 17", "0f 24", "0f 26", "0f 28", "0f 2f", "0f 36", "0f 37",
         "0f 38", "0f 3a", "0f 3f", "0f 50", "0f 60", "0f 6f", "0f 70", "0f 77", "0f 7f",
-        "0f a6", "0f a7", "0f ae", "0f b8", "0f b9", "0f c2", "0f c3", "0f c4", "0f c5",
+        "0f a6", "0f a7", "0f ae c0", "0f ae 10", "0f ae 38", "0f ae f8", "0f b8", "0f b9", "0f c2", "0f c3", "0f c4", "0f c5",
         "0f c6", "0f d0", "0f e0", "0f ef", "0f ff", "0f 25", "0f 27",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -1,0 +1,633 @@
+/*
+ * cpu/string.c — the string instructions MOVS, CMPS, STOS, LODS, SCAS,
+ * INS and OUTS, with and without REP/REPE/REPNE (SDM Vol. 2 MOVS, CMPS,
+ * STOS, LODS, SCAS, INS, OUTS and REP/REPE/REPZ/REPNE/REPNZ; Vol. 1 7.3.9).
+ *
+ * Operand layout (translate/decode_tables.c, Xb/Xv): only in->dst.width is
+ * set, the element width. The source is in->seg:(E)SI (a segment prefix
+ * may override it); the destination is always ES:(E)DI (SDM Vol. 1 3.7.5:
+ * "the ES segment cannot be overridden"). in->adsize picks SI/DI/CX or
+ * ESI/EDI/ECX; with a 16-bit address size only the low 16 bits of the
+ * index and count registers change, wrapping at 64 KiB.
+ *
+ * Restartability (SDM Vol. 2 REP, "Interrupts and exceptions"): every
+ * iteration does its memory and port accesses first, then commits the
+ * index registers and the count, then tests the termination condition. A
+ * fault therefore leaves the registers describing the remaining work, and
+ * since cpu_raise saves EIP = cpu->eip (the instruction), the instruction
+ * restarts where it stopped. A REP instruction also yields after a bounded
+ * number of iterations by setting next_eip = eip, so the execution loop
+ * can deliver interrupts between iterations (SDM Vol. 1 7.3.9.4) and then
+ * re-executes it.
+ *
+ * Speed: REP MOVS and REP STOS are memcpy/memset in every OS, and REPE/
+ * REPNE CMPS/SCAS are memcmp/strlen, so they have a fast path that
+ * handles whole runs of elements lying in one page of each operand
+ * straight through the host pointers the softmmu TLB (memory/memory.h)
+ * holds. The fast path never faults: it only runs where the segment
+ * checks provably pass and the TLB already maps the pages for the access
+ * kind; everything else takes the per-element path, which also fills the
+ * TLB for the next run. The result equals element-by-element execution,
+ * overlapping MOVS included.
+ */
+#include <string.h>
+
+#include "cpu/internal.h"
+
+/* Iterations of the per-element path per handler call before yielding
+ * (interrupt latency vs. loop overhead). */
+#define STRING_SLOW_BUDGET 1024u
+/* Bytes the fast path may move per handler call before yielding. */
+#define STRING_FAST_BUDGET (64u * 1024u)
+
+#define PAGE_BYTES 4096u
+#define PAGE_OFF_MASK 0xfffu
+
+/* ------------------------------------------------------------------ */
+/* Index and count registers                                           */
+/* ------------------------------------------------------------------ */
+
+static inline uint32_t addr_mask(const struct insn *in)
+{
+    return in->adsize == 2 ? 0xffffu : 0xffffffffu;
+}
+
+static inline uint32_t idx_get(const struct cpu *cpu, unsigned r, uint32_t amask)
+{
+    return cpu->regs[r] & amask;
+}
+
+/* Writes only the address-size part of a register (SI/DI/CX keep the
+ * upper half of ESI/EDI/ECX, SDM Vol. 1 3.6). */
+static inline void idx_set(struct cpu *cpu, unsigned r, uint32_t amask, uint32_t v)
+{
+    cpu->regs[r] = (cpu->regs[r] & ~amask) | (v & amask);
+}
+
+/* The per-element step: +width, or -width with EFLAGS.DF set. */
+static inline uint32_t elem_step(const struct cpu *cpu, unsigned w)
+{
+    return (cpu->eflags & FL_DF) ? (uint32_t)-(int32_t)w : w;
+}
+
+static inline void advance(struct cpu *cpu, unsigned r, uint32_t amask, uint32_t step)
+{
+    idx_set(cpu, r, amask, idx_get(cpu, r, amask) + step);
+}
+
+/* ------------------------------------------------------------------ */
+/* One iteration of each instruction                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Each function performs one element: all accesses first (any may fault,
+ * leaving nothing changed), then the index registers. CMPS/SCAS return
+ * ZF of their comparison for the REPE/REPNE test; the others return false.
+ */
+typedef bool (*elem_fn)(struct cpu *cpu, const struct insn *in);
+
+static bool elem_movs(struct cpu *cpu, const struct insn *in)
+{
+    unsigned w = in->dst.width;
+    uint32_t am = addr_mask(in), step = elem_step(cpu, w);
+    uint32_t v = cpu_read(cpu, in->seg, idx_get(cpu, R_ESI, am), w);
+    cpu_write(cpu, SEG_ES, idx_get(cpu, R_EDI, am), v, w);
+    advance(cpu, R_ESI, am, step);
+    advance(cpu, R_EDI, am, step);
+    return false;
+}
+
+/* Flags as CMP src1, src2 (SDM CMPS: "temp := SRC1 - SRC2; SetStatusFlags"). */
+static bool compare(struct cpu *cpu, unsigned w, uint32_t a, uint32_t b)
+{
+    uint32_t r = (a - b) & width_mask(w);
+    cc_set(cpu, CC_SUB, w, a, b, r, 0);
+    return r == 0;
+}
+
+static bool elem_cmps(struct cpu *cpu, const struct insn *in)
+{
+    unsigned w = in->dst.width;
+    uint32_t am = addr_mask(in), step = elem_step(cpu, w);
+    /* SRC1 is the seg:(E)SI operand, SRC2 ES:(E)DI (SDM CMPS). */
+    uint32_t a = cpu_read(cpu, in->seg, idx_get(cpu, R_ESI, am), w);
+    uint32_t b = cpu_read(cpu, SEG_ES, idx_get(cpu, R_EDI, am), w);
+    advance(cpu, R_ESI, am, step);
+    advance(cpu, R_EDI, am, step);
+    return compare(cpu, w, a, b);
+}
+
+static bool elem_stos(struct cpu *cpu, const struct insn *in)
+{
+    unsigned w = in->dst.width;
+    uint32_t am = addr_mask(in);
+    cpu_write(cpu, SEG_ES, idx_get(cpu, R_EDI, am), reg_read(cpu, R_EAX, w), w);
+    advance(cpu, R_EDI, am, elem_step(cpu, w));
+    return false;
+}
+
+static bool elem_lods(struct cpu *cpu, const struct insn *in)
+{
+    unsigned w = in->dst.width;
+    uint32_t am = addr_mask(in);
+    uint32_t v = cpu_read(cpu, in->seg, idx_get(cpu, R_ESI, am), w);
+    reg_write(cpu, R_EAX, w, v);
+    advance(cpu, R_ESI, am, elem_step(cpu, w));
+    return false;
+}
+
+static bool elem_scas(struct cpu *cpu, const struct insn *in)
+{
+    unsigned w = in->dst.width;
+    uint32_t am = addr_mask(in);
+    /* SRC1 is AL/AX/EAX, SRC2 ES:(E)DI (SDM SCAS). */
+    uint32_t b = cpu_read(cpu, SEG_ES, idx_get(cpu, R_EDI, am), w);
+    advance(cpu, R_EDI, am, elem_step(cpu, w));
+    return compare(cpu, w, reg_read(cpu, R_EAX, w), b);
+}
+
+static bool elem_ins(struct cpu *cpu, const struct insn *in)
+{
+    unsigned w = in->dst.width;
+    uint32_t am = addr_mask(in);
+    uint16_t port = (uint16_t)cpu->regs[R_EDX];
+    uint32_t di = idx_get(cpu, R_EDI, am);
+    /* SDM INS: I/O permission first (#GP(0) unless CPL <= IOPL or the TSS
+     * bitmap allows it). A real CPU reads the port and then faults on the
+     * memory write; the destination is checked before the port read so
+     * the restarted instruction does not read the port twice. */
+    cpu_check_io(cpu, port, w);
+    cpu_check_write(cpu, SEG_ES, di, w);
+    uint32_t v = io_read(cpu->bus.io, port, w);
+    cpu_write(cpu, SEG_ES, di, v, w);
+    advance(cpu, R_EDI, am, elem_step(cpu, w));
+    return false;
+}
+
+static bool elem_outs(struct cpu *cpu, const struct insn *in)
+{
+    unsigned w = in->dst.width;
+    uint32_t am = addr_mask(in);
+    uint16_t port = (uint16_t)cpu->regs[R_EDX];
+    cpu_check_io(cpu, port, w);
+    uint32_t v = cpu_read(cpu, in->seg, idx_get(cpu, R_ESI, am), w);
+    io_write(cpu->bus.io, port, v, w);
+    advance(cpu, R_ESI, am, elem_step(cpu, w));
+    return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Fast paths: REP MOVS / STOS, REPE / REPNE CMPS / SCAS                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The last host page seen for reads or writes. Within one handler call
+ * nothing can change a translation the walker already approved, so a
+ * page captured right after a per-element access stays valid even if the
+ * other operand's TLB fill evicted its entry (source and destination
+ * pages that share a TLB slot would otherwise never both hit).
+ */
+struct host_page {
+    uint32_t page; /* linear page, or 1 (never a page address) if none */
+    uint8_t *host; /* host address of the page's first byte */
+};
+
+/* The host address of `lin` if the TLB maps its page for plain RAM access
+ * of this kind (the tag equals the page exactly: no TLB_INVALID, no MMIO,
+ * no code page, no watch bit). */
+static uint8_t *tlb_host(struct cpu *cpu, uint32_t lin, bool write)
+{
+    const struct tlb_entry *e = &cpu->tlb.e[cpu->cpl == 3][tlb_index(lin)];
+    uint32_t tag = write ? e->tag_write : e->tag_read;
+    if (tag != (lin & TLB_PAGE_MASK))
+        return NULL;
+    return (uint8_t *)(e->addend + lin);
+}
+
+static uint8_t *host_lookup(struct cpu *cpu, struct host_page *hp, uint32_t lin, bool write)
+{
+    uint8_t *h = tlb_host(cpu, lin, write);
+    if (h) {
+        hp->page = lin & TLB_PAGE_MASK;
+        hp->host = h - (lin & PAGE_OFF_MASK);
+        return h;
+    }
+    if (hp->page == (lin & TLB_PAGE_MASK))
+        return hp->host + (lin & PAGE_OFF_MASK);
+    return NULL;
+}
+
+/* Remembers the page of `lin` after a per-element access filled it. */
+static void host_capture(struct cpu *cpu, struct host_page *hp, uint32_t lin, bool write)
+{
+    (void)host_lookup(cpu, hp, lin, write);
+}
+
+/*
+ * Whether segment `seg` allows an access of kind `write` to the offsets
+ * [lo, hi], lo <= hi (callers guarantee it, so only hi is passed): the
+ * checks of cpu/mem.c's seg_check (SDM Vol. 3A 5.3, 5.4), answered without
+ * raising. Expand-down segments are left to the per-element path.
+ */
+static bool seg_allows(const struct cpu *cpu, int seg, uint32_t hi, bool write)
+{
+    const struct seg *s = &cpu->seg[seg];
+    uint32_t ar = s->ar;
+    if ((cpu->cr0 & CR0_PE) && !(cpu->eflags & FL_VM)) {
+        if (!(ar & AR_P))
+            return false;
+        if (ar & AR_T_CODE) {
+            if (write || !(ar & AR_T_READABLE))
+                return false;
+        } else if (write && !(ar & AR_T_WRITABLE)) {
+            return false;
+        }
+    }
+    if ((ar & (AR_S | AR_T_CODE | AR_T_EXPDOWN)) == (AR_S | AR_T_EXPDOWN))
+        return false;
+    return hi <= s->limit;
+}
+
+/*
+ * How many elements, starting at offset `off` (linear `lin`) and stepping
+ * by w (down when `down`), stay inside the first element's page, inside
+ * the address-size range without wrapping, and inside the segment limit.
+ * 0 if the first element itself straddles a page or the limit.
+ */
+static uint32_t run_room(const struct cpu *cpu, int seg, uint32_t off, uint32_t lin, unsigned w,
+                         bool down, uint32_t amask, bool write)
+{
+    uint32_t in_page = lin & PAGE_OFF_MASK;
+    uint64_t n;
+    if (in_page + w > PAGE_BYTES || (uint64_t)off + w - 1 > amask)
+        return 0;
+    if (!down) {
+        n = (PAGE_BYTES - in_page) / w;
+        uint64_t off_room = ((uint64_t)amask - off + 1) / w;
+        if (off_room < n)
+            n = off_room;
+        const struct seg *s = &cpu->seg[seg];
+        if ((uint64_t)off + w - 1 > s->limit)
+            return 0;
+        uint64_t lim_room = ((uint64_t)s->limit - off + 1) / w;
+        if (lim_room < n)
+            n = lim_room;
+        if (!seg_allows(cpu, seg, (uint32_t)(off + n * w - 1), write))
+            return 0;
+    } else {
+        n = in_page / w + 1;
+        uint64_t off_room = off / w + 1;
+        if (off_room < n)
+            n = off_room;
+        if (!seg_allows(cpu, seg, off + w - 1, write))
+            return 0;
+    }
+    return (uint32_t)n;
+}
+
+/* Whether the fast path may run at all for this instruction: data
+ * breakpoints need per-access checks (cpu/mem.c), and alignment checking
+ * (#AC, SDM 6.15) is per element; single-stepping (TF) runs one
+ * iteration per instruction anyway. */
+static bool fast_allowed(const struct cpu *cpu)
+{
+    if (cpu->dr[7] & 0xff)
+        return false;
+    if (cpu->eflags & FL_TF)
+        return false;
+    if (cpu->cpl == 3 && (cpu->cr0 & CR0_AM) && (cpu->eflags & FL_AC))
+        return false;
+    return true;
+}
+
+/*
+ * One fast run of REP MOVS (`src` != NULL) or REP STOS of at most
+ * `max_elems` elements. Returns the elements done (0: take the slow path),
+ * with ESI/EDI/ECX committed. No access here can fault.
+ */
+static uint32_t fast_run(struct cpu *cpu, const struct insn *in, bool movs, uint32_t max_elems,
+                         struct host_page *rd, struct host_page *wr)
+{
+    unsigned w = in->dst.width;
+    uint32_t am = addr_mask(in);
+    bool down = (cpu->eflags & FL_DF) != 0;
+    uint32_t di = idx_get(cpu, R_EDI, am);
+    uint32_t dlin = cpu->seg[SEG_ES].base + di;
+    uint32_t n = run_room(cpu, SEG_ES, di, dlin, w, down, am, true);
+    if (n > max_elems)
+        n = max_elems;
+    if (n == 0)
+        return 0;
+
+    uint32_t si = 0;
+    uint8_t *sh = NULL;
+    if (movs) {
+        si = idx_get(cpu, R_ESI, am);
+        uint32_t slin = cpu->seg[in->seg].base + si;
+        uint32_t ns = run_room(cpu, in->seg, si, slin, w, down, am, false);
+        if (ns < n)
+            n = ns;
+        if (n == 0)
+            return 0;
+        sh = host_lookup(cpu, rd, slin, false);
+        if (!sh)
+            return 0;
+    }
+    uint8_t *dh = host_lookup(cpu, wr, dlin, true);
+    if (!dh)
+        return 0;
+
+    size_t bytes = (size_t)n * w;
+    /* Lowest host byte of each run. */
+    uint8_t *dlo = down ? dh - (bytes - w) : dh;
+    if (movs) {
+        uint8_t *slo = down ? sh - (bytes - w) : sh;
+        /* Element order matters only when the runs overlap with the
+         * destination "ahead" of the source in the copy direction: then
+         * later elements read bytes earlier ones wrote (the classic
+         * pattern fill). Otherwise the result equals one memmove. */
+        bool disjoint = dlo + bytes <= slo || slo + bytes <= dlo;
+        if (disjoint || (!down && dlo <= slo) || (down && dlo >= slo)) {
+            memmove(dlo, slo, bytes);
+        } else {
+            ptrdiff_t step = down ? -(ptrdiff_t)w : (ptrdiff_t)w;
+            uint8_t *s = sh, *d = dh;
+            for (uint32_t i = 0; i < n; i++, s += step, d += step) {
+                uint8_t tmp[4];
+                memcpy(tmp, s, w);
+                memcpy(d, tmp, w);
+            }
+        }
+    } else {
+        uint32_t v = reg_read(cpu, R_EAX, w);
+        if (w == 1) {
+            memset(dlo, (int)v, bytes);
+        } else {
+            /* One element, then doubling copies of what is already filled
+             * (a run starts element-aligned, so the pattern stays in phase). */
+            memcpy(dlo, &v, w); /* little-endian host, as cpu/mem.c assumes */
+            for (size_t done = w; done < bytes;) {
+                size_t k = done < bytes - done ? done : bytes - done;
+                memcpy(dlo + done, dlo, k);
+                done += k;
+            }
+        }
+    }
+
+    uint32_t delta = (uint32_t)bytes;
+    if (down)
+        delta = (uint32_t)-delta;
+    if (movs)
+        idx_set(cpu, R_ESI, am, si + delta);
+    idx_set(cpu, R_EDI, am, di + delta);
+    idx_set(cpu, R_ECX, am, idx_get(cpu, R_ECX, am) - n);
+    return n;
+}
+
+/* Loads a little-endian element of `w` bytes from host memory. */
+static inline uint32_t host_load(const uint8_t *p, unsigned w)
+{
+    uint32_t v = 0;
+    memcpy(&v, p, w); /* little-endian host, as cpu/mem.c assumes */
+    return v;
+}
+
+/*
+ * One fast run of REPE/REPNE CMPS (`cmps`) or SCAS of at most `max_elems`
+ * elements: compares straight from host memory, stopping after the
+ * element whose ZF ends the repetition (`*stop` set). Returns the
+ * elements done (0: take the slow path), with ESI/EDI/ECX and the flags
+ * of the last comparison committed. No access here can fault.
+ */
+static uint32_t fast_cmp_run(struct cpu *cpu, const struct insn *in, bool cmps,
+                             uint32_t max_elems, struct host_page *src_pg,
+                             struct host_page *dst_pg, bool *stop)
+{
+    unsigned w = in->dst.width;
+    uint32_t am = addr_mask(in);
+    bool down = (cpu->eflags & FL_DF) != 0;
+    uint32_t di = idx_get(cpu, R_EDI, am);
+    uint32_t dlin = cpu->seg[SEG_ES].base + di;
+    uint32_t n = run_room(cpu, SEG_ES, di, dlin, w, down, am, false);
+    if (n > max_elems)
+        n = max_elems;
+    if (n == 0)
+        return 0;
+    uint32_t si = 0;
+    const uint8_t *sh = NULL;
+    if (cmps) {
+        si = idx_get(cpu, R_ESI, am);
+        uint32_t slin = cpu->seg[in->seg].base + si;
+        uint32_t ns = run_room(cpu, in->seg, si, slin, w, down, am, false);
+        if (ns < n)
+            n = ns;
+        if (n == 0 || !(sh = host_lookup(cpu, src_pg, slin, false)))
+            return 0;
+    }
+    const uint8_t *dh = host_lookup(cpu, dst_pg, dlin, false);
+    if (!dh)
+        return 0;
+
+    ptrdiff_t step = down ? -(ptrdiff_t)w : (ptrdiff_t)w;
+    uint32_t mask = width_mask(w);
+    uint32_t acc = reg_read(cpu, R_EAX, w);
+    uint32_t a = 0, b = 0, done = 0;
+    bool want_equal = in->rep == REP_E; /* REPE repeats while ZF = 1 */
+    *stop = false;
+    while (done < n) {
+        a = cmps ? host_load(sh, w) : acc;
+        b = host_load(dh, w);
+        done++;
+        if ((((a - b) & mask) == 0) != want_equal) {
+            *stop = true;
+            break;
+        }
+        if (cmps)
+            sh += step;
+        dh += step;
+    }
+
+    uint32_t delta = done * w;
+    if (down)
+        delta = (uint32_t)-delta;
+    if (cmps)
+        idx_set(cpu, R_ESI, am, si + delta);
+    idx_set(cpu, R_EDI, am, di + delta);
+    idx_set(cpu, R_ECX, am, idx_get(cpu, R_ECX, am) - done);
+    compare(cpu, w, a, b);
+    return done;
+}
+
+/* ------------------------------------------------------------------ */
+/* The REP loop                                                        */
+/* ------------------------------------------------------------------ */
+
+/* What ends a repetition besides the count: nothing, or ZF per the
+ * prefix (REPE stops on ZF = 0, REPNE on ZF = 1; SDM REP Table 4-16). */
+enum rep_kind { REP_COUNT_ONLY, REP_ZF };
+
+static void rep_loop(struct cpu *cpu, const struct insn *in, elem_fn fn, enum rep_kind kind)
+{
+    if (in->rep == REP_NONE) {
+        fn(cpu, in);
+        return;
+    }
+    uint32_t am = addr_mask(in);
+    /* A single-step trap follows every iteration (SDM Vol. 3A 17.3.1.4),
+     * and a data breakpoint the iteration that hit it (17.3.1.2). */
+    unsigned budget = (cpu->eflags & FL_TF) ? 1 : STRING_SLOW_BUDGET;
+    for (unsigned done = 0;; done++) {
+        uint32_t count = idx_get(cpu, R_ECX, am);
+        if (count == 0)
+            return;
+        if (done == budget || (done > 0 && cpu->dr6_pending)) {
+            cpu->next_eip = cpu->eip; /* more to do: re-execute */
+            return;
+        }
+        bool zf = fn(cpu, in);
+        idx_set(cpu, R_ECX, am, count - 1);
+        if (kind == REP_ZF && (in->rep == REP_E ? !zf : zf))
+            return;
+    }
+}
+
+/* REP MOVS / REP STOS: fast runs where possible, single elements where
+ * not (those fill the TLB, so the next run can go fast). */
+static void rep_fast_loop(struct cpu *cpu, const struct insn *in, bool movs)
+{
+    if (in->rep == REP_NONE || !fast_allowed(cpu)) {
+        rep_loop(cpu, in, movs ? elem_movs : elem_stos, REP_COUNT_ONLY);
+        return;
+    }
+    unsigned w = in->dst.width;
+    uint32_t am = addr_mask(in);
+    unsigned slow_left = STRING_SLOW_BUDGET;
+    uint32_t fast_left = STRING_FAST_BUDGET / w;
+    struct host_page rd = { 1, NULL }, wr = { 1, NULL };
+    for (;;) {
+        uint32_t count = idx_get(cpu, R_ECX, am);
+        if (count == 0)
+            return;
+        if (slow_left == 0 || fast_left == 0) {
+            cpu->next_eip = cpu->eip;
+            return;
+        }
+        uint32_t n = fast_run(cpu, in, movs, count < fast_left ? count : fast_left, &rd, &wr);
+        if (n) {
+            fast_left -= n;
+            continue;
+        }
+        /* One element the ordinary way (may fault, with every earlier
+         * element committed), capturing the pages it translated. */
+        uint32_t si = idx_get(cpu, R_ESI, am), di = idx_get(cpu, R_EDI, am);
+        if (movs) {
+            uint32_t v = cpu_read(cpu, in->seg, si, w);
+            host_capture(cpu, &rd, cpu->seg[in->seg].base + si, false);
+            cpu_write(cpu, SEG_ES, di, v, w);
+            advance(cpu, R_ESI, am, elem_step(cpu, w));
+        } else {
+            cpu_write(cpu, SEG_ES, di, reg_read(cpu, R_EAX, w), w);
+        }
+        host_capture(cpu, &wr, cpu->seg[SEG_ES].base + di, true);
+        advance(cpu, R_EDI, am, elem_step(cpu, w));
+        idx_set(cpu, R_ECX, am, count - 1);
+        slow_left--;
+    }
+}
+
+/* REPE/REPNE CMPS and SCAS (strcmp, memcmp, strlen, memchr): fast runs
+ * where possible, single elements where not. */
+static void rep_cmp_loop(struct cpu *cpu, const struct insn *in, bool cmps)
+{
+    if (in->rep == REP_NONE || !fast_allowed(cpu)) {
+        rep_loop(cpu, in, cmps ? elem_cmps : elem_scas, REP_ZF);
+        return;
+    }
+    unsigned w = in->dst.width;
+    uint32_t am = addr_mask(in);
+    unsigned slow_left = STRING_SLOW_BUDGET;
+    uint32_t fast_left = STRING_FAST_BUDGET / w;
+    struct host_page src_pg = { 1, NULL }, dst_pg = { 1, NULL };
+    for (;;) {
+        uint32_t count = idx_get(cpu, R_ECX, am);
+        if (count == 0)
+            return;
+        if (slow_left == 0 || fast_left == 0) {
+            cpu->next_eip = cpu->eip;
+            return;
+        }
+        bool stop;
+        uint32_t n = fast_cmp_run(cpu, in, cmps, count < fast_left ? count : fast_left, &src_pg,
+                                  &dst_pg, &stop);
+        if (n) {
+            if (stop)
+                return;
+            fast_left -= n;
+            continue;
+        }
+        uint32_t si = idx_get(cpu, R_ESI, am), di = idx_get(cpu, R_EDI, am);
+        uint32_t a;
+        if (cmps) {
+            a = cpu_read(cpu, in->seg, si, w);
+            host_capture(cpu, &src_pg, cpu->seg[in->seg].base + si, false);
+        } else {
+            a = reg_read(cpu, R_EAX, w);
+        }
+        uint32_t b = cpu_read(cpu, SEG_ES, di, w);
+        host_capture(cpu, &dst_pg, cpu->seg[SEG_ES].base + di, false);
+        if (cmps)
+            advance(cpu, R_ESI, am, elem_step(cpu, w));
+        advance(cpu, R_EDI, am, elem_step(cpu, w));
+        idx_set(cpu, R_ECX, am, count - 1);
+        bool zf = compare(cpu, w, a, b);
+        if (in->rep == REP_E ? !zf : zf)
+            return;
+        slow_left--;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Handlers                                                            */
+/* ------------------------------------------------------------------ */
+
+static void op_movs(struct cpu *cpu, const struct insn *in)
+{
+    rep_fast_loop(cpu, in, true);
+}
+
+static void op_stos(struct cpu *cpu, const struct insn *in)
+{
+    rep_fast_loop(cpu, in, false);
+}
+
+/* F2 and F3 both mean plain REP for the non-comparing instructions (SDM
+ * REP: REPE/REPNE apply to CMPS and SCAS only). */
+static void op_cmps(struct cpu *cpu, const struct insn *in)
+{
+    rep_cmp_loop(cpu, in, true);
+}
+
+static void op_scas(struct cpu *cpu, const struct insn *in)
+{
+    rep_cmp_loop(cpu, in, false);
+}
+
+static void op_lods(struct cpu *cpu, const struct insn *in)
+{
+    rep_loop(cpu, in, elem_lods, REP_COUNT_ONLY);
+}
+
+static void op_ins(struct cpu *cpu, const struct insn *in)
+{
+    rep_loop(cpu, in, elem_ins, REP_COUNT_ONLY);
+}
+
+static void op_outs(struct cpu *cpu, const struct insn *in)
+{
+    rep_loop(cpu, in, elem_outs, REP_COUNT_ONLY);
+}
+
+const struct op_handler string_handlers[] = {
+    { OP_MOVS, op_movs }, { OP_CMPS, op_cmps }, { OP_STOS, op_stos }, { OP_LODS, op_lods },
+    { OP_SCAS, op_scas }, { OP_INS, op_ins },   { OP_OUTS, op_outs }, { OP_INVALID, NULL },
+};

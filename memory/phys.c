@@ -1,0 +1,387 @@
+/*
+ * memory/phys.c — the guest's 36-bit physical address space.
+ *
+ * Lookup is a two-level table: the top level is indexed by addr >> 24
+ * (4096 slots of 16 MiB), each leaf holds 4096 descriptors of 4 KiB pages
+ * and is allocated when something is first mapped there. A descriptor
+ * tells what the page is (hole, RAM, ROM, MMIO), the host pointer of the
+ * page for RAM/ROM, the MMIO region for MMIO, and the code-page mark.
+ * Holes read as all ones and drop writes, as an undriven PC bus does.
+ *
+ * Code-page writes: the notifier runs AFTER the store, so that whoever
+ * re-translates the page sees the new bytes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "memory/memory.h"
+
+#define PHYS_BITS 36
+#define PHYS_LIMIT (1ull << PHYS_BITS)
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1u << PAGE_SHIFT)
+#define PAGE_MASK ((uint64_t)PAGE_SIZE - 1)
+#define LEAF_SHIFT 24 /* a leaf covers 16 MiB */
+#define LEAF_PAGES (1u << (LEAF_SHIFT - PAGE_SHIFT))
+#define TOP_SLOTS (1u << (PHYS_BITS - LEAF_SHIFT))
+#define A20_BIT (1ull << 20)
+
+enum page_kind { PAGE_HOLE = 0, PAGE_RAM, PAGE_ROM, PAGE_MMIO };
+
+struct page_desc {
+    uint8_t *host;     /* RAM/ROM: host address of the page's first byte */
+    uint32_t region;   /* MMIO: index into phys_mem.regions */
+    uint8_t kind;      /* enum page_kind */
+    uint8_t code;      /* holds translated code (see phys_mark_code_page) */
+};
+
+struct mmio_region {
+    const struct mem_ops *ops;
+    void *opaque;
+    uint64_t base;
+};
+
+struct phys_mem {
+    struct page_desc *top[TOP_SLOTS];
+    struct mmio_region *regions;
+    uint32_t nregions, cap_regions;
+    uint64_t a20_mask; /* ~0, or ~bit 20 with the gate off */
+    void (*code_notify)(void *opaque, uint64_t paddr, unsigned size);
+    void *code_opaque;
+};
+
+static const struct page_desc hole_desc; /* all zero: PAGE_HOLE */
+
+struct phys_mem *phys_new(void)
+{
+    struct phys_mem *pm = calloc(1, sizeof(*pm));
+    if (pm)
+        pm->a20_mask = ~0ull;
+    return pm;
+}
+
+void phys_free(struct phys_mem *pm)
+{
+    if (!pm)
+        return;
+    for (unsigned i = 0; i < TOP_SLOTS; i++)
+        free(pm->top[i]);
+    free(pm->regions);
+    free(pm);
+}
+
+/* Descriptor of the page holding `addr` (A20 already applied); a shared
+ * read-only hole for unmapped or out-of-range addresses. */
+static inline const struct page_desc *desc_of(const struct phys_mem *pm, uint64_t addr)
+{
+    if (addr >= PHYS_LIMIT)
+        return &hole_desc;
+    const struct page_desc *leaf = pm->top[addr >> LEAF_SHIFT];
+    if (!leaf)
+        return &hole_desc;
+    return &leaf[(addr >> PAGE_SHIFT) & (LEAF_PAGES - 1)];
+}
+
+/* Writable descriptor, allocating its leaf; NULL when out of memory/range. */
+static struct page_desc *desc_alloc(struct phys_mem *pm, uint64_t addr)
+{
+    if (addr >= PHYS_LIMIT)
+        return NULL;
+    struct page_desc **slot = &pm->top[addr >> LEAF_SHIFT];
+    if (!*slot) {
+        *slot = calloc(LEAF_PAGES, sizeof(struct page_desc));
+        if (!*slot)
+            return NULL;
+    }
+    return &(*slot)[(addr >> PAGE_SHIFT) & (LEAF_PAGES - 1)];
+}
+
+static bool range_ok(uint64_t base, uint64_t size)
+{
+    return size != 0 && (base & PAGE_MASK) == 0 && (size & PAGE_MASK) == 0 &&
+           base < PHYS_LIMIT && size <= PHYS_LIMIT - base;
+}
+
+/* Allocates every leaf of the range first so that a failure leaves the
+ * map unchanged. */
+static int alloc_range(struct phys_mem *pm, uint64_t base, uint64_t size)
+{
+    for (uint64_t a = base & ~(((uint64_t)1 << LEAF_SHIFT) - 1); a < base + size;
+         a += (uint64_t)1 << LEAF_SHIFT)
+        if (!desc_alloc(pm, a))
+            return -1;
+    return 0;
+}
+
+static int map_host(struct phys_mem *pm, uint64_t base, uint64_t size, uint8_t *host,
+                    enum page_kind kind)
+{
+    if (!pm || !host || !range_ok(base, size) || alloc_range(pm, base, size) < 0)
+        return -1;
+    for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
+        struct page_desc *d = desc_alloc(pm, base + off);
+        d->kind = (uint8_t)kind;
+        d->host = host + off;
+        d->region = 0;
+        /* The code mark stays: blocks translated from the old contents
+         * still need their invalidation on the next write. */
+    }
+    return 0;
+}
+
+int phys_map_ram(struct phys_mem *pm, uint64_t base, uint64_t size, uint8_t *host)
+{
+    return map_host(pm, base, size, host, PAGE_RAM);
+}
+
+int phys_map_rom(struct phys_mem *pm, uint64_t base, uint64_t size, uint8_t *host)
+{
+    return map_host(pm, base, size, host, PAGE_ROM);
+}
+
+int phys_map_mmio(struct phys_mem *pm, uint64_t base, uint64_t size,
+                  const struct mem_ops *ops, void *opaque)
+{
+    if (!pm || !ops || !range_ok(base, size) || alloc_range(pm, base, size) < 0)
+        return -1;
+    if (pm->nregions == pm->cap_regions) {
+        uint32_t cap = pm->cap_regions ? pm->cap_regions * 2 : 8;
+        struct mmio_region *r = realloc(pm->regions, cap * sizeof(*r));
+        if (!r)
+            return -1;
+        pm->regions = r;
+        pm->cap_regions = cap;
+    }
+    uint32_t idx = pm->nregions++;
+    pm->regions[idx] = (struct mmio_region){ ops, opaque, base };
+    for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
+        struct page_desc *d = desc_alloc(pm, base + off);
+        d->kind = PAGE_MMIO;
+        d->host = NULL;
+        d->region = idx;
+    }
+    return 0;
+}
+
+void phys_set_a20(struct phys_mem *pm, bool enabled)
+{
+    pm->a20_mask = enabled ? ~0ull : ~A20_BIT;
+}
+
+bool phys_a20(const struct phys_mem *pm)
+{
+    return pm->a20_mask == ~0ull;
+}
+
+/* ------------------------------------------------------------------ */
+/* Accesses                                                            */
+/* ------------------------------------------------------------------ */
+
+static inline uint64_t ones(unsigned size)
+{
+    return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+}
+
+/* Guest memory is little-endian, and so is every host Glass supports
+ * (the same assumption as cpu/mem.c): fixed-size memcpy compiles to one
+ * unaligned load or store. */
+static inline uint64_t load_le(const uint8_t *p, unsigned size)
+{
+    switch (size) {
+    case 1: return p[0];
+    case 2: { uint16_t x; memcpy(&x, p, 2); return x; }
+    case 4: { uint32_t x; memcpy(&x, p, 4); return x; }
+    default: { uint64_t x; memcpy(&x, p, 8); return x; }
+    }
+}
+
+static inline void store_le(uint8_t *p, uint64_t v, unsigned size)
+{
+    switch (size) {
+    case 1: p[0] = (uint8_t)v; break;
+    case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
+    case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
+    default: memcpy(p, &v, 8); break;
+    }
+}
+
+static inline void notify_code(struct phys_mem *pm, const struct page_desc *d, uint64_t addr,
+                               unsigned size)
+{
+    if (d->code && pm->code_notify)
+        pm->code_notify(pm->code_opaque, addr, size);
+}
+
+/* An access that lies within one page; `addr` has A20 applied. */
+static uint64_t read_in_page(struct phys_mem *pm, uint64_t addr, unsigned size)
+{
+    const struct page_desc *d = desc_of(pm, addr);
+    switch (d->kind) {
+    case PAGE_RAM:
+    case PAGE_ROM:
+        return load_le(d->host + (addr & PAGE_MASK), size);
+    case PAGE_MMIO: {
+        const struct mmio_region *r = &pm->regions[d->region];
+        if (!r->ops->read)
+            return ones(size);
+        return r->ops->read(r->opaque, addr - r->base, size) & ones(size);
+    }
+    default:
+        return ones(size);
+    }
+}
+
+/* `rom_writable`: phys_load may write ROM, the guest may not. */
+static void write_in_page(struct phys_mem *pm, uint64_t addr, uint64_t val, unsigned size,
+                          bool rom_writable)
+{
+    const struct page_desc *d = desc_of(pm, addr);
+    switch (d->kind) {
+    case PAGE_ROM:
+        if (!rom_writable)
+            return;
+        /* fall through */
+    case PAGE_RAM:
+        store_le(d->host + (addr & PAGE_MASK), val, size);
+        notify_code(pm, d, addr, size);
+        return;
+    case PAGE_MMIO: {
+        const struct mmio_region *r = &pm->regions[d->region];
+        if (r->ops->write)
+            r->ops->write(r->opaque, addr - r->base, val & ones(size), size);
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+static inline bool size_ok(unsigned size)
+{
+    return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
+uint64_t phys_read(struct phys_mem *pm, uint64_t addr, unsigned size)
+{
+    if (!size_ok(size))
+        return 0;
+    uint64_t a = addr & pm->a20_mask;
+    if ((a & PAGE_MASK) + size <= PAGE_SIZE)
+        return read_in_page(pm, a, size);
+    /* Crosses a page (and so maybe a region) boundary: byte by byte, each
+     * byte with its own A20 masking. */
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= read_in_page(pm, (addr + i) & pm->a20_mask, 1) << (8 * i);
+    return v;
+}
+
+void phys_write(struct phys_mem *pm, uint64_t addr, uint64_t val, unsigned size)
+{
+    if (!size_ok(size))
+        return;
+    uint64_t a = addr & pm->a20_mask;
+    if ((a & PAGE_MASK) + size <= PAGE_SIZE) {
+        write_in_page(pm, a, val, size, false);
+        return;
+    }
+    for (unsigned i = 0; i < size; i++)
+        write_in_page(pm, (addr + i) & pm->a20_mask, val >> (8 * i), 1, false);
+}
+
+void phys_read_buf(struct phys_mem *pm, uint64_t addr, void *buf, size_t len)
+{
+    uint8_t *out = buf;
+    while (len > 0) {
+        uint64_t a = addr & pm->a20_mask;
+        size_t n = PAGE_SIZE - (a & PAGE_MASK);
+        if (n > len)
+            n = len;
+        const struct page_desc *d = desc_of(pm, a);
+        if (d->kind == PAGE_RAM || d->kind == PAGE_ROM) {
+            memcpy(out, d->host + (a & PAGE_MASK), n);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                out[i] = (uint8_t)read_in_page(pm, a + i, 1);
+        }
+        out += n;
+        addr += n;
+        len -= n;
+    }
+}
+
+static void write_buf(struct phys_mem *pm, uint64_t addr, const void *buf, size_t len,
+                      bool rom_writable)
+{
+    const uint8_t *in = buf;
+    while (len > 0) {
+        uint64_t a = addr & pm->a20_mask;
+        size_t n = PAGE_SIZE - (a & PAGE_MASK);
+        if (n > len)
+            n = len;
+        const struct page_desc *d = desc_of(pm, a);
+        if (d->kind == PAGE_RAM || (d->kind == PAGE_ROM && rom_writable)) {
+            memcpy(d->host + (a & PAGE_MASK), in, n);
+            notify_code(pm, d, a, (unsigned)n);
+        } else if (d->kind == PAGE_MMIO) {
+            for (size_t i = 0; i < n; i++)
+                write_in_page(pm, a + i, in[i], 1, rom_writable);
+        }
+        in += n;
+        addr += n;
+        len -= n;
+    }
+}
+
+void phys_write_buf(struct phys_mem *pm, uint64_t addr, const void *buf, size_t len)
+{
+    write_buf(pm, addr, buf, len, false);
+}
+
+void phys_load(struct phys_mem *pm, uint64_t addr, const void *buf, size_t len)
+{
+    write_buf(pm, addr, buf, len, true);
+}
+
+uint8_t *phys_page_ptr(struct phys_mem *pm, uint64_t addr, bool *writable)
+{
+    const struct page_desc *d = desc_of(pm, addr & pm->a20_mask);
+    bool ram = d->kind == PAGE_RAM;
+    if (writable)
+        *writable = ram;
+    return ram || d->kind == PAGE_ROM ? d->host : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Code pages                                                          */
+/* ------------------------------------------------------------------ */
+
+void phys_mark_code_page(struct phys_mem *pm, uint64_t addr)
+{
+    uint64_t a = addr & pm->a20_mask;
+    const struct page_desc *d = desc_of(pm, a);
+    /* Only RAM can change under translated code; ROM and MMIO never get
+     * a mark (nothing writes ROM but loaders, before any translation). */
+    if (d->kind == PAGE_RAM)
+        desc_alloc(pm, a)->code = 1;
+}
+
+void phys_unmark_code_page(struct phys_mem *pm, uint64_t addr)
+{
+    uint64_t a = addr & pm->a20_mask;
+    if (desc_of(pm, a) != &hole_desc) /* its leaf exists: no allocation */
+        desc_alloc(pm, a)->code = 0;
+}
+
+bool phys_is_code_page(const struct phys_mem *pm, uint64_t addr)
+{
+    return desc_of(pm, addr & pm->a20_mask)->code != 0;
+}
+
+void phys_set_code_write_notifier(struct phys_mem *pm,
+                                  void (*fn)(void *opaque, uint64_t paddr, unsigned size),
+                                  void *opaque)
+{
+    pm->code_notify = fn;
+    pm->code_opaque = opaque;
+}

@@ -1,0 +1,100 @@
+/*
+ * memory/tlb.c — the softmmu TLB: a direct-mapped cache of walks, one
+ * per privilege class (memory.h). The SDM (Vol. 3A 4.10) lets a TLB keep
+ * only what a walk permitted; so each entry enables just the kinds of
+ * access the walk allowed outright, and anything else misses and walks
+ * again (which is also how a first write to a clean page gets its D bit).
+ */
+#include "memory/memory.h"
+
+#define PAGE_OFFSET 0xfffull
+
+static void entry_invalidate(struct tlb_entry *e)
+{
+    e->tag_read = TLB_INVALID;
+    e->tag_write = TLB_INVALID;
+    e->tag_exec = TLB_INVALID;
+    e->flags = 0;
+}
+
+void tlb_flush_all(struct tlb *t)
+{
+    for (unsigned u = 0; u < 2; u++)
+        for (unsigned i = 0; i < TLB_ENTRIES; i++)
+            entry_invalidate(&t->e[u][i]);
+}
+
+/* MOV CR3 with CR4.PGE keeps global translations (SDM 4.10.4.1). */
+void tlb_flush_nonglobal(struct tlb *t)
+{
+    for (unsigned u = 0; u < 2; u++)
+        for (unsigned i = 0; i < TLB_ENTRIES; i++)
+            if (!(t->e[u][i].flags & TLB_ENTRY_GLOBAL))
+                entry_invalidate(&t->e[u][i]);
+}
+
+/*
+ * INVLPG (SDM 4.10.4.1) invalidates the translation of the page holding
+ * `lin`, whatever the size of that page. An entry cached from a 2/4 MiB
+ * page covers one 4 KiB slice of it and may sit in any slot, so every
+ * entry that came from a large page is dropped too.
+ */
+void tlb_flush_page(struct tlb *t, uint32_t lin)
+{
+    unsigned idx = tlb_index(lin);
+    for (unsigned u = 0; u < 2; u++) {
+        entry_invalidate(&t->e[u][idx]);
+        for (unsigned i = 0; i < TLB_ENTRIES; i++)
+            if (t->e[u][i].flags & TLB_ENTRY_LARGE)
+                entry_invalidate(&t->e[u][i]);
+    }
+}
+
+/* A page just marked as code: its fast write paths go, so the next write
+ * misses and refills with TLB_SLOW_CODE. Reads and fetches stay. */
+void tlb_flush_phys_page(struct tlb *t, uint64_t paddr)
+{
+    uint64_t page = paddr & ~PAGE_OFFSET;
+    for (unsigned u = 0; u < 2; u++)
+        for (unsigned i = 0; i < TLB_ENTRIES; i++) {
+            struct tlb_entry *e = &t->e[u][i];
+            if ((e->paddr & ~PAGE_OFFSET) == page)
+                e->tag_write = TLB_INVALID;
+        }
+}
+
+struct tlb_entry *tlb_fill(struct tlb *t, struct phys_mem *pm, uint32_t lin, bool user,
+                           enum mem_access access, const struct page_walk *w)
+{
+    struct tlb_entry *e = &t->e[user ? 1 : 0][tlb_index(lin)];
+    uint32_t page = lin & TLB_PAGE_MASK;
+    uint64_t ppage = w->paddr & ~PAGE_OFFSET;
+    bool ram = false;
+    uint8_t *host = phys_page_ptr(pm, ppage, &ram);
+
+    e->paddr = ppage;
+    e->flags = (w->global ? TLB_ENTRY_GLOBAL : 0) | (w->page_size > 0x1000u ? TLB_ENTRY_LARGE : 0);
+    e->addend = host ? (uintptr_t)host - (uintptr_t)page : 0;
+
+    if (user && !w->user) {
+        /* Cannot come from a walk done for a user access (it would have
+         * faulted); never let the user TLB hold a supervisor page. */
+        e->tag_read = e->tag_write = e->tag_exec = TLB_INVALID;
+        return e;
+    }
+
+    /* MMIO and holes: every access through phys_read/phys_write. */
+    uint32_t slow = host ? 0 : TLB_SLOW_MMIO;
+    e->tag_read = page | slow;
+    e->tag_exec = w->nx ? TLB_INVALID : page | slow;
+
+    if (w->writable && (w->dirty || access == ACCESS_WRITE)) {
+        if (!host || !ram)
+            e->tag_write = page | TLB_SLOW_MMIO; /* ROM: phys_write drops it */
+        else
+            e->tag_write = page | (phys_is_code_page(pm, ppage) ? TLB_SLOW_CODE : 0);
+    } else {
+        e->tag_write = TLB_INVALID;
+    }
+    return e;
+}

@@ -1,0 +1,413 @@
+/*
+ * Unit tests for memory/phys.c and memory/ioport.c: RAM, ROM, MMIO,
+ * holes, the A20 gate, accesses split across pages and regions, the
+ * code-page notifier and the I/O port space.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memory/memory.h"
+
+#define KIB 1024u
+#define MIB (1024u * 1024u)
+
+/* An MMIO device that logs its last access and reads back addr ^ 0xa5.. */
+struct phys_probe {
+    uint64_t last_addr, last_val;
+    unsigned last_size;
+    int reads, writes;
+};
+
+static uint64_t phys_probe_read(void *opaque, uint64_t addr, unsigned size)
+{
+    struct phys_probe *p = opaque;
+    p->reads++;
+    p->last_addr = addr;
+    p->last_size = size;
+    return 0xa5a5a5a5a5a5a500ull | (addr & 0xff);
+}
+
+static void phys_probe_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
+{
+    struct phys_probe *p = opaque;
+    p->writes++;
+    p->last_addr = addr;
+    p->last_val = val;
+    p->last_size = size;
+}
+
+static const struct mem_ops phys_probe_ops = { phys_probe_read, phys_probe_write };
+
+Test(phys, ram_read_write_all_sizes)
+{
+    struct phys_mem *pm = phys_new();
+    uint8_t *ram = calloc(1, 64 * KIB);
+    cr_assert_eq(phys_map_ram(pm, 0x10000, 64 * KIB, ram), 0);
+    phys_write(pm, 0x10010, 0x1122334455667788ull, 8);
+    cr_assert_eq(ram[0x10], 0x88);
+    cr_assert_eq(ram[0x17], 0x11);
+    cr_assert_eq(phys_read(pm, 0x10010, 8), 0x1122334455667788ull);
+    cr_assert_eq(phys_read(pm, 0x10010, 4), 0x55667788u);
+    cr_assert_eq(phys_read(pm, 0x10011, 2), 0x6677u);
+    cr_assert_eq(phys_read(pm, 0x10017, 1), 0x11u);
+    phys_write(pm, 0x10020, 0xabcd, 2);
+    cr_assert_eq(ram[0x20], 0xcd);
+    cr_assert_eq(ram[0x21], 0xab);
+    /* A page-crossing access inside RAM. */
+    phys_write(pm, 0x10ffe, 0xdeadbeef, 4);
+    cr_assert_eq(ram[0xffe], 0xef);
+    cr_assert_eq(ram[0x1001], 0xde);
+    cr_assert_eq(phys_read(pm, 0x10ffe, 4), 0xdeadbeefu);
+    phys_free(pm);
+    free(ram);
+}
+
+Test(phys, holes_read_ones_and_drop_writes)
+{
+    struct phys_mem *pm = phys_new();
+    cr_assert_eq(phys_read(pm, 0x123456, 1), 0xffu);
+    cr_assert_eq(phys_read(pm, 0x123456, 2), 0xffffu);
+    cr_assert_eq(phys_read(pm, 0x123456, 4), 0xffffffffu);
+    cr_assert_eq(phys_read(pm, 0xfffffffffull, 8), ~0ull);
+    cr_assert_eq(phys_read(pm, 0x1000000000ull, 4), 0xffffffffu); /* beyond 2^36 */
+    phys_write(pm, 0x123456, 0, 4);
+    cr_assert_eq(phys_read(pm, 0x123456, 4), 0xffffffffu);
+    bool w = true;
+    cr_assert_null(phys_page_ptr(pm, 0x123456, &w));
+    phys_free(pm);
+}
+
+Test(phys, rom_ignores_guest_writes_but_loads)
+{
+    struct phys_mem *pm = phys_new();
+    uint8_t rom[4096];
+    memset(rom, 0x5a, sizeof(rom));
+    cr_assert_eq(phys_map_rom(pm, 0xf0000, 4096, rom), 0);
+    phys_write(pm, 0xf0000, 0x12, 1);
+    cr_assert_eq(phys_read(pm, 0xf0000, 1), 0x5a);
+    phys_write_buf(pm, 0xf0001, "\x01\x02", 2);
+    cr_assert_eq(rom[1], 0x5a);
+    phys_load(pm, 0xf0001, "\x01\x02", 2);
+    cr_assert_eq(rom[1], 0x01);
+    cr_assert_eq(phys_read(pm, 0xf0001, 2), 0x0201);
+    bool w = true;
+    cr_assert_eq(phys_page_ptr(pm, 0xf0123, &w), rom);
+    cr_assert_not(w);
+    phys_free(pm);
+}
+
+Test(phys, later_mapping_wins)
+{
+    struct phys_mem *pm = phys_new();
+    uint8_t *ram = calloc(1, 16 * KIB);
+    uint8_t rom[4096];
+    memset(rom, 0x77, sizeof(rom));
+    cr_assert_eq(phys_map_ram(pm, 0, 16 * KIB, ram), 0);
+    cr_assert_eq(phys_map_rom(pm, 0x2000, 4096, rom), 0);
+    bool w = false;
+    cr_assert_eq(phys_page_ptr(pm, 0x1000, &w), ram + 0x1000);
+    cr_assert(w);
+    cr_assert_eq(phys_page_ptr(pm, 0x2000, &w), rom);
+    cr_assert_not(w);
+    cr_assert_eq(phys_read(pm, 0x2004, 1), 0x77);
+    cr_assert_eq(phys_page_ptr(pm, 0x3000, &w), ram + 0x3000);
+    phys_free(pm);
+    free(ram);
+}
+
+Test(phys, bad_arguments_refused)
+{
+    struct phys_mem *pm = phys_new();
+    uint8_t buf[8192];
+    cr_assert_eq(phys_map_ram(pm, 0x1001, 4096, buf), -1);
+    cr_assert_eq(phys_map_ram(pm, 0x1000, 100, buf), -1);
+    cr_assert_eq(phys_map_ram(pm, 0x1000, 0, buf), -1);
+    cr_assert_eq(phys_map_ram(pm, 0x1000000000ull, 4096, buf), -1);
+    cr_assert_eq(phys_map_ram(pm, 0xffffff000ull, 8192, buf), -1);
+    cr_assert_eq(phys_map_ram(pm, 0x1000, 4096, NULL), -1);
+    cr_assert_eq(phys_map_mmio(pm, 0x1000, 4096, NULL, NULL), -1);
+    /* The last page of the 36-bit space is fine. */
+    cr_assert_eq(phys_map_ram(pm, 0xffffff000ull, 4096, buf), 0);
+    phys_write(pm, 0xffffffffcull, 0x01020304, 4);
+    cr_assert_eq(buf[0xffc], 0x04);
+    phys_free(pm);
+}
+
+Test(phys, mmio_gets_region_relative_address)
+{
+    struct phys_mem *pm = phys_new();
+    struct phys_probe p = { 0 };
+    cr_assert_eq(phys_map_mmio(pm, 0xfee00000, 2 * 4096, &phys_probe_ops, &p), 0);
+    cr_assert_eq(phys_read(pm, 0xfee01020, 4), 0xa5a5a520u);
+    cr_assert_eq(p.last_addr, 0x1020);
+    cr_assert_eq(p.last_size, 4);
+    phys_write(pm, 0xfee00300, 0xcafe, 2);
+    cr_assert_eq(p.last_addr, 0x300);
+    cr_assert_eq(p.last_val, 0xcafe);
+    cr_assert_eq(p.last_size, 2);
+    cr_assert_null(phys_page_ptr(pm, 0xfee00000, NULL));
+    phys_free(pm);
+}
+
+Test(phys, access_spanning_ram_and_mmio_split_into_bytes)
+{
+    struct phys_mem *pm = phys_new();
+    uint8_t *ram = calloc(1, 4096);
+    struct phys_probe p = { 0 };
+    cr_assert_eq(phys_map_ram(pm, 0x1000, 4096, ram), 0);
+    cr_assert_eq(phys_map_mmio(pm, 0x2000, 4096, &phys_probe_ops, &p), 0);
+    ram[0xffe] = 0x11;
+    ram[0xfff] = 0x22;
+    /* bytes: RAM 11 22, MMIO byte reads return low byte = offset (0, 1). */
+    cr_assert_eq(phys_read(pm, 0x1ffe, 4), 0x01002211u);
+    cr_assert_eq(p.reads, 2);
+    cr_assert_eq(p.last_size, 1);
+    phys_write(pm, 0x1fff, 0xaabbccdd, 4);
+    cr_assert_eq(ram[0xfff], 0xdd);
+    cr_assert_eq(p.writes, 3);
+    cr_assert_eq(p.last_addr, 2);
+    cr_assert_eq(p.last_val, 0xaa);
+    /* RAM followed by a hole. */
+    ram[0] = 0x33;
+    cr_assert_eq(phys_read(pm, 0x0ffe, 4), 0x0033ffffu);
+    phys_free(pm);
+    free(ram);
+}
+
+Test(phys, a20_masks_bit_20)
+{
+    struct phys_mem *pm = phys_new();
+    uint8_t *ram = calloc(1, 2 * MIB);
+    cr_assert_eq(phys_map_ram(pm, 0, 2 * MIB, ram), 0);
+    cr_assert(phys_a20(pm));
+    phys_write(pm, 0x100010, 0x42, 1);
+    cr_assert_eq(ram[0x100010], 0x42);
+    cr_assert_eq(ram[0x10], 0);
+    phys_set_a20(pm, false);
+    cr_assert_not(phys_a20(pm));
+    cr_assert_eq(phys_read(pm, 0x100010, 1), 0);
+    phys_write(pm, 0x100020, 0x99, 1);
+    cr_assert_eq(ram[0x20], 0x99);
+    /* 0xFFFFF + 1 wraps to 0 with the gate off (the 8086 wrap). */
+    ram[0xfffff] = 0xab;
+    ram[0] = 0xcd;
+    cr_assert_eq(phys_read(pm, 0xfffff, 2), 0xcdab);
+    cr_assert_eq(phys_page_ptr(pm, 0x101000, NULL), ram + 0x1000);
+    uint8_t b[2];
+    phys_read_buf(pm, 0x100020, b, 1);
+    cr_assert_eq(b[0], 0x99);
+    phys_set_a20(pm, true);
+    cr_assert_eq(phys_read(pm, 0xfffff, 2), 0xab | (ram[0x100000] << 8));
+    phys_free(pm);
+    free(ram);
+}
+
+Test(phys, bulk_copies)
+{
+    struct phys_mem *pm = phys_new();
+    uint8_t *ram = calloc(1, 8192);
+    struct phys_probe p = { 0 };
+    cr_assert_eq(phys_map_ram(pm, 0, 8192, ram), 0);
+    cr_assert_eq(phys_map_mmio(pm, 0x3000, 4096, &phys_probe_ops, &p), 0);
+    uint8_t src[10000], dst[10000];
+    for (unsigned i = 0; i < sizeof(src); i++)
+        src[i] = (uint8_t)(i * 7);
+    phys_write_buf(pm, 100, src, 8192 - 100);
+    cr_assert_eq(memcmp(ram + 100, src, 8192 - 100), 0);
+    /* RAM 0..8191, hole 8192..12287, MMIO from 12288. */
+    phys_read_buf(pm, 8000, dst, 192 + 4096 + 2);
+    cr_assert_eq(memcmp(dst, src + 7900, 192), 0);
+    cr_assert_eq(dst[192], 0xff);
+    cr_assert_eq(dst[192 + 4095], 0xff);
+    cr_assert_eq(dst[192 + 4096], 0x00);
+    cr_assert_eq(dst[192 + 4097], 0x01);
+    cr_assert_eq(p.reads, 2);
+    phys_write_buf(pm, 0x3000, "\x10\x20", 2);
+    cr_assert_eq(p.writes, 2);
+    cr_assert_eq(p.last_val, 0x20);
+    phys_free(pm);
+    free(ram);
+}
+
+struct phys_code_log {
+    struct phys_mem *pm;
+    uint64_t paddr;
+    unsigned size;
+    int calls;
+    uint8_t seen; /* the byte at paddr when the notifier ran */
+};
+
+static void phys_code_notify(void *opaque, uint64_t paddr, unsigned size)
+{
+    struct phys_code_log *l = opaque;
+    l->calls++;
+    l->paddr = paddr;
+    l->size = size;
+    l->seen = (uint8_t)phys_read(l->pm, paddr, 1);
+    phys_unmark_code_page(l->pm, paddr);
+}
+
+Test(phys, code_page_notifier_after_store)
+{
+    struct phys_mem *pm = phys_new();
+    uint8_t *ram = calloc(1, 16384);
+    struct phys_code_log log = { .pm = pm };
+    cr_assert_eq(phys_map_ram(pm, 0, 16384, ram), 0);
+    phys_set_code_write_notifier(pm, phys_code_notify, &log);
+    cr_assert_not(phys_is_code_page(pm, 0x2000));
+    phys_mark_code_page(pm, 0x2345);
+    cr_assert(phys_is_code_page(pm, 0x2000));
+    cr_assert(phys_is_code_page(pm, 0x2fff));
+    cr_assert_not(phys_is_code_page(pm, 0x3000));
+    phys_write(pm, 0x1000, 1, 4); /* not a code page */
+    cr_assert_eq(log.calls, 0);
+    phys_write(pm, 0x2010, 0x5566, 2);
+    cr_assert_eq(log.calls, 1);
+    cr_assert_eq(log.paddr, 0x2010);
+    cr_assert_eq(log.size, 2);
+    cr_assert_eq(log.seen, 0x66);
+    cr_assert_not(phys_is_code_page(pm, 0x2000)); /* the notifier unmarked it */
+    phys_write(pm, 0x2010, 0, 1);
+    cr_assert_eq(log.calls, 1);
+    /* Bulk writes and loads notify too. */
+    phys_mark_code_page(pm, 0x3000);
+    phys_write_buf(pm, 0x2ff0, "abcdefghijklmnopqrstuvwxyz", 26);
+    cr_assert_eq(log.calls, 2);
+    cr_assert_eq(log.paddr, 0x3000);
+    cr_assert_eq(log.size, 10);
+    phys_mark_code_page(pm, 0x0);
+    phys_load(pm, 0x10, "x", 1);
+    cr_assert_eq(log.calls, 3);
+    cr_assert_eq(log.seen, 'x');
+    phys_free(pm);
+    free(ram);
+}
+
+/* ------------------------------------------------------------ ports */
+
+struct io_probe {
+    int reads, writes;
+    uint32_t last_port, last_val;
+    unsigned last_size;
+};
+
+static uint64_t io_probe_read(void *opaque, uint64_t addr, unsigned size)
+{
+    struct io_probe *p = opaque;
+    p->reads++;
+    p->last_port = (uint32_t)addr;
+    p->last_size = size;
+    return 0x44332211u + (uint32_t)(addr & 0xff);
+}
+
+static void io_probe_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
+{
+    struct io_probe *p = opaque;
+    p->writes++;
+    p->last_port = (uint32_t)addr;
+    p->last_val = (uint32_t)val;
+    p->last_size = size;
+}
+
+static const struct mem_ops io_probe_ops = { io_probe_read, io_probe_write };
+
+struct io_trace_log {
+    int calls;
+    bool write;
+    uint16_t port;
+    uint32_t val;
+    unsigned size;
+};
+
+static void io_trace_cb(void *opaque, bool write, uint16_t port, uint32_t val, unsigned size)
+{
+    struct io_trace_log *t = opaque;
+    t->calls++;
+    t->write = write;
+    t->port = port;
+    t->val = val;
+    t->size = size;
+}
+
+Test(ioport, unclaimed_reads_ones)
+{
+    struct io_space *io = io_new();
+    cr_assert_eq(io_read(io, 0x60, 1), 0xffu);
+    cr_assert_eq(io_read(io, 0x60, 2), 0xffffu);
+    cr_assert_eq(io_read(io, 0x60, 4), 0xffffffffu);
+    io_write(io, 0x60, 0, 4);
+    io_free(io);
+}
+
+Test(ioport, whole_and_split_accesses)
+{
+    struct io_space *io = io_new();
+    struct io_probe a = { 0 }, b = { 0 };
+    cr_assert_eq(io_register(io, 0x100, 4, &io_probe_ops, &a), 0);
+    cr_assert_eq(io_read(io, 0x100, 4), 0x44332211u);
+    cr_assert_eq(a.last_port, 0x100);
+    cr_assert_eq(a.last_size, 4);
+    io_write(io, 0x102, 0xbeef, 2);
+    cr_assert_eq(a.writes, 1);
+    cr_assert_eq(a.last_val, 0xbeef);
+    /* 0x103 belongs to a, 0x104 is unclaimed: bytes. */
+    cr_assert_eq(io_read(io, 0x103, 2), 0xff14u);
+    cr_assert_eq(a.last_size, 1);
+    /* A later registration takes 0x101 only: a dword at 0x100 splits. */
+    cr_assert_eq(io_register(io, 0x101, 1, &io_probe_ops, &b), 0);
+    a.reads = 0;
+    cr_assert_eq(io_read(io, 0x100, 4), 0x14131211u);
+    cr_assert_eq(a.reads, 3);
+    cr_assert_eq(b.reads, 1);
+    cr_assert_eq(b.last_port, 0x101);
+    io_write(io, 0x100, 0x04030201, 4);
+    cr_assert_eq(b.last_val, 0x02);
+    cr_assert_eq(a.last_port, 0x103);
+    cr_assert_eq(a.last_val, 0x04);
+    io_free(io);
+}
+
+Test(ioport, wrap_at_ffff_and_bad_registrations)
+{
+    struct io_space *io = io_new();
+    struct io_probe a = { 0 };
+    cr_assert_eq(io_register(io, 0xfffe, 3, &io_probe_ops, &a), -1);
+    cr_assert_eq(io_register(io, 0x10, 0, &io_probe_ops, &a), -1);
+    cr_assert_eq(io_register(io, 0xfffe, 2, &io_probe_ops, &a), 0);
+    /* The probe reads 0x44332211 + (port & 0xff). */
+    cr_assert_eq(io_read(io, 0xfffe, 2), 0x230fu);
+    /* Dword at 0xFFFE: two claimed bytes, two past the end. */
+    cr_assert_eq(io_read(io, 0xfffe, 4), 0xffff100fu);
+    io_write(io, 0xffff, 0xaabb, 2);
+    cr_assert_eq(a.writes, 1);
+    cr_assert_eq(a.last_port, 0xffff);
+    cr_assert_eq(a.last_val, 0xbb);
+    io_free(io);
+}
+
+Test(ioport, trace_sees_every_access)
+{
+    struct io_space *io = io_new();
+    struct io_trace_log t = { 0 };
+    struct io_probe a = { 0 };
+    io_register(io, 0x70, 2, &io_probe_ops, &a);
+    io_set_trace(io, io_trace_cb, &t);
+    io_write(io, 0x70, 0x8f, 1);
+    cr_assert_eq(t.calls, 1);
+    cr_assert(t.write);
+    cr_assert_eq(t.port, 0x70);
+    cr_assert_eq(t.val, 0x8f);
+    cr_assert_eq(io_read(io, 0x71, 1), 0x11u + 0x71u);
+    cr_assert_eq(t.calls, 2);
+    cr_assert_not(t.write);
+    cr_assert_eq(t.val, 0x82);
+    cr_assert_eq(t.size, 1);
+    io_read(io, 0x300, 4); /* unclaimed still traced */
+    cr_assert_eq(t.calls, 3);
+    cr_assert_eq(t.val, 0xffffffffu);
+    io_set_trace(io, NULL, NULL);
+    io_read(io, 0x300, 4);
+    cr_assert_eq(t.calls, 3);
+    io_free(io);
+}

@@ -1,0 +1,344 @@
+/*
+ * test_stack.c — cpu/stack.c: the push/pop primitives (16- and 32-bit
+ * stacks, wrap, fault atomicity) and PUSH POP PUSHA POPA PUSHF POPF
+ * ENTER LEAVE, checked against the SDM's pseudocode and notes.
+ */
+#include <criterion/criterion.h>
+
+#include "tests/unit/arith_harness.h"
+
+#define STK_RAM_SIZE (1u << 20)
+
+/* A CPU with 1 MiB of RAM at 0, paging off, flat 4 GiB data segments
+ * (real-mode style: no type checks) and a 32-bit stack. */
+static struct cpu *stk_cpu(void)
+{
+    struct cpu *cpu = th_cpu();
+    cpu->bus.mem = phys_new();
+    phys_map_ram(cpu->bus.mem, 0, STK_RAM_SIZE, calloc(1, STK_RAM_SIZE));
+    tlb_flush_all(&cpu->tlb);
+    for (int s = 0; s < SEG_COUNT; s++)
+        cpu->seg[s] = (struct seg){ 0, 0, 0xffffffffu,
+                                    AR_P | AR_S | AR_T_WRITABLE | AR_T_ACCESSED | AR_DB };
+    cpu->seg[SEG_CS].ar = AR_P | AR_S | AR_T_CODE | AR_T_READABLE | AR_DB;
+    cpu->stack32 = 1;
+    cpu->code32 = 1;
+    return cpu;
+}
+
+static uint32_t stk_mem(struct cpu *cpu, uint32_t addr, unsigned size)
+{
+    return (uint32_t)phys_read(cpu->bus.mem, addr, size);
+}
+
+static void stk_poke(struct cpu *cpu, uint32_t addr, uint32_t v, unsigned size)
+{
+    phys_write(cpu->bus.mem, addr, v, size);
+}
+
+static int stk_run(struct cpu *cpu, const struct insn *in)
+{
+    insn_fn volatile fn = NULL;
+    for (const struct op_handler *h = stack_handlers; h->fn; h++)
+        if (h->op == in->op)
+            fn = h->fn;
+    if (!fn)
+        return -2;
+    jmp_buf jb;
+    cpu->fault_jmp = &jb;
+    cpu->exc_vector = -1;
+    if (setjmp(jb)) {
+        cpu->fault_jmp = NULL;
+        return cpu->exc_vector;
+    }
+    fn(cpu, in);
+    cpu->fault_jmp = NULL;
+    return -1;
+}
+
+static struct insn stk_insn(enum op op, unsigned opsize, struct operand dst)
+{
+    struct insn in = th_insn(op, dst, th_none());
+    in.opsize = (uint8_t)opsize;
+    return in;
+}
+
+Test(stack, push_pop_32)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->regs[R_ESP] = 0x1000;
+    cpu_push(cpu, 0x11223344, 4);
+    cr_assert_eq(cpu->regs[R_ESP], 0xffc);
+    cr_assert_eq(stk_mem(cpu, 0xffc, 4), 0x11223344);
+    cpu_push(cpu, 0xabcd, 2);
+    cr_assert_eq(cpu->regs[R_ESP], 0xffa);
+    cr_assert_eq(cpu_stack_peek(cpu, 2, 4), 0x11223344);
+    cr_assert_eq(cpu_pop(cpu, 2), 0xabcd);
+    cr_assert_eq(cpu_pop(cpu, 4), 0x11223344);
+    cr_assert_eq(cpu->regs[R_ESP], 0x1000);
+}
+
+Test(stack, sixteen_bit_stack_wraps_and_keeps_upper_esp)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->stack32 = 0;
+    cpu->seg[SEG_SS].limit = 0xffff;
+    cpu->regs[R_ESP] = 0xabcd0000;
+    cr_assert_eq(cpu_sp(cpu), 0);
+    cpu_push(cpu, 0x1234, 2);
+    cr_assert_eq(cpu->regs[R_ESP], 0xabcdfffe);
+    cr_assert_eq(stk_mem(cpu, 0xfffe, 2), 0x1234);
+    cr_assert_eq(cpu_pop(cpu, 2), 0x1234);
+    cr_assert_eq(cpu->regs[R_ESP], 0xabcd0000);
+}
+
+Test(stack, push_fault_leaves_esp)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->seg[SEG_SS].limit = 0xfff;
+    cpu->regs[R_ESP] = 0x1002; /* new ESP 0xffe: bytes 0xffe-0x1001 cross the limit */
+    struct insn in = stk_insn(OP_PUSH, 4, th_reg(R_EAX, 4));
+    cr_assert_eq(stk_run(cpu, &in), EXC_SS);
+    cr_assert_eq(cpu->regs[R_ESP], 0x1002);
+}
+
+Test(stack, push_esp_pushes_old_value)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->regs[R_ESP] = 0x2000;
+    struct insn in = stk_insn(OP_PUSH, 4, th_reg(R_ESP, 4));
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(stk_mem(cpu, 0x1ffc, 4), 0x2000);
+    cr_assert_eq(cpu->regs[R_ESP], 0x1ffc);
+}
+
+Test(stack, push_imm_sign_extended_16)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->regs[R_ESP] = 0x2000;
+    struct insn in = stk_insn(OP_PUSH, 2, th_imm(2));
+    in.imm = 0xfffffff0; /* sIb -16 as the decoder leaves it */
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(cpu->regs[R_ESP], 0x1ffe);
+    cr_assert_eq(stk_mem(cpu, 0x1ffe, 2), 0xfff0);
+}
+
+Test(stack, push_sreg_32_writes_only_16_bits)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->regs[R_ESP] = 0x2000;
+    cpu->seg[SEG_DS].sel = 0x1234;
+    stk_poke(cpu, 0x1ffc, 0xaaaaaaaa, 4);
+    struct operand ds = { .kind = OPND_SREG, .width = 4, .reg = SEG_DS };
+    struct insn in = stk_insn(OP_PUSH, 4, ds);
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(cpu->regs[R_ESP], 0x1ffc);
+    cr_assert_eq(stk_mem(cpu, 0x1ffc, 4), 0xaaaa1234);
+}
+
+Test(stack, pop_esp_and_pop_reg16)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->regs[R_ESP] = 0x3000;
+    stk_poke(cpu, 0x3000, 0x00005555, 4);
+    struct insn in = stk_insn(OP_POP, 4, th_reg(R_ESP, 4));
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(cpu->regs[R_ESP], 0x5555);
+
+    cpu->regs[R_ESP] = 0x3000;
+    cpu->regs[R_EBX] = 0xdead0000;
+    stk_poke(cpu, 0x3000, 0xbeef, 2);
+    in = stk_insn(OP_POP, 2, th_reg(R_EBX, 2));
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(cpu->regs[R_EBX], 0xdeadbeef);
+    cr_assert_eq(cpu->regs[R_ESP], 0x3002);
+}
+
+Test(stack, pop_mem_esp_base_uses_incremented_esp)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->regs[R_ESP] = 0x3000;
+    stk_poke(cpu, 0x3000, 0xcafef00d, 4);
+    struct insn in = stk_insn(OP_POP, 4, th_mem(4));
+    in.ea_base = R_ESP;
+    in.disp = 4;
+    in.seg = SEG_SS;
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    /* EA = new ESP (0x3004) + 4 */
+    cr_assert_eq(stk_mem(cpu, 0x3008, 4), 0xcafef00d);
+    cr_assert_eq(stk_mem(cpu, 0x3004, 4), 0);
+    cr_assert_eq(cpu->regs[R_ESP], 0x3004);
+}
+
+Test(stack, pusha_popa_32)
+{
+    struct cpu *cpu = stk_cpu();
+    for (unsigned r = 0; r < 8; r++)
+        cpu->regs[r] = 0x11111111u * (r + 1);
+    cpu->regs[R_ESP] = 0x4000;
+    struct insn in = stk_insn(OP_PUSHA, 4, th_none());
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(cpu->regs[R_ESP], 0x4000 - 32);
+    cr_assert_eq(stk_mem(cpu, 0x3ffc, 4), 0x11111111);   /* EAX first */
+    cr_assert_eq(stk_mem(cpu, 0x3fec, 4), 0x4000);       /* original ESP */
+    cr_assert_eq(stk_mem(cpu, 0x3fe0, 4), 0x88888888);   /* EDI last */
+
+    for (unsigned r = 0; r < 8; r++)
+        if (r != R_ESP)
+            cpu->regs[r] = 0;
+    stk_poke(cpu, 0x3fec, 0x12345678, 4); /* the ESP slot is skipped */
+    in = stk_insn(OP_POPA, 4, th_none());
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(cpu->regs[R_EAX], 0x11111111);
+    cr_assert_eq(cpu->regs[R_EDI], 0x88888888);
+    cr_assert_eq(cpu->regs[R_EBP], 0x66666666);
+    cr_assert_eq(cpu->regs[R_ESP], 0x4000);
+}
+
+Test(stack, pusha_fault_writes_nothing)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->seg[SEG_SS].limit = 0xfff;
+    cpu->regs[R_ESP] = 0x1008; /* block 0xfe8-0x1007 crosses the limit */
+    cpu->regs[R_EDI] = 0x77777777;
+    struct insn in = stk_insn(OP_PUSHA, 4, th_none());
+    cr_assert_eq(stk_run(cpu, &in), EXC_SS);
+    cr_assert_eq(cpu->regs[R_ESP], 0x1008);
+    cr_assert_eq(stk_mem(cpu, 0xfe8, 4), 0);
+}
+
+Test(stack, pushf_clears_vm_rf)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->regs[R_ESP] = 0x2000;
+    cpu->eflags = FL_FIXED1 | FL_RF | FL_IF | FL_AC;
+    th_set_flags(cpu, FL_CF | FL_ZF);
+    struct insn in = stk_insn(OP_PUSHF, 4, th_none());
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(stk_mem(cpu, 0x1ffc, 4), FL_FIXED1 | FL_IF | FL_AC | FL_CF | FL_ZF);
+}
+
+Test(stack, pushf_v86)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->regs[R_ESP] = 0x2000;
+    cpu->cr0 = CR0_PE;
+    cpu->cpl = 3;
+    cpu->eflags = FL_FIXED1 | FL_VM | FL_VIF; /* IOPL 0, IF 0 */
+    struct insn in = stk_insn(OP_PUSHF, 2, th_none());
+    cr_assert_eq(stk_run(cpu, &in), EXC_GP);
+    cpu->cr4 = CR4_VME;
+    in = stk_insn(OP_PUSHF, 4, th_none());
+    cr_assert_eq(stk_run(cpu, &in), EXC_GP); /* VME covers only 16 bits */
+    in = stk_insn(OP_PUSHF, 2, th_none());
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(stk_mem(cpu, 0x1ffe, 2), FL_FIXED1 | FL_IF | FL_IOPL);
+}
+
+Test(stack, popf_privilege_masks)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->regs[R_ESP] = 0x2000;
+    uint32_t img = FL_FIXED1 | FL_IOPL | FL_IF | FL_CF | FL_VM | FL_RF | FL_VIF | FL_AC;
+    stk_poke(cpu, 0x2000, img, 4);
+
+    /* CPL 0: IOPL and IF change; VM, VIF stay; RF is cleared. */
+    cpu->eflags = FL_FIXED1 | FL_RF;
+    struct insn in = stk_insn(OP_POPF, 4, th_none());
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(cpu_get_eflags(cpu), FL_FIXED1 | FL_IOPL | FL_IF | FL_CF | FL_AC);
+    cr_assert_eq(cpu->regs[R_ESP], 0x2004);
+
+    /* CPL 3 > IOPL 0: neither IOPL nor IF change. */
+    cpu->regs[R_ESP] = 0x2000;
+    cpu->cpl = 3;
+    cpu->cr0 = CR0_PE;
+    cpu->eflags = FL_FIXED1;
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(cpu_get_eflags(cpu), FL_FIXED1 | FL_CF | FL_AC);
+
+    /* CPL 3 <= IOPL 3: IF changes, IOPL does not. */
+    cpu->regs[R_ESP] = 0x2000;
+    stk_poke(cpu, 0x2000, FL_FIXED1, 4);
+    cpu->eflags = FL_FIXED1 | FL_IOPL | FL_IF;
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(cpu_get_eflags(cpu), FL_FIXED1 | FL_IOPL);
+}
+
+Test(stack, popf_v86_vme)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->cr0 = CR0_PE;
+    cpu->cpl = 3;
+    cpu->regs[R_ESP] = 0x2000;
+    stk_poke(cpu, 0x2000, FL_FIXED1 | FL_IF | FL_CF, 2);
+    cpu->eflags = FL_FIXED1 | FL_VM; /* IOPL 0 */
+    struct insn in = stk_insn(OP_POPF, 2, th_none());
+    cr_assert_eq(stk_run(cpu, &in), EXC_GP); /* no VME */
+    cpu->cr4 = CR4_VME;
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(cpu_get_eflags(cpu), FL_FIXED1 | FL_VM | FL_VIF | FL_CF);
+    cr_assert_eq(cpu->regs[R_ESP], 0x2002);
+
+    /* VIP pending and the image sets IF: #GP, nothing popped. */
+    cpu->regs[R_ESP] = 0x2000;
+    cpu->eflags = FL_FIXED1 | FL_VM | FL_VIP;
+    cr_assert_eq(stk_run(cpu, &in), EXC_GP);
+    cr_assert_eq(cpu->regs[R_ESP], 0x2000);
+    /* TF in the image: #GP. */
+    cpu->eflags = FL_FIXED1 | FL_VM;
+    stk_poke(cpu, 0x2000, FL_FIXED1 | FL_TF, 2);
+    cr_assert_eq(stk_run(cpu, &in), EXC_GP);
+}
+
+Test(stack, enter_leave_level0)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->regs[R_ESP] = 0x5000;
+    cpu->regs[R_EBP] = 0xbbbb;
+    struct insn in = stk_insn(OP_ENTER, 4, th_imm(2));
+    in.imm = 0x10;
+    in.imm2 = 0;
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(stk_mem(cpu, 0x4ffc, 4), 0xbbbb);
+    cr_assert_eq(cpu->regs[R_EBP], 0x4ffc);
+    cr_assert_eq(cpu->regs[R_ESP], 0x4ffc - 0x10);
+
+    in = stk_insn(OP_LEAVE, 4, th_none());
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(cpu->regs[R_EBP], 0xbbbb);
+    cr_assert_eq(cpu->regs[R_ESP], 0x5000);
+}
+
+Test(stack, enter_nested_level3)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->regs[R_ESP] = 0x5000;
+    cpu->regs[R_EBP] = 0x6000;
+    stk_poke(cpu, 0x6000 - 4, 0xd1d1d1d1, 4);
+    stk_poke(cpu, 0x6000 - 8, 0xd2d2d2d2, 4);
+    struct insn in = stk_insn(OP_ENTER, 4, th_imm(2));
+    in.imm = 8;
+    in.imm2 = 32 + 3; /* level is taken modulo 32 */
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(stk_mem(cpu, 0x4ffc, 4), 0x6000);     /* old EBP */
+    cr_assert_eq(stk_mem(cpu, 0x4ff8, 4), 0xd1d1d1d1); /* display copies */
+    cr_assert_eq(stk_mem(cpu, 0x4ff4, 4), 0xd2d2d2d2);
+    cr_assert_eq(stk_mem(cpu, 0x4ff0, 4), 0x4ffc);     /* FrameTemp */
+    cr_assert_eq(cpu->regs[R_EBP], 0x4ffc);
+    cr_assert_eq(cpu->regs[R_ESP], 0x4ff0 - 8);
+}
+
+Test(stack, enter_fault_commits_nothing)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->seg[SEG_SS].limit = 0xfff;
+    cpu->regs[R_ESP] = 0x1004; /* EBP push at 0x1000: beyond the limit */
+    cpu->regs[R_EBP] = 0x800;
+    struct insn in = stk_insn(OP_ENTER, 4, th_imm(2));
+    in.imm = 4;
+    in.imm2 = 1;
+    cr_assert_eq(stk_run(cpu, &in), EXC_SS);
+    cr_assert_eq(cpu->regs[R_ESP], 0x1004);
+    cr_assert_eq(cpu->regs[R_EBP], 0x800);
+}
