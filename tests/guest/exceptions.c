@@ -55,10 +55,13 @@ static void do_ss_np(void *a)
 static void do_ss_limit(void *a)
 {
     (void)a;
-    /* SS with a 4 KiB limit (slot 7); an access past it is #SS(0). */
-    __asm__ volatile("mov %%ss, %%dx\n mov $0x38, %%ax\n mov %%ax, %%ss\n"
-                     "ss_limit_insn: movl $1, %%ss:0x2000\n mov %%dx, %%ss"
-                     : : : "eax", "edx");
+    /* SS (slot 7) is an expand-down segment with limit 0x1fff: offsets
+     * 0x2000-0xffffffff are valid (SDM 3.4.5.1), so the stack in use and
+     * the exception frame stay valid, and an access at 0x1000 is #SS(0).
+     * The handler returns elsewhere; test_main reloads SS afterwards. */
+    __asm__ volatile("mov $0x38, %%ax\n mov %%ax, %%ss\n"
+                     "ss_limit_insn: movl $1, %%ss:0x1000"
+                     : : : "eax");
 }
 static void do_gp_readonly(void *a)
 {
@@ -107,7 +110,7 @@ static void expect(const char *name, void (*fn)(void *), int vector, uint32_t er
 void test_main(void)
 {
     gdt_set(6, 0, 0xfffff, 0x12, 0xc);  /* 0x30: data, not present */
-    gdt_set(7, 0, 0xfff, 0x92, 0x4);    /* 0x38: data, 4 KiB limit */
+    gdt_set(7, 0, 0x1fff, 0x96, 0x4);   /* 0x38: data, expand-down, above 0x1fff */
     gdt_set(8, 0, 0xfffff, 0x90, 0xc);  /* 0x40: read-only data */
     gdt_set(9, 0, 0xfffff, 0x98, 0xc);  /* 0x48: execute-only code */
 
@@ -124,6 +127,7 @@ void test_main(void)
      * data accesses, so these two only run on Glass (SDM 5.3, 5.4);
      * -DQEMU_VALIDATE builds the kernel for a run on QEMU. */
     expect("#SS limit", do_ss_limit, 12, 0, ss_limit_insn);
+    __asm__ volatile("mov %0, %%ss" : : "r"((uint32_t)SEL_KDATA));
     expect("#GP ro", do_gp_readonly, 13, 0, gp_ro_insn);
 #endif
     expect("#GP exec-only", do_gp_exec_only, 13, 0x48, gp_exec_read_insn);

@@ -106,19 +106,22 @@ void test_main(void)
     write_cr3(read_cr3());
     CHECK_EQ(*page3, 0x5151);
 
-    /* Reserved bit in a 4 MiB PDE (bit 13 without PSE-36): RSVD fault. */
-    pd[2] = 0x00800000u | (1u << 13) | PDE_PS | PTE_P | PTE_W;
+    /* Reserved bit in a 4 MiB PDE: with PSE-36, bits 16:13 hold physical
+     * address bits 35:32 and bits 21:17 are reserved (SDM 4.3, Table 4-5,
+     * MAXPHYADDR 36): bit 21 gives an RSVD fault. */
+    pd[2] = 0x00800000u | (1u << 21) | PDE_PS | PTE_P | PTE_W;
     write_cr3(read_cr3());
-#ifndef QEMU_VALIDATE
-    /* QEMU's default CPU has PSE-36, for which bits 16:13 are address. */
     {
         extern void rsvd_read(void *);
         int v = run_expect(rsvd_read, 0);
         CHECK_EQ(v, 14);
+#ifndef QEMU_VALIDATE
+        /* The entry is present, so P is set with RSVD (SDM 4.7); QEMU
+         * 8.2's TCG reports RSVD alone here. */
         CHECK_EQ(last_trap.error, 0x9); /* P | RSVD */
+#endif
         CHECK_EQ(read_cr2(), 0x00800000u);
     }
-#endif
     pd[2] = 0;
     write_cr3(read_cr3());
 
