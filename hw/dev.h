@@ -1,0 +1,179 @@
+/*
+ * hw/dev.h — what every device model of hw/ is built from; private to the
+ * folder (the board in hw/pc.c and the device unit tests use it).
+ *
+ *  - irq lines: a device raises and lowers its interrupt output without
+ *    knowing who listens (the PIC, the PCI interrupt router, a test);
+ *  - the virtual clock and its timers: devices read time and schedule
+ *    events here, never from the host directly;
+ *  - state field tables: each device describes its struct for snapshots,
+ *    so that save/restore is generic;
+ *  - character and block backends: devices talk to the host's terminal,
+ *    files and disk images only through these interfaces.
+ */
+#ifndef GLASS_HW_DEV_H
+#define GLASS_HW_DEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "memory/memory.h"
+
+/* ------------------------------------------------------------------ */
+/* IRQ lines                                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One interrupt wire. The receiver's function gets its own pin number `n`
+ * and the new level (0 or 1) on every call; receivers that are edge
+ * triggered keep the last level themselves. A line with no receiver (fn
+ * NULL) is a wire to nowhere.
+ */
+typedef void (*irq_fn)(void *opaque, int n, int level);
+
+struct irq_line {
+    irq_fn fn;
+    void *opaque;
+    int n;
+};
+
+static inline void irq_connect(struct irq_line *l, irq_fn fn, void *opaque, int n)
+{
+    l->fn = fn;
+    l->opaque = opaque;
+    l->n = n;
+}
+
+static inline void irq_set(const struct irq_line *l, int level)
+{
+    if (l->fn)
+        l->fn(l->opaque, l->n, level ? 1 : 0);
+}
+
+static inline void irq_raise(const struct irq_line *l)
+{
+    irq_set(l, 1);
+}
+
+static inline void irq_lower(const struct irq_line *l)
+{
+    irq_set(l, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Virtual clock (hw/clock.c)                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Virtual time in nanoseconds since the machine was built. A host clock
+ * follows CLOCK_MONOTONIC (QEMU's default: the guest sees real time); a
+ * manual clock moves only when vclock_advance is called (device unit
+ * tests, and later the deterministic instruction-count mode).
+ *
+ * Timers fire from vclock_run_timers (the board calls it between CPU
+ * slices) or from vclock_advance, never asynchronously: callbacks run on
+ * the machine's thread and may re-arm or delete any timer.
+ */
+struct vclock;
+struct vtimer;
+
+#define NS_PER_SEC 1000000000ull
+
+struct vclock *vclock_new_host(void);
+struct vclock *vclock_new_manual(void);
+void vclock_free(struct vclock *c);
+uint64_t vclock_ns(const struct vclock *c);
+/* Manual clocks: moves time forward by `ns`, running every timer that
+ * falls due on the way, in deadline order, each at its own deadline
+ * (vclock_ns returns that deadline inside the callback). */
+void vclock_advance(struct vclock *c, uint64_t ns);
+/* Runs every timer whose deadline has passed. */
+void vclock_run_timers(struct vclock *c);
+/* Nanoseconds until the earliest armed timer is due (0 if overdue), or
+ * UINT64_MAX if none is armed. */
+uint64_t vclock_time_to_next(const struct vclock *c);
+
+struct vtimer *vtimer_new(struct vclock *c, void (*cb)(void *opaque), void *opaque);
+void vtimer_free(struct vtimer *t);
+/* Arms (or re-arms) the timer for absolute virtual time `deadline_ns`. */
+void vtimer_arm(struct vtimer *t, uint64_t deadline_ns);
+void vtimer_cancel(struct vtimer *t);
+bool vtimer_armed(const struct vtimer *t);
+/* The deadline of an armed timer (for state tables). */
+uint64_t vtimer_deadline(const struct vtimer *t);
+
+/* ------------------------------------------------------------------ */
+/* Device state tables (for snapshots)                                 */
+/* ------------------------------------------------------------------ */
+
+enum dev_field_type {
+    DEV_FIELD_U8, DEV_FIELD_U16, DEV_FIELD_U32, DEV_FIELD_U64, DEV_FIELD_BOOL,
+    DEV_FIELD_BYTES, /* `count` raw bytes */
+    DEV_FIELD_TIMER, /* a struct vtimer * member: its armed state and deadline */
+};
+
+/* One member of a device's struct: arrays of scalars have count > 1. */
+struct dev_field {
+    const char *name;
+    uint8_t type;    /* enum dev_field_type */
+    uint32_t offset; /* offsetof(struct dev, member) */
+    uint32_t count;  /* elements (scalars), bytes (DEV_FIELD_BYTES) */
+};
+
+/* A device's description: name, layout version, fields ending with a
+ * field whose name is NULL. Snapshot code (later) walks these. */
+struct dev_state_desc {
+    const char *name;
+    uint32_t version;
+    const struct dev_field *fields;
+};
+
+/* ------------------------------------------------------------------ */
+/* Character backend (serial ports)                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The host side of a serial line. The frontend makes one (stdio, a file,
+ * null) and hands it to the device. Output: the device calls
+ * chr->write. Input: the frontend calls chardev_push() with bytes from
+ * the host, which hands them to the device's receive callback as far as
+ * the device's can_receive allows (the rest stays with the frontend).
+ */
+struct chardev {
+    void (*write)(void *be_opaque, const uint8_t *buf, size_t len);
+    void *be_opaque;
+    /* Installed by the device (chardev_attach). */
+    size_t (*can_receive)(void *dev_opaque);
+    void (*receive)(void *dev_opaque, const uint8_t *buf, size_t len);
+    void *dev_opaque;
+};
+
+static inline void chardev_attach(struct chardev *c, size_t (*can_receive)(void *),
+                                  void (*receive)(void *, const uint8_t *, size_t), void *opaque)
+{
+    c->can_receive = can_receive;
+    c->receive = receive;
+    c->dev_opaque = opaque;
+}
+
+/* Returns how many of the `len` bytes the device took. */
+static inline size_t chardev_push(struct chardev *c, const uint8_t *buf, size_t len)
+{
+    if (!c->receive || !c->can_receive)
+        return len; /* nobody listens: the bytes are dropped */
+    size_t room = c->can_receive(c->dev_opaque);
+    if (room > len)
+        room = len;
+    if (room)
+        c->receive(c->dev_opaque, buf, room);
+    return room;
+}
+
+static inline void chardev_write(struct chardev *c, const uint8_t *buf, size_t len)
+{
+    if (c && c->write)
+        c->write(c->be_opaque, buf, len);
+}
+
+#endif
