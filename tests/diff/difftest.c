@@ -135,5 +135,6 @@ int main(int argc, char **argv)
     }
     printf("difftest: seed %" PRIu64 "\n", seed);
     printf("%" PRIu64 " passed, %" PRIu64 " failed\n", passed, failed);
+    diff_glass_free(g);
     return failed ? 1 : 0;
 }

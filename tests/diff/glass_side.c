@@ -61,6 +61,17 @@ struct diff_glass *diff_glass_new(void)
     return g;
 }
 
+void diff_glass_free(struct diff_glass *g)
+{
+    interp_release(g->cpu);
+    cpu_free(g->cpu);
+    io_free(g->io);
+    phys_free(g->pm);
+    free(g->low);
+    free(g->high);
+    free(g);
+}
+
 static void flat_state(struct cpu *cpu, uint32_t eip, const uint32_t regs[8], uint32_t eflags)
 {
     static const struct seg code = { 0x08, 0, 0xffffffffu,
