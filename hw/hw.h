@@ -21,6 +21,53 @@
 #define HW_ERR_MAX 512
 
 /* ------------------------------------------------------------------ */
+/* Character backend (serial ports)                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The host side of a serial line. The frontend makes one (stdio, a file,
+ * null) and hands it to the device. Output: the device calls
+ * chr->write. Input: the frontend calls chardev_push() with bytes from
+ * the host, which hands them to the device's receive callback as far as
+ * the device's can_receive allows (the rest stays with the frontend).
+ */
+struct chardev {
+    void (*write)(void *be_opaque, const uint8_t *buf, size_t len);
+    void *be_opaque;
+    /* Installed by the device (chardev_attach). */
+    size_t (*can_receive)(void *dev_opaque);
+    void (*receive)(void *dev_opaque, const uint8_t *buf, size_t len);
+    void *dev_opaque;
+};
+
+static inline void chardev_attach(struct chardev *c, size_t (*can_receive)(void *),
+                                  void (*receive)(void *, const uint8_t *, size_t), void *opaque)
+{
+    c->can_receive = can_receive;
+    c->receive = receive;
+    c->dev_opaque = opaque;
+}
+
+/* Returns how many of the `len` bytes the device took. */
+static inline size_t chardev_push(struct chardev *c, const uint8_t *buf, size_t len)
+{
+    if (!c->receive || !c->can_receive)
+        return len; /* nobody listens: the bytes are dropped */
+    size_t room = c->can_receive(c->dev_opaque);
+    if (room > len)
+        room = len;
+    if (room)
+        c->receive(c->dev_opaque, buf, room);
+    return room;
+}
+
+static inline void chardev_write(struct chardev *c, const uint8_t *buf, size_t len)
+{
+    if (c && c->write)
+        c->write(c->be_opaque, buf, len);
+}
+
+/* ------------------------------------------------------------------ */
 /* The board (hw/pc.c)                                                 */
 /* ------------------------------------------------------------------ */
 
