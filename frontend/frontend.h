@@ -18,11 +18,35 @@
 
 enum debugcon_kind { DEBUGCON_STDIO, DEBUGCON_FILE, DEBUGCON_NULL };
 
+/* A host end of a serial port (-serial). */
+enum serial_kind { SERIAL_DEFAULT, SERIAL_STDIO, SERIAL_FILE, SERIAL_NULL, SERIAL_NONE };
+struct serial_opt {
+    enum serial_kind kind;
+    const char *path; /* SERIAL_FILE */
+};
+#define OPT_SERIAL_MAX 2 /* COM1, COM2 */
+
+/* An IDE drive (-hda/-hdb/-hdc/-hdd, -cdrom, -drive): index 0-3 is
+ * primary master, primary slave, secondary master, secondary slave. */
+#define OPT_PATH_MAX 4096
+struct drive_opt {
+    const char *file; /* NULL: no drive at this index */
+    char file_buf[OPT_PATH_MAX]; /* -drive's file= value (file points here) */
+    bool cdrom;
+    bool readonly;
+};
+#define OPT_DRIVE_MAX 4
+
 struct options {
     uint64_t ram_size;       /* bytes */
     const char *kernel;
     const char *append;
+    const char *initrd;
     const char *bios;
+    struct serial_opt serial[OPT_SERIAL_MAX];
+    unsigned serial_count;   /* -serial options seen */
+    struct drive_opt drive[OPT_DRIVE_MAX];
+    char boot_order[8];      /* -boot: drive letters in order, e.g. "cd" */
     enum debugcon_kind debugcon;
     const char *debugcon_path; /* DEBUGCON_FILE */
     bool nographic;

@@ -34,6 +34,21 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    /* Parsed, but the devices behind them are not on the board yet. */
+    for (unsigned i = 0; i < OPT_DRIVE_MAX; i++)
+        if (o.drive[i].file) {
+            fprintf(stderr, "glass: %s: IDE drives are not on the board yet\n", o.drive[i].file);
+            return 1;
+        }
+    if (o.initrd) {
+        fprintf(stderr, "glass: -initrd %s: Linux boot is not on the board yet\n", o.initrd);
+        return 1;
+    }
+    if (o.serial_count) {
+        fprintf(stderr, "glass: -serial: serial ports are not on the board yet\n");
+        return 1;
+    }
+
     FILE *log = stderr;
     if (o.log_file && !(log = fopen(o.log_file, "w"))) {
         fprintf(stderr, "glass: -D %s: %s\n", o.log_file, strerror(errno));

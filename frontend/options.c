@@ -5,6 +5,8 @@
  * Glass unchanged. Each option is one row of a table with its handler.
  * Every error is one message naming the option or value at fault.
  */
+#define _POSIX_C_SOURCE 200809L /* strtok_r */
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -150,9 +152,190 @@ static enum options_result opt_append(struct options *o, const char *arg, FILE *
 static enum options_result opt_initrd(struct options *o, const char *arg, FILE *out, char *err,
                                       size_t errlen)
 {
-    (void)o, (void)out;
-    return opt_error(err, errlen, "-initrd %s: an initrd goes with a Linux bzImage, and Glass "
-                     "cannot boot those yet (only multiboot kernels)", arg);
+    (void)out, (void)err, (void)errlen;
+    o->initrd = arg;
+    return OPTIONS_RUN;
+}
+
+/* -serial stdio|file:PATH|null|none, once per port (COM1, then COM2). */
+static enum options_result opt_serial(struct options *o, const char *arg, FILE *out, char *err,
+                                      size_t errlen)
+{
+    (void)out;
+    if (o->serial_count >= OPT_SERIAL_MAX)
+        return opt_error(err, errlen, "-serial %s: Glass has %d serial ports", arg,
+                         OPT_SERIAL_MAX);
+    struct serial_opt *s = &o->serial[o->serial_count];
+    if (strcmp(arg, "stdio") == 0 || strcmp(arg, "mon:stdio") == 0) {
+        s->kind = SERIAL_STDIO;
+    } else if (strcmp(arg, "null") == 0) {
+        s->kind = SERIAL_NULL;
+    } else if (strcmp(arg, "none") == 0) {
+        s->kind = SERIAL_NONE;
+    } else if (strncmp(arg, "file:", 5) == 0 && arg[5] != '\0') {
+        s->kind = SERIAL_FILE;
+        s->path = arg + 5;
+    } else {
+        return opt_error(err, errlen, "-serial %s: expected stdio, file:PATH, null or none", arg);
+    }
+    o->serial_count++;
+    return OPTIONS_RUN;
+}
+
+static enum options_result set_drive(struct options *o, unsigned index, const char *file,
+                                     bool cdrom, char *err, size_t errlen)
+{
+    static const char *const names[] = { "hda", "hdb", "hdc", "hdd" };
+    if (index >= OPT_DRIVE_MAX)
+        return opt_error(err, errlen, "-drive index=%u: IDE has indexes 0 to 3", index);
+    if (o->drive[index].file)
+        return opt_error(err, errlen, "%s: drive index %u (%s) is already in use by %s", file,
+                         index, names[index], o->drive[index].file);
+    if (*file == '\0')
+        return opt_error(err, errlen, "-%s: empty file name", names[index]);
+    struct drive_opt *d = &o->drive[index];
+    d->file = file;
+    d->cdrom = cdrom;
+    d->readonly = cdrom;
+    return OPTIONS_RUN;
+}
+
+static enum options_result opt_hdx(struct options *o, unsigned index, const char *arg,
+                                   char *err, size_t errlen)
+{
+    return set_drive(o, index, arg, false, err, errlen);
+}
+
+static enum options_result opt_hda(struct options *o, const char *arg, FILE *out, char *err,
+                                   size_t errlen)
+{
+    (void)out;
+    return opt_hdx(o, 0, arg, err, errlen);
+}
+
+static enum options_result opt_hdb(struct options *o, const char *arg, FILE *out, char *err,
+                                   size_t errlen)
+{
+    (void)out;
+    return opt_hdx(o, 1, arg, err, errlen);
+}
+
+static enum options_result opt_hdc(struct options *o, const char *arg, FILE *out, char *err,
+                                   size_t errlen)
+{
+    (void)out;
+    return opt_hdx(o, 2, arg, err, errlen);
+}
+
+static enum options_result opt_hdd(struct options *o, const char *arg, FILE *out, char *err,
+                                   size_t errlen)
+{
+    (void)out;
+    return opt_hdx(o, 3, arg, err, errlen);
+}
+
+/* QEMU's PC puts -cdrom on the secondary master (index 2). */
+static enum options_result opt_cdrom(struct options *o, const char *arg, FILE *out, char *err,
+                                     size_t errlen)
+{
+    (void)out;
+    return set_drive(o, 2, arg, true, err, errlen);
+}
+
+/* -drive file=F[,format=raw][,if=ide][,index=N][,media=disk|cdrom][,readonly=on|off]:
+ * the subset of QEMU's syntax that means something for an IDE PC. */
+static enum options_result opt_drive(struct options *o, const char *arg, FILE *out, char *err,
+                                     size_t errlen)
+{
+    (void)out;
+    /* Split a copy of the list; the file name is copied into the drive
+     * (the options keep no pointer into this copy). */
+    char list[2 * OPT_PATH_MAX];
+    if (strlen(arg) >= sizeof(list))
+        return opt_error(err, errlen, "-drive: the option string is too long");
+    strcpy(list, arg);
+    const char *file = NULL;
+    long index = -1;
+    bool cdrom = false, readonly = false, readonly_set = false;
+    for (char *save = NULL, *kv = strtok_r(list, ",", &save); kv;
+         kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        if (!eq)
+            return opt_error(err, errlen, "-drive %s: '%s' is not key=value", arg, kv);
+        *eq = '\0';
+        const char *v = eq + 1;
+        if (strcmp(kv, "file") == 0) {
+            file = v;
+        } else if (strcmp(kv, "format") == 0) {
+            if (strcmp(v, "raw") != 0)
+                return opt_error(err, errlen, "-drive %s: format=%s: Glass reads raw images only",
+                                 arg, v);
+        } else if (strcmp(kv, "if") == 0) {
+            if (strcmp(v, "ide") != 0)
+                return opt_error(err, errlen, "-drive %s: if=%s: Glass has IDE only", arg, v);
+        } else if (strcmp(kv, "index") == 0) {
+            char *end;
+            index = strtol(v, &end, 10);
+            if (*v == '\0' || *end != '\0' || index < 0 || index >= OPT_DRIVE_MAX)
+                return opt_error(err, errlen, "-drive %s: index=%s: expected 0 to 3", arg, v);
+        } else if (strcmp(kv, "media") == 0) {
+            if (strcmp(v, "cdrom") == 0)
+                cdrom = true;
+            else if (strcmp(v, "disk") != 0)
+                return opt_error(err, errlen, "-drive %s: media=%s: expected disk or cdrom", arg,
+                                 v);
+        } else if (strcmp(kv, "readonly") == 0) {
+            readonly_set = true;
+            if (strcmp(v, "on") == 0)
+                readonly = true;
+            else if (strcmp(v, "off") != 0)
+                return opt_error(err, errlen, "-drive %s: readonly=%s: expected on or off", arg,
+                                 v);
+        } else {
+            return opt_error(err, errlen, "-drive %s: unknown key '%s'", arg, kv);
+        }
+    }
+    if (!file)
+        return opt_error(err, errlen, "-drive %s: file=FILE is missing", arg);
+    if (strlen(file) >= OPT_PATH_MAX)
+        return opt_error(err, errlen, "-drive: file name too long");
+    if (index < 0) {
+        /* Like QEMU: the first free index. */
+        for (index = 0; index < OPT_DRIVE_MAX && o->drive[index].file; index++)
+            ;
+        if (index == OPT_DRIVE_MAX)
+            return opt_error(err, errlen, "-drive %s: all four IDE positions are in use", arg);
+    }
+    enum options_result r = set_drive(o, (unsigned)index, file, cdrom, err, errlen);
+    if (r == OPTIONS_RUN) {
+        struct drive_opt *d = &o->drive[index];
+        strcpy(d->file_buf, file);
+        d->file = d->file_buf;
+        d->readonly = readonly_set ? readonly : cdrom;
+    }
+    return r;
+}
+
+/* -boot c|d|order=cd|once=d: the drive letters of QEMU's PC (a, c, d, n). */
+static enum options_result opt_boot(struct options *o, const char *arg, FILE *out, char *err,
+                                    size_t errlen)
+{
+    (void)out;
+    const char *letters = arg;
+    if (strncmp(arg, "order=", 6) == 0)
+        letters = arg + 6;
+    else if (strncmp(arg, "once=", 5) == 0)
+        letters = arg + 5;
+    size_t n = strlen(letters);
+    if (n == 0 || n >= sizeof(o->boot_order))
+        return opt_error(err, errlen, "-boot %s: expected drive letters such as c, d or order=cd",
+                         arg);
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("acdn", letters[i]))
+            return opt_error(err, errlen, "-boot %s: '%c' is not a boot device (a, c, d or n)",
+                             arg, letters[i]);
+    memcpy(o->boot_order, letters, n + 1);
+    return OPTIONS_RUN;
 }
 
 static enum options_result opt_bios(struct options *o, const char *arg, FILE *out, char *err,
@@ -247,8 +430,16 @@ static const struct option_def option_table[] = {
     { "m", "SIZE", opt_m, "RAM size in MiB, or with a K, M or G suffix (default 128M)" },
     { "kernel", "FILE", opt_kernel, "boot a multiboot kernel (ELF or a.out kludge)" },
     { "append", "STR", opt_append, "kernel command line (after the kernel's file name)" },
-    { "initrd", "FILE", opt_initrd, "initial ramdisk of a Linux bzImage (not supported yet)" },
+    { "initrd", "FILE", opt_initrd, "initial ramdisk for a Linux bzImage -kernel" },
     { "bios", "FILE", opt_bios, "firmware image (64-256 KiB) mapped below 4 GiB and 1 MiB" },
+    { "serial", "DEV", opt_serial, "next serial port (COM1, COM2): stdio, file:PATH, null, none" },
+    { "hda", "FILE", opt_hda, "raw disk image as IDE primary master" },
+    { "hdb", "FILE", opt_hdb, "raw disk image as IDE primary slave" },
+    { "hdc", "FILE", opt_hdc, "raw disk image as IDE secondary master" },
+    { "hdd", "FILE", opt_hdd, "raw disk image as IDE secondary slave" },
+    { "cdrom", "FILE", opt_cdrom, "ISO image in an ATAPI CD-ROM (secondary master)" },
+    { "drive", "OPTS", opt_drive, "file=F[,format=raw][,if=ide][,index=N][,media=disk|cdrom]" },
+    { "boot", "ORDER", opt_boot, "boot device order: c (disk), d (CD-ROM), order=cd, ..." },
     { "debugcon", "DEV", opt_debugcon, "port 0xE9 output: stdio (default), file:PATH, null" },
     { "nographic", NULL, opt_nographic, "no window (Glass has none yet: always true)" },
     { "no-reboot", NULL, opt_no_reboot, "exit instead of resetting on a triple fault" },
@@ -295,6 +486,8 @@ static enum options_result check_combination(const struct options *o, char *err,
 {
     if (o->append && !o->kernel)
         return opt_error(err, errlen, "-append only allowed with -kernel");
+    if (o->initrd && !o->kernel)
+        return opt_error(err, errlen, "-initrd only allowed with -kernel");
     if (o->kernel && o->bios)
         return opt_error(err, errlen, "-kernel %s and -bios %s cannot be used together yet",
                          o->kernel, o->bios);

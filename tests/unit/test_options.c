@@ -164,12 +164,71 @@ Test(cmdline, debugcon_forms)
     cr_assert_eq(PARSE(&o, "-debugcon", "file:", "-kernel", "k"), OPTIONS_ERROR);
 }
 
-Test(cmdline, initrd_refused)
+Test(cmdline, initrd_needs_kernel)
 {
     struct options o;
-    cr_assert_eq(PARSE(&o, "-kernel", "k", "-initrd", "initrd.img"), OPTIONS_ERROR);
-    cr_assert(strstr(opt_err, "-initrd initrd.img"), "%s", opt_err);
-    cr_assert(strstr(opt_err, "bzImage"), "%s", opt_err);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-initrd", "initrd.img"), OPTIONS_RUN);
+    cr_assert_str_eq(o.initrd, "initrd.img");
+    cr_assert_eq(PARSE(&o, "-bios", "r", "-initrd", "initrd.img"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "-initrd"), "%s", opt_err);
+}
+
+Test(cmdline, serial_ports)
+{
+    struct options o;
+    cr_assert_eq(PARSE(&o, "-kernel", "k"), OPTIONS_RUN);
+    cr_assert_eq(o.serial_count, 0);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-serial", "stdio", "-serial", "file:/tmp/x"),
+                 OPTIONS_RUN);
+    cr_assert_eq(o.serial_count, 2);
+    cr_assert_eq(o.serial[0].kind, SERIAL_STDIO);
+    cr_assert_eq(o.serial[1].kind, SERIAL_FILE);
+    cr_assert_str_eq(o.serial[1].path, "/tmp/x");
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-serial", "tcp:1234"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "-serial tcp:1234"), "%s", opt_err);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-serial", "null", "-serial", "null", "-serial",
+                       "null"),
+                 OPTIONS_ERROR);
+}
+
+Test(cmdline, drives)
+{
+    struct options o;
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-hda", "a.img", "-hdb", "b.img", "-cdrom", "c.iso"),
+                 OPTIONS_RUN);
+    cr_assert_str_eq(o.drive[0].file, "a.img");
+    cr_assert_str_eq(o.drive[1].file, "b.img");
+    cr_assert_str_eq(o.drive[2].file, "c.iso");
+    cr_assert(o.drive[2].cdrom && o.drive[2].readonly && !o.drive[0].cdrom);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-drive", "file=d.img,format=raw,if=ide,index=3,"
+                       "media=disk"), OPTIONS_RUN);
+    cr_assert_str_eq(o.drive[3].file, "d.img");
+    cr_assert(!o.drive[3].cdrom);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-hda", "a", "-drive", "file=x.iso,media=cdrom"),
+                 OPTIONS_RUN);
+    cr_assert_str_eq(o.drive[1].file, "x.iso"); /* first free index */
+    cr_assert(o.drive[1].cdrom);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-drive", "file=x,format=qcow2"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "qcow2"), "%s", opt_err);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-drive", "file=x,if=virtio"), OPTIONS_ERROR);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-drive", "file=x,index=4"), OPTIONS_ERROR);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-drive", "format=raw"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "file=FILE"), "%s", opt_err);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-drive", "file=x,bogus=1"), OPTIONS_ERROR);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-hda", "a", "-drive", "file=b,index=0"),
+                 OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "already in use"), "%s", opt_err);
+}
+
+Test(cmdline, boot_order)
+{
+    struct options o;
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-boot", "d"), OPTIONS_RUN);
+    cr_assert_str_eq(o.boot_order, "d");
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-boot", "order=cd"), OPTIONS_RUN);
+    cr_assert_str_eq(o.boot_order, "cd");
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-boot", "z"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "'z'"), "%s", opt_err);
 }
 
 Test(cmdline, combinations)
