@@ -17,7 +17,7 @@ uint32_t insn_ea(const struct cpu *cpu, const struct insn *in)
     return in->adsize == 2 ? a & 0xffff : a;
 }
 
-uint32_t opnd_read(struct cpu *cpu, const struct insn *in, const struct operand *o)
+uint32_t opnd_read_slow(struct cpu *cpu, const struct insn *in, const struct operand *o)
 {
     switch (o->kind) {
     case OPND_REG:
@@ -39,7 +39,7 @@ uint32_t opnd_read(struct cpu *cpu, const struct insn *in, const struct operand 
     }
 }
 
-void opnd_write(struct cpu *cpu, const struct insn *in, const struct operand *o, uint32_t v)
+void opnd_write_slow(struct cpu *cpu, const struct insn *in, const struct operand *o, uint32_t v)
 {
     switch (o->kind) {
     case OPND_REG:

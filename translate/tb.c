@@ -38,6 +38,8 @@ struct tb {
     uint16_t bytes;        /* guest bytes covered */
     uint8_t code32;
     uint8_t n;             /* instructions */
+    uint8_t chainable;     /* ends in a near jump or mid-stream, not in a
+                              system or far instruction */
     struct insn insns[];
 };
 
@@ -45,6 +47,10 @@ struct tb_page {
     uint64_t page;
     struct tb *blocks;
     struct tb_page *next;
+    /* One bit per byte of the page that some block was decoded from: a
+     * write that touches none of them (data sharing a page with code)
+     * leaves the blocks alone. */
+    uint8_t code_bytes[PAGE_SIZE / 8];
 };
 
 struct tb_cache {
@@ -94,14 +100,31 @@ void tb_flush_all(struct tb_cache *c)
     c->flushes++;
 }
 
+static struct tb_page *page_find(struct tb_cache *c, uint64_t page, bool create);
+
+static bool touches_code(const struct tb_page *p, unsigned off, unsigned len)
+{
+    for (unsigned i = off; i < off + len && i < PAGE_SIZE; i++)
+        if (p->code_bytes[i / 8] & (1u << (i % 8)))
+            return true;
+    return false;
+}
+
 static void code_written(void *opaque, uint64_t paddr, unsigned size)
 {
     struct tb_cache *c = opaque;
-    /* A write may straddle two pages. */
-    uint64_t first = paddr & ~(uint64_t)(PAGE_SIZE - 1);
-    uint64_t last = (paddr + (size ? size - 1 : 0)) & ~(uint64_t)(PAGE_SIZE - 1);
-    for (uint64_t page = first; page <= last; page += PAGE_SIZE)
-        tb_invalidate_page(c, page);
+    if (size == 0)
+        return;
+    /* A write may straddle two pages (bulk writes: many). */
+    uint64_t end = paddr + size;
+    for (uint64_t a = paddr; a < end;) {
+        uint64_t page = a & ~(uint64_t)(PAGE_SIZE - 1);
+        uint64_t stop = page + PAGE_SIZE < end ? page + PAGE_SIZE : end;
+        struct tb_page *p = page_find(c, page, false);
+        if (!p || touches_code(p, (unsigned)(a - page), (unsigned)(stop - a)))
+            tb_invalidate_page(c, page);
+        a = stop;
+    }
 }
 
 struct tb_cache *tb_cache_new(struct cpu *cpu)
@@ -153,8 +176,12 @@ void tb_invalidate_page(struct tb_cache *c, uint64_t page)
     while (*pp && (*pp)->page != page)
         pp = &(*pp)->next;
     struct tb_page *p = *pp;
-    if (!p)
+    if (!p) {
+        /* A mark without blocks (left by a flush): just clear it. */
+        phys_unmark_code_page(c->cpu->bus.mem, page);
+        tlb_flush_phys_page(&c->cpu->tlb, page);
         return;
+    }
     /* Unlink each block of the page from its hash chain. The arena space
      * is reclaimed only by a full flush. */
     for (struct tb *t = p->blocks; t; t = t->page_next) {
@@ -192,6 +219,20 @@ static bool ends_block(enum op op)
         return true;
     default:
         return false;
+    }
+}
+
+/* Operations after which the next block may follow without the loop
+ * looking: near control transfers and everything that does not end a
+ * block. */
+static bool is_near_or_plain(enum op op)
+{
+    switch (op) {
+    case OP_JMP: case OP_JCC: case OP_JCXZ: case OP_LOOP: case OP_LOOPE: case OP_LOOPNE:
+    case OP_CALL: case OP_RET:
+        return true;
+    default:
+        return !ends_block(op);
     }
 }
 
@@ -239,12 +280,15 @@ static struct tb *tb_build(struct tb_cache *c, const uint8_t *host, uint64_t pad
     t->bytes = (uint16_t)(pos - off);
     t->code32 = code32;
     t->n = (uint8_t)n;
+    t->chainable = is_near_or_plain((enum op)buf[n - 1].op);
     memcpy(t->insns, buf, n * sizeof(struct insn));
     unsigned h = tb_hash(paddr, code32);
     t->hash_next = c->hash[h];
     c->hash[h] = t;
     t->page_next = p->blocks;
     p->blocks = t;
+    for (unsigned i = off; i < pos; i++)
+        p->code_bytes[i / 8] |= (uint8_t)(1u << (i % 8));
     if (!phys_is_code_page(c->cpu->bus.mem, page)) {
         phys_mark_code_page(c->cpu->bus.mem, page);
         /* Entries filled before the mark let writes through: drop them. */
@@ -262,31 +306,13 @@ static struct tb *tb_lookup(struct tb_cache *c, uint64_t paddr, bool code32)
     return NULL;
 }
 
-bool tb_run_block(struct tb_cache *c, struct cpu *cpu)
+/* Runs block `t`; returns true if it ended the ordinary way (ran to its
+ * end, or a near jump left it) so that the next block may follow
+ * directly, false if the loop must look first. */
+static bool run_one_block(struct tb_cache *c, struct cpu *cpu, const struct tb *t)
 {
-    const struct seg *cs = &cpu->seg[SEG_CS];
-    uint32_t eip = cpu->eip;
-    if (eip > cs->limit)
-        return false;
-    uint64_t paddr;
-    const uint8_t *host = cpu_code_page(cpu, eip, &paddr);
-    if (!host)
-        return false;
-    bool code32 = cpu->code32;
-    unsigned off = (unsigned)(paddr & (PAGE_SIZE - 1));
-    uint32_t room = cs->limit - eip;
-    if (!code32 && room > 0xffffu - (eip & 0xffff))
-        room = 0xffffu - (eip & 0xffff); /* 16-bit IP wraps: stop the block there */
-    struct tb *t = tb_lookup(c, paddr, code32);
-    if (t && (uint32_t)t->bytes - 1 > room)
-        t = NULL; /* built under a larger limit: decode this time only */
-    if (!t) {
-        t = tb_build(c, host, paddr, off, code32, room);
-        if (!t)
-            return false;
-    }
-
     const uint64_t gen = c->generation;
+    const bool code32 = t->code32;
     for (unsigned i = 0; i < t->n; i++) {
         const struct insn *in = &t->insns[i];
         uint32_t fallthrough = cpu->eip + in->len;
@@ -304,9 +330,72 @@ bool tb_run_block(struct tb_cache *c, struct cpu *cpu)
          * flags that need the careful loop changed, something asked the
          * loop to look (an interrupt, a device, halt), or the block may
          * have been overwritten. */
-        if (cpu->eip != fallthrough || cpu->code32 != code32 ||
-            (cpu->eflags & (FL_TF | FL_RF)) || cpu->exit_request || cpu->halted ||
-            c->generation != gen)
+        if (cpu->exit_request || cpu->halted || (cpu->eflags & (FL_TF | FL_RF)) ||
+            c->generation != gen || cpu->code32 != code32)
+            return false;
+        if (cpu->eip != fallthrough)
+            return i + 1 == t->n && t->chainable;
+    }
+    return t->chainable;
+}
+
+/* The block at physical `paddr` for the current mode, built if needed;
+ * NULL if none can be built there. */
+static struct tb *tb_get(struct tb_cache *c, const uint8_t *host, uint64_t paddr, bool code32,
+                         uint32_t room)
+{
+    struct tb *t = tb_lookup(c, paddr, code32);
+    if (t && (uint32_t)t->bytes - 1 > room)
+        t = NULL; /* built under a larger limit: decode this time only */
+    if (!t)
+        t = tb_build(c, host, paddr, (unsigned)(paddr & (PAGE_SIZE - 1)), code32, room);
+    return t;
+}
+
+/* How many bytes from CS:eip on lie within the CS limit and, for 16-bit
+ * code, before IP wraps, minus one. */
+static uint32_t code_room(const struct cpu *cpu, uint32_t eip)
+{
+    uint32_t room = cpu->seg[SEG_CS].limit - eip;
+    if (!cpu->code32 && room > 0xffffu - (eip & 0xffff))
+        room = 0xffffu - (eip & 0xffff); /* 16-bit IP wraps: stop the block there */
+    return room;
+}
+
+/* Blocks run back to back without returning to the loop while control
+ * stays in the same linear page, at most this many at a time. */
+#define TB_CHAIN_MAX 32
+
+bool tb_run_block(struct tb_cache *c, struct cpu *cpu)
+{
+    const struct seg *cs = &cpu->seg[SEG_CS];
+    uint32_t eip = cpu->eip;
+    if (eip > cs->limit)
+        return false;
+    uint64_t paddr;
+    const uint8_t *host = cpu_code_page(cpu, eip, &paddr);
+    if (!host)
+        return false;
+    bool code32 = cpu->code32;
+    struct tb *t = tb_get(c, host, paddr, code32, code_room(cpu, eip));
+    if (!t)
+        return false;
+
+    /* The page was translated for a fetch at this CPL just now. Blocks
+     * that end the ordinary way changed neither CS, the CPL, the paging
+     * structures' cached translations (INVLPG, MOV CR* end a block
+     * without chaining) nor the mode, so a next block in the same linear
+     * page is in the same physical page with the same rights. */
+    const uint32_t page_lin = (cs->base + eip) & TLB_PAGE_MASK;
+    const uint32_t cs_base = cs->base;
+    const uint64_t page_phys = paddr & ~(uint64_t)(PAGE_SIZE - 1);
+    for (int chained = 0; run_one_block(c, cpu, t) && chained < TB_CHAIN_MAX; chained++) {
+        eip = cpu->eip;
+        uint32_t lin = cs->base + eip;
+        if (eip > cs->limit || cs->base != cs_base || (lin & TLB_PAGE_MASK) != page_lin)
+            break;
+        t = tb_get(c, host, page_phys | (lin & (PAGE_SIZE - 1)), code32, code_room(cpu, eip));
+        if (!t)
             break;
     }
     return true;
