@@ -396,6 +396,11 @@ bool cpu_deliver_pending(struct cpu *cpu);
  * now; returns true if it delivered one. Call between instructions. */
 bool cpu_service_interrupts(struct cpu *cpu);
 
+/* Drops every cached translation: the board calls it when what a
+ * physical address means changes (A20, PCI BARs, PAM), since TLB
+ * entries hold host pointers. */
+void cpu_tlb_flush(struct cpu *cpu);
+
 /* The current paging inputs, for the walker. */
 void cpu_paging_mode(const struct cpu *cpu, struct paging_mode *out);
 

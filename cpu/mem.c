@@ -330,6 +330,11 @@ void cpu_tlb_flush_all(struct cpu *cpu)
     tlb_flush_all(&cpu->tlb);
 }
 
+void cpu_tlb_flush(struct cpu *cpu)
+{
+    tlb_flush_all(&cpu->tlb);
+}
+
 size_t cpu_debug_read(struct cpu *cpu, uint32_t lin, void *buf, size_t len)
 {
     /* A debugger read: walks the tables itself each page so that a miss

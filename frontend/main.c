@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frontend/chardev.h"
 #include "frontend/frontend.h"
 #include "hw/hw.h"
 
@@ -22,6 +23,49 @@ static FILE *open_debugcon(const struct options *o)
     return NULL;
 }
 
+/* The host ends of the serial ports. Without -serial, COM1 is the
+ * terminal (there is no window yet, so -nographic or not, as QEMU does
+ * with -nographic). Returns -1 with a message on a bad backend. */
+static int open_serial(const struct options *o, struct chardev *chr[2])
+{
+    chr[0] = chr[1] = NULL;
+    if (o->serial_count == 0) {
+        chr[0] = chardev_new_stdio();
+        return chr[0] ? 0 : -1;
+    }
+    for (unsigned i = 0; i < o->serial_count; i++) {
+        const struct serial_opt *s = &o->serial[i];
+        switch (s->kind) {
+        case SERIAL_STDIO: chr[i] = chardev_new_stdio(); break;
+        case SERIAL_FILE: chr[i] = chardev_new_file(s->path); break;
+        case SERIAL_NULL: chr[i] = chardev_new_null(); break;
+        case SERIAL_NONE:
+        case SERIAL_DEFAULT: continue;
+        }
+        if (!chr[i]) {
+            fprintf(stderr, "glass: -serial %s%s: %s\n", s->kind == SERIAL_FILE ? "file:" : "",
+                    s->kind == SERIAL_FILE ? s->path : "stdio", strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Between CPU slices: host input to the serial ports; false once the
+ * user typed the quit escape (Ctrl-A x). */
+static bool poll_serial(void *opaque)
+{
+    struct chardev **chr = opaque;
+    for (int i = 0; i < 2; i++) {
+        if (!chr[i])
+            continue;
+        chardev_poll(chr[i]);
+        if (chardev_quit_requested(chr[i]))
+            return false;
+    }
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -34,18 +78,8 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    /* Parsed, but the devices behind them are not on the board yet. */
-    for (unsigned i = 0; i < OPT_DRIVE_MAX; i++)
-        if (o.drive[i].file) {
-            fprintf(stderr, "glass: %s: IDE drives are not on the board yet\n", o.drive[i].file);
-            return 1;
-        }
     if (o.initrd) {
         fprintf(stderr, "glass: -initrd %s: Linux boot is not on the board yet\n", o.initrd);
-        return 1;
-    }
-    if (o.serial_count) {
-        fprintf(stderr, "glass: -serial: serial ports are not on the board yet\n");
         return 1;
     }
 
@@ -65,7 +99,11 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    const struct pc_config cfg = {
+    struct chardev *serial[2];
+    if (open_serial(&o, serial) != 0)
+        return 1;
+
+    struct pc_config cfg = {
         .ram_size = o.ram_size,
         .kernel = o.kernel,
         .append = o.append,
@@ -76,14 +114,28 @@ int main(int argc, char **argv)
         .log = log,
         .trace_insn = trace ? trace_insn : NULL,
         .trace_opaque = trace,
+        .initrd = o.initrd,
+        .serial = { serial[0], serial[1] },
+        .boot_order = o.boot_order[0] ? o.boot_order : NULL,
+        .poll = poll_serial,
+        .poll_opaque = serial,
     };
+    for (int i = 0; i < OPT_DRIVE_MAX && i < 4; i++)
+        cfg.drive[i] = (struct pc_drive){ .file = o.drive[i].file, .cdrom = o.drive[i].cdrom,
+                                          .readonly = o.drive[i].readonly };
     struct pc *pc = pc_new(&cfg, err, sizeof(err));
     if (!pc) {
         fprintf(stderr, "glass: %s\n", err);
+        for (int i = 0; i < 2; i++)
+            if (serial[i])
+                chardev_free(serial[i]);
         return 1;
     }
     int status = pc_run(pc);
     pc_free(pc);
+    for (int i = 0; i < 2; i++)
+        if (serial[i])
+            chardev_free(serial[i]);
     trace_free(trace);
     if (debugcon && debugcon != stdout)
         fclose(debugcon);

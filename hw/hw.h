@@ -91,6 +91,21 @@ struct pc_config {
     /* -d exec: called before each instruction (see struct cpu). */
     void (*trace_insn)(void *opaque, struct cpu *cpu, const uint8_t *bytes, unsigned len);
     void *trace_opaque;
+    const char *initrd;    /* Linux initial ramdisk (with a bzImage kernel), or NULL */
+    /* Serial ports COM1, COM2: host ends made by the frontend, or NULL
+     * (the port exists with nothing attached). */
+    struct chardev *serial[2];
+    /* IDE drives: index 0-3 = primary master/slave, secondary master/slave. */
+    struct pc_drive {
+        const char *file; /* raw image, NULL: none */
+        bool cdrom;
+        bool readonly;
+    } drive[4];
+    const char *boot_order; /* "c", "d", "cd"...: for the BIOS; NULL = "cd" */
+    /* Called between CPU slices: the frontend reads host input (serial
+     * stdin) here. Returns false when the user asked to quit. */
+    bool (*poll)(void *opaque);
+    void *poll_opaque;
 };
 
 struct pc;

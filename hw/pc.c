@@ -16,16 +16,25 @@
 #include <time.h>
 
 #include "hw/hw.h"
+
+#include "hw/block.h"
+#include "hw/dev.h"
+#include "hw/ide.h"
+#include "hw/pci.h"
+#include "hw/pic.h"
+#include "hw/piix3.h"
+#include "hw/piix_ide.h"
+#include "hw/pit.h"
+#include "hw/uart.h"
 #include "translate/translate.h"
 
 /* Instructions per interp_run call: the loop looks at the board's state
  * between calls; devices that need sooner attention set exit_request. */
 #define PC_SLICE 100000
 
-/* The 8259A answers an INTA cycle with no request pending with the
- * vector of its IRQ 7, the "spurious interrupt" (8259A datasheet). With no
- * PIC yet this is what a stray INTA gets, for the PC/AT BIOS's base 08h. */
-#define SPURIOUS_VECTOR 0x0f
+/* A halted CPU waits for the next timer, but looks at host input at
+ * least this often (ns). */
+#define PC_IDLE_POLL_NS 10000000ull
 
 struct pc {
     struct pc_config cfg;
@@ -38,15 +47,53 @@ struct pc {
     struct debug_exit *debug_exit;
     struct post *post;
     struct image_file rom;
+
+    struct vclock *clock;
+    struct irq_line cpu_intr;     /* the PIC's INT output to the CPU */
+    struct irq_line isa_irq[16];  /* ISA IRQ lines into the PIC pair */
+    struct pic *pic;
+    struct pit *pit;
+    struct uart *uart[2];
+    struct pci_bus *pci;
+    struct i440fx *i440fx;
+    struct piix3 *piix3;
+    struct piix_ide *ide;
+    struct block *drives[4];
     bool exit_pending;
     int exit_status;
     bool reset_pending;
 };
 
+static void pc_reset_request(void *opaque);
+
 static int pc_intr_ack(void *opaque)
 {
-    (void)opaque;
-    return SPURIOUS_VECTOR;
+    struct pc *pc = opaque;
+    return pic_intr_ack(pc->pic);
+}
+
+static void pc_cpu_intr(void *opaque, int n, int level)
+{
+    struct pc *pc = opaque;
+    (void)n;
+    cpu_set_intr(pc->cpu, level);
+}
+
+/* 0xCF9 (PIIX3): runs inside the guest's OUT, so it only asks. */
+static void pc_pci_reset(void *opaque, bool hard)
+{
+    (void)hard;
+    pc_reset_request(opaque);
+}
+
+/* Moving or adding MMIO (PCI BARs, PAM) changes what a linear address
+ * means: the CPU's TLB caches host pointers. */
+static void pc_map_changed(void *opaque, uint64_t base, uint64_t size)
+{
+    struct pc *pc = opaque;
+    (void)base, (void)size;
+    if (pc->cpu)
+        cpu_tlb_flush(pc->cpu);
 }
 
 static void pc_reset_request(void *opaque)
@@ -58,9 +105,10 @@ static void pc_reset_request(void *opaque)
 
 static void pc_ferr(void *opaque, bool asserted)
 {
-    /* FERR# reaches IRQ 13 through the PIC, which does not exist yet. */
-    (void)opaque;
-    (void)asserted;
+    /* The PC/AT wires the x87's FERR# to IRQ 13 (CR0.NE = 0 legacy
+     * error reporting, SDM Vol. 3A 2.5 and D.1). */
+    struct pc *pc = opaque;
+    irq_set(&pc->isa_irq[13], asserted);
 }
 
 static void pc_guest_exit(void *opaque, int status)
@@ -110,6 +158,71 @@ static int check_config(const struct pc_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/* The chipset: PIC, PIT, serial ports, PCI with the i440FX host bridge,
+ * the PIIX3 ISA bridge and its IDE function. */
+static int build_chipset(struct pc *pc, char *err, size_t errlen)
+{
+    const struct pc_config *cfg = &pc->cfg;
+    pc->clock = vclock_new_host();
+    if (!pc->clock)
+        goto oom;
+    irq_connect(&pc->cpu_intr, pc_cpu_intr, pc, 0);
+    pc->pic = pic_new(pc->io, &pc->cpu_intr);
+    if (!pc->pic)
+        goto oom;
+    for (int n = 0; n < 16; n++)
+        irq_connect(&pc->isa_irq[n], pic_set_irq, pc->pic, n);
+    pc->pit = pit_new(pc->io, pc->clock, &pc->isa_irq[0]);
+    pc->uart[0] = uart_new(pc->io, UART_COM1_BASE, pc->clock, &pc->isa_irq[UART_COM1_IRQ],
+                           cfg->serial[0]);
+    pc->uart[1] = uart_new(pc->io, UART_COM2_BASE, pc->clock, &pc->isa_irq[UART_COM2_IRQ],
+                           cfg->serial[1]);
+    if (!pc->pit || !pc->uart[0] || !pc->uart[1])
+        goto oom;
+
+    phys_set_map_notifier(pc->phys, pc_map_changed, pc);
+    pc->pci = pci_bus_new(pc->phys, pc->io);
+    if (!pc->pci)
+        goto oom;
+    pc->i440fx = i440fx_new(pc->pci, pc->phys, pc->ram, cfg->ram_size);
+    pc->piix3 = piix3_new(pc->pci, PIIX3_DEVFN, pc->isa_irq, pc_pci_reset, pc);
+    struct ide_bus *channel[2];
+    pc->ide = piix_ide_new(pc->pci, pc->io, pc->phys, pc->clock, &pc->isa_irq[14],
+                           &pc->isa_irq[15], channel);
+    if (!pc->i440fx || !pc->piix3 || !pc->ide)
+        goto oom;
+    for (int i = 0; i < 4; i++) {
+        const struct pc_drive *d = &cfg->drive[i];
+        if (!d->file)
+            continue;
+        pc->drives[i] = block_open(d->file, d->readonly, err, errlen);
+        if (!pc->drives[i])
+            return -1;
+        struct ide_bus *bus = channel[i / 2];
+        int r = d->cdrom ? ide_attach_cdrom(bus, i % 2, pc->drives[i])
+                         : ide_attach_disk(bus, i % 2, pc->drives[i]);
+        if (r != 0) {
+            snprintf(err, errlen, "%s: cannot attach as IDE drive %d", d->file, i);
+            return -1;
+        }
+    }
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory building the chipset");
+    return -1;
+}
+
+/* Without firmware (a -kernel boot) nobody opens the PAM windows: make
+ * 0xC0000-0xFFFFF plain RAM again, as the boot loader of a PC would find
+ * it after the BIOS shadowed itself (i440FX PAM0-6, 0x59-0x5F: 3 = read
+ * and write to DRAM in both halves). */
+static void open_pam_for_kernel(struct pc *pc)
+{
+    pci_config_write(pc->pci, 0, 0x59, 0x30, 1);
+    for (unsigned r = 0x5a; r <= 0x5f; r++)
+        pci_config_write(pc->pci, 0, r, 0x33, 1);
+}
+
 static int build(struct pc *pc, char *err, size_t errlen)
 {
     const struct pc_config *cfg = &pc->cfg;
@@ -151,8 +264,15 @@ static int build(struct pc *pc, char *err, size_t errlen)
     if (cfg->log_mask & LOG_IOPORT)
         io_set_trace(pc->io, pc_trace_io, pc);
 
+    /* The firmware goes in first: the host bridge's PAM registers decide
+     * between it and the RAM beneath. */
+    if (cfg->bios && rom_load(&pc->rom, pc->phys, cfg->bios, err, errlen) != 0)
+        return -1;
+    if (build_chipset(pc, err, errlen) != 0)
+        return -1;
     if (cfg->bios)
-        return rom_load(&pc->rom, pc->phys, cfg->bios, err, errlen);
+        return 0;
+    open_pam_for_kernel(pc);
     return load_kernel(pc, err, errlen);
 }
 
@@ -178,6 +298,18 @@ void pc_free(struct pc *pc)
 {
     if (!pc)
         return;
+    piix_ide_free(pc->ide);
+    for (int i = 0; i < 4; i++)
+        if (pc->drives[i])
+            block_close(pc->drives[i]); /* flushes guest writes */
+    piix3_free(pc->piix3);
+    i440fx_free(pc->i440fx);
+    pci_bus_free(pc->pci);
+    for (int i = 0; i < 2; i++)
+        uart_free(pc->uart[i]);
+    pit_free(pc->pit);
+    pic_free(pc->pic);
+    vclock_free(pc->clock);
     if (pc->cpu) {
         interp_release(pc->cpu);
         cpu_free(pc->cpu);
@@ -200,6 +332,14 @@ int pc_reset(struct pc *pc, char *err, size_t errlen)
     pc->reset_pending = false;
     cpu_reset(pc->cpu);
     phys_set_a20(pc->phys, true);
+    cpu_tlb_flush(pc->cpu);
+    pic_reset(pc->pic);
+    pit_reset(pc->pit);
+    for (int i = 0; i < 2; i++)
+        uart_reset(pc->uart[i]);
+    pci_bus_reset(pc->pci);
+    if (!pc->cfg.bios)
+        open_pam_for_kernel(pc);
     /* A -bios image starts again from the reset vector by itself; a
      * -kernel is what a boot loader would load again after POST. */
     if (pc->cfg.kernel)
@@ -260,10 +400,33 @@ int pc_run(struct pc *pc)
     return status;
 }
 
+/* Sleeps until the next timer is due, at most PC_IDLE_POLL_NS: a halted
+ * CPU waits for an interrupt without spinning the host. */
+static void pc_idle(struct pc *pc)
+{
+    uint64_t ns = vclock_time_to_next(pc->clock);
+    if (ns > PC_IDLE_POLL_NS)
+        ns = PC_IDLE_POLL_NS;
+    if (ns == 0)
+        return;
+    struct timespec ts = { .tv_sec = (time_t)(ns / NS_PER_SEC), .tv_nsec = (long)(ns % NS_PER_SEC) };
+    nanosleep(&ts, NULL);
+}
+
+/* Whether anything can ever wake a halted CPU: an interrupt it accepts
+ * (IF set, or an NMI) from a device that may still raise one. */
+static bool pc_can_wake(struct pc *pc)
+{
+    return (cpu_get_eflags(pc->cpu) & FL_IF) || pc->cpu->nmi_pending;
+}
+
 static int pc_run_loop(struct pc *pc)
 {
     for (;;) {
         enum cpu_exit why = interp_run(pc->cpu, PC_SLICE);
+        vclock_run_timers(pc->clock);
+        if (pc->cfg.poll && !pc->cfg.poll(pc->cfg.poll_opaque))
+            return 0; /* the user quit (Ctrl-A x) */
         if (pc->exit_pending)
             break;
         if (pc->reset_pending) {
@@ -275,13 +438,12 @@ static int pc_run_loop(struct pc *pc)
             if (!pc_reboot(pc, "triple fault"))
                 return 0;
         } else if (why == CPU_EXIT_HALT) {
-            /* No device can raise an interrupt yet, so a halted CPU stays
-             * halted: end the run rather than spin. */
-            if (cpu_get_eflags(pc->cpu) & FL_IF)
-                fprintf(stderr, "glass: CPU halted and no device can wake it\n");
-            else
+            if (!pc_can_wake(pc)) {
                 fprintf(stderr, "glass: CPU halted with interrupts disabled\n");
-            return 0;
+                return 0;
+            }
+            pc_idle(pc);
+            vclock_run_timers(pc->clock);
         }
     }
     if (pc->cfg.debugcon)

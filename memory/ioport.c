@@ -48,6 +48,15 @@ int io_register(struct io_space *io, uint16_t base, unsigned count,
     return 0;
 }
 
+int io_unregister(struct io_space *io, uint16_t base, unsigned count)
+{
+    if (!io || count == 0 || count > IO_PORTS - base)
+        return -1;
+    for (unsigned i = 0; i < count; i++)
+        io->port[base + i] = (struct io_port){ NULL, NULL, 0 };
+    return 0;
+}
+
 static inline uint32_t ones(unsigned size)
 {
     return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;

@@ -43,6 +43,16 @@ int phys_map_ram(struct phys_mem *pm, uint64_t base, uint64_t size, uint8_t *hos
 int phys_map_rom(struct phys_mem *pm, uint64_t base, uint64_t size, uint8_t *host);
 int phys_map_mmio(struct phys_mem *pm, uint64_t base, uint64_t size,
                   const struct mem_ops *ops, void *opaque);
+/* Removes the most recent mapping made at exactly [base, base+size)
+ * (for PCI BARs that move, PAM segments that change): the range then
+ * shows what earlier mappings put there, or a hole. Returns 0, or -1 if
+ * no mapping has that base and size. */
+int phys_unmap(struct phys_mem *pm, uint64_t base, uint64_t size);
+/* Called after every map or unmap with the range that changed, so that
+ * the board can flush the CPU's TLB (host pointers cached there may be
+ * stale). NULL removes it. */
+void phys_set_map_notifier(struct phys_mem *pm,
+                           void (*fn)(void *opaque, uint64_t base, uint64_t size), void *opaque);
 
 /* The A20 gate: when off, physical address bit 20 reads as zero
  * (8086 wrap-around). A new address space has it enabled, as QEMU's PC and
@@ -95,6 +105,10 @@ void io_free(struct io_space *io);
  * itself in `addr`. A later registration replaces an earlier one. */
 int io_register(struct io_space *io, uint16_t base, unsigned count,
                 const struct mem_ops *ops, void *opaque);
+/* Makes ports [base, base+count) unclaimed again (read all ones, writes
+ * dropped); there is no layering of port handlers. Returns 0, or -1 on a
+ * bad range. */
+int io_unregister(struct io_space *io, uint16_t base, unsigned count);
 /* size 1, 2 or 4. Unclaimed ports read as all ones and ignore writes.
  * A 2- or 4-byte access to a range that handles only part of it is split
  * into bytes. */

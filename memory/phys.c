@@ -10,6 +10,13 @@
  *
  * Code-page writes: the notifier runs AFTER the store, so that whoever
  * re-translates the page sees the new bytes.
+ *
+ * Besides the page table, every mapping is kept in a list in the order it
+ * was made. phys_unmap removes one mapping from the list and rebuilds the
+ * pages of its range from the remaining ones (later over earlier), so a
+ * PCI BAR that moves away uncovers what lay beneath it. MMIO regions live
+ * in a table of stable slots (the page descriptors index it); a slot is
+ * reused once its mapping is gone.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +43,27 @@ struct page_desc {
 };
 
 struct mmio_region {
-    const struct mem_ops *ops;
+    const struct mem_ops *ops; /* NULL: free slot */
     void *opaque;
     uint64_t base;
+};
+
+/* One phys_map_* call, as the list of mappings remembers it. */
+struct mapping {
+    uint64_t base, size;
+    uint8_t *host;   /* RAM/ROM */
+    uint32_t region; /* MMIO: slot in phys_mem.regions */
+    uint8_t kind;    /* enum page_kind */
 };
 
 struct phys_mem {
     struct page_desc *top[TOP_SLOTS];
     struct mmio_region *regions;
     uint32_t nregions, cap_regions;
+    struct mapping *maps; /* oldest first */
+    uint32_t nmaps, cap_maps;
+    void (*map_notify)(void *opaque, uint64_t base, uint64_t size);
+    void *map_opaque;
     uint64_t a20_mask; /* ~0, or ~bit 20 with the gate off */
     void (*code_notify)(void *opaque, uint64_t paddr, unsigned size);
     void *code_opaque;
@@ -67,6 +86,7 @@ void phys_free(struct phys_mem *pm)
     for (unsigned i = 0; i < TOP_SLOTS; i++)
         free(pm->top[i]);
     free(pm->regions);
+    free(pm->maps);
     free(pm);
 }
 
@@ -113,20 +133,57 @@ static int alloc_range(struct phys_mem *pm, uint64_t base, uint64_t size)
     return 0;
 }
 
-static int map_host(struct phys_mem *pm, uint64_t base, uint64_t size, uint8_t *host,
-                    enum page_kind kind)
+/* Room for one more entry in the list of mappings. */
+static int maps_reserve(struct phys_mem *pm)
 {
-    if (!pm || !host || !range_ok(base, size) || alloc_range(pm, base, size) < 0)
+    if (pm->nmaps < pm->cap_maps)
+        return 0;
+    uint32_t cap = pm->cap_maps ? pm->cap_maps * 2 : 16;
+    struct mapping *m = realloc(pm->maps, cap * sizeof(*m));
+    if (!m)
         return -1;
-    for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
-        struct page_desc *d = desc_alloc(pm, base + off);
-        d->kind = (uint8_t)kind;
-        d->host = host + off;
-        d->region = 0;
+    pm->maps = m;
+    pm->cap_maps = cap;
+    return 0;
+}
+
+/* Writes mapping `m` into the page descriptors of [lo, hi) (a part of
+ * its range whose leaves exist). */
+static void paint(struct phys_mem *pm, const struct mapping *m, uint64_t lo, uint64_t hi)
+{
+    for (uint64_t a = lo; a < hi; a += PAGE_SIZE) {
+        struct page_desc *d = desc_alloc(pm, a);
+        d->kind = m->kind;
+        d->host = m->kind == PAGE_MMIO ? NULL : m->host + (a - m->base);
+        d->region = m->kind == PAGE_MMIO ? m->region : 0;
         /* The code mark stays: blocks translated from the old contents
          * still need their invalidation on the next write. */
     }
+}
+
+static void notify_map(struct phys_mem *pm, uint64_t base, uint64_t size)
+{
+    if (pm->map_notify)
+        pm->map_notify(pm->map_opaque, base, size);
+}
+
+static int add_mapping(struct phys_mem *pm, const struct mapping *m)
+{
+    if (alloc_range(pm, m->base, m->size) < 0 || maps_reserve(pm) < 0)
+        return -1;
+    pm->maps[pm->nmaps++] = *m;
+    paint(pm, m, m->base, m->base + m->size);
+    notify_map(pm, m->base, m->size);
     return 0;
+}
+
+static int map_host(struct phys_mem *pm, uint64_t base, uint64_t size, uint8_t *host,
+                    enum page_kind kind)
+{
+    if (!pm || !host || !range_ok(base, size))
+        return -1;
+    struct mapping m = { .base = base, .size = size, .host = host, .kind = (uint8_t)kind };
+    return add_mapping(pm, &m);
 }
 
 int phys_map_ram(struct phys_mem *pm, uint64_t base, uint64_t size, uint8_t *host)
@@ -142,25 +199,68 @@ int phys_map_rom(struct phys_mem *pm, uint64_t base, uint64_t size, uint8_t *hos
 int phys_map_mmio(struct phys_mem *pm, uint64_t base, uint64_t size,
                   const struct mem_ops *ops, void *opaque)
 {
-    if (!pm || !ops || !range_ok(base, size) || alloc_range(pm, base, size) < 0)
+    if (!pm || !ops || !range_ok(base, size))
         return -1;
-    if (pm->nregions == pm->cap_regions) {
-        uint32_t cap = pm->cap_regions ? pm->cap_regions * 2 : 8;
-        struct mmio_region *r = realloc(pm->regions, cap * sizeof(*r));
-        if (!r)
-            return -1;
-        pm->regions = r;
-        pm->cap_regions = cap;
+    /* A free slot, or a new one. */
+    uint32_t idx = 0;
+    while (idx < pm->nregions && pm->regions[idx].ops)
+        idx++;
+    if (idx == pm->nregions) {
+        if (pm->nregions == pm->cap_regions) {
+            uint32_t cap = pm->cap_regions ? pm->cap_regions * 2 : 8;
+            struct mmio_region *r = realloc(pm->regions, cap * sizeof(*r));
+            if (!r)
+                return -1;
+            pm->regions = r;
+            pm->cap_regions = cap;
+        }
+        pm->regions[pm->nregions++] = (struct mmio_region){ 0 };
     }
-    uint32_t idx = pm->nregions++;
+    struct mapping m = { .base = base, .size = size, .region = idx, .kind = PAGE_MMIO };
+    if (add_mapping(pm, &m) < 0)
+        return -1; /* the slot stays free (ops NULL) */
     pm->regions[idx] = (struct mmio_region){ ops, opaque, base };
-    for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
-        struct page_desc *d = desc_alloc(pm, base + off);
-        d->kind = PAGE_MMIO;
-        d->host = NULL;
-        d->region = idx;
-    }
     return 0;
+}
+
+int phys_unmap(struct phys_mem *pm, uint64_t base, uint64_t size)
+{
+    if (!pm || !range_ok(base, size))
+        return -1;
+    uint32_t i = pm->nmaps;
+    while (i > 0 && !(pm->maps[i - 1].base == base && pm->maps[i - 1].size == size))
+        i--;
+    if (i == 0)
+        return -1;
+    struct mapping gone = pm->maps[i - 1];
+    memmove(&pm->maps[i - 1], &pm->maps[i], (pm->nmaps - i) * sizeof(struct mapping));
+    pm->nmaps--;
+    /* Rebuild the range: a hole, then every remaining mapping over it in
+     * the order they were made. Leaves exist (the range was mapped). */
+    for (uint64_t a = base; a < base + size; a += PAGE_SIZE) {
+        struct page_desc *d = desc_alloc(pm, a);
+        d->kind = PAGE_HOLE;
+        d->host = NULL;
+        d->region = 0;
+    }
+    for (uint32_t k = 0; k < pm->nmaps; k++) {
+        const struct mapping *m = &pm->maps[k];
+        uint64_t lo = m->base > base ? m->base : base;
+        uint64_t hi = m->base + m->size < base + size ? m->base + m->size : base + size;
+        if (lo < hi)
+            paint(pm, m, lo, hi);
+    }
+    if (gone.kind == PAGE_MMIO)
+        pm->regions[gone.region].ops = NULL; /* no page refers to it now */
+    notify_map(pm, base, size);
+    return 0;
+}
+
+void phys_set_map_notifier(struct phys_mem *pm,
+                           void (*fn)(void *opaque, uint64_t base, uint64_t size), void *opaque)
+{
+    pm->map_notify = fn;
+    pm->map_opaque = opaque;
 }
 
 void phys_set_a20(struct phys_mem *pm, bool enabled)

@@ -411,3 +411,111 @@ Test(ioport, trace_sees_every_access)
     cr_assert_eq(t.calls, 3);
     io_free(io);
 }
+
+/* ---- phys_unmap, the map notifier, io_unregister ---- */
+
+struct map_rec {
+    int calls;
+    uint64_t base, size;
+};
+
+static void map_rec_fn(void *opaque, uint64_t base, uint64_t size)
+{
+    struct map_rec *r = opaque;
+    r->calls++;
+    r->base = base;
+    r->size = size;
+}
+
+Test(phys, unmap_uncovers_earlier_mappings)
+{
+    struct phys_mem *pm = phys_new();
+    uint8_t *ram = calloc(1, 64 * KIB);
+    uint8_t *rom = calloc(1, 8 * KIB);
+    struct phys_probe probe = { 0 };
+    struct map_rec mr = { 0 };
+    ram[0x2000] = 0x11;
+    rom[0] = 0x22;
+    phys_set_map_notifier(pm, map_rec_fn, &mr);
+    cr_assert_eq(phys_map_ram(pm, 0, 64 * KIB, ram), 0);
+    cr_assert_eq(mr.calls, 1);
+    cr_assert_eq(phys_map_rom(pm, 0x2000, 8 * KIB, rom), 0);
+    cr_assert_eq(phys_map_mmio(pm, 0x2000, 4 * KIB, &phys_probe_ops, &probe), 0);
+    cr_assert_eq(mr.calls, 3);
+    cr_assert_eq(phys_read(pm, 0x2004, 1), 0x04); /* the MMIO */
+    /* Not a mapping's exact range: refused, nothing changes. */
+    cr_assert_eq(phys_unmap(pm, 0x2000, 12 * KIB), -1);
+    cr_assert_eq(phys_unmap(pm, 0x1000, 4 * KIB), -1);
+    cr_assert_eq(phys_unmap(pm, 0x2001, 4 * KIB), -1);
+    cr_assert_eq(mr.calls, 3);
+    /* Remove the MMIO: the ROM beneath shows. */
+    cr_assert_eq(phys_unmap(pm, 0x2000, 4 * KIB), 0);
+    cr_assert_eq(mr.calls, 4);
+    cr_assert_eq(mr.base, 0x2000);
+    cr_assert_eq(mr.size, 4 * KIB);
+    cr_assert_eq(phys_read(pm, 0x2000, 1), 0x22);
+    cr_assert_eq(probe.reads, 1);
+    /* Remove the ROM: RAM shows, and is writable again. */
+    cr_assert_eq(phys_unmap(pm, 0x2000, 8 * KIB), 0);
+    cr_assert_eq(phys_read(pm, 0x2000, 1), 0x11);
+    phys_write(pm, 0x3000, 0x33, 1);
+    cr_assert_eq(ram[0x3000], 0x33);
+    bool w = false;
+    cr_assert_eq(phys_page_ptr(pm, 0x3000, &w), ram + 0x3000);
+    cr_assert(w);
+    /* Remove the RAM: a hole. */
+    cr_assert_eq(phys_unmap(pm, 0, 64 * KIB), 0);
+    cr_assert_eq(phys_read(pm, 0x2000, 4), 0xffffffffu);
+    cr_assert_eq(phys_unmap(pm, 0, 64 * KIB), -1);
+    phys_free(pm);
+    free(ram);
+    free(rom);
+}
+
+Test(phys, unmap_keeps_later_mappings_on_top_and_reuses_mmio_slots)
+{
+    struct phys_mem *pm = phys_new();
+    uint8_t *ram = calloc(1, 16 * KIB);
+    struct phys_probe a = { 0 }, b = { 0 };
+    cr_assert_eq(phys_map_mmio(pm, 0x10000, 16 * KIB, &phys_probe_ops, &a), 0);
+    cr_assert_eq(phys_map_ram(pm, 0x11000, 4 * KIB, ram), 0);
+    /* Two identical mappings: the later one goes first. */
+    cr_assert_eq(phys_map_mmio(pm, 0x10000, 16 * KIB, &phys_probe_ops, &b), 0);
+    phys_read(pm, 0x11000, 1);
+    cr_assert_eq(b.reads, 1);
+    cr_assert_eq(phys_unmap(pm, 0x10000, 16 * KIB), 0);
+    /* a's region again, with the RAM (mapped after a) still over it. */
+    phys_read(pm, 0x10000, 1);
+    cr_assert_eq(a.reads, 1);
+    ram[0] = 0x5e;
+    cr_assert_eq(phys_read(pm, 0x11000, 1), 0x5e);
+    /* Many map/unmap cycles (a BAR that moves a lot) keep working. */
+    for (int i = 0; i < 1000; i++) {
+        cr_assert_eq(phys_map_mmio(pm, 0x20000 + (uint64_t)(i % 7) * 4096, 4096,
+                                   &phys_probe_ops, &b), 0);
+        cr_assert_eq(phys_unmap(pm, 0x20000 + (uint64_t)(i % 7) * 4096, 4096), 0);
+    }
+    cr_assert_eq(phys_read(pm, 0x20000, 1), 0xff);
+    phys_read(pm, 0x10004, 1);
+    cr_assert_eq(a.last_addr, 4);
+    phys_free(pm);
+    free(ram);
+}
+
+Test(phys, io_unregister_frees_ports)
+{
+    struct io_space *io = io_new();
+    struct phys_probe p = { 0 };
+    cr_assert_eq(io_register(io, 0x100, 8, &phys_probe_ops, &p), 0);
+    cr_assert_eq(io_read(io, 0x104, 1), 0x04);
+    cr_assert_eq(io_unregister(io, 0x104, 4), 0);
+    cr_assert_eq(io_read(io, 0x104, 1), 0xff);
+    cr_assert_eq(io_read(io, 0x103, 1), 0x03);
+    io_write(io, 0x105, 1, 1);
+    cr_assert_eq(p.writes, 0);
+    /* A dword over claimed and free ports: split, free bytes all ones. */
+    cr_assert_eq(io_read(io, 0x102, 4), 0xffff0302u);
+    cr_assert_eq(io_unregister(io, 0xfffe, 4), -1);
+    cr_assert_eq(io_unregister(io, 0x100, 0), -1);
+    io_free(io);
+}

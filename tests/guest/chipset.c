@@ -1,0 +1,113 @@
+/*
+ * chipset.c — the PC chipset from inside a guest: the 8259A pair and the
+ * 8254 deliver timer interrupts (IRQ 0 through a remapped PIC, EOI,
+ * masking), the 16550A answers in loopback, the PCI configuration
+ * mechanism #1 finds the i440FX, the PIIX3 and its IDE function.
+ */
+#include "lib/guest.h"
+
+static inline void outl(uint16_t port, uint32_t v)
+{
+    __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline uint32_t inl(uint16_t port)
+{
+    uint32_t v;
+    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
+static volatile unsigned ticks;
+
+static int on_trap(struct trapframe *tf)
+{
+    if (tf->vector != 32)
+        return 0;
+    ticks++;
+    outb(0x20, 0x20); /* non-specific EOI */
+    return 1;
+}
+
+static void pic_init(void)
+{
+    outb(0x20, 0x11); outb(0xa0, 0x11); /* ICW1: edge, cascade, ICW4 */
+    outb(0x21, 0x20); outb(0xa1, 0x28); /* ICW2: vectors 20h, 28h */
+    outb(0x21, 0x04); outb(0xa1, 0x02); /* ICW3: slave on IR2 */
+    outb(0x21, 0x01); outb(0xa1, 0x01); /* ICW4: 8086 mode */
+    outb(0x21, 0xfe); outb(0xa1, 0xff); /* only IRQ 0 */
+}
+
+static void test_timer(void)
+{
+    trap_hook = on_trap;
+    idt_set_stub(32, 0x8e, 0);
+    pic_init();
+    CHECK_EQ(inb(0x21), 0xfe); /* OCW1 reads back */
+    outb(0x43, 0x34);          /* channel 0, LSB then MSB, mode 2 */
+    outb(0x40, 1193 & 0xff);   /* ~1 kHz */
+    outb(0x40, 1193 >> 8);
+    __asm__ volatile("sti");
+    while (ticks < 20)
+        __asm__ volatile("hlt");
+    __asm__ volatile("cli");
+    /* Masked: no more interrupts are taken. */
+    outb(0x21, 0xff);
+    unsigned seen = ticks;
+    __asm__ volatile("sti");
+    for (volatile int i = 0; i < 200000; i++)
+        ;
+    __asm__ volatile("cli");
+    CHECK(ticks <= seen + 1);
+    /* Counter latch: the count goes down between two reads. */
+    outb(0x43, 0x00);
+    unsigned a = inb(0x40);
+    a |= inb(0x40) << 8;
+    CHECK(a <= 1193);
+    printf("timer: %u ticks\n", ticks);
+}
+
+static void test_uart(void)
+{
+    const uint16_t com1 = 0x3f8;
+    outb(com1 + 7, 0x5a);
+    CHECK_EQ(inb(com1 + 7), 0x5a);          /* scratch */
+    outb(com1 + 3, 0x80);                    /* DLAB */
+    outb(com1 + 0, 1);                       /* 115200 baud */
+    outb(com1 + 1, 0);
+    outb(com1 + 3, 0x03);                    /* 8N1 */
+    outb(com1 + 2, 0x07);                    /* FIFO on, cleared */
+    CHECK_EQ(inb(com1 + 2) & 0xc0, 0xc0);    /* 16550A FIFO present */
+    outb(com1 + 4, 0x10);                    /* loopback */
+    outb(com1 + 0, 'G');
+    unsigned spins = 0;
+    while (!(inb(com1 + 5) & 0x01) && spins < 1000000)
+        spins++;
+    CHECK(inb(com1 + 5) & 0x01);             /* data ready */
+    CHECK_EQ(inb(com1 + 0), 'G');
+    CHECK_EQ(inb(com1 + 5) & 0x01, 0);
+    outb(com1 + 4, 0x00);
+    puts("uart: loopback ok\n");
+}
+
+static uint32_t pci_read(unsigned dev, unsigned fn, unsigned reg)
+{
+    outl(0xcf8, 0x80000000u | (dev << 11) | (fn << 8) | reg);
+    return inl(0xcfc);
+}
+
+static void test_pci(void)
+{
+    CHECK_EQ(pci_read(0, 0, 0), 0x12378086);  /* i440FX */
+    CHECK_EQ(pci_read(1, 0, 0), 0x70008086);  /* PIIX3 ISA */
+    CHECK_EQ(pci_read(1, 1, 0), 0x70108086);  /* PIIX3 IDE */
+    CHECK_EQ(pci_read(1, 1, 8) >> 8, 0x010180);  /* IDE, bus-master capable */
+    CHECK_EQ(pci_read(9, 0, 0), 0xffffffffu); /* nothing in slot 9 */
+    puts("pci: ok\n");
+}
+
+void test_main(void)
+{
+    test_pci();
+    test_uart();
+    test_timer();
+}
