@@ -8,7 +8,7 @@
  * included (VGA and option ROMs come with the chipset), a -bios image at
  * the top of 4 GiB and at E0000h-FFFFFh (hw/rom.c).
  */
-#define _DEFAULT_SOURCE /* mmap's MAP_ANONYMOUS, clock_gettime */
+#define _DEFAULT_SOURCE /* mmap's MAP_ANONYMOUS, clock_gettime, gmtime_r */
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +19,16 @@
 
 #include "hw/block.h"
 #include "hw/dev.h"
+#include "hw/i8042.h"
 #include "hw/ide.h"
 #include "hw/pci.h"
 #include "hw/pic.h"
 #include "hw/piix3.h"
 #include "hw/piix_ide.h"
 #include "hw/pit.h"
+#include "hw/rtc.h"
 #include "hw/uart.h"
+#include "hw/vga.h"
 #include "translate/translate.h"
 
 /* Instructions per interp_run call: the loop looks at the board's state
@@ -59,6 +62,11 @@ struct pc {
     struct piix3 *piix3;
     struct piix_ide *ide;
     struct block *drives[4];
+    struct rtc *rtc;
+    struct i8042 *kbc;
+    struct port92 *port92;
+    struct sysctl_callbacks sysctl;
+    struct vga *vga;
     bool exit_pending;
     int exit_status;
     bool reset_pending;
@@ -77,6 +85,20 @@ static void pc_cpu_intr(void *opaque, int n, int level)
     struct pc *pc = opaque;
     (void)n;
     cpu_set_intr(pc->cpu, level);
+}
+
+/* The A20 gate is the OR of the 8042's output port bit 1 and port
+ * 0x92 bit 1 (PIIX3 datasheet, "A20GATE"). A TLB entry holds a host
+ * pointer computed with the old gate: flush. */
+static void pc_a20_changed(void *opaque, bool on)
+{
+    struct pc *pc = opaque;
+    (void)on;
+    bool en = (pc->kbc && i8042_a20(pc->kbc)) || (pc->port92 && port92_a20(pc->port92));
+    if (en != phys_a20(pc->phys)) {
+        phys_set_a20(pc->phys, en);
+        cpu_tlb_flush(pc->cpu);
+    }
 }
 
 /* 0xCF9 (PIIX3): runs inside the guest's OUT, so it only asks. */
@@ -158,6 +180,37 @@ static int check_config(const struct pc_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/* CMOS bytes a PC BIOS reads (IBM PC/AT Technical Reference, CMOS RAM
+ * map; QEMU's PC uses the same, so firmware written for it works): the
+ * memory sizes, the fixed disks, the equipment byte and the boot order
+ * (0x3D: first and second device in the low and high nibble, 0x38 bits
+ * 7-4: the third; 1 floppy, 2 hard disk, 3 CD-ROM). */
+static void fill_cmos(struct pc *pc)
+{
+    const struct pc_config *cfg = &pc->cfg;
+    rtc_cmos_set_memory(pc->rtc, cfg->ram_size, 0);
+    /* 0x12: types of fixed disks 0 and 1 (0xF: see 0x19/0x1A, 47 = user). */
+    uint8_t hd = 0;
+    if (cfg->drive[0].file && !cfg->drive[0].cdrom)
+        hd |= 0xf0;
+    if (cfg->drive[1].file && !cfg->drive[1].cdrom)
+        hd |= 0x0f;
+    rtc_cmos_set(pc->rtc, 0x12, hd);
+    rtc_cmos_set(pc->rtc, 0x19, (hd & 0xf0) ? 47 : 0);
+    rtc_cmos_set(pc->rtc, 0x1a, (hd & 0x0f) ? 47 : 0);
+    /* 0x14 equipment: bits 5-4 = 00 (EGA/VGA), bit 1 math coprocessor,
+     * no floppy drives. */
+    rtc_cmos_set(pc->rtc, 0x14, 0x02);
+    rtc_cmos_set(pc->rtc, 0x10, 0x00);
+    const char *order = cfg->boot_order ? cfg->boot_order : "cd";
+    uint8_t dev[3] = { 0, 0, 0 };
+    for (int i = 0; i < 3 && order[i]; i++)
+        dev[i] = order[i] == 'a' ? 1 : order[i] == 'c' ? 2 : order[i] == 'd' ? 3 : 0;
+    rtc_cmos_set(pc->rtc, 0x3d, (uint8_t)(dev[0] | dev[1] << 4));
+    rtc_cmos_set(pc->rtc, 0x38, (uint8_t)(dev[2] << 4));
+    rtc_cmos_update_checksum(pc->rtc);
+}
+
 /* The chipset: PIC, PIT, serial ports, PCI with the i440FX host bridge,
  * the PIIX3 ISA bridge and its IDE function. */
 static int build_chipset(struct pc *pc, char *err, size_t errlen)
@@ -191,6 +244,21 @@ static int build_chipset(struct pc *pc, char *err, size_t errlen)
                            &pc->isa_irq[15], channel);
     if (!pc->i440fx || !pc->piix3 || !pc->ide)
         goto oom;
+
+    /* The RTC keeps UTC, as Linux and QEMU's PC assume. */
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    pc->rtc = rtc_new(pc->io, pc->clock, pc->isa_irq[8], &tm);
+    pc->sysctl = (struct sysctl_callbacks){ pc_a20_changed, pc_reset_request, pc };
+    pc->kbc = i8042_new(pc->io, pc->clock, pc->isa_irq[1], pc->isa_irq[12], &pc->sysctl);
+    pc->port92 = port92_new(pc->io, &pc->sysctl);
+    /* The display at 00:02.0, after RAM so that its 0xA0000 window lies
+     * over it. */
+    pc->vga = vga_pci_new(pc->pci, PCI_DEVFN(2, 0), pc->phys, pc->io, pc->clock);
+    if (!pc->rtc || !pc->kbc || !pc->port92 || !pc->vga)
+        goto oom;
+    fill_cmos(pc);
     for (int i = 0; i < 4; i++) {
         const struct pc_drive *d = &cfg->drive[i];
         if (!d->file)
@@ -272,7 +340,9 @@ static int build(struct pc *pc, char *err, size_t errlen)
         return -1;
     if (cfg->bios)
         return 0;
+    /* No firmware: what a boot loader finds after the BIOS ran. */
     open_pam_for_kernel(pc);
+    vga_set_mode3(pc->vga);
     return load_kernel(pc, err, errlen);
 }
 
@@ -298,6 +368,10 @@ void pc_free(struct pc *pc)
 {
     if (!pc)
         return;
+    vga_free(pc->vga);
+    port92_free(pc->port92);
+    i8042_free(pc->kbc);
+    rtc_free(pc->rtc);
     piix_ide_free(pc->ide);
     for (int i = 0; i < 4; i++)
         if (pc->drives[i])
@@ -337,9 +411,13 @@ int pc_reset(struct pc *pc, char *err, size_t errlen)
     pit_reset(pc->pit);
     for (int i = 0; i < 2; i++)
         uart_reset(pc->uart[i]);
+    i8042_reset(pc->kbc);
+    port92_reset(pc->port92);
     pci_bus_reset(pc->pci);
-    if (!pc->cfg.bios)
+    if (!pc->cfg.bios) {
         open_pam_for_kernel(pc);
+        vga_set_mode3(pc->vga);
+    }
     /* A -bios image starts again from the reset vector by itself; a
      * -kernel is what a boot loader would load again after POST. */
     if (pc->cfg.kernel)
