@@ -240,8 +240,14 @@ static void op_popf(struct cpu *cpu, const struct insn *in)
  *
  * All reads happen first and the whole written block is checked before
  * the first write, so a fault leaves ESP, EBP and memory unchanged.
- * Not checked: whether the final ESP (after subtracting imm16) is within
- * the stack limit; the allocated area is not probed.
+ *
+ * The final stack pointer (after subtracting imm16) is probed too: the SDM
+ * ENTER exception list gives #SS(0) "if the new value of the SP or ESP
+ * register is outside the stack segment limit" and #PF "if a write using
+ * the final value of the stack pointer (within the current stack segment)
+ * would cause a page fault". So one operand-size write at the final SP is
+ * checked (limit and paging) without writing it; the rest of the
+ * allocated area is not probed (test386 POST 1A relies on this #PF).
  */
 static void op_enter(struct cpu *cpu, const struct insn *in)
 {
@@ -263,7 +269,10 @@ static void op_enter(struct cpu *cpu, const struct insn *in)
         npush += level; /* level-1 display entries and FrameTemp */
     }
     uint32_t low = (sp - npush * w) & m;
+    uint32_t final_sp = (low - alloc) & m;
     cpu_check_write(cpu, SEG_SS, low, npush * w);
+    if (final_sp != low)
+        cpu_check_write(cpu, SEG_SS, final_sp, w);
 
     cpu_write(cpu, SEG_SS, frame, cpu->regs[R_EBP], w);
     if (level > 0) {
@@ -273,7 +282,7 @@ static void op_enter(struct cpu *cpu, const struct insn *in)
     }
     /* EBP <- FrameTemp: BP only with a 16-bit operand size. */
     reg_write(cpu, R_EBP, w, frame);
-    cpu_set_sp(cpu, low - alloc);
+    cpu_set_sp(cpu, final_sp);
 }
 
 /* LEAVE: ESP = EBP (SP = BP on a 16-bit stack), then pop EBP (SDM LEAVE). */

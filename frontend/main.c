@@ -78,11 +78,6 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    if (o.initrd) {
-        fprintf(stderr, "glass: -initrd %s: Linux boot is not on the board yet\n", o.initrd);
-        return 1;
-    }
-
     FILE *log = stderr;
     if (o.log_file && !(log = fopen(o.log_file, "w"))) {
         fprintf(stderr, "glass: -D %s: %s\n", o.log_file, strerror(errno));

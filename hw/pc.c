@@ -21,6 +21,7 @@
 #include "hw/dev.h"
 #include "hw/i8042.h"
 #include "hw/ide.h"
+#include "hw/linux_boot.h"
 #include "hw/pci.h"
 #include "hw/pic.h"
 #include "hw/piix3.h"
@@ -153,6 +154,24 @@ static void pc_trace_io(void *opaque, bool write, uint16_t port, uint32_t val, u
 /* Loads the kernel (again, after a reset) and sets the CPU up for it. */
 static int load_kernel(struct pc *pc, char *err, size_t errlen)
 {
+    const struct pc_config *cfg = &pc->cfg;
+    /* A Linux bzImage (the "HdrS" setup header) or a multiboot kernel. */
+    if (linux_is_bzimage_file(cfg->kernel)) {
+        struct linux_boot lb;
+        if (linux_load(pc->ram, cfg->ram_size, cfg->kernel, cfg->initrd, cfg->append, &lb, err,
+                       errlen) != 0)
+            return -1;
+        /* The VGA is in text mode 3 (vga_set_mode3): say so in
+         * screen_info, as the BIOS's mode would. */
+        linux_set_vga_text(pc->ram, &lb, true, 0);
+        linux_enter(pc->cpu, &lb);
+        return 0;
+    }
+    if (cfg->initrd) {
+        snprintf(err, errlen, "-initrd %s: %s is not a Linux bzImage (an initrd goes with one)",
+                 cfg->initrd, cfg->kernel);
+        return -1;
+    }
     struct multiboot_boot boot;
     if (multiboot_load(pc->ram, pc->cfg.ram_size, pc->cfg.kernel, pc->cfg.append, &boot, err,
                        errlen) != 0)

@@ -342,3 +342,61 @@ Test(stack, enter_fault_commits_nothing)
     cr_assert_eq(cpu->regs[R_ESP], 0x1004);
     cr_assert_eq(cpu->regs[R_EBP], 0x800);
 }
+
+/*
+ * test386 POST 1A: ENTER must fault when "a write using the final value of
+ * the stack pointer (within the current stack segment) would cause a page
+ * fault" (SDM ENTER, protected-mode exceptions), before anything is
+ * written. Here the EBP push lands on a user page, but the final ESP after
+ * allocating 4 bytes is on the supervisor page below it, at CPL 3.
+ */
+Test(stack, enter_final_sp_page_fault)
+{
+    struct cpu *cpu = stk_cpu();
+    const uint32_t pd = 0x10000, pt = 0x11000;
+    stk_poke(cpu, pd, pt | 7, 4); /* PDE 0: present, writable, user */
+    for (uint32_t i = 0; i < 256; i++)
+        stk_poke(cpu, pt + i * 4, (i << 12) | (i == 0x20 ? 3 : 7), 4);
+    cpu->cr0 = CR0_PE | CR0_PG;
+    cpu->cr3 = pd;
+    cpu->cpl = 3;
+    tlb_flush_all(&cpu->tlb);
+    cpu->regs[R_ESP] = 0x21004;
+    cpu->regs[R_EBP] = 0x1234;
+    stk_poke(cpu, 0x21000, 0xdeadbeef, 4);
+    struct insn in = stk_insn(OP_ENTER, 4, th_imm(2));
+    in.imm = 4;
+    in.imm2 = 0;
+    cr_assert_eq(stk_run(cpu, &in), EXC_PF);
+    cr_assert_eq(cpu->exc_error, 7); /* P | W/R | U/S */
+    cr_assert_eq(cpu->cr2, 0x20ffc);
+    cr_assert_eq(cpu->regs[R_ESP], 0x21004);
+    cr_assert_eq(cpu->regs[R_EBP], 0x1234);
+    cr_assert_eq(stk_mem(cpu, 0x21000, 4), 0xdeadbeef);
+
+    /* With no allocation the final ESP is the FrameTemp slot: no fault. */
+    in.imm = 0;
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(cpu->regs[R_ESP], 0x21000);
+    cr_assert_eq(stk_mem(cpu, 0x21000, 4), 0x1234);
+}
+
+/* SDM ENTER: #SS(0) "if the new value of the SP or ESP register is outside
+ * the stack segment limit" -- here an expand-down stack whose lowest valid
+ * offset is 0x1000, with the pushes inside and the final ESP below it. */
+Test(stack, enter_final_sp_outside_limit)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->exc_delivering = -1; /* a fault of the program itself: EXT = 0 */
+    cpu->seg[SEG_SS].ar |= AR_T_EXPDOWN;
+    cpu->seg[SEG_SS].limit = 0xfff;
+    cpu->regs[R_ESP] = 0x1008;
+    cpu->regs[R_EBP] = 0x55;
+    struct insn in = stk_insn(OP_ENTER, 4, th_imm(2));
+    in.imm = 0x10;
+    in.imm2 = 0;
+    cr_assert_eq(stk_run(cpu, &in), EXC_SS);
+    cr_assert_eq(cpu->exc_error, 0);
+    cr_assert_eq(cpu->regs[R_ESP], 0x1008);
+    cr_assert_eq(cpu->regs[R_EBP], 0x55);
+}
