@@ -327,8 +327,10 @@ void i8042_reset(struct i8042 *c)
     /* As a BIOS leaves it: IRQ 1 on, translation on, mouse IRQ off. */
     c->ram[0] = I8042_CMD_INT | I8042_CMD_SYS | I8042_CMD_XLAT;
     c->status |= I8042_STR_SYS;
-    /* Reset line high, A20 on: what the board's reset does to the gate. */
-    c->outport = I8042_OUT_RESET | I8042_OUT_A20;
+    /* Reset line high, A20 on: what the board's reset does to the gate.
+     * Bits 7/6 are the keyboard data and clock lines, high while idle
+     * (PS/2 Hardware Interface Technical Reference, output port). */
+    c->outport = 0xc0 | I8042_OUT_RESET | I8042_OUT_A20;
     c->obuf = 0;
     c->pending = 0;
     c->cq_count = 0;

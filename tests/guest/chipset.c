@@ -6,17 +6,6 @@
  */
 #include "lib/guest.h"
 
-static inline void outl(uint16_t port, uint32_t v)
-{
-    __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
-}
-static inline uint32_t inl(uint16_t port)
-{
-    uint32_t v;
-    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-    return v;
-}
-
 static volatile unsigned ticks;
 
 static int on_trap(struct trapframe *tf)

@@ -12,10 +12,30 @@
 # .expect file if there is one.
 # Glass's own messages (stderr) go to NAME.err, its -d unimp log to
 # NAME.log. GUEST_TIMEOUT (seconds, default 120) bounds each run.
+#
+#   tests/guest/NAME.args     extra command-line arguments (one line,
+#                             split on blanks), e.g. a -drive
+#   tests/guest/NAME.check    a shell script run after a passing run
+#                             (from the top directory, with the output
+#                             file as $1): it fails the test by exiting
+#                             non-zero, e.g. to check what the guest wrote
+#                             to a disk image
+#
+# tests/guest/run.sh --qemu QEMU IMAGE... runs the same kernels in QEMU
+# (built with -DQEMU_VALIDATE, make check-guest-qemu), the reference the
+# tests are validated against; there stderr is not checked (QEMU warns
+# about things that do not matter here).
 
 set -u
-glass=$1
-shift
+qemu=
+if [ "${1:-}" = --qemu ]; then
+    qemu=$2
+    shift 2
+    glass=
+else
+    glass=$1
+    shift
+fi
 timeout=${GUEST_TIMEOUT:-120}
 passed=0
 failed=0
@@ -37,10 +57,21 @@ for image in "$@"; do
     errors=${image%.*}.err
     mkdir -p "$(dirname "$out")"
     expect=tests/guest/$name.expect
-    # shellcheck disable=SC2086 # $boot is two words on purpose
-    timeout "$timeout" "$glass" -nographic -no-reboot -m 64 -d unimp -D "$log" \
-        -debugcon "file:$out" $boot 2>"$errors"
-    status=$?
+    args=
+    [ -f "tests/guest/$name.args" ] && args=$(cat "tests/guest/$name.args")
+    if [ -n "$qemu" ]; then
+        # shellcheck disable=SC2086 # $boot and $args are words on purpose
+        timeout "$timeout" "$qemu" -m 64 -device isa-debug-exit,iobase=0xf4,iosize=4 \
+            -debugcon "file:$out" -display none -nographic -no-reboot -monitor none \
+            -serial null $boot $args 2>"$errors"
+        status=$?
+        : >"$errors"
+    else
+        # shellcheck disable=SC2086 # $boot and $args are words on purpose
+        timeout "$timeout" "$glass" -nographic -no-reboot -m 64 -d unimp -D "$log" \
+            -debugcon "file:$out" $boot $args 2>"$errors"
+        status=$?
+    fi
     why=
     if [ "$status" -eq 124 ]; then
         why="timed out after ${timeout}s"
@@ -54,6 +85,9 @@ for image in "$@"; do
         why="the guest reported a failure"
     elif [ -f "$expect" ] && ! cmp -s "$expect" "$out"; then
         why="output differs from $expect"
+    elif [ -f "tests/guest/$name.check" ] && ! sh "tests/guest/$name.check" "$out" >>"$out" 2>&1
+    then
+        why="tests/guest/$name.check failed"
     fi
     if [ -z "$why" ]; then
         echo "PASS $name"

@@ -110,7 +110,8 @@ void idt_set(unsigned vec, uint32_t offset, uint16_t sel, uint8_t type, unsigned
 #define STUB(n) extern char trap_stub_##n[];
 STUB(0) STUB(1) STUB(2) STUB(3) STUB(4) STUB(5) STUB(6) STUB(7) STUB(8) STUB(9)
 STUB(10) STUB(11) STUB(12) STUB(13) STUB(14) STUB(15) STUB(16) STUB(17) STUB(18)
-STUB(19) STUB(32) STUB(33) STUB(128)
+STUB(19) STUB(32) STUB(33) STUB(34) STUB(35) STUB(36) STUB(37) STUB(38) STUB(39)
+STUB(40) STUB(41) STUB(42) STUB(43) STUB(44) STUB(45) STUB(46) STUB(47) STUB(128)
 
 static char *const stubs[20] = {
     trap_stub_0,  trap_stub_1,  trap_stub_2,  trap_stub_3,  trap_stub_4,
@@ -119,10 +120,17 @@ static char *const stubs[20] = {
     trap_stub_15, trap_stub_16, trap_stub_17, trap_stub_18, trap_stub_19,
 };
 
+/* The 16 vectors a test remaps the PIC pair to (IRQ 0-15 at 20h-2Fh). */
+static char *const irq_stubs[16] = {
+    trap_stub_32, trap_stub_33, trap_stub_34, trap_stub_35, trap_stub_36, trap_stub_37,
+    trap_stub_38, trap_stub_39, trap_stub_40, trap_stub_41, trap_stub_42, trap_stub_43,
+    trap_stub_44, trap_stub_45, trap_stub_46, trap_stub_47,
+};
+
 void idt_set_stub(unsigned vec, uint8_t type, unsigned dpl)
 {
-    char *s = vec < 20 ? stubs[vec] : vec == 32 ? trap_stub_32 : vec == 33 ? trap_stub_33
-                                                                            : trap_stub_128;
+    char *s = vec < 20 ? stubs[vec] : vec >= 32 && vec < 48 ? irq_stubs[vec - 32]
+                                                             : trap_stub_128;
     idt_set(vec, (uint32_t)s, SEL_KCODE, type, dpl);
 }
 
@@ -188,4 +196,32 @@ void guest_start(uint32_t magic, uint32_t info)
     test_main();
     puts("PASS\n");
     guest_exit(0);
+}
+
+void pic_remap(void)
+{
+    outb(0x20, 0x11); outb(0xa0, 0x11); /* ICW1: edge, cascade, ICW4 */
+    outb(0x21, 0x20); outb(0xa1, 0x28); /* ICW2: vectors 20h, 28h */
+    outb(0x21, 0x04); outb(0xa1, 0x02); /* ICW3: slave on IR2 */
+    outb(0x21, 0x01); outb(0xa1, 0x01); /* ICW4: 8086 mode */
+    outb(0x21, 0xfb); outb(0xa1, 0xff); /* all masked but the cascade */
+}
+
+void pic_unmask(unsigned irq)
+{
+    uint16_t port = irq < 8 ? 0x21 : 0xa1;
+    outb(port, (uint8_t)(inb(port) & ~(1u << (irq & 7))));
+}
+
+void pic_mask(unsigned irq)
+{
+    uint16_t port = irq < 8 ? 0x21 : 0xa1;
+    outb(port, (uint8_t)(inb(port) | (1u << (irq & 7))));
+}
+
+void pic_eoi(unsigned irq)
+{
+    if (irq >= 8)
+        outb(0xa0, 0x20); /* non-specific EOI to the slave, then the master */
+    outb(0x20, 0x20);
 }

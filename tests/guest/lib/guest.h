@@ -44,6 +44,68 @@ static inline uint8_t inb(uint16_t port)
     return v;
 }
 
+static inline void outw(uint16_t port, uint16_t v)
+{
+    __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline uint16_t inw(uint16_t port)
+{
+    uint16_t v;
+    __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+static inline void outl(uint16_t port, uint32_t v)
+{
+    __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline uint32_t inl(uint16_t port)
+{
+    uint32_t v;
+    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
+/* PCI configuration mechanism #1 (PCI 2.1, 3.7.4.1), bus 0. */
+static inline uint32_t pci_cfg_addr(unsigned dev, unsigned fn, unsigned reg)
+{
+    return 0x80000000u | (dev << 11) | (fn << 8) | (reg & 0xfc);
+}
+static inline uint32_t pci_read32(unsigned dev, unsigned fn, unsigned reg)
+{
+    outl(0xcf8, pci_cfg_addr(dev, fn, reg));
+    return inl(0xcfc);
+}
+static inline uint8_t pci_read8(unsigned dev, unsigned fn, unsigned reg)
+{
+    outl(0xcf8, pci_cfg_addr(dev, fn, reg));
+    return inb((uint16_t)(0xcfc + (reg & 3)));
+}
+static inline void pci_write32(unsigned dev, unsigned fn, unsigned reg, uint32_t v)
+{
+    outl(0xcf8, pci_cfg_addr(dev, fn, reg));
+    outl(0xcfc, v);
+}
+static inline void pci_write16(unsigned dev, unsigned fn, unsigned reg, uint16_t v)
+{
+    outl(0xcf8, pci_cfg_addr(dev, fn, reg));
+    outw((uint16_t)(0xcfc + (reg & 2)), v);
+}
+static inline void pci_write8(unsigned dev, unsigned fn, unsigned reg, uint8_t v)
+{
+    outl(0xcf8, pci_cfg_addr(dev, fn, reg));
+    outb((uint16_t)(0xcfc + (reg & 3)), v);
+}
+
+/* The 8259A pair initialised as a PC BIOS and Linux do (edge triggered,
+ * cascade on IR2, 8086 mode) with IRQ 0-15 at vectors 20h-2Fh, every IRQ
+ * masked but the cascade. */
+void pic_remap(void);
+/* Unmasks / masks one IRQ (0-15). */
+void pic_unmask(unsigned irq);
+void pic_mask(unsigned irq);
+/* End of interrupt for `irq`: to the slave and the master for 8-15. */
+void pic_eoi(unsigned irq);
+
 /* Physical address of the multiboot information structure (EBX at entry). */
 extern uint32_t multiboot_info_addr;
 
