@@ -25,6 +25,7 @@
  * arch/x86/include/uapi/asm/bootparam.h layout). */
 #define BP_SIZE 4096
 #define BP_SCREEN_INFO 0x000
+#define BP_ACPI_RSDP_ADDR 0x070
 #define BP_ALT_MEM_K 0x1e0
 #define BP_E820_ENTRIES 0x1e8
 #define BP_SENTINEL 0x1ef
@@ -348,6 +349,36 @@ static void build_e820(uint8_t *bp, uint64_t ram_size)
         put32(e + 16, map[i].type);
     }
     bp[BP_E820_ENTRIES] = (uint8_t)n;
+}
+
+int linux_e820_add(uint8_t *ram, const struct linux_boot *b, uint64_t start, uint64_t len,
+                   uint32_t type)
+{
+    uint8_t *bp = ram + b->boot_params;
+    unsigned n = bp[BP_E820_ENTRIES];
+    if (len == 0 || start + len < start || n >= BP_E820_MAX)
+        return -1;
+    unsigned at = n;
+    for (unsigned i = 0; i < n; i++) {
+        const uint8_t *e = bp + BP_E820_TABLE + 20 * i;
+        uint64_t s = get64(e), l = get64(e + 8);
+        if (start < s + l && s < start + len)
+            return -1;
+        if (at == n && start < s)
+            at = i;
+    }
+    uint8_t *e = bp + BP_E820_TABLE + 20 * at;
+    memmove(e + 20, e, 20 * (n - at));
+    put64(e, start);
+    put64(e + 8, len);
+    put32(e + 16, type);
+    bp[BP_E820_ENTRIES] = (uint8_t)(n + 1);
+    return 0;
+}
+
+void linux_set_acpi_rsdp(uint8_t *ram, const struct linux_boot *b, uint64_t rsdp)
+{
+    put64(ram + b->boot_params + BP_ACPI_RSDP_ADDR, rsdp);
 }
 
 /* A flat 4 GiB descriptor: base 0, limit FFFFFh in 4 KiB units, 32-bit. */

@@ -76,6 +76,19 @@ void linux_set_vga_text(uint8_t *ram, const struct linux_boot *b, bool on,
                         unsigned cursor_row);
 
 /*
+ * Adds [start, start + len) of E820 type `type` (1 RAM, 2 reserved,
+ * 3 ACPI reclaimable, 4 ACPI NVS) to the map linux_load built, keeping it
+ * sorted. Returns 0, or -1 if the range is empty, overlaps an entry or
+ * the map is full. (For the ACPI tables: E0000h-F0000h, type 3.)
+ */
+int linux_e820_add(uint8_t *ram, const struct linux_boot *b, uint64_t start, uint64_t len,
+                   uint32_t type);
+
+/* Tells the kernel where the ACPI RSDP is (boot_params.acpi_rsdp_addr,
+ * zero page 070h; kernels without the field scan E0000h-FFFFFh). */
+void linux_set_acpi_rsdp(uint8_t *ram, const struct linux_boot *b, uint64_t rsdp);
+
+/*
  * The CPU state of the 32-bit boot protocol: protected mode, no paging,
  * flat 4 GiB CS = 10h and DS = ES = SS (= FS = GS) = 18h from the GDT at
  * b->gdt, interrupts off, ESI = zero page, EBX = EBP = EDI = 0, EIP =

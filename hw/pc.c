@@ -17,6 +17,7 @@
 
 #include "hw/hw.h"
 
+#include "hw/acpi.h"
 #include "hw/block.h"
 #include "hw/dev.h"
 #include "hw/i8042.h"
@@ -25,6 +26,7 @@
 #include "hw/pci.h"
 #include "hw/pic.h"
 #include "hw/piix3.h"
+#include "hw/piix4_pm.h"
 #include "hw/piix_ide.h"
 #include "hw/pit.h"
 #include "hw/rtc.h"
@@ -61,6 +63,7 @@ struct pc {
     struct pci_bus *pci;
     struct i440fx *i440fx;
     struct piix3 *piix3;
+    struct piix4_pm *pm;
     struct piix_ide *ide;
     struct block *drives[4];
     struct rtc *rtc;
@@ -144,6 +147,12 @@ static void pc_guest_exit(void *opaque, int status)
     pc->cpu->exit_request = 1;
 }
 
+/* ACPI S5 (PIIX4 SUS_TYP 0 + SUS_EN): the machine is off. */
+static void pc_power_off(void *opaque)
+{
+    pc_guest_exit(opaque, 0);
+}
+
 static void pc_trace_io(void *opaque, bool write, uint16_t port, uint32_t val, unsigned size)
 {
     struct pc *pc = opaque;
@@ -164,6 +173,16 @@ static int load_kernel(struct pc *pc, char *err, size_t errlen)
         /* The VGA is in text mode 3 (vga_set_mode3): say so in
          * screen_info, as the BIOS's mode would. */
         linux_set_vga_text(pc->ram, &lb, true, 0);
+        struct acpi_config ac;
+        struct acpi_layout al;
+        acpi_config_pc(&ac, cfg->ram_size, PIIX4_PM_BASE_DEFAULT);
+        if (acpi_build(pc->ram, cfg->ram_size, &ac, &al) != 0 ||
+            linux_e820_add(pc->ram, &lb, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE,
+                           ACPI_E820_TYPE) != 0) {
+            snprintf(err, errlen, "cannot build the ACPI tables");
+            return -1;
+        }
+        linux_set_acpi_rsdp(pc->ram, &lb, al.rsdp);
         linux_enter(pc->cpu, &lb);
         return 0;
     }
@@ -258,6 +277,10 @@ static int build_chipset(struct pc *pc, char *err, size_t errlen)
         goto oom;
     pc->i440fx = i440fx_new(pc->pci, pc->phys, pc->ram, cfg->ram_size);
     pc->piix3 = piix3_new(pc->pci, PIIX3_DEVFN, pc->isa_irq, pc_pci_reset, pc);
+    pc->pm = piix4_pm_new(pc->pci, PIIX4_PM_DEVFN, pc->io, pc->clock,
+                          &pc->isa_irq[PIIX4_PM_SCI_IRQ], pc_power_off, pc);
+    if (!pc->pm)
+        goto oom;
     struct ide_bus *channel[2];
     pc->ide = piix_ide_new(pc->pci, pc->io, pc->phys, pc->clock, &pc->isa_irq[14],
                            &pc->isa_irq[15], channel);
@@ -308,6 +331,12 @@ static void open_pam_for_kernel(struct pc *pc)
     pci_config_write(pc->pci, 0, 0x59, 0x30, 1);
     for (unsigned r = 0x5a; r <= 0x5f; r++)
         pci_config_write(pc->pci, 0, r, 0x33, 1);
+    piix4_pm_set_base(pc->pm, PIIX4_PM_BASE_DEFAULT);
+    /* PIRQA#..D# -> IRQ 10, 10, 11, 11, as PC firmware leaves them (the
+     * DSDT's link devices let the OS change this). */
+    static const uint8_t pirq[4] = { 10, 10, 11, 11 };
+    for (int k = 0; k < 4; k++)
+        pci_config_write(pc->pci, PIIX3_DEVFN, PIIX3_PIRQRC + k, pirq[k], 1);
 }
 
 static int build(struct pc *pc, char *err, size_t errlen)
@@ -395,6 +424,7 @@ void pc_free(struct pc *pc)
     for (int i = 0; i < 4; i++)
         if (pc->drives[i])
             block_close(pc->drives[i]); /* flushes guest writes */
+    piix4_pm_free(pc->pm);
     piix3_free(pc->piix3);
     i440fx_free(pc->i440fx);
     pci_bus_free(pc->pci);
