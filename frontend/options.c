@@ -491,9 +491,6 @@ static enum options_result check_combination(const struct options *o, char *err,
     if (o->kernel && o->bios)
         return opt_error(err, errlen, "-kernel %s and -bios %s cannot be used together yet",
                          o->kernel, o->bios);
-    if (!o->kernel && !o->bios)
-        return opt_error(err, errlen, "nothing to boot: give -kernel FILE or -bios FILE (Glass "
-                         "has no built-in BIOS yet)");
     return OPTIONS_RUN;
 }
 

@@ -216,6 +216,14 @@ void image_file_free(struct image_file *img);
  * -1 with a message in err. */
 int rom_load(struct image_file *rom, struct phys_mem *pm, const char *path, char *err,
              size_t errlen);
+/* Maps a firmware image already in memory the same way (read-only; the
+ * memory must outlive the mapping). Returns 0, or -1 on a bad size. */
+int rom_map(struct phys_mem *pm, const uint8_t *image, size_t size);
+
+/* Glass's own BIOS (bios/), linked into the program (build/bios/bios_rom.c,
+ * generated at build time). */
+extern const unsigned char glass_bios_rom[];
+extern const size_t glass_bios_rom_size;
 
 /* ------------------------------------------------------------------ */
 /* Multiboot v1 loader (hw/multiboot.c)                                */

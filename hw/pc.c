@@ -210,11 +210,6 @@ static int check_config(const struct pc_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "-kernel and -bios cannot be used together yet");
         return -1;
     }
-    if (!cfg->kernel && !cfg->bios) {
-        snprintf(err, errlen, "nothing to boot: give -kernel FILE or -bios FILE "
-                 "(Glass has no built-in BIOS yet)");
-        return -1;
-    }
     return 0;
 }
 
@@ -384,9 +379,15 @@ static int build(struct pc *pc, char *err, size_t errlen)
      * between it and the RAM beneath. */
     if (cfg->bios && rom_load(&pc->rom, pc->phys, cfg->bios, err, errlen) != 0)
         return -1;
+    /* Without -bios and -kernel, the machine starts Glass's own BIOS,
+     * which boots from the disks in the -boot order. */
+    if (!cfg->bios && !cfg->kernel && rom_map(pc->phys, glass_bios_rom, glass_bios_rom_size) != 0) {
+        snprintf(err, errlen, "the built-in BIOS image is malformed");
+        return -1;
+    }
     if (build_chipset(pc, err, errlen) != 0)
         return -1;
-    if (cfg->bios)
+    if (!cfg->kernel)
         return 0;
     /* No firmware: what a boot loader finds after the BIOS ran. */
     open_pam_for_kernel(pc);
@@ -463,7 +464,7 @@ int pc_reset(struct pc *pc, char *err, size_t errlen)
     i8042_reset(pc->kbc);
     port92_reset(pc->port92);
     pci_bus_reset(pc->pci);
-    if (!pc->cfg.bios) {
+    if (pc->cfg.kernel) {
         open_pam_for_kernel(pc);
         vga_set_mode3(pc->vga);
     }

@@ -28,14 +28,25 @@ int rom_load(struct image_file *rom, struct phys_mem *pm, const char *path, char
         image_file_free(rom);
         return -1;
     }
-    size_t low = rom->size < ROM_ISA_WINDOW ? rom->size : ROM_ISA_WINDOW;
-    /* Both windows show the same bytes: one host buffer, two mappings,
-     * both read-only (writes are dropped as on a real flash/ROM part). */
-    if (phys_map_rom(pm, FOUR_GIB - rom->size, rom->size, rom->data) != 0 ||
-        phys_map_rom(pm, ONE_MIB - low, low, rom->data + rom->size - low) != 0) {
+    if (rom_map(pm, rom->data, rom->size) != 0) {
         snprintf(err, errlen, "-bios %s: cannot map the image", path);
         image_file_free(rom);
         return -1;
     }
+    return 0;
+}
+
+int rom_map(struct phys_mem *pm, const uint8_t *image, size_t size)
+{
+    if (size == 0 || size % ROM_SIZE_UNIT != 0 || size > ROM_SIZE_MAX)
+        return -1;
+    size_t low = size < ROM_ISA_WINDOW ? size : ROM_ISA_WINDOW;
+    /* Both windows show the same bytes: one host buffer, two mappings,
+     * both read-only (writes are dropped as on a real flash/ROM part, so
+     * the memory is never written through them). */
+    uint8_t *host = (uint8_t *)(uintptr_t)image;
+    if (phys_map_rom(pm, FOUR_GIB - size, size, host) != 0 ||
+        phys_map_rom(pm, ONE_MIB - low, low, host + size - low) != 0)
+        return -1;
     return 0;
 }

@@ -241,8 +241,13 @@ static struct pc *board_new_pc(FILE *debugcon, bool no_reboot)
 Test(board_pc, config_errors)
 {
     struct pc_config cfg = { .ram_size = 8u << 20 };
-    cr_assert_null(pc_new(&cfg, board_err, sizeof(board_err)));
-    cr_assert(strstr(board_err, "nothing to boot"), "%s", board_err);
+    /* Neither -kernel nor -bios: the built-in BIOS is at the reset vector. */
+    struct pc *pc = pc_new(&cfg, board_err, sizeof(board_err));
+    cr_assert_not_null(pc, "%s", board_err);
+    cr_assert_eq(phys_read(pc_phys(pc), 0xfffffff0u, 1),
+                 glass_bios_rom[glass_bios_rom_size - 16]);
+    cr_assert_eq(phys_read(pc_phys(pc), 0xffff0, 1), glass_bios_rom[glass_bios_rom_size - 16]);
+    pc_free(pc);
     cfg.kernel = board_path;
     cfg.ram_size = 1u << 19;
     cr_assert_null(pc_new(&cfg, board_err, sizeof(board_err)));
@@ -373,4 +378,59 @@ Test(board_pc, bios_starts_at_the_reset_vector)
     phys_write(pc_phys(pc), 0xdfff0, 0x5a, 1);
     cr_assert_eq(phys_read(pc_phys(pc), 0xdfff0, 1), 0xff);
     pc_free(pc);
+}
+
+/* ------------------------------------------------- bad ROM files (fuzz) */
+
+/* Sizes that are not a whole number of 64 KiB blocks from 64 to 256 KiB:
+ * the exact message, with the size found. */
+Test(board_rom, bad_size_message)
+{
+    const size_t sizes[] = { 100000, 65536 * 3 + 1, 320u << 10 };
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        board_make_rom(sizes[i]);
+        struct phys_mem *pm = phys_new();
+        struct image_file rom;
+        cr_assert_eq(rom_load(&rom, pm, board_path, board_err, sizeof(board_err)), -1);
+        char want[HW_ERR_MAX];
+        snprintf(want, sizeof(want),
+                 "-bios %s: size %zu bytes; a firmware image must be 64, 128, 192 or 256 KiB",
+                 board_path, sizes[i]);
+        cr_assert_str_eq(board_err, want);
+        phys_free(pm);
+    }
+}
+
+/* Above the 16 MiB the image reader accepts at all: refused before it is
+ * read into memory. */
+Test(board_rom, huge_file_refused)
+{
+    FILE *f = fopen(board_path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fseek(f, (16L << 20), SEEK_SET), 0); /* sparse: 16 MiB + 1 byte */
+    cr_assert_eq(fputc(0, f), 0);
+    fclose(f);
+    struct phys_mem *pm = phys_new();
+    struct image_file rom;
+    cr_assert_eq(rom_load(&rom, pm, board_path, board_err, sizeof(board_err)), -1);
+    char want[HW_ERR_MAX];
+    snprintf(want, sizeof(want), "-bios %s: file too large (16777217 bytes, at most 16777216)",
+             board_path);
+    cr_assert_str_eq(board_err, want);
+    phys_free(pm);
+}
+
+Test(board_rom, directory_refused)
+{
+    char dir[] = "/tmp/glass-romdir-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    struct phys_mem *pm = phys_new();
+    struct image_file rom;
+    int rc = rom_load(&rom, pm, dir, board_err, sizeof(board_err));
+    rmdir(dir);
+    phys_free(pm);
+    cr_assert_eq(rc, -1);
+    char want[HW_ERR_MAX];
+    snprintf(want, sizeof(want), "-bios %s: Is a directory", dir);
+    cr_assert_str_eq(board_err, want);
 }

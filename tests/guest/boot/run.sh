@@ -1,0 +1,54 @@
+#!/bin/sh
+# tests/guest/boot/run.sh [qemu|glass] — boots the BIOS tests with
+# build/bios/bios.bin and checks each passed (the guest writes "PASS" to
+# port 0xE9 and 0 to the exit port 0xF4, i.e. exit status 1):
+#   build/guest/boot/mbr.img  as the primary IDE disk (tests/guest/boot/mbr.asm)
+#   build/guest/boot/cd.iso   as an El Torito CD, boot order d (cd.asm)
+#   build/guest/boot/cdfd.iso El Torito 1.44 MB diskette emulation (cdfd.asm)
+# qemu: qemu-system-i386 with isa-debug-exit; glass: ./glass (GLASS=path).
+# Logs: build/guest/boot/NAME.out (port 0xE9), NAME.serial (COM1).
+set -u
+mode=${1:-qemu}
+bios=build/bios/bios.bin
+dir=build/guest/boot
+failed=0
+
+run() {
+    name=$1
+    shift
+    out=$dir/$name.out
+    rm -f "$out"
+    case $mode in
+    qemu)
+        timeout 60 qemu-system-i386 -bios "$bios" "$@" \
+            -device isa-debug-exit,iobase=0xf4,iosize=4 -debugcon file:"$out" \
+            -serial file:"$dir/$name.serial" -display none -no-reboot 2>"$dir/$name.err"
+        status=$?
+        ;;
+    glass)
+        # The BIOS linked into glass (the same bytes as $bios).
+        timeout 120 "${GLASS:-./glass}" "$@" -debugcon file:"$out" \
+            -serial file:"$dir/$name.serial" 2>"$dir/$name.err"
+        status=$?
+        ;;
+    *)
+        echo "usage: $0 qemu|glass" >&2
+        exit 2
+        ;;
+    esac
+    if [ "$status" = 1 ] && grep -q '^PASS' "$out" && ! grep -q FAIL "$out"; then
+        echo "PASS boot/$name ($mode)"
+    else
+        echo "FAIL boot/$name ($mode): status $status"
+        cat "$out" 2>/dev/null
+        failed=1
+    fi
+}
+
+case $mode in
+qemu) run mbr -drive file=$dir/mbr.img,format=raw,if=ide ;;
+*)    run mbr -hda $dir/mbr.img ;;
+esac
+run cd -cdrom $dir/cd.iso -boot d
+run cdfd -cdrom $dir/cdfd.iso -boot d
+exit $failed
