@@ -277,7 +277,15 @@ struct cpu_bus {
     void (*reset_request)(void *opaque);
     /* x87 error signalled the legacy way (CR0.NE = 0): FERR# to IRQ13. */
     void (*ferr)(void *opaque, bool asserted);
+    /* The machine's time in nanoseconds (its virtual clock). The TSC
+     * counts CPU_TSC_HZ from it, at a constant rate whether the CPU runs
+     * or halts, as an invariant TSC does. NULL: the TSC counts retired
+     * instructions (deterministic; unit tests). */
+    uint64_t (*time_ns)(void *opaque);
 };
+
+/* The TSC's rate when the board gives a clock. */
+#define CPU_TSC_HZ 1000000000ull
 
 /* -d flags (log categories), set by the frontend. */
 #define LOG_INT (1u << 0)    /* every exception and interrupt */
@@ -331,6 +339,7 @@ struct cpu {
     uint32_t dr[8];     /* DR0-3, DR6 (index 6), DR7 (index 7); 4, 5 unused */
     struct msr_state msr;
     uint64_t tsc_base;  /* instruction count at which TSC was 0 */
+    uint64_t tsc_base_ns; /* bus.time_ns() at which TSC was 0 */
 
     struct fpu fpu;
     struct tlb tlb;

@@ -97,6 +97,7 @@ void cpu_reset(struct cpu *cpu)
     cpu->msr.apic_base = 0xfee00000ull | (1u << 8) | (1u << 11); /* BSP, enabled */
     cpu->msr.mtrr_cap = 0x508; /* 8 variable ranges, fixed ranges, WC */
     cpu->tsc_base = cpu->icount;
+    cpu->tsc_base_ns = cpu->bus.time_ns ? cpu->bus.time_ns(cpu->bus.opaque) : 0;
 }
 
 void cpu_init_signal(struct cpu *cpu)
@@ -129,8 +130,14 @@ void cpu_paging_mode(const struct cpu *cpu, struct paging_mode *out)
 
 uint64_t cpu_tsc(const struct cpu *cpu)
 {
-    /* One tick per retired instruction: deterministic, and the guest
-     * calibrates it against the PIT like any other clock. */
+    /* With a board clock: a constant rate in real time, halted or not
+     * (Linux's clocksource watchdog compares the TSC with the PIT and
+     * the ACPI PM timer, which follow the same clock). CPU_TSC_HZ is
+     * 1 GHz, so the count is the nanoseconds themselves. */
+    _Static_assert(CPU_TSC_HZ == 1000000000ull, "TSC = ns assumes 1 GHz");
+    if (cpu->bus.time_ns)
+        return cpu->bus.time_ns(cpu->bus.opaque) - cpu->tsc_base_ns + cpu->msr.tsc_offset;
+    /* Without one: one tick per retired instruction, deterministic. */
     return cpu->icount - cpu->tsc_base + cpu->msr.tsc_offset;
 }
 

@@ -78,6 +78,12 @@ struct pc {
 
 static void pc_reset_request(void *opaque);
 
+static uint64_t pc_time_ns(void *opaque)
+{
+    struct pc *pc = opaque;
+    return vclock_ns(pc->clock);
+}
+
 static int pc_intr_ack(void *opaque)
 {
     struct pc *pc = opaque;
@@ -249,9 +255,6 @@ static void fill_cmos(struct pc *pc)
 static int build_chipset(struct pc *pc, char *err, size_t errlen)
 {
     const struct pc_config *cfg = &pc->cfg;
-    pc->clock = vclock_new_host();
-    if (!pc->clock)
-        goto oom;
     irq_connect(&pc->cpu_intr, pc_cpu_intr, pc, 0);
     pc->pic = pic_new(pc->io, &pc->cpu_intr);
     if (!pc->pic)
@@ -351,7 +354,13 @@ static int build(struct pc *pc, char *err, size_t errlen)
         snprintf(err, errlen, "cannot set up the address spaces");
         return -1;
     }
+    pc->clock = vclock_new_host();
+    if (!pc->clock) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     const struct cpu_bus bus = {
+        .time_ns = pc_time_ns,
         .mem = pc->phys,
         .io = pc->io,
         .opaque = pc,

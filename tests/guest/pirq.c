@@ -37,10 +37,12 @@ static uint8_t slave_irr(void)
 static void test_route_registers(void)
 {
 #ifndef QEMU_VALIDATE
-    /* Reset value 80h: routing disabled (82371SB 2.2.9). Without firmware
-     * nobody changed them; under QEMU, SeaBIOS has routed them already. */
-    for (unsigned r = 0x60; r < 0x64; r++)
-        CHECK_EQ(pci_read8(ISA_DEV, 0, r), 0x80);
+    /* A -kernel boot finds what PC firmware leaves: Glass's board routes
+     * PIRQA#-D# to IRQ 10, 10, 11, 11 (as its BIOS and its ACPI _PRT
+     * expect; QEMU's SeaBIOS routes them too, to other IRQs). */
+    static const uint8_t routed[4] = { 10, 10, 11, 11 };
+    for (unsigned r = 0; r < 4; r++)
+        CHECK_EQ(pci_read8(ISA_DEV, 0, 0x60 + r), routed[r]);
 #endif
     uint8_t saved[4];
     for (unsigned r = 0; r < 4; r++)
