@@ -3,9 +3,12 @@
  * the host into memory, for the loaders. Page-aligned so that the result
  * can be mapped into the guest as it is.
  */
+#define _POSIX_C_SOURCE 200809L /* fileno, fstat */
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "hw/hw.h"
 
@@ -18,6 +21,15 @@ int image_file_read(const char *path, size_t max, struct image_file *img, char *
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s", strerror(errno));
+        return -1;
+    }
+    /* fopen succeeds on a directory and on devices, whose "size" would
+     * be nonsense (LONG_MAX, 0): an image is a regular file. */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s", S_ISDIR(st.st_mode) ? strerror(EISDIR)
+                                                         : "not a regular file");
+        fclose(f);
         return -1;
     }
     long size = -1;

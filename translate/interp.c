@@ -91,8 +91,13 @@ enum cpu_exit interp_run(struct cpu *cpu, uint64_t budget)
 
     if (!cpu->tbc && !cpu->no_block_cache)
         cpu->tbc = tb_cache_new(cpu); /* NULL (no memory): the careful path alone */
+    /* Deliveries count against the budget too: a guest whose exception
+     * handler faults again at once retires nothing, yet the board must
+     * get control back. Modified after setjmp, hence volatile. */
+    volatile uint64_t deliveries = 0;
     cpu->fault_jmp = &here;
     if (setjmp(here)) {
+        deliveries++;
         /* An exception unwound an instruction or a delivery: deliver it
          * now (cpu_deliver_pending handles faults while delivering). */
         if (!cpu_deliver_pending(cpu)) {
@@ -100,7 +105,7 @@ enum cpu_exit interp_run(struct cpu *cpu, uint64_t budget)
             goto out;
         }
     }
-    while (cpu->icount - start < budget) {
+    while (cpu->icount - start + deliveries < budget) {
         if (cpu->exit_request) {
             cpu->exit_request = 0;
             why = CPU_EXIT_REQUEST;

@@ -370,7 +370,10 @@ bool tb_run_block(struct tb_cache *c, struct cpu *cpu)
 {
     const struct seg *cs = &cpu->seg[SEG_CS];
     uint32_t eip = cpu->eip;
-    if (eip > cs->limit)
+    /* A 32-bit far transfer can leave EIP above FFFFh in 16-bit code; the
+     * careful path wraps each instruction's IP there (code_room assumes
+     * EIP <= FFFFh). */
+    if (eip > cs->limit || (!cpu->code32 && eip > 0xffff))
         return false;
     uint64_t paddr;
     const uint8_t *host = cpu_code_page(cpu, eip, &paddr);

@@ -535,3 +535,76 @@ Test(multiboot, machine_state)
     io_free(io);
     phys_free(pm);
 }
+
+/* ---------------------------------------------------- bad files (fuzz) */
+
+/* A directory opens (fopen succeeds on one) but is no image. */
+Test(multiboot, directory_refused)
+{
+    char dir[] = "/tmp/glass-mbdir-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    struct multiboot_boot boot;
+    int rc = multiboot_load(mb_ram, MB_RAM_SIZE, dir, NULL, &boot, mb_err, sizeof(mb_err));
+    rmdir(dir);
+    cr_assert_eq(rc, -1);
+    char want[HW_ERR_MAX];
+    snprintf(want, sizeof(want), "-kernel %s: Is a directory", dir);
+    cr_assert_str_eq(mb_err, want);
+}
+
+/* An ordinary ELF32 executable without a multiboot header. */
+Test(multiboot, elf_without_multiboot_header)
+{
+    static uint8_t buf[MB_FILE_MAX];
+    const struct mb_seg seg = { 0x100000, 0x100000, 0x100, 0x100, 0x90 };
+    size_t n = mb_build_elf(buf, 0x100000, &seg, 1, 0);
+    memset(buf + 0x1000, 0x90, 12);
+    mb_write_file(buf, n);
+    char want[HW_ERR_MAX];
+    snprintf(want, sizeof(want), "-kernel %s: no multiboot header in the first 8192 bytes",
+             mb_path);
+    mb_expect_error("no multiboot header");
+    cr_assert_str_eq(mb_err, want);
+}
+
+/* The file ends inside the ELF header (the multiboot header squeezed into
+ * its last fields so that the search finds one). */
+Test(multiboot, truncated_elf_header)
+{
+    static uint8_t buf[MB_FILE_MAX];
+    const struct mb_seg seg = { 0x100000, 0x100000, 0x100, 0x100, 0x90 };
+    mb_build_elf(buf, 0x100000, &seg, 1, 0);
+    mb_put_header(buf + 36, 0);
+    mb_write_file(buf, 48); /* sizeof(Elf32_Ehdr) is 52 */
+    mb_expect_error("cannot read as ELF (");
+}
+
+/* A valid kernel cut short in the middle of its only segment. */
+Test(multiboot, truncated_in_segment)
+{
+    static uint8_t buf[MB_FILE_MAX];
+    const struct mb_seg seg = { 0x100000, 0x100000, 0x2000, 0x2000, 0x90 };
+    mb_build_elf(buf, 0x100000, &seg, 1, 0);
+    mb_write_file(buf, 0x1800);
+    char want[HW_ERR_MAX];
+    snprintf(want, sizeof(want),
+             "-kernel %s: file truncated: segment 0 ends past the end of the file", mb_path);
+    mb_expect_error("truncated");
+    cr_assert_str_eq(mb_err, want);
+}
+
+/* A segment above the RAM (4 MiB here) and one that wraps past 4 GiB
+ * are both "outside RAM", with the exact range in the message. */
+Test(multiboot, segment_outside_ram_message)
+{
+    static uint8_t buf[MB_FILE_MAX];
+    const struct mb_seg seg = { 0xc0000000u, 0xc0000000u, 0x100, 0x1000, 0x90 };
+    size_t n = mb_build_elf(buf, 0xc0000000u, &seg, 1, 0);
+    mb_write_file(buf, n);
+    char want[HW_ERR_MAX];
+    snprintf(want, sizeof(want),
+             "-kernel %s: segment 0 at 0xc0000000-0xc0001000 lies outside RAM (4096 KiB)",
+             mb_path);
+    mb_expect_error("outside RAM");
+    cr_assert_str_eq(mb_err, want);
+}
