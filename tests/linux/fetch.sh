@@ -5,18 +5,44 @@
 #   vmlinuz      the bzImage (boot/vmlinuz-* of the package)
 #   config       the kernel's build configuration (boot/config-*)
 #   busybox      the static i386 busybox binary
+#   modules/     the kernel's disk modules (ata_piix, sd_mod, sr_mod, ext4,
+#                isofs, vfat and what they depend on) picked by kmods.py,
+#                with modules/load-order for the initramfs' insmod
 # Cache: $GLASS_CACHE, default $HOME/.cache/glass (outside the source tree).
 # Needs root for `dpkg --add-architecture i386` once; apt-get download
 # itself runs as any user. Re-running reuses what is already there.
 set -eu
 
+HERE_DIR=$(cd "$(dirname "$0")" && pwd)
 CACHE=${GLASS_CACHE:-$HOME/.cache/glass}
 mkdir -p "$CACHE"
 cd "$CACHE"
 
-if [ -s vmlinuz ] && [ -s busybox ] && [ -s config ]; then
-    echo "fetch.sh: $CACHE already holds vmlinuz, config and busybox"
+# Modules the disk tests load, in the kernel's own names; kmods.py adds
+# their dependencies (libata, scsi_mod, jbd2, crc16, fat, cdrom, ...).
+KMODS="crc32c_generic crct10dif_generic ata_piix sd_mod sr_mod ext4 isofs vfat nls_cp437 nls_ascii nls_utf8"
+
+if [ -s vmlinuz ] && [ -s busybox ] && [ -s config ] && [ -s modules/load-order ]; then
+    echo "fetch.sh: $CACHE already holds vmlinuz, config, busybox and modules"
     exit 0
+fi
+
+# A cache made before the modules were kept: fetch the same kernel
+# package again (its version is recorded in kernel-package) for them.
+if [ -s vmlinuz ] && [ -s busybox ] && [ -s config ] && [ -s kernel-package ]; then
+    KDEB=$(cat kernel-package)
+    KNAME=${KDEB%%_*}
+    KVER=${KDEB#*_}; KVER=${KVER%_*}
+    rm -rf debs unpack
+    mkdir -p debs unpack
+    if (cd debs && apt-get download "$KNAME:i386=$KVER"); then
+        dpkg -x debs/*.deb unpack
+        "$HERE_DIR/kmods.py" unpack/lib/modules/* modules $KMODS
+        rm -rf unpack debs
+        exit 0
+    fi
+    echo "fetch.sh: $KNAME $KVER is gone from apt: fetching everything again" >&2
+    rm -rf unpack debs
 fi
 
 # i386 packages must be known to apt. `apt-get update` may exit 100 when
@@ -61,6 +87,7 @@ set -- unpack/boot/vmlinuz-*
 cp "$1" vmlinuz.tmp && mv vmlinuz.tmp vmlinuz
 set -- unpack/boot/config-*
 [ -f "$1" ] && cp "$1" config
+"$HERE_DIR/kmods.py" unpack/lib/modules/* modules $KMODS
 cp unpack/bin/busybox busybox.tmp && chmod 755 busybox.tmp && mv busybox.tmp busybox
 basename "$(ls debs/linux-image-*.deb)" > kernel-package
 rm -rf unpack debs

@@ -11,6 +11,13 @@
 #        GLASS_CACHE defaulting to $HOME/.cache/glass)
 # INITRD_COMPRESS=none writes a plain cpio instead (the kernel takes both;
 # a slow emulator then skips the guest's gunzip).
+# INITRD_MODULES=1 adds the disk modules fetch.sh keeps ($GLASS_CACHE/
+# modules: ata_piix, sd_mod, sr_mod, ext4, isofs, vfat and dependencies)
+# as /lib/modules/*.ko; /init then insmods them in modules/load-order and,
+# when the kernel command line says glass.wait=sda,sdb1,sr0 (any block
+# device names), waits up to glass.waitsecs (default 300) seconds in all for
+# those devices before printing its marker, so the disks' probe messages
+# come before the shell prompt.
 set -eu
 
 CACHE=${GLASS_CACHE:-$HOME/.cache/glass}
@@ -21,13 +28,35 @@ BUSYBOX=${BUSYBOX:-$CACHE/busybox}
 INIT=$(cat <<'INIT_EOF'
 #!/bin/sh
 # initramfs /init for Glass's Linux console test.
-/bin/busybox mkdir -p /proc /sys /dev /tmp /root /sbin /usr/bin /usr/sbin
+/bin/busybox mkdir -p /proc /sys /dev /tmp /root /sbin /usr/bin /usr/sbin /mnt
 /bin/busybox --install -s
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
+if [ -f /lib/modules/load-order ]; then
+    while read -r m; do
+        insmod "/lib/modules/$m.ko" || echo "GLASS-INIT: insmod $m failed"
+    done < /lib/modules/load-order
+    wait_for= wait_secs=300
+    for arg in $(cat /proc/cmdline); do
+        case "$arg" in
+        glass.wait=*) wait_for=$(echo "${arg#glass.wait=}" | tr ',' ' ') ;;
+        glass.waitsecs=*) wait_secs=${arg#glass.waitsecs=} ;;
+        esac
+    done
+    n=0  # one budget for all the devices together
+    for dev in $wait_for; do
+        while [ ! -e "/sys/class/block/$dev" ] && [ "$n" -lt "$wait_secs" ]; do
+            sleep 1; n=$((n + 1))
+        done
+        [ -e "/sys/class/block/$dev" ] || echo "GLASS-INIT: no $dev after $wait_secs s"
+    done
+    # The ATA and SCSI probes run asynchronously after insmod: let their
+    # last messages (write cache, attached disk) reach the console now.
+    [ -n "$wait_for" ] && sleep 1
+fi
 export HOME=/root PS1='glass# '
 cd /root
 echo "GLASS-INIT-READY $(uname -r)"
@@ -40,7 +69,13 @@ exec /bin/sh
 INIT_EOF
 )
 
-INIT_TEXT="$INIT" COMPRESS="${INITRD_COMPRESS:-gzip}" python3 - "$BUSYBOX" "$OUT" <<'PY_EOF'
+MODULES_DIR=
+if [ "${INITRD_MODULES:-0}" = 1 ]; then
+    MODULES_DIR=$CACHE/modules
+    [ -s "$MODULES_DIR/load-order" ] || { echo "mkinitrd.sh: no $MODULES_DIR/load-order (run fetch.sh)" >&2; exit 1; }
+fi
+
+INIT_TEXT="$INIT" MODULES_DIR="$MODULES_DIR" COMPRESS="${INITRD_COMPRESS:-gzip}" python3 - "$BUSYBOX" "$OUT" <<'PY_EOF'
 import gzip, os, sys
 
 busybox_path, out = sys.argv[1], sys.argv[2]
@@ -57,6 +92,15 @@ with open(busybox_path, "rb") as f:
     add("bin/busybox", 0o100755, f.read())
 add("bin/sh", 0o120777, b"busybox")
 add("init", 0o100755, os.environ["INIT_TEXT"].encode() + b"\n")
+moddir = os.environ.get("MODULES_DIR", "")
+if moddir:
+    add("lib", 0o040755); add("lib/modules", 0o040755)
+    with open(os.path.join(moddir, "load-order")) as f:
+        order = f.read().split()
+    for m in order:
+        with open(os.path.join(moddir, m + ".ko"), "rb") as f:
+            add("lib/modules/%s.ko" % m, 0o100644, f.read())
+    add("lib/modules/load-order", 0o100644, "".join(m + "\n" for m in order).encode())
 
 def newc(ino, name, mode, data, rmaj, rmin):
     nameb = name.encode() + b"\0"
