@@ -134,6 +134,10 @@ static struct fp_ctx ctx_of(const struct fpu *f)
     return (struct fp_ctx){
         .rc = (uint8_t)((f->cw >> 10) & 3),
         .pc = (uint8_t)(pc == 1 ? FPP_EXTENDED : pc), /* PC = 01 is reserved */
+        /* Only register results go through the re-biasing rounding
+         * (cpu/fpu_soft.c round_pack); memory stores keep fpu_report's
+         * rule (nothing stored on unmasked OE/UE). */
+        .unmasked = (uint8_t)(~f->cw & (FPX_OE | FPX_UE)),
     };
 }
 
@@ -142,9 +146,9 @@ static struct fp_ctx ctx_of(const struct fpu *f)
  * Vol. 1 4.9.2-3, 8.5). Returns whether the result may be delivered:
  * unmasked IE, DE and ZE leave the destination untouched; so do unmasked
  * OE and UE for a memory destination (SDM 4.9.1.4-5). For a register
- * destination with unmasked OE/UE the hardware stores the result with its
- * exponent re-biased by 24576; Glass stores the masked result instead
- * (simplification). C1 reports "rounded up" (SDM 8.1.3.1).
+ * destination with unmasked OE/UE the result was rounded with its exponent
+ * re-biased by 24576 (fp_ctx.unmasked, cpu/fpu_soft.c) and is stored.
+ * C1 reports "rounded up" (SDM 8.1.3.1).
  */
 static bool fpu_report(struct cpu *cpu, const struct fp_ctx *c, bool mem_dest)
 {

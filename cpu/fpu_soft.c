@@ -159,14 +159,38 @@ static uint64_t round_core(struct fp_ctx *c, bool sign, int32_t *ep, u128 sig, u
     return (uint64_t)(sig >> 64);
 }
 
-/* Normalize a nonzero 128-bit significand and round it to an f80. */
+/* The exponent re-bias of unmasked overflow and underflow responses
+ * (SDM Vol. 1 4.9.1.4-5): 3 * 2^13 for double extended. */
+#define WRAP_BIAS 24576
+
+/* Normalize a nonzero 128-bit significand and round it to an f80. With
+ * OE or UE unmasked, an overflowing or tiny result is rounded again with
+ * its exponent moved back into range by WRAP_BIAS (the value the x87
+ * leaves in the register for the handler), and the exception raised. */
 static struct f80 round_pack(struct fp_ctx *c, bool sign, int32_t e, u128 sig, unsigned prec)
 {
     int lz = clz128(sig);
     sig <<= lz;
     e -= lz;
-    uint64_t r = round_core(c, sign, &e, sig, prec, EXP_INF - 1);
-    return mk(sign, e, r);
+    const struct fp_ctx before = *c;
+    int32_t re = e;
+    uint64_t r = round_core(c, sign, &re, sig, prec, EXP_INF - 1);
+    bool overflow = (c->flags & ~before.flags & FPX_OE) != 0;
+    /* Tiny: below the smallest normal after rounding (re == 0 here, with
+     * the value nonzero), as round_core detects it. */
+    bool tiny = re == 0;
+    if (overflow && (c->unmasked & FPX_OE)) {
+        *c = before;
+        re = e - WRAP_BIAS;
+        r = round_core(c, sign, &re, sig, prec, EXP_INF - 1);
+        c->flags |= FPX_OE;
+    } else if (tiny && (c->unmasked & FPX_UE)) {
+        *c = before;
+        re = e + WRAP_BIAS;
+        r = round_core(c, sign, &re, sig, prec, EXP_INF - 1);
+        c->flags |= FPX_UE;
+    }
+    return mk(sign, re, r);
 }
 
 static inline struct f80 quiet(struct f80 a)

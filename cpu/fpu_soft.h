@@ -41,6 +41,12 @@ struct fp_ctx {
     uint8_t pc;     /* enum fp_prec: applies to add/sub/mul/div/sqrt only */
     uint8_t flags;  /* FPX_* raised by the operation */
     bool c1;        /* the result was rounded up in magnitude */
+    /* FPX_OE and/or FPX_UE when that exception is unmasked: a register
+     * result that overflows (underflows) is then delivered with its
+     * exponent re-biased by -24576 (+24576) instead of the masked
+     * response (SDM Vol. 1 4.9.1.4-5); UE is then raised for any tiny
+     * result, exact or not. */
+    uint8_t unmasked;
 };
 
 /* Classes, as FXAM reports them through C3, C2, C0 (SDM FXAM). */

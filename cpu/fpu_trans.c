@@ -70,7 +70,7 @@ static struct f80 from_host(hostf v)
 typedef double hostf;
 static hostf to_host(struct f80 a)
 {
-    struct fp_ctx c = { FPR_NEAREST, FPP_EXTENDED, 0, false };
+    struct fp_ctx c = { FPR_NEAREST, FPP_EXTENDED, 0, false, 0 };
     uint64_t bits = f80_to_f64(&c, a);
     double v;
     memcpy(&v, &bits, sizeof v);
@@ -78,7 +78,7 @@ static hostf to_host(struct f80 a)
 }
 static struct f80 from_host(hostf v)
 {
-    struct fp_ctx c = { FPR_NEAREST, FPP_EXTENDED, 0, false };
+    struct fp_ctx c = { FPR_NEAREST, FPP_EXTENDED, 0, false, 0 };
     uint64_t bits;
     memcpy(&bits, &v, sizeof bits);
     return f80_from_f64(&c, bits);
@@ -134,7 +134,7 @@ struct f80 f80_f2xm1(struct fp_ctx *c, struct f80 a)
  * signs and the 0 * inf invalid operation. */
 static struct f80 times_exact(struct fp_ctx *c, struct f80 y, struct f80 l)
 {
-    struct fp_ctx m = { c->rc, FPP_EXTENDED, 0, false };
+    struct fp_ctx m = { c->rc, FPP_EXTENDED, 0, false, 0 };
     struct f80 r = f80_mul(&m, y, l);
     c->flags |= m.flags;
     c->c1 = m.c1;
@@ -161,7 +161,7 @@ struct f80 f80_yl2x(struct fp_ctx *c, struct f80 x, struct f80 y)
     if (kx == F80_INFINITY)
         return times_exact(c, y, x);
     /* exact log2 of a power of two: log2(x) is an integer */
-    struct fp_ctx t = { FPR_NEAREST, FPP_EXTENDED, 0, false };
+    struct fp_ctx t = { FPR_NEAREST, FPP_EXTENDED, 0, false, 0 };
     struct f80 xe, xs = f80_extract(&t, x, &xe);
     bool pow2 = xs.sig == 0x8000000000000000ull;
     if (ky == F80_ZERO || ky == F80_INFINITY) {
@@ -197,7 +197,7 @@ struct f80 f80_yl2xp1(struct fp_ctx *c, struct f80 x, struct f80 y)
         /* |x| < 2^-66: log2(1 + x) = x * log2(e) to below an ulp; form
          * y * x first so a denormal x keeps its full relative precision. */
         static const struct f80 log2e = { 0xB8AA3B295C17F0BCull, 0x3FFF };
-        struct fp_ctx m = { FPR_NEAREST, FPP_EXTENDED, 0, false };
+        struct fp_ctx m = { FPR_NEAREST, FPP_EXTENDED, 0, false, 0 };
         struct f80 r = f80_mul(&m, f80_mul(&m, y, x), log2e);
         c->flags |= (uint8_t)((m.flags & ~FPX_DE) | FPX_PE); /* DE only for the operands */
         return r;

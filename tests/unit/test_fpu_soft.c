@@ -206,7 +206,7 @@ static int diff_binop(const char *name, soft_binop soft, host_binop host, bool u
                 if (!pc_applies && pi)
                     continue;
                 struct hres h = host(a, b, make_cw(rc, pc));
-                struct fp_ctx c = { (uint8_t)rc, (uint8_t)pc, 0, false };
+                struct fp_ctx c = { (uint8_t)rc, (uint8_t)pc, 0, false, 0 };
                 struct f80 r = soft(&c, a, b);
                 bool c1 = (h.sw >> 9) & 1;
                 if (!same(r, h.r) || c.flags != (h.sw & 0x3F) || c.c1 != c1) {
@@ -253,7 +253,7 @@ Test(fpu_soft_diff, fscale)
                                  : f80_from_int((int64_t)(rnd() % 70000) - 35000);
         for (unsigned rc = 0; rc < 4; rc++) {
             struct hres h = host_scale(a, b, make_cw(rc, FPP_EXTENDED));
-            struct fp_ctx c = { (uint8_t)rc, FPP_EXTENDED, 0, false };
+            struct fp_ctx c = { (uint8_t)rc, FPP_EXTENDED, 0, false, 0 };
             struct f80 r = f80_scale(&c, a, b);
             if (!same(r, h.r) || c.flags != (h.sw & 0x3F) || c.c1 != ((h.sw >> 9) & 1)) {
                 char d[160];
@@ -274,7 +274,7 @@ Test(fpu_soft_diff, fxtract)
     for (int i = 0; i < FPU_TEST_ITERS; i++) {
         struct f80 a = rnd_operand();
         struct hres h = host_xtract(a, make_cw(0, 3));
-        struct fp_ctx c = { 0, 3, 0, false };
+        struct fp_ctx c = { 0, 3, 0, false, 0 };
         struct f80 e, s = f80_extract(&c, a, &e);
         if (!same(s, h.r) || !same(e, h.r2) || c.flags != (h.sw & 0x3F)) {
             char d[200];
@@ -301,7 +301,7 @@ static int diff_prem(bool ieee)
             b = rnd_operand();
         }
         struct hres h = (ieee ? host_prem1 : host_prem)(a, b, make_cw(0, 3));
-        struct fp_ctx c = { 0, 3, 0, false };
+        struct fp_ctx c = { 0, 3, 0, false, 0 };
         bool inc;
         unsigned q;
         struct f80 r = f80_rem(&c, a, b, ieee, &inc, &q);
@@ -332,7 +332,7 @@ Test(fpu_soft_diff, compare)
             b = F(a.sign_exp ^ 0x8000, 0); /* +0 vs -0 etc. */
         for (int quiet = 0; quiet < 2; quiet++) {
             struct hres h = (quiet ? host_ucom : host_com)(a, b, make_cw(0, 3));
-            struct fp_ctx c = { 0, 3, 0, false };
+            struct fp_ctx c = { 0, 3, 0, false, 0 };
             int r = f80_compare(&c, a, b, quiet);
             static const uint16_t codes[4] = { 0x0100, 0x4000, 0x0000, 0x4500 }; /* <, =, >, ? */
             if (codes[r + 1] != (h.sw & 0x4500) || c.flags != (h.sw & 0x3F)) {
@@ -360,7 +360,7 @@ Test(fpu_soft_diff, stores)
             struct fp_ctx c;
 #define CHECK(label, hostexpr, softexpr, fmt)                                                     \
     do {                                                                                         \
-        c = (struct fp_ctx){ (uint8_t)rc, 3, 0, false };                                         \
+        c = (struct fp_ctx){ (uint8_t)rc, 3, 0, false, 0 };                                         \
         long long hv = (long long)(hostexpr);                                                    \
         long long sv = (long long)(softexpr);                                                    \
         if (hv != sv || c.flags != (sw & 0x3F) || (!(sw & 1) && c.c1 != ((sw >> 9) & 1))) {      \
@@ -376,7 +376,7 @@ Test(fpu_soft_diff, stores)
             CHECK("fst32", host_fst32(a, cw, &sw), f80_to_f32(&c, a), "%llx");
             CHECK("fst64", host_fst64(a, cw, &sw), f80_to_f64(&c, a), "%llx");
             struct bcd10 hb = host_fbstp(a, cw, &sw), sb;
-            c = (struct fp_ctx){ (uint8_t)rc, 3, 0, false };
+            c = (struct fp_ctx){ (uint8_t)rc, 3, 0, false, 0 };
             f80_to_bcd(&c, a, sb.b);
             if (memcmp(hb.b, sb.b, 10) || c.flags != (sw & 0x3F)) {
                 snprintf(d, sizeof d, "fbstp host=%02x%02x..%02x sw=%02x soft=%02x%02x..%02x fl=%02x",
@@ -404,14 +404,14 @@ Test(fpu_soft_diff, loads)
         if (i % 17 == 0)
             v &= 0x8000000080000000ull; /* zeros */
         uint16_t sw;
-        struct fp_ctx c = { 0, 3, 0, false };
+        struct fp_ctx c = { 0, 3, 0, false, 0 };
         struct f80 h = host_fld64(v, &sw), s = f80_from_f64(&c, v);
         if (!same(h, s) || c.flags != (sw & 0x3F)) {
             report("fld64", F(0, v), F(0, 0), 0, 3, "");
             bad++;
         }
         uint32_t w = (uint32_t)v;
-        c = (struct fp_ctx){ 0, 3, 0, false };
+        c = (struct fp_ctx){ 0, 3, 0, false, 0 };
         h = host_fld32(w, &sw);
         s = f80_from_f32(&c, w);
         if (!same(h, s) || c.flags != (sw & 0x3F)) {
@@ -476,7 +476,7 @@ static int diff_trans(enum trans t, const char *name, host_binop host, struct f8
         if (t == T_YL2XP1 && (a.sign_exp & 0x7FFF) >= 0x3FFD && (a.sign_exp & 0x7FFF) != 0x7FFF)
             continue; /* |x| >= 1/4 (domain ends at 1 - sqrt(2)/2): undefined */
         struct hres h = host(a, b, make_cw(0, 3));
-        struct fp_ctx c = { 0, 3, 0, false };
+        struct fp_ctx c = { 0, 3, 0, false, 0 };
         bool oor;
         struct f80 r = soft_trans(t, &c, a, b, &oor);
         struct f80 hr = h.r;
@@ -559,11 +559,82 @@ Test(fpu_soft_diff, fbld)
     cr_expect_eq(bad, 0);
 }
 
+/*
+ * Unmasked overflow and underflow (SDM Vol. 1 4.9.1.4-5): the register
+ * result is the rounded value with its exponent re-biased by 24576, and
+ * UE is raised for any tiny result. The host x87 with OE/UE unmasked is
+ * the reference: FNSTSW and FNSAVE do not wait, so the pending exception
+ * does not trap, and FNSAVE's image holds ST(0).
+ */
+#define HOST_WRAP(name, insn)                                                                    \
+    static struct hres name(struct f80 a, struct f80 b, uint16_t cw)                             \
+    {                                                                                            \
+        struct hres h;                                                                           \
+        uint8_t img[108];                                                                        \
+        memset(&h, 0, sizeof h);                                                                 \
+        __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[b]\n\tfldt %[a]\n\tfnclex\n\t" insn    \
+                         "\n\tfnstsw %[sw]\n\tfnsave %[img]\n\tfninit"                           \
+                         : [img] "=m"(img), [sw] "=m"(h.sw)                                      \
+                         : [a] "m"(a), [b] "m"(b), [cw] "m"(cw)                                  \
+                         : X87_CLOBBERS);                                                        \
+        memcpy(&h.r.sig, img + 28, 8);                                                           \
+        memcpy(&h.r.sign_exp, img + 36, 2);                                                      \
+        return h;                                                                                \
+    }
+HOST_WRAP(host_mul_wrap, "fmul %%st(1), %%st")
+HOST_WRAP(host_div_wrap, "fdiv %%st(1), %%st")
+HOST_WRAP(host_add_wrap, "fadd %%st(1), %%st")
+
+Test(fpu_soft_diff, unmasked_overflow_underflow_rebias)
+{
+    static const struct {
+        const char *name;
+        soft_binop soft;
+        struct hres (*host)(struct f80, struct f80, uint16_t);
+        uint16_t ea, eb; /* exponent bases of a and b */
+    } cases[] = {
+        { "mul overflow", f80_mul, host_mul_wrap, 0x6000, 0x6000 },
+        { "mul underflow", f80_mul, host_mul_wrap, 0x1000, 0x1000 },
+        { "div overflow", f80_div, host_div_wrap, 0x7000, 0x1000 },
+        { "div underflow", f80_div, host_div_wrap, 0x1000, 0x7000 },
+        { "add overflow", f80_add, host_add_wrap, 0x7ffe, 0x7ffe },
+    };
+    int bad = 0;
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        for (int i = 0; i < 2000; i++) {
+            uint64_t r1 = rnd(), r2 = rnd();
+            struct f80 a = F((uint16_t)(cases[k].ea + (r1 & 0xfff) % (0x7fff - cases[k].ea)) |
+                                 (uint16_t)((r2 & 1) << 15),
+                             (r1 | 1ull << 63));
+            struct f80 b = F((uint16_t)(cases[k].eb + (r2 >> 8 & 0xfff) % (0x7fff - cases[k].eb)),
+                             (r2 | 1ull << 63));
+            for (unsigned rc = 0; rc < 4; rc++) {
+                for (unsigned pi = 0; pi < 3; pi++) {
+                    unsigned pc = PCS[pi];
+                    uint16_t cw = (uint16_t)(make_cw(rc, pc) & ~(FPX_OE | FPX_UE));
+                    struct hres h = cases[k].host(a, b, cw);
+                    struct fp_ctx c = { (uint8_t)rc, (uint8_t)pc, 0, false, FPX_OE | FPX_UE };
+                    struct f80 r = cases[k].soft(&c, a, b);
+                    if (!same(r, h.r) || c.flags != (h.sw & 0x3F)) {
+                        char d[200];
+                        snprintf(d, sizeof d, "host=%04x:%016llx sw=%02x soft=%04x:%016llx fl=%02x",
+                                 h.r.sign_exp, (unsigned long long)h.r.sig, h.sw & 0x3F,
+                                 r.sign_exp, (unsigned long long)r.sig, c.flags);
+                        report(cases[k].name, a, b, rc, pc, d);
+                        bad++;
+                    }
+                }
+            }
+        }
+    }
+    cr_assert_eq(bad, 0, "%d unmasked OE/UE results differ from the host x87", bad);
+}
+
 #endif /* x87 host */
 
 /* ---- fixed values (SDM Vol. 1 chapter 4 encodings) ---- */
 
-static struct fp_ctx ctx(unsigned rc, unsigned pc) { return (struct fp_ctx){ (uint8_t)rc, (uint8_t)pc, 0, false }; }
+static struct fp_ctx ctx(unsigned rc, unsigned pc) { return (struct fp_ctx){ (uint8_t)rc, (uint8_t)pc, 0, false, 0 }; }
 
 Test(fpu_soft, basic_values)
 {
