@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cpu/internal.h"
+#include "tests/unit/handler_harness.h"
 
 /* Criterion runs each test in a process of its own, and the CPUs a test
  * builds (with the address space and RAM its helpers hang on them) live
@@ -82,29 +83,18 @@ static inline insn_fn th_handler(enum op op)
     static const struct op_handler *const tables[] = {
         alu_handlers, shift_handlers, muldiv_handlers, bcd_handlers, bit_handlers,
     };
-    for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
-        for (const struct op_handler *h = tables[t]; h->fn; h++)
-            if (h->op == op)
-                return h->fn;
+    for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+        insn_fn fn = hh_find(tables[t], op);
+        if (fn)
+            return fn;
+    }
     return NULL;
 }
 
 /* Runs one instruction; returns the vector it raised, or -1. */
 static inline int th_exec(struct cpu *cpu, const struct insn *in)
 {
-    jmp_buf jb;
-    insn_fn volatile fn = th_handler((enum op)in->op);
-    if (!fn)
-        return -2;
-    cpu->fault_jmp = &jb;
-    cpu->exc_vector = -1;
-    if (setjmp(jb)) {
-        cpu->fault_jmp = NULL;
-        return cpu->exc_vector;
-    }
-    fn(cpu, in);
-    cpu->fault_jmp = NULL;
-    return -1;
+    return hh_run(cpu, th_handler((enum op)in->op), in);
 }
 
 /* Sets the six arithmetic flags eagerly. */

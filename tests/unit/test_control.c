@@ -26,22 +26,7 @@ static struct cpu *ctl_cpu(void)
 
 static int ctl_run(struct cpu *cpu, const struct insn *in)
 {
-    insn_fn volatile fn = NULL;
-    for (const struct op_handler *h = control_handlers; h->fn; h++)
-        if (h->op == in->op)
-            fn = h->fn;
-    if (!fn)
-        return -2;
-    jmp_buf jb;
-    cpu->fault_jmp = &jb;
-    cpu->exc_vector = -1;
-    if (setjmp(jb)) {
-        cpu->fault_jmp = NULL;
-        return cpu->exc_vector;
-    }
-    fn(cpu, in);
-    cpu->fault_jmp = NULL;
-    return -1;
+    return hh_run(cpu, hh_find(control_handlers, (enum op)in->op), in);
 }
 
 /* A relative branch at `eip` of `len` bytes with displacement `rel`. */

@@ -26,22 +26,7 @@ static struct cpu *mov_cpu(void)
 
 static int mov_run(struct cpu *cpu, const struct insn *in)
 {
-    insn_fn volatile fn = NULL;
-    for (const struct op_handler *h = move_handlers; h->fn; h++)
-        if (h->op == in->op)
-            fn = h->fn;
-    if (!fn)
-        return -2;
-    jmp_buf jb;
-    cpu->fault_jmp = &jb;
-    cpu->exc_vector = -1;
-    if (setjmp(jb)) {
-        cpu->fault_jmp = NULL;
-        return cpu->exc_vector;
-    }
-    fn(cpu, in);
-    cpu->fault_jmp = NULL;
-    return -1;
+    return hh_run(cpu, hh_find(move_handlers, (enum op)in->op), in);
 }
 
 static uint32_t mov_mem(struct cpu *cpu, uint32_t addr, unsigned size)

@@ -38,22 +38,7 @@ static void stk_poke(struct cpu *cpu, uint32_t addr, uint32_t v, unsigned size)
 
 static int stk_run(struct cpu *cpu, const struct insn *in)
 {
-    insn_fn volatile fn = NULL;
-    for (const struct op_handler *h = stack_handlers; h->fn; h++)
-        if (h->op == in->op)
-            fn = h->fn;
-    if (!fn)
-        return -2;
-    jmp_buf jb;
-    cpu->fault_jmp = &jb;
-    cpu->exc_vector = -1;
-    if (setjmp(jb)) {
-        cpu->fault_jmp = NULL;
-        return cpu->exc_vector;
-    }
-    fn(cpu, in);
-    cpu->fault_jmp = NULL;
-    return -1;
+    return hh_run(cpu, hh_find(stack_handlers, (enum op)in->op), in);
 }
 
 static struct insn stk_insn(enum op op, unsigned opsize, struct operand dst)
