@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cpu/system_internal.h"
+#include "tests/unit/handler_harness.h"
 
 static struct cpu *cm_cpu(void)
 {
@@ -28,10 +29,7 @@ static void cm_free(struct cpu *cpu)
 static int cm_run(struct cpu *cpu, enum op op)
 {
     jmp_buf jb;
-    insn_fn volatile fn = NULL;
-    for (const struct op_handler *h = system_handlers; h->fn; h++)
-        if (h->op == op)
-            fn = h->fn;
+    insn_fn volatile fn = hh_find(system_handlers, op);
     cr_assert_not_null(fn);
     struct insn in;
     memset(&in, 0, sizeof(in));

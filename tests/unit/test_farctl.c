@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cpu/internal.h"
+#include "tests/unit/handler_harness.h"
 
 #define RAM_SIZE (1u << 20)
 #define GDT_BASE 0x1000u
@@ -456,10 +457,7 @@ Test(farctl, into_traps_only_with_of)
     struct insn in;
     memset(&in, 0, sizeof in);
     in.op = OP_INTO;
-    insn_fn volatile fn = NULL;
-    for (const struct op_handler *h = farctl_handlers; h->fn; h++)
-        if (h->op == OP_INTO)
-            fn = h->fn;
+    insn_fn volatile fn = hh_find(farctl_handlers, OP_INTO);
     cr_assert(fn);
     cpu->cc.op = CC_EAGER;
     cpu->eflags = FL_FIXED1;
