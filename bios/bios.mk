@@ -10,14 +10,20 @@ HOST_CC ?= cc
 BIOS_CFLAGS = -m32 -march=i386 -mtune=i686 -std=gnu11 -Os -Wall -Wextra -ffreestanding -fno-pic \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
 	-mgeneral-regs-only -fno-strict-aliasing -fno-common -fno-builtin -fno-jump-tables -fno-delete-null-pointer-checks --param=min-pagesize=0 \
-	-Ibios $(if $(filter 1,$(WERROR)),-Werror)
+	-Ibios -I. $(if $(filter 1,$(WERROR)),-Werror)
 BIOS_LDFLAGS = -m elf_i386 -nostdlib -static --build-id=none --no-warn-rwx-segments -T bios/link.ld
 
 BIOS_C_SRCS := $(wildcard bios/*.c)
 BIOS_C_SRCS := $(filter-out bios/fixup.c,$(BIOS_C_SRCS))
-BIOS_OBJS := $(BIOS_C_SRCS:bios/%.c=build/bios/%.o) build/bios/entry.o
+# hw/acpi.c (the ACPI table builder, freestanding) is shared with the
+# board's -kernel boots: one DSDT for both.
+BIOS_OBJS := $(BIOS_C_SRCS:bios/%.c=build/bios/%.o) build/bios/hw_acpi.o build/bios/entry.o
 
 build/bios/%.o: bios/%.c
+	@mkdir -p $(@D)
+	$(BIOS_CC) $(BIOS_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/bios/hw_acpi.o: hw/acpi.c
 	@mkdir -p $(@D)
 	$(BIOS_CC) $(BIOS_CFLAGS) -MMD -MP -c -o $@ $<
 

@@ -2,12 +2,15 @@
  * hw/acpi.c — the ACPI tables of the PC board (see acpi.h), with a small
  * AML encoder for the DSDT. References: ACPI 3.0b section 5.2 (tables),
  * 6.4 (resource descriptors), 20.2 (AML grammar).
+ *
+ * Freestanding (memcpy, memset, memmove only): Glass's BIOS compiles this
+ * file too (bios/bios.mk), so a firmware boot and a -kernel boot give the
+ * OS the same DSDT.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "hw/acpi.h"
-#include "hw/piix4_pm.h"
+#include "hw/piix4_pm_regs.h"
 
 #define OEM_ID "GLASS "      /* 6 bytes */
 #define OEM_TABLE_ID "GLASSPC " /* 8 bytes */
@@ -284,7 +287,11 @@ static uint32_t eisa_id(const char *id)
 {
     uint16_t vendor = (uint16_t)(((id[0] - 0x40) & 0x1f) << 10 | ((id[1] - 0x40) & 0x1f) << 5 |
                                  ((id[2] - 0x40) & 0x1f));
-    uint16_t product = (uint16_t)strtoul(id + 3, NULL, 16);
+    uint16_t product = 0;
+    for (int i = 3; i < 7; i++) {
+        char c = id[i];
+        product = (uint16_t)(product << 4 | (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10));
+    }
     return (uint32_t)(vendor >> 8) | (uint32_t)(vendor & 0xff) << 8 |
            (uint32_t)(product >> 8) << 16 | (uint32_t)(product & 0xff) << 24;
 }
@@ -770,57 +777,49 @@ static uint32_t align_up(uint32_t v, uint32_t a)
     return (v + a - 1) & ~(a - 1);
 }
 
-int acpi_build(uint8_t *ram, uint64_t ram_size, const struct acpi_config *cfg,
+int acpi_write(const struct acpi_config *cfg, uint8_t *tables, uint8_t *rsdp,
                struct acpi_layout *out)
 {
     memset(out, 0, sizeof(*out));
-    uint64_t tstart = cfg->tables_addr, tsize = cfg->tables_size;
+    uint32_t tsize = cfg->tables_size;
     if ((cfg->rsdp_addr & 15) || (cfg->tables_addr & 63) || tsize < 1024 ||
-        !in_ram(ram_size, tstart, tsize) || !in_ram(ram_size, cfg->rsdp_addr, ACPI_RSDP_SIZE) ||
-        (cfg->rsdp_addr + ACPI_RSDP_SIZE > tstart && cfg->rsdp_addr < tstart + tsize))
+        (uint64_t)cfg->tables_addr + tsize > 0x100000000ull ||
+        ((uint64_t)cfg->rsdp_addr + ACPI_RSDP_SIZE > cfg->tables_addr &&
+         cfg->rsdp_addr < (uint64_t)cfg->tables_addr + tsize))
         return -1;
 
-    uint8_t *buf = calloc(1, (size_t)tsize);
-    if (!buf)
-        return -1;
+    /* Everything is built in place; on failure the area is left zeroed,
+     * which no OS takes for tables. */
+    memset(tables, 0, tsize);
     /* FACS first: it needs 64-byte alignment (5.2.10). */
     uint32_t off_facs = 0;
-    uint8_t *facs = buf + off_facs;
+    uint8_t *facs = tables + off_facs;
     memcpy(facs, "FACS", 4);
     put32(facs + 4, FACS_LEN);
     facs[32] = 1; /* version (ACPI 2.0/3.0) */
 
     uint32_t off_dsdt = FACS_LEN;
-    struct aml a = { .buf = buf + off_dsdt + HDR_LEN, .cap = (size_t)tsize - off_dsdt - HDR_LEN };
+    struct aml a = { .buf = tables + off_dsdt + HDR_LEN, .cap = tsize - off_dsdt - HDR_LEN };
     build_dsdt_body(&a, cfg);
-    if (a.err || a.depth != 0) {
-        free(buf);
-        return -1;
-    }
     uint32_t dsdt_len = (uint32_t)(HDR_LEN + a.len);
-    table_header(buf + off_dsdt, "DSDT", dsdt_len, DSDT_REV);
-    table_sum(buf + off_dsdt, dsdt_len);
-
     uint32_t off_fadt = align_up(off_dsdt + dsdt_len, 16);
     uint32_t off_rsdt = align_up(off_fadt + FADT_LEN, 16);
     uint32_t end = off_rsdt + HDR_LEN + 4;
-    if (end > tsize) {
-        free(buf);
+    if (a.err || a.depth != 0 || end > tsize) {
+        memset(tables, 0, tsize);
         return -1;
     }
+    table_header(tables + off_dsdt, "DSDT", dsdt_len, DSDT_REV);
+    table_sum(tables + off_dsdt, dsdt_len);
+
     uint32_t base = cfg->tables_addr;
-    build_fadt(buf + off_fadt, cfg, base + off_facs, base + off_dsdt);
-    uint8_t *rsdt = buf + off_rsdt;
+    build_fadt(tables + off_fadt, cfg, base + off_facs, base + off_dsdt);
+    uint8_t *rsdt = tables + off_rsdt;
     table_header(rsdt, "RSDT", HDR_LEN + 4, 1);
     put32(rsdt + HDR_LEN, base + off_fadt);
     table_sum(rsdt, HDR_LEN + 4);
 
-    memcpy(ram + base, buf, end);
-    memset(ram + base + end, 0, (size_t)(tsize - end));
-    free(buf);
-
     /* RSDP revision 0 (5.2.5.3): checksum over its 20 bytes. */
-    uint8_t *rsdp = ram + cfg->rsdp_addr;
     memset(rsdp, 0, ACPI_RSDP_SIZE);
     memcpy(rsdp, "RSD PTR ", 8);
     memcpy(rsdp + 9, OEM_ID, 6);
@@ -837,4 +836,14 @@ int acpi_build(uint8_t *ram, uint64_t ram_size, const struct acpi_config *cfg,
     out->tables_start = base;
     out->tables_end = base + end;
     return 0;
+}
+
+int acpi_build(uint8_t *ram, uint64_t ram_size, const struct acpi_config *cfg,
+               struct acpi_layout *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!in_ram(ram_size, cfg->tables_addr, cfg->tables_size) ||
+        !in_ram(ram_size, cfg->rsdp_addr, ACPI_RSDP_SIZE))
+        return -1;
+    return acpi_write(cfg, ram + cfg->tables_addr, ram + cfg->rsdp_addr, out);
 }

@@ -1,9 +1,11 @@
 /*
  * hw/acpi.h — the ACPI tables of the PC board (ACPI 3.0): what PC
  * firmware leaves in memory for the OS, built by Glass itself for
- * -kernel boots (a -bios image builds its own).
+ * -kernel boots and by Glass's BIOS (which compiles hw/acpi.c) for
+ * firmware boots; a -bios image builds its own.
  *
- *   RSDP (revision 0, "RSD PTR ", in the BIOS area E0000h-FFFFFh where
+ *   RSDP (revision 0, "RSD PTR ", in the BIOS area E0000h-FFFFFh or the
+ *         first KiB of the EBDA, where
  *         the OS scans for it on 16-byte boundaries, ACPI 3.0 5.2.5.1)
  *   RSDT -> FADT (revision 3: the PIIX4 PM blocks, SCI, SMI_CMD, reset
  *                 register 0xCF9 <- 6, FACS and DSDT)
@@ -40,7 +42,7 @@
 /* What the tables describe. */
 struct acpi_config {
     uint64_t ram_size;     /* RAM from 0: PCI memory starts above it */
-    uint32_t rsdp_addr;    /* 16-byte aligned, inside E0000h-FFFFFh */
+    uint32_t rsdp_addr;    /* 16-byte aligned, in E0000h-FFFFFh or the EBDA's first KiB */
     uint32_t tables_addr;  /* 64-byte aligned */
     uint32_t tables_size;  /* room for FACS, DSDT, FADT, RSDT */
     uint16_t pm_base;      /* PM1a_EVT = base, PM1a_CNT = +4, PM_TMR = +8, GPE0 = +0Ch */
@@ -72,6 +74,16 @@ struct acpi_layout {
  * the link devices (the OS steers the PIRQs), ISA devices described.
  */
 void acpi_config_pc(struct acpi_config *c, uint64_t ram_size, uint16_t pm_base);
+
+/*
+ * Writes the tables for `cfg` into `tables` (cfg->tables_size bytes that
+ * the OS will find at cfg->tables_addr) and the RSDP into `rsdp`
+ * (ACPI_RSDP_SIZE bytes at cfg->rsdp_addr). Returns 0, or -1 if the
+ * addresses are misaligned or overlap or the tables do not fit (then
+ * `tables` is left zeroed). Freestanding: the BIOS calls it too.
+ */
+int acpi_write(const struct acpi_config *cfg, uint8_t *tables, uint8_t *rsdp,
+               struct acpi_layout *out);
 
 /*
  * Writes the tables into `ram` (`ram_size` bytes from physical 0).

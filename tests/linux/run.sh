@@ -14,17 +14,21 @@
 #               console_test.py
 #        bootdata: the data test on a machine booted by the firmware from
 #               a mkdisk.sh image (-hda, with the modules' initramfs)
-#   GLASS=path/to/glass (default ./glass), BIOS=firmware for Glass's disk
-#   and iso modes (default build/bios/bios.bin), MEM=MiB (default 256),
+#   GLASS=path/to/glass (default ./glass), BIOS=firmware image for Glass's
+#   disk, iso and bootdata modes (default: none, Glass's built-in BIOS),
+#   MEM=MiB (default 256),
 #   GLASS_CACHE=dir (default $HOME/.cache/glass; images are made there),
 #   APPEND_EXTRA="..." more kernel parameters in the disk, iso and bootdata
-#   images (e.g. acpi=off while a firmware's ACPI tables lack the PCI root).
+#   images (e.g. earlyprintk=serial).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${GLASS_CACHE:-$HOME/.cache/glass}
 MEM=${MEM:-256}
 GLASS=${GLASS:-./glass}
-BIOS=${BIOS:-build/bios/bios.bin}
+BIOS=${BIOS:-}
+# -bios only when a firmware image is named: the default is the BIOS
+# linked into Glass, as a user gets it.
+BIOS_OPT=${BIOS:+-bios $BIOS}
 WHICH=${1:-}
 [ $# -gt 0 ] && shift
 MODE=kernel
@@ -79,7 +83,7 @@ data)
         --cdrom-file "vmlinuz=$CACHE/vmlinuz" "$@" -- \
         "$GLASS" -m "$MEM" -nographic -serial stdio -debugcon null \
         -kernel "$CACHE/vmlinuz" -initrd "$CACHE/initrd-disk.cpio" \
-        -append "$APPEND acpi=off" -hda "$HDA" -hdb "$HDB" -cdrom "$ISO"
+        -append "$APPEND" -hda "$HDA" -hdb "$HDB" -cdrom "$ISO"
     ;;
 bootdata)
     INITRD_MODULES=1 INITRD_COMPRESS=$COMPRESS "$HERE/mkinitrd.sh" "$CACHE/initrd-disk.$INITRD_EXT"
@@ -97,9 +101,9 @@ bootdata)
             -drive "file=$HDB,format=raw,if=ide,index=1" \
             -drive "file=$ISO,format=raw,if=ide,index=2,media=cdrom" -boot c
     fi
-    [ -s "$BIOS" ] || { echo "run.sh: no firmware $BIOS (make the BIOS or set BIOS=)" >&2; exit 1; }
+    # shellcheck disable=SC2086
     exec "$HERE/disk_test.py" --image "$HDB" --cdrom-file "vmlinuz=$CACHE/vmlinuz" "$@" -- \
-        "$GLASS" -m "$MEM" -nographic -serial stdio -debugcon null -bios "$BIOS" \
+        "$GLASS" -m "$MEM" -nographic -serial stdio -debugcon null $BIOS_OPT \
         -hda "$IMG" -hdb "$HDB" -cdrom "$ISO" -boot c
     ;;
 disk|iso)
@@ -121,11 +125,10 @@ disk|iso)
             set -- "$@" -- qemu-system-i386 -m "$MEM" -nographic -cdrom "$IMG" -boot d
         fi
     else
-        [ -s "$BIOS" ] || { echo "run.sh: no firmware $BIOS (make the BIOS or set BIOS=)" >&2; exit 1; }
         if [ "$MODE" = disk ]; then DRIVE="-hda $IMG -boot c"; else DRIVE="-cdrom $IMG -boot d"; fi
         # shellcheck disable=SC2086
         set -- "$@" -- "$GLASS" -m "$MEM" -nographic -serial stdio -debugcon null \
-            -bios "$BIOS" $DRIVE
+            $BIOS_OPT $DRIVE
     fi
     exec "$HERE/console_test.py" "$@"
     ;;

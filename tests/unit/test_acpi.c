@@ -405,6 +405,49 @@ Test(acpi, refusals)
     cr_assert_eq(acpi_build(ram, RAM_SIZE, &c, &l), -1);
 }
 
+/* The BIOS's way (bios/acpi.c): tables at the top of RAM, the RSDP in
+ * the EBDA, written through two separate buffers; the pointers inside
+ * are the guest addresses, not the buffers'. */
+Test(acpi, write_places_tables_at_given_addresses)
+{
+    struct acpi_config c;
+    struct acpi_layout l;
+    acpi_config_pc(&c, 0x10000000, PIIX4_PM_BASE_DEFAULT);
+    c.tables_addr = 0x0fff0000;
+    c.tables_size = 0x10000;
+    c.rsdp_addr = 0x9fc00 + 0x100;
+    uint8_t *tables = calloc(1, c.tables_size);
+    uint8_t rsdp[ACPI_RSDP_SIZE];
+    cr_assert_not_null(tables);
+    cr_assert_eq(acpi_write(&c, tables, rsdp, &l), 0);
+    cr_assert_eq(memcmp(rsdp, "RSD PTR ", 8), 0);
+    cr_assert_eq(acpi_checksum(rsdp, ACPI_RSDP_SIZE), 0);
+    cr_assert_eq(get32(rsdp + 16), l.rsdt);
+    cr_assert(l.rsdt >= c.tables_addr && l.tables_end <= c.tables_addr + c.tables_size);
+    const uint8_t *rsdt = tables + (l.rsdt - c.tables_addr);
+    cr_assert_eq(memcmp(rsdt, "RSDT", 4), 0);
+    cr_assert_eq(get32(rsdt + 36), l.fadt);
+    const uint8_t *fadt = tables + (l.fadt - c.tables_addr);
+    cr_assert_eq(memcmp(fadt, "FACP", 4), 0);
+    cr_assert_eq(acpi_checksum(fadt, get32(fadt + 4)), 0);
+    cr_assert_eq(get32(fadt + 40), l.dsdt);
+    const uint8_t *dsdt = tables + (l.dsdt - c.tables_addr);
+    cr_assert_eq(memcmp(dsdt, "DSDT", 4), 0);
+    cr_assert_eq(acpi_checksum(dsdt, l.dsdt_len), 0);
+    /* The PCI root is there (an OS without it finds no PCI devices). */
+    static const uint8_t pci0_hid[] = { 0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03 };
+    bool found = false;
+    for (uint32_t i = 0; i + sizeof pci0_hid <= l.dsdt_len && !found; i++)
+        found = memcmp(dsdt + i, pci0_hid, sizeof pci0_hid) == 0;
+    cr_assert(found, "Name(_HID, EISAID(\"PNP0A03\")) in the DSDT");
+    /* A failure leaves the area zeroed. */
+    c.tables_size = 1024;
+    cr_assert_eq(acpi_write(&c, tables, rsdp, &l), -1);
+    for (uint32_t i = 0; i < 1024; i++)
+        cr_assert_eq(tables[i], 0);
+    free(tables);
+}
+
 /* ---- the zero page additions ---- */
 
 Test(acpi, linux_e820_add_keeps_the_map_sorted)
