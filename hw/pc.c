@@ -108,6 +108,10 @@ static void pc_a20_changed(void *opaque, bool on)
     if (en != phys_a20(pc->phys)) {
         phys_set_a20(pc->phys, en);
         cpu_tlb_flush(pc->cpu);
+        /* The running block was decoded through the old gate: end it
+         * after this OUT, so that the next instruction is fetched through
+         * the new one. */
+        pc->cpu->exit_request = 1;
     }
 }
 
@@ -124,8 +128,10 @@ static void pc_map_changed(void *opaque, uint64_t base, uint64_t size)
 {
     struct pc *pc = opaque;
     (void)base, (void)size;
-    if (pc->cpu)
+    if (pc->cpu) {
         cpu_tlb_flush(pc->cpu);
+        pc->cpu->exit_request = 1; /* as for A20: leave the running block */
+    }
 }
 
 static void pc_reset_request(void *opaque)
@@ -419,6 +425,9 @@ struct pc *pc_new(const struct pc_config *cfg, char *err, size_t errlen)
         pc_free(pc);
         return NULL;
     }
+    /* Mapping changes while building asked the CPU to leave its block;
+     * nothing runs yet. */
+    pc->cpu->exit_request = 0;
     return pc;
 }
 
