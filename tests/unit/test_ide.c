@@ -1,6 +1,7 @@
 /*
- * test_ide.c — the ATA channel (hw/ide.c) driven through its ports on a
- * bare io_space with a manual clock, and the PIIX3 bus-master engine
+ * test_ide.c — the ATA channel (hw/ide.c) and its ATAPI CD-ROM
+ * (hw/atapi.c) driven through the ports on a bare io_space with a manual
+ * clock, and the PIIX3 bus-master engine
  * (hw/piix_ide.c) on a bare PCI bus with RAM for the PRD table.
  */
 #define _POSIX_C_SOURCE 200809L
