@@ -375,6 +375,13 @@ bool tb_run_block(struct tb_cache *c, struct cpu *cpu)
      * EIP <= FFFFh). */
     if (eip > cs->limit || (!cpu->code32 && eip > 0xffff))
         return false;
+    /* In the shadow of STI, MOV SS or POP SS (SDM Vol. 3A 6.8.3) a
+     * pending interrupt is recognised after the next instruction: the
+     * careful path runs that one alone and the loop looks then. A block
+     * would run on past it, and code such as "sti; nop; cli" would never
+     * open its window. */
+    if (cpu->inhibit_irq)
+        return false;
     uint64_t paddr;
     const uint8_t *host = cpu_code_page(cpu, eip, &paddr);
     if (!host)

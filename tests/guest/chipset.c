@@ -2,7 +2,8 @@
  * chipset.c — the PC chipset from inside a guest: the 8259A pair and the
  * 8254 deliver timer interrupts (IRQ 0 through a remapped PIC, EOI,
  * masking), the 16550A answers in loopback, the PCI configuration
- * mechanism #1 finds the i440FX, the PIIX3 and its IDE function.
+ * mechanism #1 finds the i440FX, the PIIX3 and its IDE function; a
+ * pending interrupt is taken right after the instruction that follows STI.
  */
 #include "lib/guest.h"
 
@@ -94,9 +95,54 @@ static void test_pci(void)
     puts("pci: ok\n");
 }
 
+/* Whether IRQ 0 waits in the master PIC's IRR (OCW3: read IRR). */
+static int irq0_requested(void)
+{
+    outb(0x20, 0x0a);
+    return inb(0x20) & 1;
+}
+
+static void wait_irq0_requested(void)
+{
+    for (unsigned n = 0; !irq0_requested() && n < 10000000; n++)
+        ;
+    CHECK(irq0_requested());
+}
+
+/*
+ * The interrupt window after STI (SDM Vol. 2B STI, Vol. 3A 6.8.3): a
+ * pending interrupt is recognised after the instruction that follows
+ * STI, not before. With IRQ 0 waiting and IF = 0:
+ *   sti ; cli         takes nothing (CLI runs inside the shadow)
+ *   sti ; nop ; cli   takes it exactly once, between NOP and CLI.
+ * An executor that checks for interrupts only between blocks of
+ * instructions never sees the second window.
+ */
+static void test_irq_window(void)
+{
+    trap_hook = on_trap;
+    idt_set_stub(32, 0x8e, 0);
+    pic_init();
+    outb(0x43, 0x34);
+    outb(0x40, 1193 & 0xff);
+    outb(0x40, 1193 >> 8);
+    for (int round = 0; round < 3; round++) {
+        wait_irq0_requested();
+        unsigned seen = ticks;
+        __asm__ volatile("sti\n\tcli" ::: "memory");
+        CHECK_EQ(ticks, seen);
+        CHECK(irq0_requested());
+        __asm__ volatile("sti\n\tnop\n\tcli" ::: "memory");
+        CHECK_EQ(ticks, seen + 1);
+    }
+    outb(0x21, 0xff);
+    puts("irq window: taken after the instruction that follows STI\n");
+}
+
 void test_main(void)
 {
     test_pci();
     test_uart();
     test_timer();
+    test_irq_window();
 }
