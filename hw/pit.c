@@ -328,6 +328,17 @@ static void timer_cb(void *opaque)
     arm(p, t);
 }
 
+/* The CPU runs slices of instructions between the board's timer runs,
+ * so a register access can come after an OUT0 change that is due but
+ * not yet delivered. Deliver it first: on the chip it happened before
+ * the access (a count written after a mode 4 strobe must not hide the
+ * strobe's IRQ 0 edge). */
+static void catch_up(struct pit *p)
+{
+    if (p->armed_tick != NO_TICK && p->armed_tick <= now_tick(p))
+        timer_cb(p);
+}
+
 static void changed(struct pit *p, int n)
 {
     if (n == 0)
@@ -590,6 +601,7 @@ static uint64_t pit_io_read(void *opaque, uint64_t addr, unsigned size)
 static void pit_io_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
 {
     struct pit *p = opaque;
+    catch_up(p);
     for (unsigned i = 0; i < size; i++) {
         uint64_t port = addr + i;
         uint8_t b = (uint8_t)(val >> (8 * i));

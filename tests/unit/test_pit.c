@@ -302,6 +302,31 @@ Test(pit, mode4_software_strobe)
     rig_fini(&r);
 }
 
+/* The board runs timers between CPU slices: a count written after a
+ * strobe fell due, but before its timer ran, must not hide the strobe's
+ * IRQ 0 edge (Linux's one-shot clockevent reprograms mode 4 this way). */
+Test(pit, overdue_strobe_delivered_before_a_new_count)
+{
+    struct rig r;
+    rig_init(&r);
+    prog(&r, 0, 0x38, 20);
+    cr_assert_eq(r.e.n, 1);
+    vclock_skip(r.clk, pns(100)); /* past the strobe (pulses 21-22), no timer run */
+    cr_assert_eq(r.e.n, 1);
+    out8(&r, 0x40, 50);
+    out8(&r, 0x40, 0);
+    cr_assert_eq(r.e.n, 3, "the overdue strobe's low pulse and rising edge");
+    cr_assert_eq(r.e.lv[1], 0);
+    cr_assert_eq(r.e.lv[2], 1);
+    /* The new count strobes in its turn: loaded at pulse 101, OUT low at
+     * 101 + 50. */
+    vclock_advance(r.clk, pns(200) - vclock_ns(r.clk));
+    cr_assert_eq(r.e.n, 5);
+    cr_assert_eq(r.e.t[3], pns(151));
+    cr_assert_eq(r.e.lv[3], 0);
+    rig_fini(&r);
+}
+
 Test(pit, mode5_hardware_strobe)
 {
     struct rig r;
