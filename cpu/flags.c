@@ -139,6 +139,13 @@ void flags_set_arith(struct cpu *cpu, uint32_t bits)
     cpu->cc.op = CC_EAGER;
 }
 
+bool flags_af(struct cpu *cpu)
+{
+    if (cpu->cc.op == CC_EAGER)
+        return (cpu->eflags & FL_AF) != 0;
+    return lazy_af(&cpu->cc);
+}
+
 bool flags_cf(struct cpu *cpu)
 {
     if (cpu->cc.op == CC_EAGER)

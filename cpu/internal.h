@@ -15,6 +15,8 @@
 #ifndef GLASS_CPU_INTERNAL_H
 #define GLASS_CPU_INTERNAL_H
 
+#include <string.h>
+
 #include "cpu/cpu.h"
 
 /* ------------------------------------------------------------------ */
@@ -113,6 +115,88 @@ unsigned cpu_fetch(struct cpu *cpu, uint32_t off, uint8_t *buf, unsigned len, bo
  * if the page is RAM or ROM, else NULL. The CS limit is the caller's. */
 const uint8_t *cpu_code_page(struct cpu *cpu, uint32_t off, uint64_t *paddr);
 
+/*
+ * The inline fast path of cpu_read/cpu_write (cpu/mem.c): a present
+ * expand-up data segment (writable for a write) needs only the limit
+ * check in every mode, since the type checks of protected mode pass for
+ * it and real/v86 mode make no others (SDM Vol. 3A 5.3, 5.4); then a TLB
+ * hit within one page. Anything else (expand-down, code segments, a wrap
+ * at 4 GiB, EFLAGS.AC set, data breakpoints enabled, a TLB miss, a slow
+ * page, a page-crossing access) returns false: the caller takes cpu_read
+ * or cpu_write, which make every check.
+ */
+static inline bool seg_fast_ok(const struct cpu *cpu, const struct seg *s, uint32_t off,
+                               unsigned size, uint32_t need)
+{
+    uint32_t last = off + size - 1;
+    return (s->ar & (AR_P | AR_S | AR_T_CODE | AR_T_EXPDOWN | need)) == (AR_P | AR_S | need) &&
+           last >= off && last <= s->limit && !(cpu->eflags & FL_AC) && !(cpu->dr[7] & 0xff);
+}
+
+static inline bool cpu_read_fast(struct cpu *cpu, int seg, uint32_t off, unsigned size,
+                                 uint32_t *val)
+{
+    const struct seg *s = &cpu->seg[seg];
+    if (!seg_fast_ok(cpu, s, off, size, 0))
+        return false;
+    uint32_t lin = s->base + off;
+    const struct tlb_entry *e = &cpu->tlb.e[cpu->cpl == 3][tlb_index(lin)];
+    if (e->tag_read != (lin & TLB_PAGE_MASK) || (lin & 0xfffu) > 4096u - size)
+        return false;
+    const uint8_t *p = (const uint8_t *)(e->addend + lin);
+    if (size == 4) {
+        uint32_t x;
+        memcpy(&x, p, 4);
+        *val = x;
+    } else if (size == 2) {
+        uint16_t x;
+        memcpy(&x, p, 2);
+        *val = x;
+    } else {
+        *val = p[0];
+    }
+    return true;
+}
+
+static inline bool cpu_write_fast(struct cpu *cpu, int seg, uint32_t off, uint32_t val,
+                                  unsigned size)
+{
+    const struct seg *s = &cpu->seg[seg];
+    if (!seg_fast_ok(cpu, s, off, size, AR_T_WRITABLE))
+        return false;
+    uint32_t lin = s->base + off;
+    const struct tlb_entry *e = &cpu->tlb.e[cpu->cpl == 3][tlb_index(lin)];
+    if (e->tag_write != (lin & TLB_PAGE_MASK) || (lin & 0xfffu) > 4096u - size)
+        return false;
+    uint8_t *p = (uint8_t *)(e->addend + lin);
+    if (size == 4) {
+        uint32_t x = val;
+        memcpy(p, &x, 4);
+    } else if (size == 2) {
+        uint16_t x = (uint16_t)val;
+        memcpy(p, &x, 2);
+    } else {
+        p[0] = (uint8_t)val;
+    }
+    return true;
+}
+
+/* cpu_read / cpu_write with the fast path inlined at the call site. */
+static inline uint32_t cpu_read_inl(struct cpu *cpu, int seg, uint32_t off, unsigned size)
+{
+    uint32_t v;
+    if (cpu_read_fast(cpu, seg, off, size, &v))
+        return v;
+    return cpu_read(cpu, seg, off, size);
+}
+
+static inline void cpu_write_inl(struct cpu *cpu, int seg, uint32_t off, uint32_t val,
+                                 unsigned size)
+{
+    if (!cpu_write_fast(cpu, seg, off, val, size))
+        cpu_write(cpu, seg, off, val, size);
+}
+
 /* Linear accesses with no segmentation. `sys` marks implicit supervisor
  * accesses (descriptor tables, TSS, IDT): they are checked as CPL 0
  * whatever the CPL (SDM 4.6). */
@@ -129,6 +213,16 @@ void cpu_tlb_flush_all(struct cpu *cpu);
 
 /* The offset of the ModRM memory operand, wrapped to the address size. */
 uint32_t insn_ea(const struct cpu *cpu, const struct insn *in);
+/* insn_ea inlined at the call site (cpu/fastpath.c): the same sum. */
+static inline uint32_t insn_ea_inl(const struct cpu *cpu, const struct insn *in)
+{
+    uint32_t a = (uint32_t)in->disp;
+    if (in->ea_base != EA_NO_REG)
+        a += cpu->regs[in->ea_base];
+    if (in->ea_index != EA_NO_REG)
+        a += cpu->regs[in->ea_index] << in->ea_scale;
+    return in->adsize == 2 ? a & 0xffff : a;
+}
 /* Reads / writes an operand of any kind; widths 1, 2 and 4. */
 uint32_t opnd_read_slow(struct cpu *cpu, const struct insn *in, const struct operand *o);
 void opnd_write_slow(struct cpu *cpu, const struct insn *in, const struct operand *o, uint32_t v);
@@ -189,6 +283,8 @@ void flags_materialize(struct cpu *cpu);
 /* Sets the six arithmetic bits eagerly (the others are kept). */
 void flags_set_arith(struct cpu *cpu, uint32_t bits);
 bool flags_cf(struct cpu *cpu);
+/* AF alone, without building the other flags (shifts keep AF). */
+bool flags_af(struct cpu *cpu);
 /* Condition 0-15 in Jcc order (O, NO, B, AE, E, NE, BE, A, S, NS, P, NP,
  * L, GE, LE, G). */
 bool flags_cond(struct cpu *cpu, unsigned cond);
@@ -280,6 +376,15 @@ void cpu_debug_after_insn(struct cpu *cpu, bool tf);
 
 /* Time (cpu/state.c): the TSC as the guest sees it. */
 uint64_t cpu_tsc(const struct cpu *cpu);
+
+/* The specialised handler for `in`'s operation and operand form if
+ * cpu/fastpath.c has one, else in->fn. For the block cache. */
+insn_fn cpu_fast_handler(const struct insn *in);
+/* A handler running `first` (a handler cpu_fast_handler chose) and then
+ * the instruction `second` that follows it in the block, or NULL if the
+ * pair has none. The pair's handler is given the first insn and reads
+ * the second one right after it in memory. */
+insn_fn cpu_fast_pair(insn_fn first, const struct insn *second);
 
 /* ------------------------------------------------------------------ */
 /* Handler registration (one table per family file)                    */

@@ -198,14 +198,19 @@ static inline void data_breakpoint(struct cpu *cpu, uint32_t lin, unsigned size,
 
 uint32_t cpu_read(struct cpu *cpu, int seg, uint32_t off, unsigned size)
 {
+    uint32_t v;
+    if (cpu_read_fast(cpu, seg, off, size, &v))
+        return v;
     uint32_t lin = seg_check(cpu, seg, off, size, false);
-    uint32_t v = (uint32_t)lin_read(cpu, lin, size, tlb_user_index(cpu), ACCESS_READ);
+    v = (uint32_t)lin_read(cpu, lin, size, tlb_user_index(cpu), ACCESS_READ);
     data_breakpoint(cpu, lin, size, false);
     return v;
 }
 
 void cpu_write(struct cpu *cpu, int seg, uint32_t off, uint32_t val, unsigned size)
 {
+    if (cpu_write_fast(cpu, seg, off, val, size))
+        return;
     uint32_t lin = seg_check(cpu, seg, off, size, true);
     lin_write(cpu, lin, val, size, tlb_user_index(cpu));
     data_breakpoint(cpu, lin, size, true);

@@ -38,8 +38,17 @@ struct tb {
     uint16_t bytes;        /* guest bytes covered */
     uint8_t code32;
     uint8_t n;             /* instructions */
+    uint8_t n_run;         /* entries the executor calls: n, or n - 1 when
+                              the last two run as one pair handler */
     uint8_t chainable;     /* ends in a near jump or mid-stream, not in a
                               system or far instruction */
+    uint8_t dead;          /* dropped from the cache (its page was written);
+                              the memory stays until the next full flush */
+    /* The last two blocks that followed this one in the same page (a
+     * branch's two ways), so that chaining skips the hash lookup. Valid
+     * until the next full flush: pointers are checked for paddr, mode and
+     * `dead` before use, and stored only when no flush intervened. */
+    struct tb *succ[2];
     struct insn insns[];
 };
 
@@ -185,6 +194,7 @@ void tb_invalidate_page(struct tb_cache *c, uint64_t page)
     /* Unlink each block of the page from its hash chain. The arena space
      * is reclaimed only by a full flush. */
     for (struct tb *t = p->blocks; t; t = t->page_next) {
+        t->dead = 1;
         struct tb **hp = &c->hash[tb_hash(t->paddr, t->code32)];
         while (*hp && *hp != t)
             hp = &(*hp)->hash_next;
@@ -259,6 +269,9 @@ static struct tb *tb_build(struct tb_cache *c, const uint8_t *host, uint64_t pad
         if (r <= 0 || pos - off + (unsigned)r - 1 > room)
             break; /* #UD, length #GP, crosses the page or the limit */
         pos += (unsigned)r;
+        /* A specialised handler for the form if there is one; an
+         * operation without a handler raises #UD when it runs. */
+        buf[n].fn = buf[n].fn ? cpu_fast_handler(&buf[n]) : interp_unimplemented;
         n++;
         if (ends_block((enum op)buf[n - 1].op) || pos >= PAGE_SIZE)
             break;
@@ -280,8 +293,18 @@ static struct tb *tb_build(struct tb_cache *c, const uint8_t *host, uint64_t pad
     t->bytes = (uint16_t)(pos - off);
     t->code32 = code32;
     t->n = (uint8_t)n;
+    t->n_run = (uint8_t)n;
     t->chainable = is_near_or_plain((enum op)buf[n - 1].op);
+    t->dead = 0;
+    t->succ[0] = t->succ[1] = NULL;
     memcpy(t->insns, buf, n * sizeof(struct insn));
+    if (n >= 2) {
+        insn_fn pair = cpu_fast_pair(t->insns[n - 2].fn, &t->insns[n - 1]);
+        if (pair) {
+            t->insns[n - 2].fn = pair;
+            t->n_run = (uint8_t)(n - 1);
+        }
+    }
     unsigned h = tb_hash(paddr, code32);
     t->hash_next = c->hash[h];
     c->hash[h] = t;
@@ -308,35 +331,42 @@ static struct tb *tb_lookup(struct tb_cache *c, uint64_t paddr, bool code32)
 
 /* Runs block `t`; returns true if it ended the ordinary way (ran to its
  * end, or a near jump left it) so that the next block may follow
- * directly, false if the loop must look first. */
+ * directly, false if the loop must look first.
+ *
+ * Per instruction only what any instruction can change is checked: EIP
+ * left the straight line, an exit was requested (I/O, a device, the
+ * frontend) or blocks were dropped (a store into code). HLT, a new mode
+ * (CS.D) and TF/RF come only from instructions that end a block
+ * (ends_block), so they are checked once, after the block. No
+ * instruction of a block runs in an interrupt shadow: STI, MOV SS and
+ * POP SS end a block without chaining, and tb_run_block leaves the
+ * shadowed instruction after them to the careful path. */
 static bool run_one_block(struct tb_cache *c, struct cpu *cpu, const struct tb *t)
 {
     const uint64_t gen = c->generation;
     const bool code32 = t->code32;
-    for (unsigned i = 0; i < t->n; i++) {
-        const struct insn *in = &t->insns[i];
-        uint32_t fallthrough = cpu->eip + in->len;
+    const struct insn *in = t->insns, *const end = in + t->n_run;
+    uint32_t eip = cpu->eip;
+    bool straight = true;
+    for (; in < end; in++) {
+        uint32_t fallthrough = eip + in->len;
         if (!code32)
             fallthrough &= 0xffff;
-        cpu->inhibit_irq = 0;
         cpu->next_eip = fallthrough;
-        if (in->fn)
-            in->fn(cpu, in);
-        else
-            interp_unimplemented(cpu, in);
-        cpu->eip = cpu->next_eip;
+        in->fn(cpu, in);
+        eip = cpu->next_eip;
+        cpu->eip = eip;
         cpu->icount++;
-        /* Leave the block when control went elsewhere, the mode or the
-         * flags that need the careful loop changed, something asked the
-         * loop to look (an interrupt, a device, halt), or the block may
-         * have been overwritten. */
-        if (cpu->exit_request || cpu->halted || (cpu->eflags & (FL_TF | FL_RF)) ||
-            c->generation != gen || cpu->code32 != code32)
+        if (cpu->exit_request || c->generation != gen)
             return false;
-        if (cpu->eip != fallthrough)
-            return i + 1 == t->n && t->chainable;
+        if (eip != fallthrough) {
+            straight = in + 1 == end;
+            break;
+        }
     }
-    return t->chainable;
+    if (cpu->halted || (cpu->eflags & (FL_TF | FL_RF)) || cpu->code32 != code32)
+        return false;
+    return straight && t->chainable;
 }
 
 /* The block at physical `paddr` for the current mode, built if needed;
@@ -360,6 +390,13 @@ static uint32_t code_room(const struct cpu *cpu, uint32_t eip)
     if (!cpu->code32 && room > 0xffffu - (eip & 0xffff))
         room = 0xffffu - (eip & 0xffff); /* 16-bit IP wraps: stop the block there */
     return room;
+}
+
+/* Whether remembered successor `t` is the block for `paddr` now. */
+static inline bool succ_fits(const struct tb *t, uint64_t paddr, bool code32, uint32_t room)
+{
+    return t && t->paddr == paddr && t->code32 == code32 && !t->dead &&
+           (uint32_t)t->bytes - 1 <= room;
 }
 
 /* Blocks run back to back without returning to the loop while control
@@ -395,18 +432,42 @@ bool tb_run_block(struct tb_cache *c, struct cpu *cpu)
      * that end the ordinary way changed neither CS, the CPL, the paging
      * structures' cached translations (INVLPG, MOV CR* end a block
      * without chaining) nor the mode, so a next block in the same linear
-     * page is in the same physical page with the same rights. */
-    const uint32_t page_lin = (cs->base + eip) & TLB_PAGE_MASK;
+     * page is in the same physical page with the same rights. A next
+     * block in another page is translated for a fetch first, as the loop
+     * would (a #PF is raised with EIP at the target, as the loop's would
+     * be). */
+    uint32_t page_lin = (cs->base + eip) & TLB_PAGE_MASK;
     const uint32_t cs_base = cs->base;
-    const uint64_t page_phys = paddr & ~(uint64_t)(PAGE_SIZE - 1);
+    uint64_t page_phys = paddr & ~(uint64_t)(PAGE_SIZE - 1);
     for (int chained = 0; run_one_block(c, cpu, t) && chained < TB_CHAIN_MAX; chained++) {
         eip = cpu->eip;
         uint32_t lin = cs->base + eip;
-        if (eip > cs->limit || cs->base != cs_base || (lin & TLB_PAGE_MASK) != page_lin)
-            break;
-        t = tb_get(c, host, page_phys | (lin & (PAGE_SIZE - 1)), code32, code_room(cpu, eip));
-        if (!t)
-            break;
+        if (eip > cs->limit || cs->base != cs_base || (!code32 && eip > 0xffff))
+            break; /* the loop looks (EIP above FFFFh in 16-bit code: see above) */
+        if ((lin & TLB_PAGE_MASK) != page_lin) {
+            host = cpu_code_page(cpu, eip, &paddr);
+            if (!host)
+                break;
+            page_lin = lin & TLB_PAGE_MASK;
+            page_phys = paddr & ~(uint64_t)(PAGE_SIZE - 1);
+        }
+        const uint64_t next_paddr = page_phys | (lin & (PAGE_SIZE - 1));
+        const uint32_t room = code_room(cpu, eip);
+        struct tb *next = t->succ[0];
+        if (!succ_fits(next, next_paddr, code32, room)) {
+            next = t->succ[1];
+            if (!succ_fits(next, next_paddr, code32, room)) {
+                const uint64_t flushes = c->flushes;
+                next = tb_get(c, host, next_paddr, code32, room);
+                if (!next)
+                    break;
+                if (c->flushes == flushes) { /* t still exists: remember the way */
+                    t->succ[1] = t->succ[0];
+                    t->succ[0] = next;
+                }
+            }
+        }
+        t = next;
     }
     return true;
 }
