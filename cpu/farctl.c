@@ -272,9 +272,71 @@ static void check_gate(struct cpu *cpu, uint16_t sel, uint32_t ar)
         raise_sel(cpu, EXC_NP, sel);
 }
 
+/* What the selector of a protected-mode far JMP or CALL names. */
+enum far_kind { FAR_CODE, FAR_CALL_GATE, FAR_TASK };
+
+/*
+ * The protected-mode checks JMP and CALL make alike before their paths
+ * part (SDM Vol. 2 JMP and CALL pseudocode, in that order): a null
+ * selector is #GP(0); the descriptor fetch faults as desc_fetch says; a
+ * data segment is #GP(selector); a code segment gets the direct
+ * transfer's privilege and presence checks, a call gate the gate's; any
+ * other system type is #GP(selector). Task gates and TSS descriptors are
+ * checked by far_to_task. Returns the kind with the descriptor in *d.
+ */
+static enum far_kind check_far_target(struct cpu *cpu, uint16_t sel, struct desc *d)
+{
+    if (sel_is_null(sel))
+        cpu_raise(cpu, EXC_GP, 0);
+    *d = desc_fetch(cpu, sel, EXC_GP);
+    uint32_t ar = desc_ar(*d);
+
+    if (ar & AR_S) {
+        if (!(ar & AR_T_CODE))
+            raise_sel(cpu, EXC_GP, sel);
+        check_direct_code(cpu, sel, ar);
+        return FAR_CODE;
+    }
+    switch (AR_TYPE(ar)) {
+    case SYS_CALL_GATE16:
+    case SYS_CALL_GATE32:
+        check_gate(cpu, sel, ar);
+        return FAR_CALL_GATE;
+    case SYS_TASK_GATE:
+    case SYS_TSS16_AVAIL:
+    case SYS_TSS32_AVAIL:
+    case SYS_TSS16_BUSY:
+    case SYS_TSS32_BUSY:
+        return FAR_TASK;
+    default:
+        raise_sel(cpu, EXC_GP, sel);
+    }
+}
+
+/* The end of a real or virtual-8086 mode far JMP or CALL, after every
+ * check (the offset against the CS limit included) passed: CS:EIP =
+ * sel:off. */
+static void enter_real_cs(struct cpu *cpu, uint16_t sel, uint32_t off)
+{
+    load_cs_real(cpu, sel);
+    cpu->next_eip = off;
+    cpu_mode_changed(cpu);
+}
+
 /* ------------------------------------------------------------------ */
 /* JMP far                                                             */
 /* ------------------------------------------------------------------ */
+
+/* JMP's last steps to a checked code segment: the offset within its
+ * limit (#GP(0)), then CS:EIP at the current CPL (JMP pseudocode). */
+static void jmp_same_level(struct cpu *cpu, uint16_t code_sel, struct desc cd, uint32_t target)
+{
+    if (target > desc_limit(cd))
+        cpu_raise(cpu, EXC_GP, 0);
+    desc_set_accessed(cpu, code_sel, &cd);
+    commit_cs(cpu, code_sel, cd, cpu->cpl, target);
+    cpu_mode_changed(cpu);
+}
 
 void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint32_t off)
 {
@@ -282,32 +344,15 @@ void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint32_t off)
         /* Real / v86: the target must lie in the code segment limit. */
         if (off > cpu->seg[SEG_CS].limit)
             cpu_raise(cpu, EXC_GP, 0);
-        load_cs_real(cpu, sel);
-        cpu->next_eip = off;
-        cpu_mode_changed(cpu);
+        enter_real_cs(cpu, sel, off);
         return;
     }
-    if (sel_is_null(sel))
-        cpu_raise(cpu, EXC_GP, 0);
-    struct desc d = desc_fetch(cpu, sel, EXC_GP);
-    uint32_t ar = desc_ar(d);
-
-    if (ar & AR_S) {
-        if (!(ar & AR_T_CODE))
-            raise_sel(cpu, EXC_GP, sel);
-        check_direct_code(cpu, sel, ar);
-        if (off > desc_limit(d))
-            cpu_raise(cpu, EXC_GP, 0);
-        desc_set_accessed(cpu, sel, &d);
-        commit_cs(cpu, sel, d, cpu->cpl, off);
-        cpu_mode_changed(cpu);
+    struct desc d;
+    switch (check_far_target(cpu, sel, &d)) {
+    case FAR_CODE:
+        jmp_same_level(cpu, sel, d, off);
         return;
-    }
-
-    switch (AR_TYPE(ar)) {
-    case SYS_CALL_GATE16:
-    case SYS_CALL_GATE32: {
-        check_gate(cpu, sel, ar);
+    case FAR_CALL_GATE: {
         uint16_t code_sel;
         uint32_t target;
         struct desc cd = gate_target(cpu, d, &code_sel, &target);
@@ -318,22 +363,12 @@ void cpu_far_jmp(struct cpu *cpu, uint16_t sel, uint32_t off)
             raise_sel(cpu, EXC_GP, code_sel);
         if (!(car & AR_P))
             raise_sel(cpu, EXC_NP, code_sel);
-        if (target > desc_limit(cd))
-            cpu_raise(cpu, EXC_GP, 0);
-        desc_set_accessed(cpu, code_sel, &cd);
-        commit_cs(cpu, code_sel, cd, cpu->cpl, target);
-        cpu_mode_changed(cpu);
+        jmp_same_level(cpu, code_sel, cd, target);
         return;
     }
-    case SYS_TASK_GATE:
-    case SYS_TSS16_AVAIL:
-    case SYS_TSS32_AVAIL:
-    case SYS_TSS16_BUSY:
-    case SYS_TSS32_BUSY:
+    case FAR_TASK:
         far_to_task(cpu, sel, d, TS_JMP);
         return;
-    default:
-        raise_sel(cpu, EXC_GP, sel);
     }
 }
 
@@ -416,15 +451,22 @@ static void call_gate_inner(struct cpu *cpu, struct desc gate, uint16_t code_sel
     cpu_mode_changed(cpu);
 }
 
+/* Plans the return address a CALL without a stack switch pushes: CS,
+ * then EIP, on the current stack (#SS(0) past its limit). */
+static void plan_return_address(struct cpu *cpu, struct frame *f, unsigned w)
+{
+    frame_init(f, &cpu->seg[SEG_SS], cpu->stack32, cpu->regs[R_ESP], w, false, 0);
+    frame_push(cpu, f, cpu->seg[SEG_CS].sel);
+    frame_push(cpu, f, cpu->next_eip);
+}
+
 /* Pushes CS:EIP on the current stack and enters code_sel:target at the
  * current privilege level (CALL pseudocode, same privilege). */
 static void call_same_level(struct cpu *cpu, uint16_t code_sel, struct desc cd,
                             uint32_t target, unsigned w)
 {
     struct frame f;
-    frame_init(&f, &cpu->seg[SEG_SS], cpu->stack32, cpu->regs[R_ESP], w, false, 0);
-    frame_push(cpu, &f, cpu->seg[SEG_CS].sel);
-    frame_push(cpu, &f, cpu->next_eip);
+    plan_return_address(cpu, &f, w);
     if (target > desc_limit(cd))
         cpu_raise(cpu, EXC_GP, 0);
     desc_set_accessed(cpu, code_sel, &cd);
@@ -438,36 +480,22 @@ void cpu_far_call(struct cpu *cpu, uint16_t sel, uint32_t off, unsigned opsize)
 {
     unsigned w = opsize == 4 ? 4 : 2;
     if (!prot_mode(cpu)) {
+        /* The pushes' #SS comes before the limit's #GP (CALL pseudocode). */
         struct frame f;
-        frame_init(&f, &cpu->seg[SEG_SS], cpu->stack32, cpu->regs[R_ESP], w, false, 0);
-        frame_push(cpu, &f, cpu->seg[SEG_CS].sel);
-        frame_push(cpu, &f, cpu->next_eip);
+        plan_return_address(cpu, &f, w);
         if (off > cpu->seg[SEG_CS].limit)
             cpu_raise(cpu, EXC_GP, 0);
         frame_write(cpu, &f);
         set_stack_pointer(cpu, f.sp, cpu->stack32);
-        load_cs_real(cpu, sel);
-        cpu->next_eip = off;
-        cpu_mode_changed(cpu);
+        enter_real_cs(cpu, sel, off);
         return;
     }
-    if (sel_is_null(sel))
-        cpu_raise(cpu, EXC_GP, 0);
-    struct desc d = desc_fetch(cpu, sel, EXC_GP);
-    uint32_t ar = desc_ar(d);
-
-    if (ar & AR_S) {
-        if (!(ar & AR_T_CODE))
-            raise_sel(cpu, EXC_GP, sel);
-        check_direct_code(cpu, sel, ar);
+    struct desc d;
+    switch (check_far_target(cpu, sel, &d)) {
+    case FAR_CODE:
         call_same_level(cpu, sel, d, off, w);
         return;
-    }
-
-    switch (AR_TYPE(ar)) {
-    case SYS_CALL_GATE16:
-    case SYS_CALL_GATE32: {
-        check_gate(cpu, sel, ar);
+    case FAR_CALL_GATE: {
         uint16_t code_sel;
         uint32_t target;
         struct desc cd = gate_target(cpu, d, &code_sel, &target);
@@ -478,18 +506,12 @@ void cpu_far_call(struct cpu *cpu, uint16_t sel, uint32_t off, unsigned opsize)
             call_gate_inner(cpu, d, code_sel, cd, target);
         else /* the gate's size, not the instruction's, sizes the frame */
             call_same_level(cpu, code_sel, cd, target,
-                            AR_TYPE(ar) == SYS_CALL_GATE32 ? 4 : 2);
+                            AR_TYPE(desc_ar(d)) == SYS_CALL_GATE32 ? 4 : 2);
         return;
     }
-    case SYS_TASK_GATE:
-    case SYS_TSS16_AVAIL:
-    case SYS_TSS32_AVAIL:
-    case SYS_TSS16_BUSY:
-    case SYS_TSS32_BUSY:
+    case FAR_TASK:
         far_to_task(cpu, sel, d, TS_CALL);
         return;
-    default:
-        raise_sel(cpu, EXC_GP, sel);
     }
 }
 
