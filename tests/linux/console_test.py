@@ -119,13 +119,13 @@ class Console:
         return int(m.group(1)), body
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--boot-timeout", type=float, default=600,
-                    help="seconds to wait for the shell (default 600)")
-    ap.add_argument("--cmd-timeout", type=float, default=300,
-                    help="seconds to wait for each command (default 300)")
+
+def add_common_args(ap, boot_timeout, cmd_timeout):
+    """The options every console-driven test takes."""
+    ap.add_argument("--boot-timeout", type=float, default=boot_timeout,
+                    help="seconds to wait for the shell (default %g)" % boot_timeout)
+    ap.add_argument("--cmd-timeout", type=float, default=cmd_timeout,
+                    help="seconds to wait for each command (default %g)" % cmd_timeout)
     ap.add_argument("--exit-timeout", type=float, default=120,
                     help="seconds to wait for the emulator to end after poweroff")
     ap.add_argument("--expect-exit", type=int, default=0,
@@ -137,44 +137,103 @@ def main():
                     help="copy the console output to stderr")
     ap.add_argument("command", nargs=argparse.REMAINDER,
                     help="-- then the emulator command line")
-    args = ap.parse_args()
+
+
+def emulator_argv(ap, args):
     argv = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not argv:
         ap.error("give the emulator command after --")
+    return argv
 
-    log = open(args.log, "w") if args.log else (sys.stderr if args.verbose else None)
-    results = []
 
-    def check(name, ok, detail=""):
-        results.append(ok)
+class Session:
+    """One emulator run: the console, the PASS/FAIL record, the boot to
+    the prompt, and the end (dmesg, poweroff -f, exit status)."""
+
+    def __init__(self, args, argv):
+        self.args = args
+        self.results = []
+        self.t0 = time.monotonic()
+        self.log = (open(args.log, "w") if args.log else
+                    (sys.stderr if args.verbose else None))
+        self.con = Console(argv, self.log, args.char_delay)
+
+    def check(self, name, ok, detail=""):
+        self.results.append(ok)
         print("%s: %s%s" % ("PASS" if ok else "FAIL", name, (" -- " + detail) if detail else ""),
               flush=True)
         return ok
 
-    t0 = time.monotonic()
-    con = Console(argv, log, args.char_delay)
+    def run(self, cmd):
+        return self.con.run(cmd, self.args.cmd_timeout)
+
+    def boot(self):
+        """Waits for the initramfs marker and the prompt; False if either
+        does not come (the console's tail goes to stderr)."""
+        con, timeout = self.con, self.args.boot_timeout
+        m = con.wait_for(re.escape(READY_MARKER), 0, timeout)
+        if not self.check("boot to the initramfs marker", m is not None,
+                          "%.1f s" % (time.monotonic() - self.t0) if m else
+                          "no %s within %g s" % (READY_MARKER, timeout)):
+            print("--- last console output ---\n" + con.text()[-3000:], file=sys.stderr)
+            return False
+        p = con.wait_for(re.escape(PROMPT), m.end(), timeout)
+        return self.check("shell prompt", p is not None, "%.1f s" % (time.monotonic() - self.t0))
+
+    def power_off(self):
+        """`dmesg | grep -i error` must print nothing; then poweroff -f and
+        the emulator's exit status."""
+        rc, out = self.run("dmesg | grep -i error")
+        self.check("dmesg | grep -i error is empty", rc is not None and out.strip() == "",
+                   out.strip()[:400])
+        self.con.send("poweroff -f")
+        want = self.args.expect_exit
+        try:
+            status = self.con.proc.wait(timeout=self.args.exit_timeout)
+            self.check("poweroff -f ends the emulator with status %d" % want,
+                       status == want, "status %d" % status)
+        except subprocess.TimeoutExpired:
+            self.check("poweroff -f ends the emulator", False,
+                       "still running after %g s" % self.args.exit_timeout)
+
+    def close(self):
+        """Stops the emulator if it still runs; closes the log."""
+        if self.con.proc.poll() is None:
+            self.con.proc.kill()
+            self.con.proc.wait()
+        if self.log and self.log is not sys.stderr:
+            self.log.close()
+
+    def summary(self):
+        """Prints the totals; the process's exit status."""
+        ok = all(self.results)
+        print("%s: %d/%d checks passed in %.1f s" % ("OK" if ok else "FAILED", sum(self.results),
+                                                     len(self.results), time.monotonic() - self.t0))
+        return 0 if ok else 1
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_args(ap, boot_timeout=600, cmd_timeout=300)
+    args = ap.parse_args()
+    argv = emulator_argv(ap, args)
+
+    s = Session(args, argv)
     try:
-        m = con.wait_for(re.escape(READY_MARKER), 0, args.boot_timeout)
-        if not check("boot to the initramfs marker", m is not None,
-                     "%.1f s" % (time.monotonic() - t0) if m else
-                     "no %s within %g s" % (READY_MARKER, args.boot_timeout)):
-            tail = con.text()[-2000:]
-            print("--- last console output ---\n" + tail, file=sys.stderr)
-            return 1
-        p = con.wait_for(re.escape(PROMPT), m.end(), args.boot_timeout)
-        if not check("shell prompt", p is not None, "%.1f s" % (time.monotonic() - t0)):
+        if not s.boot():
             return 1
 
-        rc, out = con.run("uname -m", args.cmd_timeout)
-        check("uname -m", rc == 0 and re.fullmatch(r"i[3-6]86", out.strip()) is not None,
-              repr(out.strip()))
+        rc, out = s.run("uname -m")
+        s.check("uname -m", rc == 0 and re.fullmatch(r"i[3-6]86", out.strip()) is not None,
+                repr(out.strip()))
 
-        rc, out = con.run("cat /proc/cpuinfo", args.cmd_timeout)
+        rc, out = s.run("cat /proc/cpuinfo")
         model = re.search(r"^model name\s*:\s*(.*)$", out, re.M)
         ok = (rc == 0 and re.search(r"^processor\s*:\s*0$", out, re.M) is not None
               and re.search(r"^vendor_id\s*:", out, re.M) is not None
               and re.search(r"^flags\s*:.*\bfpu\b", out, re.M) is not None)
-        check("/proc/cpuinfo", ok, model.group(1).strip() if model else repr(out[:200]))
+        s.check("/proc/cpuinfo", ok, model.group(1).strip() if model else repr(out[:200]))
 
         # Files made in the guest, hashed there and here.
         seq_data = "".join("%d\n" % i for i in range(1, 20001)).encode()
@@ -184,41 +243,23 @@ def main():
         ]
         for cmd, data in cases:
             want = hashlib.sha256(data).hexdigest()
-            rc, out = con.run(cmd, args.cmd_timeout)
+            rc, out = s.run(cmd)
             got = out.split()[0] if out.split() else ""
-            check("sha256sum (%s)" % cmd.split()[0], rc == 0 and got == want,
-                  "guest %s, host %s" % (got[:16], want[:16]))
+            s.check("sha256sum (%s)" % cmd.split()[0], rc == 0 and got == want,
+                    "guest %s, host %s" % (got[:16], want[:16]))
 
-        rc, out = con.run("mount", args.cmd_timeout)
+        rc, out = s.run("mount")
         want = [("proc", "/proc", "proc"), ("sysfs", "/sys", "sysfs"),
                 ("devtmpfs", "/dev", "devtmpfs"), ("tmpfs", "/tmp", "tmpfs")]
         missing = [w for w in want
                    if not re.search(r"^%s on %s type %s\b" % w, out, re.M)]
-        check("mount", rc == 0 and not missing,
-              "missing %s" % ", ".join(w[1] for w in missing) if missing else "")
+        s.check("mount", rc == 0 and not missing,
+                "missing %s" % ", ".join(w[1] for w in missing) if missing else "")
 
-        rc, out = con.run("dmesg | grep -i error", args.cmd_timeout)
-        check("dmesg | grep -i error is empty", rc is not None and out.strip() == "",
-              out.strip()[:400])
-
-        con.send("poweroff -f")
-        try:
-            status = con.proc.wait(timeout=args.exit_timeout)
-            check("poweroff -f ends the emulator with status %d" % args.expect_exit,
-                  status == args.expect_exit, "status %d" % status)
-        except subprocess.TimeoutExpired:
-            check("poweroff -f ends the emulator", False,
-                  "still running after %g s" % args.exit_timeout)
+        s.power_off()
     finally:
-        if con.proc.poll() is None:
-            con.proc.kill()
-            con.proc.wait()
-        if log and log is not sys.stderr:
-            log.close()
-    ok = all(results)
-    print("%s: %d/%d checks passed in %.1f s" % ("OK" if ok else "FAILED", sum(results),
-                                                 len(results), time.monotonic() - t0))
-    return 0 if ok else 1
+        s.close()
+    return s.summary()
 
 
 if __name__ == "__main__":

@@ -39,11 +39,10 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from console_test import Console, READY_MARKER, PROMPT  # noqa: E402
+from console_test import Session, add_common_args, emulator_argv  # noqa: E402
 
 HASH_RE = re.compile(r"^([0-9a-f]{64})\s+(\S+)$", re.M)
 HELLO = "Glass keeps data: hello from the guest\n"
@@ -75,19 +74,9 @@ def main():
                     help="the command line also attaches a CD (-cdrom, secondary master):"
                     " mount it as iso9660 in the guest and compare ISOPATH's sha256 with"
                     " HOSTFILE's (repeatable)")
-    ap.add_argument("--boot-timeout", type=float, default=900)
-    ap.add_argument("--cmd-timeout", type=float, default=600)
-    ap.add_argument("--exit-timeout", type=float, default=120)
-    ap.add_argument("--expect-exit", type=int, default=0)
-    ap.add_argument("--char-delay", type=float, default=0.002)
-    ap.add_argument("--log", help="file to copy the console output to")
-    ap.add_argument("--verbose", "-v", action="store_true")
-    ap.add_argument("command", nargs=argparse.REMAINDER,
-                    help="-- then the emulator command line")
+    add_common_args(ap, boot_timeout=900, cmd_timeout=600)
     args = ap.parse_args()
-    argv = args.command[1:] if args.command[:1] == ["--"] else args.command
-    if not argv:
-        ap.error("give the emulator command after --")
+    argv = emulator_argv(ap, args)
 
     e2fsck, debugfs = host_tool("e2fsck"), host_tool("debugfs")
     make_blank(args.image, args.size)
@@ -110,15 +99,6 @@ def main():
     if args.hda:
         make_blank(args.hda, 8)
 
-    log = open(args.log, "w") if args.log else (sys.stderr if args.verbose else None)
-    results = []
-
-    def check(name, ok, detail=""):
-        results.append(ok)
-        print("%s: %s%s" % ("PASS" if ok else "FAIL", name, (" -- " + detail) if detail else ""),
-              flush=True)
-        return ok
-
     # The files the guest writes: name -> (guest command, content known here
     # or None when only the guest's sha256 tells it, e.g. /dev/urandom).
     seq_data = "".join("%d\n" % i for i in range(1, 30001)).encode()
@@ -135,18 +115,11 @@ def main():
     ]
     names = " ".join("/mnt/" + f[0] for f in files)
 
-    t0 = time.monotonic()
-    con = Console(argv, log, args.char_delay)
+    ses = Session(args, argv)
+    check = ses.check
     guest_hashes = {}
     try:
-        m = con.wait_for(re.escape(READY_MARKER), 0, args.boot_timeout)
-        if not check("boot to the initramfs marker", m is not None,
-                     "%.1f s" % (time.monotonic() - t0) if m else
-                     "no %s within %g s" % (READY_MARKER, args.boot_timeout)):
-            print("--- last console output ---\n" + con.text()[-3000:], file=sys.stderr)
-            return 1
-        p = con.wait_for(re.escape(PROMPT), m.end(), args.boot_timeout)
-        if not check("shell prompt", p is not None, "%.1f s" % (time.monotonic() - t0)):
+        if not ses.boot():
             return 1
 
         # sd names follow the order in which the asynchronous SCSI probes
@@ -157,8 +130,8 @@ def main():
         devs = {}
         for addr, path in disks:
             want = os.path.getsize(path) // 512
-            rc, out = con.run("d=$(ls /sys/bus/scsi/devices/%s/block); echo DEV=$d; "
-                              "cat /sys/class/block/$d/size" % addr, args.cmd_timeout)
+            rc, out = ses.run("d=$(ls /sys/bus/scsi/devices/%s/block); echo DEV=$d; "
+                              "cat /sys/class/block/$d/size" % addr)
             dev = re.findall(r"^DEV=(sd[a-z]+)$", out, re.M)
             got = re.findall(r"^(\d+)$", out, re.M)
             devs[addr] = dev[0] if dev else "sdX"
@@ -168,7 +141,7 @@ def main():
 
         # libata's transfer mode per device (ata port.device): the PIIX's
         # bus master DMA must be in use for the data disk (and the CD).
-        rc, out = con.run("grep . /sys/class/ata_device/*/xfer_mode", args.cmd_timeout)
+        rc, out = ses.run("grep . /sys/class/ata_device/*/xfer_mode")
         modes = dict(re.findall(r"/(dev\d\.\d)/xfer_mode:(\S+)", out))
         need = ["dev1.1"] + (["dev2.0"] if args.cdrom_file else [])
         check("DMA transfer mode (%s)" % ", ".join(need),
@@ -176,21 +149,21 @@ def main():
               " ".join("%s=%s" % kv for kv in sorted(modes.items())))
 
         if not args.host_mkfs:
-            rc, out = con.run("mke2fs -q -L GLASSDATA " + sdb, args.cmd_timeout)
+            rc, out = ses.run("mke2fs -q -L GLASSDATA " + sdb)
             check("mke2fs %s in the guest" % sdb, rc == 0, "" if rc == 0 else out.strip()[-300:])
 
-        rc, out = con.run("mount -t ext2 %s /mnt" % sdb, args.cmd_timeout)
+        rc, out = ses.run("mount -t ext2 %s /mnt" % sdb)
         if not check("mount -t ext2 %s /mnt" % sdb, rc == 0, "" if rc == 0 else out.strip()[-300:]):
             return 1
         if host_data:
-            rc, out = con.run("sha256sum /mnt/host.bin", args.cmd_timeout)
+            rc, out = ses.run("sha256sum /mnt/host.bin")
             got = dict((p, h) for h, p in HASH_RE.findall(out)).get("/mnt/host.bin")
             check("guest reads the host's /host.bin", rc == 0 and
                   got == hashlib.sha256(host_data).hexdigest(), repr(out.strip()[-200:]))
         for name, cmd, _data in files:
-            rc, out = con.run(cmd, args.cmd_timeout)
+            rc, out = ses.run(cmd)
             check("write /%s" % name, rc == 0, "" if rc == 0 else out.strip()[-200:])
-        rc, out = con.run("sha256sum " + names, args.cmd_timeout)
+        rc, out = ses.run("sha256sum " + names)
         for h, path in HASH_RE.findall(out):
             guest_hashes[path[len("/mnt/"):]] = h
         ok = rc == 0 and len(guest_hashes) == len(files)
@@ -199,12 +172,12 @@ def main():
                 ok = False
         check("sha256sum of the written files", ok, "%d hashes" % len(guest_hashes))
 
-        rc, out = con.run("sync && umount /mnt", args.cmd_timeout)
+        rc, out = ses.run("sync && umount /mnt")
         check("sync && umount /mnt", rc == 0, "" if rc == 0 else out.strip()[-200:])
 
         # Read back through the disk, not the page cache.
-        rc, out = con.run("echo 3 > /proc/sys/vm/drop_caches && mount -o ro -t ext2 %s /mnt"
-                          " && sha256sum %s && umount /mnt" % (sdb, names), args.cmd_timeout)
+        rc, out = ses.run("echo 3 > /proc/sys/vm/drop_caches && mount -o ro -t ext2 %s /mnt"
+                          " && sha256sum %s && umount /mnt" % (sdb, names))
         again = {p[len("/mnt/"):]: h for h, p in HASH_RE.findall(out)}
         check("remount read-only: same sha256s", rc == 0 and again == guest_hashes,
               "" if again == guest_hashes else repr(out.strip()[-300:]))
@@ -212,11 +185,11 @@ def main():
         if args.cdrom_file:
             # ATAPI from the guest side: sr_mod on the secondary master
             # (SCSI 1:0:0:0), isofs, reads through the PACKET command.
-            rc, out = con.run("d=$(ls /sys/bus/scsi/devices/1:0:0:0/block); echo DEV=$d; "
+            rc, out = ses.run("d=$(ls /sys/bus/scsi/devices/1:0:0:0/block); echo DEV=$d; "
                               "mkdir -p /cdrom && mount -t iso9660 -o ro /dev/$d /cdrom && "
                               "sha256sum %s && umount /cdrom" %
                               " ".join("/cdrom/" + f.split("=", 1)[0].lstrip("/")
-                                       for f in args.cdrom_file), args.cmd_timeout)
+                                       for f in args.cdrom_file))
             got = {p[len("/cdrom/"):]: h for h, p in HASH_RE.findall(out)}
             for spec in args.cdrom_file:
                 iso_path, host_file = spec.split("=", 1)
@@ -226,24 +199,9 @@ def main():
                       rc == 0 and got.get(iso_path.lstrip("/")) == want,
                       "" if got.get(iso_path.lstrip("/")) == want else repr(out.strip()[-300:]))
 
-        rc, out = con.run("dmesg | grep -i error", args.cmd_timeout)
-        check("dmesg | grep -i error is empty", rc is not None and out.strip() == "",
-              out.strip()[:400])
-
-        con.send("poweroff -f")
-        try:
-            status = con.proc.wait(timeout=args.exit_timeout)
-            check("poweroff -f ends the emulator with status %d" % args.expect_exit,
-                  status == args.expect_exit, "status %d" % status)
-        except subprocess.TimeoutExpired:
-            check("poweroff -f ends the emulator", False,
-                  "still running after %g s" % args.exit_timeout)
+        ses.power_off()
     finally:
-        if con.proc.poll() is None:
-            con.proc.kill()
-            con.proc.wait()
-        if log and log is not sys.stderr:
-            log.close()
+        ses.close()
 
     # The host's view of the image, after the emulator has closed it.
     r = subprocess.run([e2fsck, "-fn", args.image], stdout=subprocess.PIPE,
@@ -259,10 +217,7 @@ def main():
         check("host: debugfs cat /%s" % name, r.returncode == 0 and h == want,
               "%d bytes, sha256 %s" % (len(r.stdout), h[:16]))
 
-    ok = all(results)
-    print("%s: %d/%d checks passed in %.1f s" % ("OK" if ok else "FAILED", sum(results),
-                                                 len(results), time.monotonic() - t0))
-    return 0 if ok else 1
+    return ses.summary()
 
 
 if __name__ == "__main__":
