@@ -94,6 +94,10 @@ void vclock_advance(struct vclock *c, uint64_t ns);
  * the next vclock_run_timers (or vclock_advance). For tests of devices
  * that must act on overdue events before a register access. */
 void vclock_skip(struct vclock *c, uint64_t ns);
+/* Manual clocks: every read moves time on by `ns` afterwards (0: off),
+ * as a host clock moves while a device works or its process is
+ * preempted between two reads. For tests of such races. */
+void vclock_set_read_step(struct vclock *c, uint64_t ns);
 /* Runs every timer whose deadline has passed. */
 void vclock_run_timers(struct vclock *c);
 /* Nanoseconds until the earliest armed timer is due (0 if overdue), or

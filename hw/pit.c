@@ -299,12 +299,20 @@ static void arm(struct pit *p, uint64_t tick)
         vtimer_arm(p->timer, tick_to_ns(tick));
 }
 
-/* After any change to channel 0: OUT0 now, and when it changes next. */
-static void resched(struct pit *p)
+static void timer_cb(void *opaque);
+
+/* After a change to channel 0 at pulse t (a register access or a gate
+ * edge): OUT0 at t, and when it changes next. The host clock may have
+ * moved past that next change already (the process can be preempted
+ * between reading the clock for the access and here): deliver it now
+ * rather than look for the next change after "now", which would skip it
+ * (a mode 4 strobe lost this way stops a one-shot clockevent for good). */
+static void resched(struct pit *p, uint64_t t)
 {
-    uint64_t t = now_tick(p);
     set_irq(p, eval(&p->ch[0], t).out);
     arm(p, next_change(&p->ch[0], t));
+    if (p->armed_tick <= now_tick(p))
+        timer_cb(p);
 }
 
 static void timer_cb(void *opaque)
@@ -339,10 +347,10 @@ static void catch_up(struct pit *p)
         timer_cb(p);
 }
 
-static void changed(struct pit *p, int n)
+static void changed(struct pit *p, int n, uint64_t t)
 {
     if (n == 0)
-        resched(p);
+        resched(p, t);
 }
 
 /* ------------------------------------------------------------ gate */
@@ -387,7 +395,7 @@ void pit_set_gate(struct pit *p, int n, bool level)
         }
         break;
     }
-    changed(p, n);
+    changed(p, n, t);
 }
 
 /* ------------------------------------------------------------ registers */
@@ -468,7 +476,7 @@ static void write_count(struct pit *p, int n, uint8_t val)
                 c->hold = v.count;
                 c->idle_out = v.out;
                 c->state = CH_IDLE;
-                changed(p, n);
+                changed(p, n, t);
             }
             return;
         }
@@ -477,7 +485,7 @@ static void write_count(struct pit *p, int n, uint8_t val)
         break;
     }
     commit_count(c, t);
-    changed(p, n);
+    changed(p, n, t);
 }
 
 static void latch_count(struct pit *p, struct pit_channel *c)
@@ -541,7 +549,7 @@ static void write_control(struct pit *p, uint8_t val)
     c->rbyte = 0;
     c->latched = false;
     c->status_latched = false;
-    changed(p, sc);
+    changed(p, sc, t);
 }
 
 static uint8_t read_count(struct pit *p, int n)
