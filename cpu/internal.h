@@ -213,7 +213,9 @@ void cpu_tlb_flush_all(struct cpu *cpu);
 
 /* The offset of the ModRM memory operand, wrapped to the address size. */
 uint32_t insn_ea(const struct cpu *cpu, const struct insn *in);
-/* insn_ea inlined at the call site (cpu/fastpath.c): the same sum. */
+/* insn_ea inlined at the call site (cpu/fastpath.c). 16-bit addressing
+ * wraps within 64 KiB (SDM Vol. 1 3.7.5): the sum of the 16-bit
+ * registers modulo 2^16 is the same as the masked 32-bit sum. */
 static inline uint32_t insn_ea_inl(const struct cpu *cpu, const struct insn *in)
 {
     uint32_t a = (uint32_t)in->disp;

@@ -5,16 +5,10 @@
 
 #include "cpu/internal.h"
 
+/* The out-of-line copy, for callers outside the hot handlers. */
 uint32_t insn_ea(const struct cpu *cpu, const struct insn *in)
 {
-    uint32_t a = (uint32_t)in->disp;
-    if (in->ea_base != EA_NO_REG)
-        a += cpu->regs[in->ea_base];
-    if (in->ea_index != EA_NO_REG)
-        a += cpu->regs[in->ea_index] << in->ea_scale;
-    /* 16-bit addressing wraps within 64 KiB (SDM Vol. 1 3.7.5): the sum
-     * of the 16-bit registers modulo 2^16 is the same as the masked sum. */
-    return in->adsize == 2 ? a & 0xffff : a;
+    return insn_ea_inl(cpu, in);
 }
 
 uint32_t opnd_read_slow(struct cpu *cpu, const struct insn *in, const struct operand *o)
