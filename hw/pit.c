@@ -299,22 +299,6 @@ static void arm(struct pit *p, uint64_t tick)
         vtimer_arm(p->timer, tick_to_ns(tick));
 }
 
-static void timer_cb(void *opaque);
-
-/* After a change to channel 0 at pulse t (a register access or a gate
- * edge): OUT0 at t, and when it changes next. The host clock may have
- * moved past that next change already (the process can be preempted
- * between reading the clock for the access and here): deliver it now
- * rather than look for the next change after "now", which would skip it
- * (a mode 4 strobe lost this way stops a one-shot clockevent for good). */
-static void resched(struct pit *p, uint64_t t)
-{
-    set_irq(p, eval(&p->ch[0], t).out);
-    arm(p, next_change(&p->ch[0], t));
-    if (p->armed_tick <= now_tick(p))
-        timer_cb(p);
-}
-
 static void timer_cb(void *opaque)
 {
     struct pit *p = opaque;
@@ -345,6 +329,19 @@ static void catch_up(struct pit *p)
 {
     if (p->armed_tick != NO_TICK && p->armed_tick <= now_tick(p))
         timer_cb(p);
+}
+
+/* After a change to channel 0 at pulse t (a register access or a gate
+ * edge): OUT0 at t, and when it changes next. The host clock may have
+ * moved past that next change already (the process can be preempted
+ * between reading the clock for the access and here): deliver it now
+ * rather than look for the next change after "now", which would skip it
+ * (a mode 4 strobe lost this way stops a one-shot clockevent for good). */
+static void resched(struct pit *p, uint64_t t)
+{
+    set_irq(p, eval(&p->ch[0], t).out);
+    arm(p, next_change(&p->ch[0], t));
+    catch_up(p);
 }
 
 static void changed(struct pit *p, int n, uint64_t t)

@@ -44,8 +44,8 @@ struct tb {
                               system or far instruction */
     uint8_t dead;          /* dropped from the cache (its page was written);
                               the memory stays until the next full flush */
-    /* The last two blocks that followed this one in the same page (a
-     * branch's two ways), so that chaining skips the hash lookup. Valid
+    /* The last two blocks that followed this one (a branch's two ways,
+     * in this page or another), so that chaining skips the hash lookup. Valid
      * until the next full flush: pointers are checked for paddr, mode and
      * `dead` before use, and stored only when no flush intervened. */
     struct tb *succ[2];
