@@ -11,6 +11,7 @@
 
 #include "hw/acpi.h"
 #include "hw/piix4_pm_regs.h"
+#include "hw/le_bytes.h"
 
 #define OEM_ID "GLASS "      /* 6 bytes */
 #define OEM_TABLE_ID "GLASSPC " /* 8 bytes */
@@ -42,24 +43,6 @@
 /* PCI memory ends below the firmware and chipset range at the top of
  * 4 GiB (IO-APIC FEC00000h and up on PCs). */
 #define PCI_MEM_END 0xfebfffffu
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)v);
-    put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
 
 uint8_t acpi_checksum(const uint8_t *p, size_t len)
 {
@@ -680,14 +663,14 @@ static void build_dsdt_body(struct aml *a, const struct acpi_config *cfg)
 static void table_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 {
     memcpy(t, sig, 4);
-    put32(t + 4, len);
+    put_le32(t + 4, len);
     t[8] = rev;
     t[9] = 0;
     memcpy(t + 10, OEM_ID, 6);
     memcpy(t + 16, OEM_TABLE_ID, 8);
-    put32(t + 24, OEM_REVISION);
+    put_le32(t + 24, OEM_REVISION);
     memcpy(t + 28, CREATOR_ID, 4);
-    put32(t + 32, CREATOR_REVISION);
+    put_le32(t + 32, CREATOR_REVISION);
 }
 
 static void table_sum(uint8_t *t, uint32_t len)
@@ -703,7 +686,7 @@ static void gas_io(uint8_t *p, uint8_t bits, uint8_t access, uint32_t port)
     p[1] = bits;
     p[2] = 0;
     p[3] = access;
-    put64(p + 4, port);
+    put_le64(p + 4, port);
 }
 
 static void build_fadt(uint8_t *t, const struct acpi_config *cfg, uint32_t facs, uint32_t dsdt)
@@ -711,37 +694,37 @@ static void build_fadt(uint8_t *t, const struct acpi_config *cfg, uint32_t facs,
     memset(t, 0, FADT_LEN);
     table_header(t, "FACP", FADT_LEN, FADT_REV);
     uint32_t pm = cfg->pm_base;
-    put32(t + 36, facs);
-    put32(t + 40, dsdt);
+    put_le32(t + 36, facs);
+    put_le32(t + 40, dsdt);
     t[44] = 0;                      /* INT_MODEL (1.0): dual 8259 */
     t[45] = 0;                      /* Preferred_PM_Profile: unspecified */
-    put16(t + 46, cfg->sci_irq);
-    put32(t + 48, cfg->smi_cmd);
+    put_le16(t + 46, cfg->sci_irq);
+    put_le32(t + 48, cfg->smi_cmd);
     t[52] = cfg->smi_cmd ? cfg->acpi_enable : 0;
     t[53] = cfg->smi_cmd ? cfg->acpi_disable : 0;
-    put32(t + 56, pm + PIIX4_PM1_STS);   /* PM1a_EVT_BLK */
-    put32(t + 64, pm + PIIX4_PM1_CNT);   /* PM1a_CNT_BLK */
-    put32(t + 76, pm + PIIX4_PM_TMR);    /* PM_TMR_BLK */
-    put32(t + 80, pm + PIIX4_GPE0_STS);  /* GPE0_BLK */
+    put_le32(t + 56, pm + PIIX4_PM1_STS);   /* PM1a_EVT_BLK */
+    put_le32(t + 64, pm + PIIX4_PM1_CNT);   /* PM1a_CNT_BLK */
+    put_le32(t + 76, pm + PIIX4_PM_TMR);    /* PM_TMR_BLK */
+    put_le32(t + 80, pm + PIIX4_GPE0_STS);  /* GPE0_BLK */
     t[88] = 4;                      /* PM1_EVT_LEN */
     t[89] = 2;                      /* PM1_CNT_LEN */
     t[91] = 4;                      /* PM_TMR_LEN */
     t[92] = PIIX4_GPE0_LEN;         /* GPE0_BLK_LEN */
-    put16(t + 96, 101);             /* P_LVL2_LAT > 100: no C2 */
-    put16(t + 98, 1001);            /* P_LVL3_LAT > 1000: no C3 */
+    put_le16(t + 96, 101);             /* P_LVL2_LAT > 100: no C2 */
+    put_le16(t + 98, 1001);            /* P_LVL3_LAT > 1000: no C3 */
     t[108] = RTC_CENTURY_INDEX;     /* CENTURY */
-    put16(t + 109, BOOT_LEGACY_DEVICES | BOOT_8042);
+    put_le16(t + 109, BOOT_LEGACY_DEVICES | BOOT_8042);
     uint32_t flags = FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON;
     if (cfg->reset_port) {
         flags |= FADT_RESET_REG_SUP;
         gas_io(t + 116, 8, 1, cfg->reset_port);
         t[128] = cfg->reset_value;
     }
-    put32(t + 112, flags);
+    put_le32(t + 112, flags);
     /* X_FIRMWARE_CTRL stays 0: "if X_FIRMWARE_CTRL is non-zero,
      * FIRMWARE_CTRL must be zero" (5.2.9), and OSes that read only the
      * 32-bit field exist. (Both set: Linux installs the FACS twice.) */
-    put64(t + 140, dsdt);           /* X_DSDT */
+    put_le64(t + 140, dsdt);           /* X_DSDT */
     gas_io(t + 148, 32, 0, pm + PIIX4_PM1_STS);
     gas_io(t + 172, 16, 0, pm + PIIX4_PM1_CNT);
     gas_io(t + 208, 32, 0, pm + PIIX4_PM_TMR);
@@ -795,7 +778,7 @@ int acpi_write(const struct acpi_config *cfg, uint8_t *tables, uint8_t *rsdp,
     uint32_t off_facs = 0;
     uint8_t *facs = tables + off_facs;
     memcpy(facs, "FACS", 4);
-    put32(facs + 4, FACS_LEN);
+    put_le32(facs + 4, FACS_LEN);
     facs[32] = 1; /* version (ACPI 2.0/3.0) */
 
     uint32_t off_dsdt = FACS_LEN;
@@ -816,7 +799,7 @@ int acpi_write(const struct acpi_config *cfg, uint8_t *tables, uint8_t *rsdp,
     build_fadt(tables + off_fadt, cfg, base + off_facs, base + off_dsdt);
     uint8_t *rsdt = tables + off_rsdt;
     table_header(rsdt, "RSDT", HDR_LEN + 4, 1);
-    put32(rsdt + HDR_LEN, base + off_fadt);
+    put_le32(rsdt + HDR_LEN, base + off_fadt);
     table_sum(rsdt, HDR_LEN + 4);
 
     /* RSDP revision 0 (5.2.5.3): checksum over its 20 bytes. */
@@ -824,7 +807,7 @@ int acpi_write(const struct acpi_config *cfg, uint8_t *tables, uint8_t *rsdp,
     memcpy(rsdp, "RSD PTR ", 8);
     memcpy(rsdp + 9, OEM_ID, 6);
     rsdp[15] = 0;
-    put32(rsdp + 16, base + off_rsdt);
+    put_le32(rsdp + 16, base + off_rsdt);
     rsdp[8] = (uint8_t)-acpi_checksum(rsdp, ACPI_RSDP_SIZE);
 
     out->rsdp = cfg->rsdp_addr;

@@ -20,6 +20,7 @@
 
 #include "hw/hw.h"
 #include "hw/linux_boot.h"
+#include "hw/le_bytes.h"
 
 /* struct boot_params offsets (boot.rst "The zero page" and
  * arch/x86/include/uapi/asm/bootparam.h layout). */
@@ -124,43 +125,10 @@ static int fail(struct loader *l, const char *opt, const char *path, const char 
     return -1;
 }
 
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)v);
-    put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
 bool linux_is_bzimage(const uint8_t *data, size_t size)
 {
     return size >= HDR_MAGIC + 4 && memcmp(data + HDR_MAGIC, "HdrS", 4) == 0 &&
-           get16(data + HDR_BOOT_FLAG) == BOOT_FLAG;
+           get_le16(data + HDR_BOOT_FLAG) == BOOT_FLAG;
 }
 
 bool linux_is_bzimage_file(const char *path)
@@ -203,11 +171,11 @@ static int parse_header(struct loader *l, const uint8_t *img, size_t size, struc
         return fail(l, "-kernel", k, "file truncated (%zu bytes): no Linux setup header", size);
     if (memcmp(img + HDR_MAGIC, "HdrS", 4) != 0)
         return fail(l, "-kernel", k, "not a Linux bzImage (no \"HdrS\" magic at 202h)");
-    if (get16(img + HDR_BOOT_FLAG) != BOOT_FLAG)
+    if (get_le16(img + HDR_BOOT_FLAG) != BOOT_FLAG)
         return fail(l, "-kernel", k, "bad boot flag %#x at 1FEh (AA55h expected)",
-                    get16(img + HDR_BOOT_FLAG));
+                    get_le16(img + HDR_BOOT_FLAG));
     memset(h, 0, sizeof(*h));
-    h->version = get16(img + HDR_VERSION);
+    h->version = get_le16(img + HDR_VERSION);
     if (h->version < LINUX_PROTO_MIN)
         return fail(l, "-kernel", k,
                     "boot protocol %u.%02u is too old (Glass needs %u.%02u or later)",
@@ -236,19 +204,19 @@ static int parse_header(struct loader *l, const uint8_t *img, size_t size, struc
     h->loadflags = img[HDR_LOADFLAGS];
     if (!(h->loadflags & LOADED_HIGH))
         return fail(l, "-kernel", k, "a zImage (not loaded high); only bzImages are supported");
-    h->syssize = get32(img + HDR_SYSSIZE);
+    h->syssize = get_le32(img + HDR_SYSSIZE);
     if (h->syssize > (size - h->setup_size) / 16)
         return fail(l, "-kernel", k,
                     "file truncated: %zu bytes, the header says %u setup + %llu kernel",
                     size, h->setup_size, (unsigned long long)h->syssize * 16);
     h->syssize *= 16;
-    h->code32_start = get32(img + HDR_CODE32_START);
-    h->initrd_addr_max = get32(img + HDR_INITRD_ADDR_MAX);
+    h->code32_start = get_le32(img + HDR_CODE32_START);
+    h->initrd_addr_max = get_le32(img + HDR_INITRD_ADDR_MAX);
     h->relocatable = h->version >= 0x0205 && img[HDR_RELOCATABLE];
-    h->cmdline_size = h->version >= 0x0206 ? get32(img + HDR_CMDLINE_SIZE) : CMDLINE_SIZE_OLD;
+    h->cmdline_size = h->version >= 0x0206 ? get_le32(img + HDR_CMDLINE_SIZE) : CMDLINE_SIZE_OLD;
     if (h->version >= 0x020a && h->hdr_end >= HDR_INIT_SIZE + 4) {
-        h->pref_address = get64(img + HDR_PREF_ADDRESS);
-        h->init_size = get32(img + HDR_INIT_SIZE);
+        h->pref_address = get_le64(img + HDR_PREF_ADDRESS);
+        h->init_size = get_le32(img + HDR_INIT_SIZE);
     }
     return 0;
 }
@@ -344,9 +312,9 @@ static void build_e820(uint8_t *bp, uint64_t ram_size)
         if (end <= map[i].start)
             continue;
         uint8_t *e = bp + BP_E820_TABLE + 20 * n++;
-        put64(e, map[i].start);
-        put64(e + 8, end - map[i].start);
-        put32(e + 16, map[i].type);
+        put_le64(e, map[i].start);
+        put_le64(e + 8, end - map[i].start);
+        put_le32(e + 16, map[i].type);
     }
     bp[BP_E820_ENTRIES] = (uint8_t)n;
 }
@@ -361,7 +329,7 @@ int linux_e820_add(uint8_t *ram, const struct linux_boot *b, uint64_t start, uin
     unsigned at = n;
     for (unsigned i = 0; i < n; i++) {
         const uint8_t *e = bp + BP_E820_TABLE + 20 * i;
-        uint64_t s = get64(e), l = get64(e + 8);
+        uint64_t s = get_le64(e), l = get_le64(e + 8);
         if (start < s + l && s < start + len)
             return -1;
         if (at == n && start < s)
@@ -369,23 +337,23 @@ int linux_e820_add(uint8_t *ram, const struct linux_boot *b, uint64_t start, uin
     }
     uint8_t *e = bp + BP_E820_TABLE + 20 * at;
     memmove(e + 20, e, 20 * (n - at));
-    put64(e, start);
-    put64(e + 8, len);
-    put32(e + 16, type);
+    put_le64(e, start);
+    put_le64(e + 8, len);
+    put_le32(e + 16, type);
     bp[BP_E820_ENTRIES] = (uint8_t)(n + 1);
     return 0;
 }
 
 void linux_set_acpi_rsdp(uint8_t *ram, const struct linux_boot *b, uint64_t rsdp)
 {
-    put64(ram + b->boot_params + BP_ACPI_RSDP_ADDR, rsdp);
+    put_le64(ram + b->boot_params + BP_ACPI_RSDP_ADDR, rsdp);
 }
 
 /* A flat 4 GiB descriptor: base 0, limit FFFFFh in 4 KiB units, 32-bit. */
 static void put_flat_desc(uint8_t *d, uint8_t access)
 {
-    put16(d, 0xffff);     /* limit 15:0 */
-    put16(d + 2, 0);      /* base 15:0 */
+    put_le16(d, 0xffff);     /* limit 15:0 */
+    put_le16(d + 2, 0);      /* base 15:0 */
     d[4] = 0;             /* base 23:16 */
     d[5] = access;        /* P, DPL 0, S, type */
     d[6] = 0xcf;          /* G, D/B, limit 19:16 */
@@ -440,19 +408,19 @@ int linux_load(uint8_t *ram, uint64_t ram_size, const char *kernel, const char *
      * and "write" fields). */
     bp[HDR_TYPE_OF_LOADER] = LOADER_UNDEFINED;
     bp[HDR_LOADFLAGS] = (uint8_t)((h.loadflags | CAN_USE_HEAP) & ~KEEP_SEGMENTS);
-    put16(bp + HDR_HEAP_END_PTR, HEAP_END_PTR);
-    put16(bp + HDR_VID_MODE, 0xffff); /* "normal" (not asked: no real-mode setup runs) */
-    put32(bp + HDR_CODE32_START, out->entry);
-    put32(bp + HDR_RAMDISK_IMAGE, out->initrd_start);
-    put32(bp + HDR_RAMDISK_SIZE, out->initrd_size);
+    put_le16(bp + HDR_HEAP_END_PTR, HEAP_END_PTR);
+    put_le16(bp + HDR_VID_MODE, 0xffff); /* "normal" (not asked: no real-mode setup runs) */
+    put_le32(bp + HDR_CODE32_START, out->entry);
+    put_le32(bp + HDR_RAMDISK_IMAGE, out->initrd_start);
+    put_le32(bp + HDR_RAMDISK_SIZE, out->initrd_size);
     memcpy(ram + LINUX_CMDLINE_ADDR, cmdline, cmd_len + 1);
-    put32(bp + HDR_CMD_LINE_PTR, LINUX_CMDLINE_ADDR);
+    put_le32(bp + HDR_CMD_LINE_PTR, LINUX_CMDLINE_ADDR);
 
     /* Memory: the E820 map, and the older sizes (KiB above 1 MiB). */
     build_e820(bp, ram_size);
     uint64_t ext_k = (ram_size - HIGH_RAM_START) >> 10;
-    put32(bp + BP_ALT_MEM_K, ext_k > UINT32_MAX ? UINT32_MAX : (uint32_t)ext_k);
-    put16(bp + BP_SCREEN_INFO + SI_EXT_MEM_K, ext_k > 0xffff ? 0xffff : (uint16_t)ext_k);
+    put_le32(bp + BP_ALT_MEM_K, ext_k > UINT32_MAX ? UINT32_MAX : (uint32_t)ext_k);
+    put_le16(bp + BP_SCREEN_INFO + SI_EXT_MEM_K, ext_k > 0xffff ? 0xffff : (uint16_t)ext_k);
 
     /* The GDT of the 32-bit boot protocol: __BOOT_CS at 10h (execute/
      * read, accessed) and __BOOT_DS at 18h (read/write, accessed). */
@@ -471,22 +439,22 @@ int linux_load(uint8_t *ram, uint64_t ram_size, const char *kernel, const char *
 void linux_set_vga_text(uint8_t *ram, const struct linux_boot *b, bool on, unsigned cursor_row)
 {
     uint8_t *si = ram + b->boot_params + BP_SCREEN_INFO;
-    uint16_t ext_k = get16(si + SI_EXT_MEM_K);
+    uint16_t ext_k = get_le16(si + SI_EXT_MEM_K);
     memset(si, 0, SI_SIZE);
-    put16(si + SI_EXT_MEM_K, ext_k);
+    put_le16(si + SI_EXT_MEM_K, ext_k);
     if (!on)
         return; /* orig_video_lines = cols = 0: vgacon stands down */
     /* What the setup code's store_mode_params() records for BIOS mode 3
      * (arch/x86/boot/video.c): colour text, 80x25, 16-line font, VGA. */
     si[SI_ORIG_X] = 0;
     si[SI_ORIG_Y] = (uint8_t)(cursor_row < 25 ? cursor_row : 24);
-    put16(si + SI_ORIG_VIDEO_PAGE, 0);
+    put_le16(si + SI_ORIG_VIDEO_PAGE, 0);
     si[SI_ORIG_VIDEO_MODE] = 3;
     si[SI_ORIG_VIDEO_COLS] = 80;
-    put16(si + SI_ORIG_VIDEO_EGA_BX, 0x0003); /* BH 0 colour, BL 3: 256 KiB */
+    put_le16(si + SI_ORIG_VIDEO_EGA_BX, 0x0003); /* BH 0 colour, BL 3: 256 KiB */
     si[SI_ORIG_VIDEO_LINES] = 25;
     si[SI_ORIG_VIDEO_ISVGA] = 1;
-    put16(si + SI_ORIG_VIDEO_POINTS, 16);
+    put_le16(si + SI_ORIG_VIDEO_POINTS, 16);
 }
 
 /* The descriptors' cached forms, as the GDT at LINUX_GDT_ADDR holds them. */

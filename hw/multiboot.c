@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hw/hw.h"
+#include "hw/le_bytes.h"
 
 /* Header flags (spec 3.1.2). Bits 0-15 are requirements: a loader that
  * does not understand one must refuse the kernel. */
@@ -90,25 +91,6 @@ static int fail(struct loader *l, const char *fmt, ...)
     return -1;
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
 static int read_file(struct loader *l)
 {
     char why[HW_ERR_MAX];
@@ -126,23 +108,23 @@ static int find_header(struct loader *l, struct mb_header *h)
     bool bad_checksum = false;
     for (uint32_t off = 0; off + 12 <= MULTIBOOT_SEARCH && off + 12 <= l->size; off += 4) {
         const uint8_t *p = l->img + off;
-        if (get32(p) != MULTIBOOT_HEADER_MAGIC)
+        if (get_le32(p) != MULTIBOOT_HEADER_MAGIC)
             continue;
-        if (get32(p) + get32(p + 4) + get32(p + 8) != 0) {
+        if (get_le32(p) + get_le32(p + 4) + get_le32(p + 8) != 0) {
             bad_checksum = true;
             continue;
         }
         memset(h, 0, sizeof(*h));
         h->offset = off;
-        h->flags = get32(p + 4);
+        h->flags = get_le32(p + 4);
         if (h->flags & MBH_AOUT_KLUDGE) {
             if (off + 32 > l->size)
                 return fail(l, "multiboot header truncated (address fields missing)");
-            h->header_addr = get32(p + 12);
-            h->load_addr = get32(p + 16);
-            h->load_end_addr = get32(p + 20);
-            h->bss_end_addr = get32(p + 24);
-            h->entry_addr = get32(p + 28);
+            h->header_addr = get_le32(p + 12);
+            h->load_addr = get_le32(p + 16);
+            h->load_end_addr = get_le32(p + 20);
+            h->bss_end_addr = get_le32(p + 24);
+            h->entry_addr = get_le32(p + 28);
         }
         return 0;
     }
@@ -328,9 +310,9 @@ static int build_info(struct loader *l, const char *append, struct multiboot_boo
 
     uint64_t low = l->ram_size < LOW_RAM_END ? l->ram_size : LOW_RAM_END;
     uint64_t high = l->ram_size > HIGH_RAM_START ? l->ram_size - HIGH_RAM_START : 0;
-    put32(info + MBI_FLAGS, MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_LOADER_NAME);
-    put32(info + MBI_MEM_LOWER, (uint32_t)(low >> 10));
-    put32(info + MBI_MEM_UPPER, (uint32_t)(high >> 10));
+    put_le32(info + MBI_FLAGS, MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_LOADER_NAME);
+    put_le32(info + MBI_MEM_LOWER, (uint32_t)(low >> 10));
+    put_le32(info + MBI_MEM_UPPER, (uint32_t)(high >> 10));
 
     const struct {
         uint64_t base, len;
@@ -344,17 +326,17 @@ static int build_info(struct loader *l, const char *append, struct multiboot_boo
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
         if (map[i].len == 0)
             continue;
-        put32(e, MBI_MMAP_ENTRY - 4); /* size excludes the size field itself */
-        put64(e + 4, map[i].base);
-        put64(e + 12, map[i].len);
-        put32(e + 20, map[i].type);
+        put_le32(e, MBI_MMAP_ENTRY - 4); /* size excludes the size field itself */
+        put_le64(e + 4, map[i].base);
+        put_le64(e + 12, map[i].len);
+        put_le32(e + 20, map[i].type);
         e += MBI_MMAP_ENTRY;
     }
-    put32(info + MBI_MMAP_ADDR, (uint32_t)(base + MBI_MMAP_OFF));
-    put32(info + MBI_MMAP_LENGTH, (uint32_t)(e - (info + MBI_MMAP_OFF)));
+    put_le32(info + MBI_MMAP_ADDR, (uint32_t)(base + MBI_MMAP_OFF));
+    put_le32(info + MBI_MMAP_LENGTH, (uint32_t)(e - (info + MBI_MMAP_OFF)));
 
     memcpy(info + MBI_NAME_OFF, loader_name, sizeof(loader_name));
-    put32(info + MBI_LOADER_NAME_PTR, (uint32_t)(base + MBI_NAME_OFF));
+    put_le32(info + MBI_LOADER_NAME_PTR, (uint32_t)(base + MBI_NAME_OFF));
 
     /* QEMU's convention: the kernel's file name, then the -append text. */
     char *cmd = (char *)info + MBI_CMDLINE_OFF;
@@ -362,7 +344,7 @@ static int build_info(struct loader *l, const char *append, struct multiboot_boo
         snprintf(cmd, cmd_len + 1, "%s %s", l->path, append);
     else
         snprintf(cmd, cmd_len + 1, "%s", l->path);
-    put32(info + MBI_CMDLINE_PTR, (uint32_t)(base + MBI_CMDLINE_OFF));
+    put_le32(info + MBI_CMDLINE_PTR, (uint32_t)(base + MBI_CMDLINE_OFF));
 
     boot->info_addr = (uint32_t)base;
     return 0;
