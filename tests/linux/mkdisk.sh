@@ -63,17 +63,7 @@ syslinux --offset $((START * 512)) --install "$TMP"
 
 CFG=$(mktemp)
 trap 'rm -f "$CFG"' EXIT
-cat > "$CFG" <<EOF
-SERIAL 0 115200
-CONSOLE 1
-PROMPT 0
-TIMEOUT 0
-DEFAULT linux
-LABEL linux
-  KERNEL /vmlinuz
-  INITRD /initrd.img
-  APPEND $APPEND
-EOF
+"$(dirname "$0")/syslinux_cfg.sh" "$APPEND" > "$CFG"
 IMG="$TMP@@$((START * 512))"
 MTOOLS_SKIP_CHECK=1 mcopy -o -i "$IMG" "$KERNEL" ::/vmlinuz
 MTOOLS_SKIP_CHECK=1 mcopy -o -i "$IMG" "$INITRD" ::/initrd.img

@@ -36,17 +36,7 @@ cp "$ISOLINUX" "$STAGE/isolinux/isolinux.bin"
 cp "$LDLINUX" "$STAGE/isolinux/ldlinux.c32"
 cp "$KERNEL" "$STAGE/vmlinuz"
 cp "$INITRD" "$STAGE/initrd.img"
-cat > "$STAGE/isolinux/isolinux.cfg" <<EOF
-SERIAL 0 115200
-CONSOLE 1
-PROMPT 0
-TIMEOUT 0
-DEFAULT linux
-LABEL linux
-  KERNEL /vmlinuz
-  INITRD /initrd.img
-  APPEND $APPEND
-EOF
+"$(dirname "$0")/syslinux_cfg.sh" "$APPEND" > "$STAGE/isolinux/isolinux.cfg"
 
 xorriso -as mkisofs -quiet -o "$OUT.tmp" -V GLASSBOOT -R -J \
     -b isolinux/isolinux.bin -c isolinux/boot.cat \
