@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 
 #include "tests/unit/arith_harness.h"
+#include "tests/unit/handler_harness.h"
 
 #define SG_RAM_SIZE (1u << 20)
 #define SG_GDT 0x1000u
@@ -83,34 +84,11 @@ static void sg_ring3(struct cpu *cpu)
     cpu_mode_changed(cpu);
 }
 
-/* Runs `fn(cpu, in)` and returns the vector it raised, or -1. */
-static int sg_exec(struct cpu *cpu, insn_fn fn, const struct insn *in)
-{
-    jmp_buf jb;
-    cpu->fault_jmp = &jb;
-    cpu->exc_vector = -1;
-    if (setjmp(jb)) {
-        cpu->fault_jmp = NULL;
-        return cpu->exc_vector;
-    }
-    fn(cpu, in);
-    cpu->fault_jmp = NULL;
-    return -1;
-}
-
-static insn_fn sg_handler(enum op op)
-{
-    for (const struct op_handler *h = seg_handlers; h->fn; h++)
-        if (h->op == op)
-            return h->fn;
-    return NULL;
-}
-
 static int sg_run(struct cpu *cpu, const struct insn *in)
 {
-    insn_fn fn = sg_handler((enum op)in->op);
+    insn_fn fn = hh_find(seg_handlers, (enum op)in->op);
     cr_assert_not_null(fn);
-    return sg_exec(cpu, fn, in);
+    return hh_run(cpu, fn, in);
 }
 
 static int sg_load(struct cpu *cpu, int seg, uint16_t sel)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cpu/system_internal.h"
+#include "tests/unit/handler_harness.h"
 
 #define SYS_RAM_SIZE (1u << 20)
 static uint8_t sys_ram[SYS_RAM_SIZE];
@@ -34,29 +35,16 @@ static void sys_free(struct cpu *cpu)
 
 static insn_fn sys_handler(enum op op)
 {
-    static const struct op_handler *const tables[] = { system_handlers, io_handlers };
-    for (size_t t = 0; t < 2; t++)
-        for (const struct op_handler *h = tables[t]; h->fn; h++)
-            if (h->op == op)
-                return h->fn;
-    return NULL;
+    insn_fn fn = hh_find(system_handlers, op);
+    return fn ? fn : hh_find(io_handlers, op);
 }
 
 /* Runs one instruction; returns the vector it raised, or -1. */
 static int sys_exec(struct cpu *cpu, const struct insn *in)
 {
-    jmp_buf jb;
-    insn_fn volatile fn = sys_handler((enum op)in->op);
+    insn_fn fn = sys_handler((enum op)in->op);
     cr_assert_not_null(fn, "no handler for op %d", in->op);
-    cpu->fault_jmp = &jb;
-    cpu->exc_vector = -1;
-    if (setjmp(jb)) {
-        cpu->fault_jmp = NULL;
-        return cpu->exc_vector;
-    }
-    fn(cpu, in);
-    cpu->fault_jmp = NULL;
-    return -1;
+    return hh_run(cpu, fn, in);
 }
 
 static struct insn sys_insn(enum op op)
