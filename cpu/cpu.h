@@ -65,6 +65,8 @@ enum cc_op {
     CC_LOGIC, /* AND/OR/XOR/TEST: CF = OF = 0, AF = 0 */
     CC_INC,   /* res = src1 + 1; CF is kept: previous CF in cc.aux */
     CC_DEC,   /* res = src1 - 1; CF is kept: previous CF in cc.aux */
+    CC_BITS,  /* res holds the six flags in their EFLAGS positions (the JIT
+                 saves the host's own flags this way: one store) */
     CC_COUNT
 };
 
@@ -292,6 +294,9 @@ struct cpu_bus {
 #define LOG_CPU (1u << 1)    /* registers before each instruction/block */
 #define LOG_EXEC (1u << 2)   /* each instruction executed, disassembled */
 #define LOG_UNIMP (1u << 3)  /* guest used something Glass does not do */
+#define LOG_JIT (1u << 4)    /* the JIT's statistics at exit */
+#define LOG_IN_ASM (1u << 5) /* each guest block as the JIT translates it */
+#define LOG_OUT_ASM (1u << 6)/* the host code the JIT emits for it */
 
 /* Reasons cpu_run returns. */
 enum cpu_exit {
@@ -324,13 +329,29 @@ struct cpu {
     uint8_t code32;     /* CS.D: default operand/address size 32 */
     uint8_t stack32;    /* SS.B: ESP (not SP) is the stack pointer */
     uint8_t halted;
-    volatile int exit_request; /* set asynchronously; cpu_run returns */
+    /* Set by devices, the board and signal handlers: cpu_exec returns
+     * to the board at the next instruction boundary it checks. */
+    volatile uint8_t exit_request;
+    /* Set when translated code was dropped (a store into a code page):
+     * the running block ends after the current instruction, so the next
+     * one is decoded from the new bytes. The JIT tests this byte and
+     * exit_request as one 16-bit word after every helper call. */
+    uint8_t code_changed;
     uint8_t intr;       /* INTR line level, set by the board */
     uint8_t nmi_pending;
     uint8_t nmi_blocked;/* from NMI delivery to the next IRET */
     uint8_t inhibit_irq;/* STI / MOV SS / POP SS shadow: 1 for the next insn */
 
     uint32_t next_eip;  /* while executing: where execution continues */
+
+    /* The JIT's run budget: instructions left in this cpu_exec slice,
+     * counted down by whole blocks at block entry (translate/jit/). */
+    int32_t jit_budget;
+    /* Instructions of the running block not yet retired, stored before
+     * each helper call that can fault so the count stays exact. */
+    int32_t jit_ileft;
+    /* Valid bit and epoch of the JIT's jump-cache tags (translate/jit). */
+    uint32_t jit_jc_stamp;
 
     struct dtr gdtr, idtr;
     struct seg ldtr, tr;
@@ -362,6 +383,13 @@ struct cpu {
      * (tests compare the two). */
     struct tb_cache *tbc;
     uint8_t no_block_cache;
+    /* Which engine cpu_exec runs (enum cpu_engine, translate/translate.h)
+     * and the JIT's state (translate/jit/), NULL until it first runs. */
+    uint8_t engine;
+    struct jit *jit;
+    size_t jit_code_size;  /* bytes of translation cache; 0: the default */
+    /* -singlestep: every instruction through the careful path. */
+    uint8_t singlestep;
 
     /* Debug (cpu/debug.c): DR6 bits of data breakpoints hit by the
      * current instruction, reported as a trap after it completes. */
@@ -373,6 +401,10 @@ struct cpu {
     /* Called before each instruction when log_mask has LOG_EXEC, with its
      * bytes (the frontend disassembles them with Capstone). */
     void (*trace_insn)(void *opaque, struct cpu *cpu, const uint8_t *bytes, unsigned len);
+    /* -d in_asm/out_asm: a run of code to disassemble, `bits` 16, 32 or
+     * 64, at address `addr`, under a heading line. */
+    void (*trace_code)(void *opaque, const char *heading, uint64_t addr, const uint8_t *bytes,
+                       size_t len, unsigned bits);
     void *trace_opaque;
 };
 

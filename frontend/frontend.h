@@ -37,6 +37,10 @@ struct drive_opt {
 };
 #define OPT_DRIVE_MAX 4
 
+/* -tb-size's upper bound (MiB): the cache and its block records stay a
+ * small part of the host's memory. */
+#define TB_SIZE_MAX_MB 512u
+
 struct options {
     uint64_t ram_size;       /* bytes */
     const char *kernel;
@@ -53,6 +57,9 @@ struct options {
     bool no_reboot;
     unsigned log_mask;       /* LOG_* of cpu.h and hw.h */
     const char *log_file;    /* -D, or NULL for stderr */
+    int engine;              /* -accel: enum cpu_engine, -1 for the default */
+    unsigned tb_size_mb;     /* -tb-size, 0 for the default */
+    bool singlestep;         /* -singlestep */
 };
 
 enum options_result {
@@ -87,5 +94,9 @@ void trace_free(struct trace *t);
 /* The struct cpu trace_insn callback; opaque is the struct trace. Writes
  * "CS:EIP  bytes  mnemonic operands". */
 void trace_insn(void *opaque, struct cpu *cpu, const uint8_t *bytes, unsigned len);
+/* The struct cpu trace_code callback: a heading, then each instruction
+ * of `bytes` as "address  mnemonic operands" (-d in_asm, out_asm). */
+void trace_code(void *opaque, const char *heading, uint64_t addr, const uint8_t *bytes,
+                size_t len, unsigned bits);
 
 #endif

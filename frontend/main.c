@@ -10,6 +10,7 @@
 #include "frontend/chardev.h"
 #include "frontend/frontend.h"
 #include "hw/hw.h"
+#include "translate/translate.h"
 
 /* Opens -debugcon's output. stdout is made unbuffered-by-flush by the
  * device itself; a file is truncated as QEMU's file: backend does. */
@@ -89,8 +90,8 @@ int main(int argc, char **argv)
         return 1;
     }
     struct trace *trace = NULL;
-    if ((o.log_mask & LOG_EXEC) && !(trace = trace_new(log))) {
-        fprintf(stderr, "glass: -d exec: cannot open the Capstone disassembler\n");
+    if ((o.log_mask & (LOG_EXEC | LOG_IN_ASM | LOG_OUT_ASM)) && !(trace = trace_new(log))) {
+        fprintf(stderr, "glass: -d: cannot open the Capstone disassembler\n");
         return 1;
     }
 
@@ -108,10 +109,15 @@ int main(int argc, char **argv)
         .log_mask = o.log_mask,
         .log = log,
         .trace_insn = trace ? trace_insn : NULL,
+        .trace_code = trace ? trace_code : NULL,
         .trace_opaque = trace,
         .initrd = o.initrd,
         .serial = { serial[0], serial[1] },
         .boot_order = o.boot_order[0] ? o.boot_order : NULL,
+        .engine = o.engine >= 0 ? o.engine
+                  : cpu_exec_jit_available() ? CPU_ENGINE_JIT : CPU_ENGINE_INTERP,
+        .jit_code_size = (size_t)o.tb_size_mb << 20,
+        .singlestep = o.singlestep,
         .poll = poll_serial,
         .poll_opaque = serial,
     };

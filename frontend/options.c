@@ -1,7 +1,7 @@
 /*
  * frontend/options.c — glass's command line, spelled as QEMU spells it
- * (-m, -kernel, -append, -bios, -debugcon, -nographic, -accel, -d, -D,
- * -no-reboot), so that a QEMU command line for a test kernel works with
+ * (-m, -kernel, -append, -bios, -debugcon, -nographic, -accel, -tb-size,
+ * -singlestep, -d, -D, -no-reboot), so that a QEMU command line for a test kernel works with
  * Glass unchanged. Each option is one row of a table with its handler.
  * Every error is one message naming the option or value at fault.
  */
@@ -15,6 +15,7 @@
 
 #include "frontend/frontend.h"
 #include "hw/hw.h"
+#include "translate/translate.h"
 
 /* The version comes from build/config.h, written by ./configure; a file
  * compiled outside the build still compiles. */
@@ -37,10 +38,14 @@ struct log_item {
 static const struct log_item log_items[] = {
     { "int", LOG_INT, "show every exception and interrupt" },
     { "cpu", LOG_CPU, "show the CPU registers before each instruction" },
-    { "exec", LOG_EXEC, "show each instruction executed, disassembled" },
+    { "exec", LOG_EXEC,
+      "show each instruction executed, disassembled (under the JIT: each block entered)" },
     { "unimp", LOG_UNIMP, "show what the guest used that Glass does not implement" },
     { "ioport", LOG_IOPORT, "show every I/O port access and POST code" },
     { "stats", LOG_STATS, "at exit, show the instructions run, the time and the guest MIPS" },
+    { "jit", LOG_JIT, "at exit, show the JIT's statistics (blocks, exits, helpers, flushes)" },
+    { "in_asm", LOG_IN_ASM, "show each guest block as the JIT translates it" },
+    { "out_asm", LOG_OUT_ASM, "show the host code the JIT emits for each block" },
 };
 #define LOG_ITEM_COUNT (sizeof(log_items) / sizeof(log_items[0]))
 
@@ -382,13 +387,41 @@ static enum options_result opt_no_reboot(struct options *o, const char *arg, FIL
 static enum options_result opt_accel(struct options *o, const char *arg, FILE *out, char *err,
                                      size_t errlen)
 {
-    (void)o, (void)out;
-    if (strcmp(arg, "interp") == 0)
+    (void)out;
+    if (strcmp(arg, "interp") == 0) {
+        o->engine = CPU_ENGINE_INTERP;
         return OPTIONS_RUN;
-    if (strcmp(arg, "jit") == 0)
-        return opt_error(err, errlen, "-accel %s: the JIT is not built yet; use -accel "
-                         "interp", arg);
-    return opt_error(err, errlen, "-accel %s: unknown accelerator (Glass has 'interp')", arg);
+    }
+    if (strcmp(arg, "jit") == 0) {
+        if (!cpu_exec_jit_available())
+            return opt_error(err, errlen, "-accel jit: the JIT needs an x86-64 host; use -accel "
+                             "interp");
+        o->engine = CPU_ENGINE_JIT;
+        return OPTIONS_RUN;
+    }
+    return opt_error(err, errlen, "-accel %s: unknown accelerator (Glass has 'jit' and 'interp')",
+                     arg);
+}
+
+static enum options_result opt_tb_size(struct options *o, const char *arg, FILE *out, char *err,
+                                       size_t errlen)
+{
+    (void)out;
+    char *end;
+    unsigned long mb = strtoul(arg, &end, 10);
+    if (end == arg || *end != '\0' || mb < 1 || mb > TB_SIZE_MAX_MB)
+        return opt_error(err, errlen, "-tb-size %s: a size in MiB from 1 to %u", arg,
+                         TB_SIZE_MAX_MB);
+    o->tb_size_mb = (unsigned)mb;
+    return OPTIONS_RUN;
+}
+
+static enum options_result opt_singlestep(struct options *o, const char *arg, FILE *out,
+                                          char *err, size_t errlen)
+{
+    (void)arg, (void)out, (void)err, (void)errlen;
+    o->singlestep = true;
+    return OPTIONS_RUN;
 }
 
 static enum options_result opt_d(struct options *o, const char *arg, FILE *out, char *err,
@@ -443,7 +476,11 @@ static const struct option_def option_table[] = {
     { "debugcon", "DEV", opt_debugcon, "port 0xE9 output: stdio (default), file:PATH, null" },
     { "nographic", NULL, opt_nographic, "no window (Glass has none yet: always true)" },
     { "no-reboot", NULL, opt_no_reboot, "exit instead of resetting on a triple fault" },
-    { "accel", "NAME", opt_accel, "execution engine: interp (the only one so far)" },
+    { "accel", "NAME", opt_accel,
+      "execution engine: jit (x86-64 host code, the default on x86-64) or interp" },
+    { "tb-size", "MB", opt_tb_size, "the JIT's translation cache in MiB (default 32)" },
+    { "singlestep", NULL, opt_singlestep,
+      "run one instruction at a time (the careful path; -d exec per instruction)" },
     { "d", "ITEMS", opt_d, "log items, comma-separated (-d help lists them)" },
     { "D", "FILE", opt_D, "write the log to FILE instead of stderr" },
     { "help", NULL, opt_help, "show this help and exit" },
@@ -499,6 +536,7 @@ enum options_result options_parse(struct options *o, int argc, char *const argv[
 {
     memset(o, 0, sizeof(*o));
     o->ram_size = PC_RAM_DEFAULT;
+    o->engine = -1;
     o->debugcon = DEBUGCON_STDIO;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -12,7 +12,7 @@
 
 struct trace {
     FILE *log;
-    csh cs16, cs32;
+    csh cs16, cs32, cs64;
 };
 
 struct trace *trace_new(FILE *log)
@@ -30,6 +30,12 @@ struct trace *trace_new(FILE *log)
         free(t);
         return NULL;
     }
+    if (cs_open(CS_ARCH_X86, CS_MODE_64, &t->cs64) != CS_ERR_OK) {
+        cs_close(&t->cs16);
+        cs_close(&t->cs32);
+        free(t);
+        return NULL;
+    }
     return t;
 }
 
@@ -39,6 +45,7 @@ void trace_free(struct trace *t)
         return;
     cs_close(&t->cs16);
     cs_close(&t->cs32);
+    cs_close(&t->cs64);
     free(t);
 }
 
@@ -67,4 +74,27 @@ void trace_insn(void *opaque, struct cpu *cpu, const uint8_t *bytes, unsigned le
          * round): say so rather than guess. */
         fprintf(t->log, "(not disassembled)\n");
     }
+}
+
+void trace_code(void *opaque, const char *heading, uint64_t addr, const uint8_t *bytes,
+                size_t len, unsigned bits)
+{
+    struct trace *t = opaque;
+    csh h = bits == 64 ? t->cs64 : bits == 32 ? t->cs32 : t->cs16;
+    int width = bits == 64 ? 16 : bits == 32 ? 8 : 4;
+    fprintf(t->log, "%s\n", heading);
+    cs_insn *insn;
+    size_t n = cs_disasm(h, bytes, len, addr, 0, &insn);
+    size_t done = 0;
+    for (size_t i = 0; i < n; i++) {
+        fprintf(t->log, "  %0*llx  %s%s%s\n", width, (unsigned long long)insn[i].address,
+                insn[i].mnemonic, insn[i].op_str[0] ? " " : "", insn[i].op_str);
+        done += insn[i].size;
+    }
+    if (n)
+        cs_free(insn, n);
+    if (done < len)
+        fprintf(t->log, "  %0*llx  (%zu bytes not disassembled)\n", width,
+                (unsigned long long)(addr + done), len - done);
+    fprintf(t->log, "\n");
 }

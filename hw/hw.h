@@ -90,6 +90,9 @@ struct pc_config {
     FILE *log;             /* log output (stderr if NULL) */
     /* -d exec: called before each instruction (see struct cpu). */
     void (*trace_insn)(void *opaque, struct cpu *cpu, const uint8_t *bytes, unsigned len);
+    /* -d in_asm/out_asm (see struct cpu). */
+    void (*trace_code)(void *opaque, const char *heading, uint64_t addr, const uint8_t *bytes,
+                       size_t len, unsigned bits);
     void *trace_opaque;
     const char *initrd;    /* Linux initial ramdisk (with a bzImage kernel), or NULL */
     /* Serial ports COM1, COM2: host ends made by the frontend, or NULL
@@ -102,6 +105,12 @@ struct pc_config {
         bool readonly;
     } drive[4];
     const char *boot_order; /* "c", "d", "cd"...: for the BIOS; NULL = "cd" */
+    /* The execution engine (enum cpu_engine of translate/translate.h),
+     * the JIT's translation cache size in bytes (0: the default) and
+     * -singlestep. */
+    int engine;
+    size_t jit_code_size;
+    bool singlestep;
     /* Called between CPU slices: the frontend reads host input (serial
      * stdin) here. Returns false when the user asked to quit. */
     bool (*poll)(void *opaque);

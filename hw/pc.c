@@ -34,7 +34,7 @@
 #include "hw/vga.h"
 #include "translate/translate.h"
 
-/* Instructions per interp_run call: the loop looks at the board's state
+/* Instructions per cpu_exec call: the loop looks at the board's state
  * between calls; devices that need sooner attention set exit_request. */
 #define PC_SLICE 100000
 
@@ -385,7 +385,11 @@ static int build(struct pc *pc, char *err, size_t errlen)
     }
     pc->cpu->log = pc->log;
     pc->cpu->log_mask = cfg->log_mask;
+    pc->cpu->engine = (uint8_t)cfg->engine;
+    pc->cpu->jit_code_size = cfg->jit_code_size;
+    pc->cpu->singlestep = cfg->singlestep;
     pc->cpu->trace_insn = cfg->trace_insn;
+    pc->cpu->trace_code = cfg->trace_code;
     pc->cpu->trace_opaque = cfg->trace_opaque;
     if (cfg->log_mask & LOG_IOPORT)
         io_set_trace(pc->io, pc_trace_io, pc);
@@ -453,7 +457,7 @@ void pc_free(struct pc *pc)
     pic_free(pc->pic);
     vclock_free(pc->clock);
     if (pc->cpu) {
-        interp_release(pc->cpu);
+        cpu_exec_release(pc->cpu);
         cpu_free(pc->cpu);
     }
     post_free(pc->post);
@@ -497,7 +501,7 @@ static int pc_run_loop(struct pc *pc);
 
 enum cpu_exit pc_step(struct pc *pc, uint64_t budget)
 {
-    return interp_run(pc->cpu, budget);
+    return cpu_exec(pc->cpu, budget);
 }
 
 bool pc_exit_requested(const struct pc *pc, int *status)
@@ -543,6 +547,8 @@ int pc_run(struct pc *pc)
     int status = pc_run_loop(pc);
     if (pc->cfg.log_mask & LOG_STATS)
         print_stats(pc, &t0);
+    if (pc->cfg.log_mask & LOG_JIT)
+        cpu_exec_print_stats(pc->cpu, pc->log);
     return status;
 }
 
@@ -569,7 +575,7 @@ static bool pc_can_wake(struct pc *pc)
 static int pc_run_loop(struct pc *pc)
 {
     for (;;) {
-        enum cpu_exit why = interp_run(pc->cpu, PC_SLICE);
+        enum cpu_exit why = cpu_exec(pc->cpu, PC_SLICE);
         vclock_run_timers(pc->clock);
         if (pc->cfg.poll && !pc->cfg.poll(pc->cfg.poll_opaque))
             return 0; /* the user quit (Ctrl-A x) */

@@ -59,6 +59,9 @@ void phys_set_map_notifier(struct phys_mem *pm,
  * current chipsets come out of reset. */
 void phys_set_a20(struct phys_mem *pm, bool enabled);
 bool phys_a20(const struct phys_mem *pm);
+/* The address the memory system really uses for `addr`: bit 20 cleared
+ * while the gate is off. Caches keyed by physical address key by this. */
+uint64_t phys_apply_a20(const struct phys_mem *pm, uint64_t addr);
 
 /* Accesses of 1, 2, 4 or 8 bytes at any alignment; an access that spans
  * two regions is split into bytes. The A20 mask is applied here. */
@@ -83,6 +86,9 @@ uint8_t *phys_page_ptr(struct phys_mem *pm, uint64_t addr, bool *writable);
  * translated code makes TLB fills of it send writes to the slow path,
  * and every write into it calls the notifier (installed by the
  * translator), which invalidates the page's blocks and clears the mark.
+ * A mapping change (phys_map_*, phys_unmap) calls the notifier for its
+ * whole range too, marked or not: what the addresses hold changed, even
+ * where the old contents were ROM, which is never marked.
  */
 void phys_mark_code_page(struct phys_mem *pm, uint64_t addr);
 bool phys_is_code_page(const struct phys_mem *pm, uint64_t addr);
@@ -90,7 +96,7 @@ bool phys_is_code_page(const struct phys_mem *pm, uint64_t addr);
  * the page's blocks are gone). The notifier runs after the store. */
 void phys_unmark_code_page(struct phys_mem *pm, uint64_t addr);
 void phys_set_code_write_notifier(struct phys_mem *pm,
-                                  void (*fn)(void *opaque, uint64_t paddr, unsigned size),
+                                  void (*fn)(void *opaque, uint64_t paddr, uint64_t size),
                                   void *opaque);
 
 /* ------------------------------------------------------------------ */
@@ -230,6 +236,10 @@ _Static_assert(sizeof(struct tlb_entry) == 32, "tlb_entry is 32 bytes");
  * system accesses), 1 for CPL 3. */
 struct tlb {
     struct tlb_entry e[2][TLB_ENTRIES];
+    /* Counts flushes that can change a translation (all, non-global,
+     * one page): caches of translated code keyed by linear address check
+     * it before trusting themselves. */
+    uint32_t generation;
 };
 
 static inline unsigned tlb_index(uint32_t lin)

@@ -65,7 +65,7 @@ struct phys_mem {
     void (*map_notify)(void *opaque, uint64_t base, uint64_t size);
     void *map_opaque;
     uint64_t a20_mask; /* ~0, or ~bit 20 with the gate off */
-    void (*code_notify)(void *opaque, uint64_t paddr, unsigned size);
+    void (*code_notify)(void *opaque, uint64_t paddr, uint64_t size);
     void *code_opaque;
 };
 
@@ -161,8 +161,14 @@ static void paint(struct phys_mem *pm, const struct mapping *m, uint64_t lo, uin
     }
 }
 
+/* A mapping changed: whoever caches host pointers (the TLB's owner) and
+ * whoever translated code from the range (blocks built from ROM too,
+ * which carry no code mark: a PAM switch to shadow RAM must drop them)
+ * hear of it. */
 static void notify_map(struct phys_mem *pm, uint64_t base, uint64_t size)
 {
+    if (pm->code_notify)
+        pm->code_notify(pm->code_opaque, base, size);
     if (pm->map_notify)
         pm->map_notify(pm->map_opaque, base, size);
 }
@@ -271,6 +277,11 @@ void phys_set_a20(struct phys_mem *pm, bool enabled)
 bool phys_a20(const struct phys_mem *pm)
 {
     return pm->a20_mask == ~0ull;
+}
+
+uint64_t phys_apply_a20(const struct phys_mem *pm, uint64_t addr)
+{
+    return addr & pm->a20_mask;
 }
 
 /* ------------------------------------------------------------------ */
@@ -479,7 +490,7 @@ bool phys_is_code_page(const struct phys_mem *pm, uint64_t addr)
 }
 
 void phys_set_code_write_notifier(struct phys_mem *pm,
-                                  void (*fn)(void *opaque, uint64_t paddr, unsigned size),
+                                  void (*fn)(void *opaque, uint64_t paddr, uint64_t size),
                                   void *opaque)
 {
     pm->code_notify = fn;

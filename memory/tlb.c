@@ -19,6 +19,7 @@ static void entry_invalidate(struct tlb_entry *e)
 
 void tlb_flush_all(struct tlb *t)
 {
+    t->generation++;
     for (unsigned u = 0; u < 2; u++)
         for (unsigned i = 0; i < TLB_ENTRIES; i++)
             entry_invalidate(&t->e[u][i]);
@@ -27,6 +28,7 @@ void tlb_flush_all(struct tlb *t)
 /* MOV CR3 with CR4.PGE keeps global translations (SDM 4.10.4.1). */
 void tlb_flush_nonglobal(struct tlb *t)
 {
+    t->generation++;
     for (unsigned u = 0; u < 2; u++)
         for (unsigned i = 0; i < TLB_ENTRIES; i++)
             if (!(t->e[u][i].flags & TLB_ENTRY_GLOBAL))
@@ -42,6 +44,7 @@ void tlb_flush_nonglobal(struct tlb *t)
 void tlb_flush_page(struct tlb *t, uint32_t lin)
 {
     unsigned idx = tlb_index(lin);
+    t->generation++;
     for (unsigned u = 0; u < 2; u++) {
         entry_invalidate(&t->e[u][idx]);
         for (unsigned i = 0; i < TLB_ENTRIES; i++)
@@ -68,7 +71,10 @@ struct tlb_entry *tlb_fill(struct tlb *t, struct phys_mem *pm, uint32_t lin, boo
 {
     struct tlb_entry *e = &t->e[user ? 1 : 0][tlb_index(lin)];
     uint32_t page = lin & TLB_PAGE_MASK;
-    uint64_t ppage = w->paddr & ~PAGE_OFFSET;
+    /* The page as memory sees it: with the A20 gate off, bit 20 is
+     * cleared here too, so that code translated from it is keyed by the
+     * bytes it really came from (the gate's change flushes the TLB). */
+    uint64_t ppage = phys_apply_a20(pm, w->paddr & ~PAGE_OFFSET);
     bool ram = false;
     uint8_t *host = phys_page_ptr(pm, ppage, &ram);
 

@@ -1,7 +1,10 @@
 /*
- * translate/interp.c — the portable backend: fetch, decode, execute, one
- * instruction at a time, with the architectural rules that sit between
- * instructions (interrupt windows, single-step and breakpoint traps).
+ * translate/interp.c — the portable backend's careful path: fetch,
+ * decode, execute one instruction, with the architectural rules that sit
+ * around an instruction (breakpoints, single-step traps, RF). The loop
+ * that calls it, and the rules between instructions, are cpu_exec's
+ * (translate/exec.c), shared with the JIT; translate/tb.c runs whole
+ * blocks of cached decoded instructions.
  *
  * Order of events around one instruction (SDM Vol. 3A 6.9, priorities):
  *   1. a pending NMI or INTR is taken unless the previous instruction
@@ -15,6 +18,7 @@
 #include "translate/translate.h"
 
 #include "cpu/internal.h"
+#include "translate/exec.h"
 #include "translate/tb.h"
 
 #define MAX_INSN_LEN 15
@@ -82,59 +86,9 @@ static void step(struct cpu *cpu)
         cpu_debug_after_insn(cpu, tf);
 }
 
-enum cpu_exit interp_run(struct cpu *cpu, uint64_t budget)
+void interp_step(struct cpu *cpu)
 {
-    jmp_buf here;
-    jmp_buf *outer = cpu->fault_jmp;
-    const uint64_t start = cpu->icount;
-    enum cpu_exit why = CPU_EXIT_BUDGET;
-
-    if (!cpu->tbc && !cpu->no_block_cache)
-        cpu->tbc = tb_cache_new(cpu); /* NULL (no memory): the careful path alone */
-    /* Deliveries count against the budget too: a guest whose exception
-     * handler faults again at once retires nothing, yet the board must
-     * get control back. Modified after setjmp, hence volatile. */
-    volatile uint64_t deliveries = 0;
-    cpu->fault_jmp = &here;
-    if (setjmp(here)) {
-        deliveries++;
-        /* An exception unwound an instruction or a delivery: deliver it
-         * now (cpu_deliver_pending handles faults while delivering). */
-        if (!cpu_deliver_pending(cpu)) {
-            why = CPU_EXIT_SHUTDOWN;
-            goto out;
-        }
-    }
-    while (cpu->icount - start + deliveries < budget) {
-        if (cpu->exit_request) {
-            cpu->exit_request = 0;
-            why = CPU_EXIT_REQUEST;
-            break;
-        }
-        if ((cpu->intr || cpu->nmi_pending) && cpu_service_interrupts(cpu))
-            continue;
-        if (cpu->halted) {
-            why = CPU_EXIT_HALT;
-            break;
-        }
-        /* The block path runs whole blocks of cached decoded
-         * instructions; single-stepping, breakpoints, RF and tracing need
-         * the rules between instructions, so they take one careful step
-         * at a time. */
-        if (cpu->tbc && !cpu->no_block_cache && !(cpu->eflags & (FL_TF | FL_RF)) && !(cpu->dr[7] & 0xff) &&
-            !(cpu->log_mask & (LOG_CPU | LOG_EXEC)) && tb_run_block(cpu->tbc, cpu))
-            continue;
-        /* The interrupt shadow lasts exactly one instruction. */
-        cpu->inhibit_irq = 0;
-        step(cpu);
-    }
-out:
-    cpu->fault_jmp = outer;
-    return why;
-}
-
-void interp_release(struct cpu *cpu)
-{
-    tb_cache_free(cpu->tbc);
-    cpu->tbc = NULL;
+    /* The interrupt shadow lasts exactly one instruction. */
+    cpu->inhibit_irq = 0;
+    step(cpu);
 }

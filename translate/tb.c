@@ -119,18 +119,34 @@ static bool touches_code(const struct tb_page *p, unsigned off, unsigned len)
     return false;
 }
 
-static void code_written(void *opaque, uint64_t paddr, unsigned size)
+/* Beyond this many pages, a notified range (a mapping change) is matched
+ * against the pages that hold blocks rather than walked page by page. */
+#define RANGE_WALK_PAGES 64u
+
+static void code_written(void *opaque, uint64_t paddr, uint64_t size)
 {
     struct tb_cache *c = opaque;
     if (size == 0)
         return;
-    /* A write may straddle two pages (bulk writes: many). */
     uint64_t end = paddr + size;
+    if (size > RANGE_WALK_PAGES * PAGE_SIZE) {
+        /* Marks left without blocks in the range stay until the first
+         * write clears them. */
+        for (unsigned i = 0; i < TB_PAGE_HASH_SIZE; i++)
+            for (struct tb_page *p = c->pages[i], *next; p; p = next) {
+                next = p->next;
+                if (p->page + PAGE_SIZE > paddr && p->page < end)
+                    tb_invalidate_page(c, p->page);
+            }
+        return;
+    }
+    /* A write may straddle two pages (bulk writes: many). */
     for (uint64_t a = paddr; a < end;) {
         uint64_t page = a & ~(uint64_t)(PAGE_SIZE - 1);
         uint64_t stop = page + PAGE_SIZE < end ? page + PAGE_SIZE : end;
         struct tb_page *p = page_find(c, page, false);
-        if (!p || touches_code(p, (unsigned)(a - page), (unsigned)(stop - a)))
+        if (p ? touches_code(p, (unsigned)(a - page), (unsigned)(stop - a))
+              : phys_is_code_page(c->cpu->bus.mem, page))
             tb_invalidate_page(c, page);
         a = stop;
     }
@@ -216,7 +232,7 @@ void tb_invalidate_page(struct tb_cache *c, uint64_t page)
  * after them is not needed for correctness, since the executor checks
  * EIP and the mode after every instruction, but it keeps blocks from
  * holding instructions past a jump that are rarely reached. */
-static bool ends_block(enum op op)
+bool tb_ends_block(enum op op)
 {
     switch (op) {
     case OP_JMP: case OP_JCC: case OP_JCXZ: case OP_LOOP: case OP_LOOPE: case OP_LOOPNE:
@@ -232,33 +248,25 @@ static bool ends_block(enum op op)
     }
 }
 
-/* Operations after which the next block may follow without the loop
- * looking: near control transfers and everything that does not end a
- * block. */
-static bool is_near_or_plain(enum op op)
+bool tb_is_near_or_plain(enum op op)
 {
     switch (op) {
     case OP_JMP: case OP_JCC: case OP_JCXZ: case OP_LOOP: case OP_LOOPE: case OP_LOOPNE:
     case OP_CALL: case OP_RET:
         return true;
     default:
-        return !ends_block(op);
+        return !tb_ends_block(op);
     }
 }
 
 #define TB_MAX_INSNS 64
 #define MAX_INSN_LEN 15
 
-/* Decodes a block from `host` (the page's bytes) at page offset `off`.
- * Returns NULL if not even one instruction lies wholly in the page and
- * decodes (the caller then runs the slow path, which raises the fault or
- * #UD at the right moment). */
-static struct tb *tb_build(struct tb_cache *c, const uint8_t *host, uint64_t paddr,
-                           unsigned off, bool code32, uint32_t room)
+unsigned tb_decode(struct insn *buf, unsigned max, const uint8_t *host, unsigned off, bool code32,
+                   uint32_t room, bool (*ends)(enum op), unsigned *end)
 {
-    struct insn buf[TB_MAX_INSNS];
     unsigned n = 0, pos = off;
-    while (n < TB_MAX_INSNS) {
+    while (n < max) {
         unsigned avail = PAGE_SIZE - pos;
         if (avail > MAX_INSN_LEN)
             avail = MAX_INSN_LEN;
@@ -269,13 +277,28 @@ static struct tb *tb_build(struct tb_cache *c, const uint8_t *host, uint64_t pad
         if (r <= 0 || pos - off + (unsigned)r - 1 > room)
             break; /* #UD, length #GP, crosses the page or the limit */
         pos += (unsigned)r;
-        /* A specialised handler for the form if there is one; an
-         * operation without a handler raises #UD when it runs. */
-        buf[n].fn = buf[n].fn ? cpu_fast_handler(&buf[n]) : interp_unimplemented;
         n++;
-        if (ends_block((enum op)buf[n - 1].op) || pos >= PAGE_SIZE)
+        if (ends((enum op)buf[n - 1].op) || pos >= PAGE_SIZE)
             break;
     }
+    *end = pos;
+    return n;
+}
+
+/* Decodes a block from `host` (the page's bytes) at page offset `off`.
+ * Returns NULL if not even one instruction lies wholly in the page and
+ * decodes (the caller then runs the slow path, which raises the fault or
+ * #UD at the right moment). */
+static struct tb *tb_build(struct tb_cache *c, const uint8_t *host, uint64_t paddr,
+                           unsigned off, bool code32, uint32_t room)
+{
+    struct insn buf[TB_MAX_INSNS];
+    unsigned pos;
+    unsigned n = tb_decode(buf, TB_MAX_INSNS, host, off, code32, room, tb_ends_block, &pos);
+    /* A specialised handler for the form if there is one; an operation
+     * without a handler raises #UD when it runs. */
+    for (unsigned i = 0; i < n; i++)
+        buf[i].fn = buf[i].fn ? cpu_fast_handler(&buf[i]) : interp_unimplemented;
     if (n == 0)
         return NULL;
 
@@ -294,7 +317,7 @@ static struct tb *tb_build(struct tb_cache *c, const uint8_t *host, uint64_t pad
     t->code32 = code32;
     t->n = (uint8_t)n;
     t->n_run = (uint8_t)n;
-    t->chainable = is_near_or_plain((enum op)buf[n - 1].op);
+    t->chainable = tb_is_near_or_plain((enum op)buf[n - 1].op);
     t->dead = 0;
     t->succ[0] = t->succ[1] = NULL;
     memcpy(t->insns, buf, n * sizeof(struct insn));
@@ -337,7 +360,7 @@ static struct tb *tb_lookup(struct tb_cache *c, uint64_t paddr, bool code32)
  * left the straight line, an exit was requested (I/O, a device, the
  * frontend) or blocks were dropped (a store into code). HLT, a new mode
  * (CS.D) and TF/RF come only from instructions that end a block
- * (ends_block), so they are checked once, after the block. No
+ * (tb_ends_block), so they are checked once, after the block. No
  * instruction of a block runs in an interrupt shadow: STI, MOV SS and
  * POP SS end a block without chaining, and tb_run_block leaves the
  * shadowed instruction after them to the careful path. */
@@ -382,9 +405,7 @@ static struct tb *tb_get(struct tb_cache *c, const uint8_t *host, uint64_t paddr
     return t;
 }
 
-/* How many bytes from CS:eip on lie within the CS limit and, for 16-bit
- * code, before IP wraps, minus one. */
-static uint32_t code_room(const struct cpu *cpu, uint32_t eip)
+uint32_t tb_code_room(const struct cpu *cpu, uint32_t eip)
 {
     uint32_t room = cpu->seg[SEG_CS].limit - eip;
     if (!cpu->code32 && room > 0xffffu - (eip & 0xffff))
@@ -424,7 +445,7 @@ bool tb_run_block(struct tb_cache *c, struct cpu *cpu)
     if (!host)
         return false;
     bool code32 = cpu->code32;
-    struct tb *t = tb_get(c, host, paddr, code32, code_room(cpu, eip));
+    struct tb *t = tb_get(c, host, paddr, code32, tb_code_room(cpu, eip));
     if (!t)
         return false;
 
@@ -452,7 +473,7 @@ bool tb_run_block(struct tb_cache *c, struct cpu *cpu)
             page_phys = paddr & ~(uint64_t)(PAGE_SIZE - 1);
         }
         const uint64_t next_paddr = page_phys | (lin & (PAGE_SIZE - 1));
-        const uint32_t room = code_room(cpu, eip);
+        const uint32_t room = tb_code_room(cpu, eip);
         struct tb *next = t->succ[0];
         if (!succ_fits(next, next_paddr, code32, room)) {
             next = t->succ[1];

@@ -1,13 +1,14 @@
 /*
  * translate/ — turning guest bytes into something that runs: the one
- * decoder, translation blocks, and the backends (the portable
- * interpreter now, the x86-64 JIT later).
+ * decoder, translation blocks, and the two engines (the portable
+ * interpreter and the x86-64 JIT) behind one loop, cpu_exec.
  */
 #ifndef GLASS_TRANSLATE_H
 #define GLASS_TRANSLATE_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cpu/cpu.h"
 
@@ -29,11 +30,32 @@ enum decode_status {
  */
 int decode_insn(struct insn *in, const uint8_t *bytes, unsigned avail, bool code32);
 
-/* Runs the CPU with the interpreter for at most `budget` instructions
- * (a block may overrun it by a few). The first call gives the CPU a cache
- * of decoded blocks (translate/tb.c) unless cpu->no_block_cache is set. */
+/* The engines cpu_exec can run (struct cpu's `engine`). */
+enum cpu_engine {
+    CPU_ENGINE_INTERP = 0, /* the portable interpreter (the reference) */
+    CPU_ENGINE_JIT = 1,    /* x86-64 host code (translate/jit/) */
+};
+
+/* Whether this host can run the JIT (an x86-64 host). */
+bool cpu_exec_jit_available(void);
+
+/*
+ * Runs the CPU for at most `budget` instructions (a block may overrun it
+ * by a few) with the engine cpu->engine names, and returns why it
+ * stopped. The first call gives the CPU the engine's caches; a JIT that
+ * cannot get executable memory falls back to the interpreter with a
+ * message. cpu->no_block_cache and cpu->singlestep run every instruction
+ * through the careful path.
+ */
+enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget);
+/* Frees what cpu_exec attached to the CPU; call before cpu_free. */
+void cpu_exec_release(struct cpu *cpu);
+/* -d jit: the JIT's statistics, if it ran. */
+void cpu_exec_print_stats(const struct cpu *cpu, FILE *f);
+
+/* cpu_exec with the interpreter for this call (tests compare engines). */
 enum cpu_exit interp_run(struct cpu *cpu, uint64_t budget);
-/* Frees what interp_run attached to the CPU; call before cpu_free. */
+/* The same as cpu_exec_release. */
 void interp_release(struct cpu *cpu);
 
 #endif

@@ -14,6 +14,9 @@ void diff_native_run(const struct diff_case *c, struct diff_result *res);
 struct diff_glass;
 struct diff_glass *diff_glass_new(void);
 void diff_glass_free(struct diff_glass *g);
+/* enum cpu_engine (translate/translate.h) for the cases that do not take
+ * the careful path. */
+void diff_glass_set_engine(struct diff_glass *g, int engine);
 void diff_glass_run(struct diff_glass *g, const struct diff_case *c, struct diff_result *res);
 /* Runs one BCD instruction (opcode, immediate) in Glass. */
 void diff_glass_run_bcd(struct diff_glass *g, uint8_t op, uint8_t imm, uint32_t eax,

@@ -18,7 +18,12 @@ build/tests/diff/%.o: tests/diff/%.c build/config.h
 build/difftest: $(DIFF_OBJS) $(LIB_OBJS)
 	$(CC) $(GLASS_LDFLAGS) -o $@ $(DIFF_OBJS) $(LIB_OBJS) $(GLASS_LIBS)
 
+# Under each engine (the JIT only where it runs).
+DIFF_ENGINES ?= interp jit
 check-diff:: build/difftest
-	build/difftest --count $(DIFF_COUNT) $(if $(DIFF_SEED),--seed $(DIFF_SEED))
+	@set -e; for e in $(DIFF_ENGINES); do \
+	    echo build/difftest --engine $$e --count $(DIFF_COUNT) $(if $(DIFF_SEED),--seed $(DIFF_SEED)); \
+	    build/difftest --engine $$e --count $(DIFF_COUNT) $(if $(DIFF_SEED),--seed $(DIFF_SEED)); \
+	done
 
 -include $(DIFF_OBJS:.o=.d)

@@ -7,7 +7,7 @@
  * the host cannot run in 64-bit mode, are checked against the SDM's
  * pseudocode (bcd_model.c).
  *
- * Usage: difftest [--seed N] [--count N] [--max-report N]
+ * Usage: difftest [--seed N] [--count N] [--max-report N] [--engine jit|interp]
  * The seed is printed so that a failure can be repeated.
  */
 #include <inttypes.h>
@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "diff.h"
+#include "translate/translate.h"
 
 static const char *const reg_names[8] = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi" };
 
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
     uint64_t seed = (uint64_t)time(NULL);
     uint64_t count = 1000000;
     unsigned max_report = 10;
+    int engine = CPU_ENGINE_INTERP;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seed") && i + 1 < argc)
             seed = strtoull(argv[++i], NULL, 0);
@@ -81,16 +83,23 @@ int main(int argc, char **argv)
             count = strtoull(argv[++i], NULL, 0);
         else if (!strcmp(argv[i], "--max-report") && i + 1 < argc)
             max_report = (unsigned)strtoul(argv[++i], NULL, 0);
+        else if (!strcmp(argv[i], "--engine") && i + 1 < argc && !strcmp(argv[i + 1], "jit"))
+            engine = CPU_ENGINE_JIT, i++;
+        else if (!strcmp(argv[i], "--engine") && i + 1 < argc && !strcmp(argv[i + 1], "interp"))
+            engine = CPU_ENGINE_INTERP, i++;
         else {
-            fprintf(stderr, "usage: difftest [--seed N] [--count N] [--max-report N]\n");
+            fprintf(stderr, "usage: difftest [--seed N] [--count N] [--max-report N] "
+                            "[--engine jit|interp]\n");
             return 2;
         }
     }
-    printf("difftest: seed %" PRIu64 ", %" PRIu64 " sequences\n", seed, count);
+    printf("difftest: seed %" PRIu64 ", %" PRIu64 " sequences, engine %s\n", seed, count,
+           engine == CPU_ENGINE_JIT ? "jit" : "interp");
     fflush(stdout);
 
     diff_native_init();
     struct diff_glass *g = diff_glass_new();
+    diff_glass_set_engine(g, engine);
     static struct diff_case c;
     uint64_t passed = 0, failed = 0;
     for (uint64_t i = 0; i < count; i++) {

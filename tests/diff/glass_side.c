@@ -1,7 +1,9 @@
 /*
  * glass_side.c — Glass's side of the differential test: a bare CPU (no
  * PC around it) in flat 32-bit protected mode over a little RAM, running
- * each case with the interpreter. Exceptions go through an IDT whose
+ * each case with the engine the test was started with (--engine: the
+ * interpreter's block cache, or the JIT), every other case through the
+ * careful one-instruction path instead. Exceptions go through an IDT whose
  * every gate leads to a HLT at 0x3000 + vector, so the vector, the saved
  * EIP and EFLAGS can be read back from the frame.
  */
@@ -63,7 +65,8 @@ struct diff_glass *diff_glass_new(void)
 
 void diff_glass_free(struct diff_glass *g)
 {
-    interp_release(g->cpu);
+    cpu_exec_print_stats(g->cpu, stdout);
+    cpu_exec_release(g->cpu);
     cpu_free(g->cpu);
     io_free(g->io);
     phys_free(g->pm);
@@ -108,7 +111,7 @@ static uint32_t get32(struct diff_glass *g, uint32_t addr)
 static void run(struct diff_glass *g, uint32_t end_eip, struct diff_result *res)
 {
     struct cpu *cpu = g->cpu;
-    enum cpu_exit why = interp_run(cpu, 100000);
+    enum cpu_exit why = cpu_exec(cpu, 100000);
     memcpy(res->regs, cpu->regs, sizeof(res->regs));
     res->eflags = cpu_get_eflags(cpu);
     res->vector = -1;
@@ -136,9 +139,9 @@ static void run(struct diff_glass *g, uint32_t end_eip, struct diff_result *res)
 void diff_glass_run(struct diff_glass *g, const struct diff_case *c, struct diff_result *res)
 {
     /* Through the physical address space, as a guest store or DMA would
-     * write: the block cache must see the new code. Every other case runs
-     * without the cache, so both of the interpreter's paths are compared
-     * with the host. */
+     * write: the engine's cache must see the new code. Every other case
+     * runs through the careful path, so both of the engine's paths are
+     * compared with the host. */
     static const uint8_t hlt = 0xf4;
     static unsigned parity;
     g->cpu->no_block_cache = (uint8_t)(parity++ & 1);
@@ -165,4 +168,9 @@ void diff_glass_run_bcd(struct diff_glass *g, uint8_t op, uint8_t imm, uint32_t 
     memset(res, 0, sizeof(*res));
     flat_state(g->cpu, DIFF_CODE_ADDR, regs, eflags);
     run(g, DIFF_CODE_ADDR + len + 1, res);
+}
+
+void diff_glass_set_engine(struct diff_glass *g, int engine)
+{
+    g->cpu->engine = (uint8_t)engine;
 }

@@ -49,6 +49,28 @@ static int bcd_ok(uint8_t v)
     return (v & 0x0f) <= 9 && (v >> 4) <= 9;
 }
 
+/*
+ * Waits with interrupts on until *count reaches `want` or `limit` of the
+ * clock's seconds have gone by. Bounded by the clock, not by a number of
+ * loop turns: how long a spin lasts depends on the engine (the JIT turns
+ * a loop of this kind hundreds of millions of times a second). Reading
+ * the seconds register with interrupts off keeps a handler's own CMOS
+ * accesses from changing the index in between. Returns with interrupts
+ * off.
+ */
+static void wait_count(volatile unsigned *count, unsigned want, unsigned limit)
+{
+    unsigned last = cmos_read(0x00), seconds = 0;
+    while (*count < want && seconds < limit) {
+        __asm__ volatile("sti; pause; cli");
+        unsigned s = cmos_read(0x00);
+        if (s != last) {
+            last = s;
+            seconds++;
+        }
+    }
+}
+
 static unsigned bcd(uint8_t v)
 {
     return (v >> 4) * 10u + (v & 0x0f);
@@ -292,11 +314,7 @@ static void test_periodic(void)
     pic_mask(0);
     cmos_read(REG_C);
     cmos_write(REG_B, (uint8_t)(cmos_read(REG_B) | B_PIE | B_UIE));
-    __asm__ volatile("sti");
-    unsigned n = 0;
-    while (uf_seen < 3 && ++n < SPIN_MAX)
-        __asm__ volatile("pause");
-    __asm__ volatile("cli");
+    wait_count(&uf_seen, 3, 6);
     CHECK_EQ(uf_seen, 3);
     unsigned s1 = pf_at_uf[1] - pf_at_uf[0], s2 = pf_at_uf[2] - pf_at_uf[1];
     printf("rtc: 8 Hz periodic interrupt: %u and %u per second\n", s1, s2);
@@ -380,11 +398,7 @@ static void test_update_and_alarm(void)
     uint8_t b = cmos_read(REG_B);
     cmos_write(REG_B, (uint8_t)(b | B_UIE));
     pic_unmask(8);
-    __asm__ volatile("sti");
-    unsigned n = 0;
-    while (uf_ticks < 2 && ++n < SPIN_MAX)
-        __asm__ volatile("pause");
-    __asm__ volatile("cli");
+    wait_count(&uf_ticks, 2, 5);
     CHECK_EQ(uf_ticks, 2);
     CHECK_EQ(af_ticks, 0);
     CHECK_EQ(bad_c, 0);
@@ -399,11 +413,7 @@ static void test_update_and_alarm(void)
     cmos_write(0x05, 0xc0); /* any hour */
     cmos_read(REG_C);
     cmos_write(REG_B, (uint8_t)(b | 0x20)); /* AIE */
-    __asm__ volatile("sti");
-    n = 0;
-    while (!af_ticks && ++n < SPIN_MAX)
-        __asm__ volatile("pause");
-    __asm__ volatile("cli");
+    wait_count(&af_ticks, 1, 5);
     CHECK_EQ(af_ticks, 1);
     CHECK_EQ(cmos_read(0x00), when); /* at the alarm's second */
     cmos_write(REG_B, b);

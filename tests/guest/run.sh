@@ -21,6 +21,10 @@
 #                             non-zero, e.g. to check what the guest wrote
 #                             to a disk image
 #
+# tests/guest/run.sh --accel ENGINE GLASS IMAGE... runs them with
+# -accel ENGINE (jit or interp; make check-guest runs both); the report
+# names the engine.
+#
 # tests/guest/run.sh --qemu QEMU IMAGE... runs the same kernels in QEMU
 # (built with -DQEMU_VALIDATE, make check-guest-qemu), the reference the
 # tests are validated against; there stderr is not checked (QEMU warns
@@ -28,6 +32,11 @@
 
 set -u
 qemu=
+accel=
+if [ "${1:-}" = --accel ]; then
+    accel=$2
+    shift 2
+fi
 if [ "${1:-}" = --qemu ]; then
     qemu=$2
     shift 2
@@ -68,8 +77,8 @@ for image in "$@"; do
         : >"$errors"
     else
         # shellcheck disable=SC2086 # $boot and $args are words on purpose
-        timeout "$timeout" "$glass" -nographic -no-reboot -m 64 -d unimp -D "$log" \
-            -debugcon "file:$out" $boot $args 2>"$errors"
+        timeout "$timeout" "$glass" ${accel:+-accel "$accel"} -nographic -no-reboot -m 64 \
+            -d unimp -D "$log" -debugcon "file:$out" $boot $args 2>"$errors"
         status=$?
     fi
     why=
@@ -89,11 +98,12 @@ for image in "$@"; do
     then
         why="tests/guest/$name.check failed"
     fi
+    label=$name${accel:+ ($accel)}
     if [ -z "$why" ]; then
-        echo "PASS $name"
+        echo "PASS $label"
         passed=$((passed + 1))
     else
-        echo "FAIL $name: $why (output $out, log $log)"
+        echo "FAIL $label: $why (output $out, log $log)"
         sed 's/^/    | /' "$out" 2>/dev/null | tail -n 20
         sed 's/^/    ! /' "$errors" 2>/dev/null | tail -n 5
         failed=$((failed + 1))
@@ -101,5 +111,5 @@ for image in "$@"; do
     fi
 done
 
-echo "guest tests: $passed passed, $failed failed"
+echo "guest tests${accel:+ ($accel)}: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] || { echo "failed:$failures"; exit 1; }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "frontend/frontend.h"
+#include "translate/translate.h"
 #include "hw/hw.h"
 
 static char opt_err[256];
@@ -152,8 +153,29 @@ Test(cmdline, accel)
     struct options o;
     cr_assert_eq(PARSE(&o, "-accel", "kvm", "-kernel", "k"), OPTIONS_ERROR);
     cr_assert(strstr(opt_err, "-accel kvm"), "%s", opt_err);
-    cr_assert_eq(PARSE(&o, "-accel", "jit", "-kernel", "k"), OPTIONS_ERROR);
-    cr_assert(strstr(opt_err, "JIT"), "%s", opt_err);
+    cr_assert_eq(PARSE(&o, "-kernel", "k"), OPTIONS_RUN);
+    cr_assert_eq(o.engine, -1, "no -accel: the board picks (the JIT where it runs)");
+    cr_assert_eq(PARSE(&o, "-accel", "interp", "-kernel", "k"), OPTIONS_RUN);
+    cr_assert_eq(o.engine, CPU_ENGINE_INTERP);
+    if (cpu_exec_jit_available()) {
+        cr_assert_eq(PARSE(&o, "-accel", "jit", "-kernel", "k"), OPTIONS_RUN);
+        cr_assert_eq(o.engine, CPU_ENGINE_JIT);
+    } else {
+        cr_assert_eq(PARSE(&o, "-accel", "jit", "-kernel", "k"), OPTIONS_ERROR);
+        cr_assert(strstr(opt_err, "x86-64"), "%s", opt_err);
+    }
+}
+
+Test(cmdline, tb_size_and_singlestep)
+{
+    struct options o;
+    cr_assert_eq(PARSE(&o, "-tb-size", "64", "-singlestep", "-kernel", "k"), OPTIONS_RUN);
+    cr_assert_eq(o.tb_size_mb, 64);
+    cr_assert(o.singlestep);
+    cr_assert_eq(PARSE(&o, "-tb-size", "0", "-kernel", "k"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "-tb-size"), "%s", opt_err);
+    cr_assert_eq(PARSE(&o, "-tb-size", "4096", "-kernel", "k"), OPTIONS_ERROR);
+    cr_assert_eq(PARSE(&o, "-tb-size", "12x", "-kernel", "k"), OPTIONS_ERROR);
 }
 
 Test(cmdline, debugcon_forms)

@@ -238,7 +238,7 @@ struct phys_code_log {
     uint8_t seen; /* the byte at paddr when the notifier ran */
 };
 
-static void phys_code_notify(void *opaque, uint64_t paddr, unsigned size)
+static void phys_code_notify(void *opaque, uint64_t paddr, uint64_t size)
 {
     struct phys_code_log *l = opaque;
     l->calls++;

@@ -1,0 +1,505 @@
+/*
+ * translate/jit/block.c — translating one guest block into host code.
+ *
+ * 1. Decode: the shared block decoder (translate/tb.c) up to a control
+ *    transfer, an instruction that changes the block key, the page end,
+ *    the CS limit or JIT_MAX_INSNS.
+ * 2. Flag liveness, backwards: which guest flags each instruction's
+ *    successors read before writing (all are live at the block's end).
+ * 3. Emit: a prologue that charges the block's instructions to the run
+ *    budget, then each instruction natively (gen_ctrl, gen_alu) or as a
+ *    call of its handler in cpu/ (gen_helper), then the block's exits.
+ * 4. Stubs: the out-of-line slow paths and exits, after the body.
+ *
+ * Every inline instruction checks everything that can make it fail (the
+ * segment limit, the TLB, a divisor) before it changes any guest state,
+ * and sends a failed check to its slow path, which runs the whole
+ * instruction through its handler from the state it started in. So a
+ * fault, an MMIO access or a store into code is always handled by the
+ * same C code the interpreter runs, with exact guest state.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "translate/jit/gen.h"
+#include "translate/tb.h"
+
+/* ------------------------------------------------------------------ */
+/* Flags each operation reads and writes                               */
+/* ------------------------------------------------------------------ */
+
+#define F_ALL FL_ARITH
+#define F_CF FL_CF
+#define F_ZF FL_ZF
+
+/*
+ * reads: flags the operation uses; writes: flags it always sets (to a
+ * defined or an undefined value: either way the old value is dead).
+ * Flags neither read nor written pass through. Operations not listed
+ * read all flags and write none, the safe assumption.
+ */
+struct flag_use {
+    uint16_t reads, writes;
+    bool known;
+};
+
+#define FU(r, w) { (r), (w), true }
+static const struct flag_use flag_table[OP_COUNT] = {
+    [OP_ADD] = FU(0, F_ALL), [OP_OR] = FU(0, F_ALL), [OP_ADC] = FU(F_CF, F_ALL),
+    [OP_SBB] = FU(F_CF, F_ALL), [OP_AND] = FU(0, F_ALL), [OP_SUB] = FU(0, F_ALL),
+    [OP_XOR] = FU(0, F_ALL), [OP_CMP] = FU(0, F_ALL), [OP_TEST] = FU(0, F_ALL),
+    [OP_INC] = FU(0, F_ALL & ~F_CF), [OP_DEC] = FU(0, F_ALL & ~F_CF),
+    [OP_NEG] = FU(0, F_ALL), [OP_NOT] = FU(0, 0),
+    [OP_MUL] = FU(0, F_ALL), [OP_IMUL1] = FU(0, F_ALL), [OP_IMUL2] = FU(0, F_ALL),
+    [OP_DIV] = FU(0, F_ALL), [OP_IDIV] = FU(0, F_ALL),
+    [OP_DAA] = FU(F_CF | FL_AF, F_ALL), [OP_DAS] = FU(F_CF | FL_AF, F_ALL),
+    [OP_AAA] = FU(FL_AF, F_ALL), [OP_AAS] = FU(FL_AF, F_ALL),
+    [OP_AAM] = FU(0, F_ALL), [OP_AAD] = FU(0, F_ALL), [OP_SALC] = FU(F_CF, 0),
+    [OP_MOV] = FU(0, 0), [OP_MOVZX] = FU(0, 0), [OP_MOVSX] = FU(0, 0), [OP_LEA] = FU(0, 0),
+    [OP_XCHG] = FU(0, 0), [OP_CBW] = FU(0, 0), [OP_CWD] = FU(0, 0), [OP_BSWAP] = FU(0, 0),
+    [OP_XLAT] = FU(0, 0), [OP_XADD] = FU(0, F_ALL), [OP_CMPXCHG] = FU(0, F_ALL),
+    [OP_CMPXCHG8B] = FU(0, F_ZF), [OP_MOV_TO_SREG] = FU(0, 0),
+    [OP_LDS] = FU(0, 0), [OP_LES] = FU(0, 0), [OP_LFS] = FU(0, 0), [OP_LGS] = FU(0, 0),
+    [OP_LSS] = FU(0, 0),
+    [OP_LAHF] = FU(F_ALL & ~FL_OF, 0), [OP_SAHF] = FU(0, F_ALL & ~FL_OF),
+    [OP_PUSH] = FU(0, 0), [OP_POP] = FU(0, 0), [OP_POP_SREG] = FU(0, 0),
+    [OP_PUSHA] = FU(0, 0), [OP_POPA] = FU(0, 0), [OP_PUSHF] = FU(F_ALL, 0),
+    [OP_POPF] = FU(0, F_ALL), [OP_ENTER] = FU(0, 0), [OP_LEAVE] = FU(0, 0),
+    [OP_JMP] = FU(0, 0), [OP_JCXZ] = FU(0, 0), [OP_LOOP] = FU(0, 0),
+    [OP_LOOPE] = FU(F_ZF, 0), [OP_LOOPNE] = FU(F_ZF, 0),
+    [OP_CALL] = FU(0, 0), [OP_RET] = FU(0, 0),
+    [OP_BSF] = FU(0, F_ALL), [OP_BSR] = FU(0, F_ALL),
+    [OP_BT] = FU(0, F_ALL & ~F_ZF), [OP_BTS] = FU(0, F_ALL & ~F_ZF),
+    [OP_BTR] = FU(0, F_ALL & ~F_ZF), [OP_BTC] = FU(0, F_ALL & ~F_ZF),
+    [OP_MOVS] = FU(0, 0), [OP_STOS] = FU(0, 0), [OP_LODS] = FU(0, 0),
+    [OP_INS] = FU(0, 0), [OP_OUTS] = FU(0, 0), [OP_IN] = FU(0, 0), [OP_OUT] = FU(0, 0),
+    [OP_CLC] = FU(0, F_CF), [OP_STC] = FU(0, F_CF), [OP_CMC] = FU(F_CF, F_CF),
+    [OP_CLD] = FU(0, 0), [OP_STD] = FU(0, 0), [OP_CLI] = FU(0, 0), [OP_NOP] = FU(0, 0),
+    [OP_SETCC] = FU(0, 0), [OP_CMOVCC] = FU(0, 0), [OP_JCC] = FU(0, 0),
+    [OP_LAR] = FU(0, F_ZF), [OP_LSL] = FU(0, F_ZF), [OP_VERR] = FU(0, F_ZF),
+    [OP_VERW] = FU(0, F_ZF), [OP_ARPL] = FU(0, F_ZF),
+    [OP_CPUID] = FU(0, 0), [OP_RDTSC] = FU(0, 0), [OP_RDMSR] = FU(0, 0),
+    [OP_WAIT] = FU(0, 0),
+};
+
+/* Flags a condition code (Jcc/SETcc/CMOVcc order) reads. */
+static uint32_t cond_reads(unsigned cond)
+{
+    static const uint16_t base[8] = {
+        FL_OF, FL_CF, FL_ZF, FL_CF | FL_ZF, FL_SF, FL_PF, FL_SF | FL_OF, FL_SF | FL_OF | FL_ZF,
+    };
+    return base[(cond >> 1) & 7];
+}
+
+/* The count of a shift by an immediate or by one, or -1 (CL). */
+static int shift_count(const struct insn *in)
+{
+    if (in->src.kind == OPND_ONE)
+        return 1;
+    if (in->src.kind == OPND_IMM)
+        return (int)(in->imm & 0x1f);
+    return -1;
+}
+
+void jit_insn_flags(const struct insn *in, uint32_t *reads, uint32_t *writes)
+{
+    enum op op = (enum op)in->op;
+    switch (op) {
+    case OP_JCC: case OP_SETCC: case OP_CMOVCC:
+        *reads = cond_reads(in->cond);
+        *writes = 0;
+        return;
+    case OP_SHL: case OP_SHR: case OP_SAL: case OP_SAR: case OP_ROL: case OP_ROR:
+    case OP_RCL: case OP_RCR: case OP_SHLD: case OP_SHRD: {
+        /* A count of zero (after masking) leaves every flag alone. */
+        bool rot = op == OP_ROL || op == OP_ROR || op == OP_RCL || op == OP_RCR;
+        bool rc = op == OP_RCL || op == OP_RCR;
+        int n = op == OP_SHLD || op == OP_SHRD
+                    ? (in->src2.kind == OPND_IMM ? (int)(in->imm & 0x1f) : -1)
+                    : shift_count(in);
+        *reads = rc ? F_CF : 0;
+        *writes = n > 0 ? (rot ? F_CF | FL_OF : F_ALL) : 0;
+        return;
+    }
+    case OP_MOVS: case OP_STOS: case OP_LODS: case OP_INS: case OP_OUTS:
+        *reads = *writes = 0;
+        return;
+    case OP_CMPS: case OP_SCAS:
+        /* A REP form with a count of zero changes nothing. */
+        *reads = 0;
+        *writes = in->rep ? 0 : F_ALL;
+        return;
+    default:
+        break;
+    }
+    const struct flag_use *u = &flag_table[op];
+    if (u->known) {
+        *reads = u->reads;
+        *writes = u->writes;
+    } else {
+        *reads = F_ALL;
+        *writes = 0;
+    }
+}
+
+/*
+ * Whether the instruction can raise an exception or leave the block in
+ * the middle (a helper, a memory access, a stack access): there the
+ * whole EFLAGS image must be exact, for the handler that the fault runs
+ * or the dispatcher that takes over, so every flag counts as read.
+ * Register-only forms of the data instructions cannot.
+ */
+static bool plain_operand(uint8_t kind)
+{
+    return kind == OPND_NONE || kind == OPND_REG || kind == OPND_IMM || kind == OPND_ONE;
+}
+
+static bool may_trap(const struct insn *in)
+{
+    if (in->lock || in->dst.kind == OPND_MEM || in->src.kind == OPND_MEM ||
+        in->src2.kind == OPND_MEM)
+        return true;
+    switch ((enum op)in->op) {
+    case OP_ADD: case OP_OR: case OP_ADC: case OP_SBB: case OP_AND: case OP_SUB:
+    case OP_XOR: case OP_CMP: case OP_TEST: case OP_INC: case OP_DEC: case OP_NEG:
+    case OP_NOT: case OP_ROL: case OP_ROR: case OP_RCL: case OP_RCR: case OP_SHL:
+    case OP_SHR: case OP_SAL: case OP_SAR: case OP_SHLD: case OP_SHRD: case OP_MOV:
+    case OP_MOVZX: case OP_MOVSX: case OP_LEA: case OP_XCHG: case OP_IMUL2: case OP_MUL:
+    case OP_IMUL1: case OP_BT: case OP_BTS: case OP_BTR: case OP_BTC: case OP_BSF:
+    case OP_BSR: case OP_SETCC: case OP_CMOVCC: case OP_CBW: case OP_CWD: case OP_BSWAP:
+    case OP_CLC: case OP_STC: case OP_CMC: case OP_NOP:
+        /* In their general-register and immediate forms (MOV to or from
+         * a segment, control or debug register can trap). */
+        return !plain_operand(in->dst.kind) || !plain_operand(in->src.kind) ||
+               !plain_operand(in->src2.kind);
+    default:
+        return true;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Which operations end a JIT block                                    */
+/* ------------------------------------------------------------------ */
+
+/* The interpreter's block ends, and every instruction that can change
+ * the block key without ending an interpreter block: the data segment
+ * loads (the key holds each segment's class). */
+static bool jit_ends_block(enum op op)
+{
+    switch (op) {
+    case OP_LDS: case OP_LES: case OP_LFS: case OP_LGS:
+        return true;
+    default:
+        return tb_ends_block(op);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Flags in the host's EFLAGS or in cpu->cc                            */
+/* ------------------------------------------------------------------ */
+
+void gen_flags_to_cpu(struct jit_ctx *c)
+{
+    if (c->fl_host && c->live_in) {
+        x64_pushfq(c->a);
+        x64_pop(c->a, T_IDX);
+        x64_mov_rm_reg(c->a, 4, cpu_field(CPU_OFF(cc.res)), T_IDX);
+    }
+    c->fl_host = false;
+}
+
+void gen_flags_to_host(struct jit_ctx *c)
+{
+    if (!c->fl_host) {
+        /* Only the six arithmetic bits reach POPFQ: TF, IF, DF and AC of
+         * the host stay as they are. */
+        x64_mov_reg_rm(c->a, 4, T_IDX, cpu_field(CPU_OFF(cc.res)));
+        x64_alu_rm_imm(c->a, ALU_AND, 4, x64_r(T_IDX), FL_ARITH);
+        x64_push(c->a, T_IDX);
+        x64_popfq(c->a);
+    }
+    c->fl_host = true;
+}
+
+void gen_cf_to_host(struct jit_ctx *c)
+{
+    if (!c->fl_host)
+        x64_bt_imm(c->a, 4, 4, cpu_field(CPU_OFF(cc.res)), 0); /* CF = bit 0 */
+    c->fl_host = true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Stubs                                                               */
+/* ------------------------------------------------------------------ */
+
+static struct stub *stub_new(struct jit_ctx *c, enum stub_kind kind)
+{
+    if (c->nstubs >= JIT_MAX_STUBS) {
+        c->a->bad = true;
+        return &c->stubs[0];
+    }
+    struct stub *s = &c->stubs[c->nstubs++];
+    memset(s, 0, sizeof(*s));
+    s->kind = (uint8_t)kind;
+    return s;
+}
+
+static void stub_jump(struct jit_ctx *c, struct stub *s, int cc)
+{
+    size_t f = cc < 0 ? x64_jmp32(c->a) : x64_jcc32(c->a, (enum x64_cc)cc);
+    if (s->nfields >= JIT_MAX_FIELDS) {
+        c->a->bad = true;
+        return;
+    }
+    s->fields[s->nfields++] = f;
+}
+
+void gen_jump_slow(struct jit_ctx *c, int cc)
+{
+    if (c->slow < 0) {
+        struct stub *s = stub_new(c, STUB_SLOW);
+        s->ji = c->ji;
+        c->slow = (int)(s - c->stubs);
+    }
+    stub_jump(c, &c->stubs[c->slow], cc);
+}
+
+struct stub *gen_jump_exit(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired)
+{
+    struct stub *s = stub_new(c, STUB_EXIT);
+    s->eip = eip;
+    s->budget_back = (int32_t)(c->tb->n - retired);
+    stub_jump(c, s, cc);
+    return s;
+}
+
+void gen_jump_jc(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired)
+{
+    struct stub *s = stub_new(c, STUB_JC);
+    s->eip = eip;
+    s->budget_back = (int32_t)(c->tb->n - retired);
+    stub_jump(c, s, cc);
+}
+
+/* An exit's body: give back the instructions not run, set EIP, hand the
+ * exit code to the dispatcher. */
+static void emit_exit_body(struct jit_ctx *c, const struct stub *s)
+{
+    struct x64_asm *a = c->a;
+    if (s->budget_back)
+        x64_alu_rm_imm(a, ALU_ADD, 4, cpu_field(CPU_OFF(jit_budget)), (uint32_t)s->budget_back);
+    x64_mov_rm_imm(a, 4, cpu_field(CPU_OFF(eip)), s->eip);
+    if (s->exit_code)
+        x64_mov_r64_imm(a, T_IDX, s->exit_code);
+    else
+        x64_alu_rm_reg(a, ALU_XOR, 4, x64_r(T_IDX), T_IDX);
+    x64_jmp_abs(a, c->exec_base, c->j->exit_sync);
+}
+
+static void emit_stubs(struct jit_ctx *c)
+{
+    struct x64_asm *a = c->a;
+    for (unsigned i = 0; i < c->nstubs; i++) {
+        struct stub *s = &c->stubs[i];
+        for (unsigned k = 0; k < s->nfields; k++)
+            x64_patch_rel32(a, s->fields[k], a->pos);
+        if (s->kind == STUB_SLOW) {
+            x64_mov_r64_imm(a, T_IDX, (uint64_t)(uintptr_t)s->ji);
+            x64_call_abs(a, c->exec_base, c->j->thunk[s->thunk]);
+            size_t f = x64_jmp32(a);
+            x64_patch_rel32(a, f, s->resume);
+            continue;
+        }
+        if (s->tb_exit)
+            c->tb->exit_stub[s->tb_exit - 1] = (uint32_t)a->pos;
+        if (s->kind == STUB_JC) {
+            x64_mov_r32_imm(a, T_ADDR, c->tb->cs_base + s->eip);
+            gen_jc_probe(c, T_ADDR);
+        }
+        emit_exit_body(c, s);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Helper calls                                                        */
+/* ------------------------------------------------------------------ */
+
+void gen_helper(struct jit_ctx *c)
+{
+    unsigned thunk = 0;
+    if (c->fl_host && c->live_in)
+        thunk |= JIT_THUNK_SAVE_FLAGS;
+    x64_mov_r64_imm(c->a, T_IDX, (uint64_t)(uintptr_t)c->ji);
+    x64_call_abs(c->a, c->exec_base, c->j->thunk[thunk]);
+    c->fl_host = false;
+    if (!jit_ends_block((enum op)c->in->op))
+        return;
+    /* The handler left the next EIP in cpu->eip. Near transfers may go
+     * on through the jump cache; anything else goes back to the
+     * dispatcher, which looks at the new state (mode, interrupts). */
+    c->live_in = F_ALL;
+    if (tb_is_near_or_plain((enum op)c->in->op) && (c->key & JK_CS_FLAT)) {
+        x64_mov_reg_rm(c->a, 4, T_ADDR, cpu_field(CPU_OFF(eip)));
+        gen_exit_indirect(c, T_ADDR, c->idx + 1);
+    } else {
+        gen_exit_plain(c, c->idx + 1);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The block                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Translates `n` decoded instructions into `a`; false if the output
+ * could not be made (full buffer, or an encoding the emitter refused). */
+static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
+                       bool native)
+{
+    struct x64_asm *a = c->a;
+    struct jit_tb *tb = c->tb;
+
+    /* Liveness: live[k] = flags live after instruction k. An instruction
+     * that may trap reads them all (may_trap). */
+    uint32_t live[JIT_MAX_INSNS + 1];
+    live[n] = F_ALL;
+    for (unsigned k = n; k-- > 0;) {
+        uint32_t r, w;
+        jit_insn_flags(&insns[k], &r, &w);
+        if (may_trap(&insns[k]))
+            r = F_ALL;
+        live[k] = r | (live[k + 1] & ~w);
+    }
+
+    /* Prologue: charge the block to the budget; leave when it is spent
+     * (a chain of blocks never runs past its slice by more than one). */
+    c->fl_host = false;
+    c->ended = false;
+    c->nstubs = 0;
+    x64_alu_rm_imm(a, ALU_SUB, 4, cpu_field(CPU_OFF(jit_budget)), n);
+    gen_jump_exit(c, XCC_S, tb->eip, 0);
+
+    uint32_t eip = tb->eip;
+    for (unsigned k = 0; k < n && !c->ended; k++) {
+        struct jit_insn *ji = &tb->insns[k];
+        ji->in = insns[k];
+        if (!ji->in.fn)
+            ji->in.fn = interp_unimplemented;
+        ji->eip = eip;
+        ji->next_eip = eip + insns[k].len;
+        if (!(c->key & JK_CODE32))
+            ji->next_eip &= 0xffff;
+        ji->ileft = (int32_t)(n - k);
+
+        c->in = &ji->in;
+        c->ji = ji;
+        c->idx = k;
+        c->eip = ji->eip;
+        c->next_eip = ji->next_eip;
+        c->live_in = live[k];
+        c->live_out = live[k + 1];
+        c->slow = -1;
+        c->resume = 0;
+
+        bool done = native && (gen_ctrl(c) || gen_alu(c));
+        if (done)
+            c->j->stats.insns_inline++;
+        else
+            gen_helper(c);
+        if (c->slow >= 0) {
+            struct stub *s = &c->stubs[c->slow];
+            s->resume = c->resume ? c->resume : a->pos;
+            s->thunk = (c->fl_host && c->live_out) ? JIT_THUNK_LOAD_FLAGS : 0;
+        }
+        eip = ji->next_eip;
+    }
+    if (!c->ended) {
+        /* Fell off the end: the page end, the size limit, or an
+         * instruction that does not decode comes next. */
+        c->live_in = F_ALL;
+        gen_flags_to_cpu(c);
+        gen_exit_direct(c, -1, eip, 0, n);
+    }
+    emit_stubs(c);
+    return !a->full && !a->bad;
+}
+
+/* -d in_asm, out_asm: the guest block and the host code made of it. */
+static void trace_block(struct jit *j, const struct jit_tb *tb, const uint8_t *guest,
+                        const uint8_t *code)
+{
+    struct cpu *cpu = j->cpu;
+    if (!(cpu->log_mask & (LOG_IN_ASM | LOG_OUT_ASM)) || !cpu->trace_code)
+        return;
+    char heading[160];
+    if (cpu->log_mask & LOG_IN_ASM) {
+        snprintf(heading, sizeof(heading),
+                 "IN: %04x:%08x (linear %08x, physical %09llx, key %06x, %u instructions)",
+                 cpu->seg[SEG_CS].sel, tb->eip, tb->pc, (unsigned long long)tb->paddr, tb->key,
+                 tb->n);
+        cpu->trace_code(cpu->trace_opaque, heading, tb->eip, guest, tb->bytes,
+                        (tb->key & JK_CODE32) ? 32 : 16);
+    }
+    if (cpu->log_mask & LOG_OUT_ASM) {
+        snprintf(heading, sizeof(heading), "OUT: %u bytes for %04x:%08x", tb->code_size,
+                 cpu->seg[SEG_CS].sel, tb->eip);
+        cpu->trace_code(cpu->trace_opaque, heading, (uintptr_t)tb->code, code, tb->code_size,
+                        64);
+    }
+}
+
+struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr, uint32_t key,
+                             uint32_t room)
+{
+    struct cpu *cpu = j->cpu;
+    struct insn insns[JIT_MAX_INSNS];
+    unsigned off = (unsigned)(paddr & 0xfff), end;
+    unsigned n = tb_decode(insns, JIT_MAX_INSNS, host, off, (key & JK_CODE32) != 0, room,
+                           jit_ends_block, &end);
+    if (n == 0)
+        return NULL;
+
+    /* Try natively; if the emitter refused something, the same block
+     * with every instruction through its helper; if the buffer filled
+     * up, flush and try once more. GLASS_JIT_HELPERS=1 in the
+     * environment makes every instruction a helper call (to tell the
+     * inline code's faults from the rest of the JIT's when debugging). */
+    bool native = !getenv("GLASS_JIT_HELPERS"), flushed = false;
+    for (;;) {
+        struct jit_tb *tb = jit_tb_alloc(j, n);
+        if (!tb)
+            return NULL;
+        tb->paddr = paddr;
+        tb->eip = cpu->eip;
+        tb->cs_base = cpu->seg[SEG_CS].base;
+        tb->cs_limit = cpu->seg[SEG_CS].limit;
+        tb->pc = tb->cs_base + tb->eip;
+        tb->key = key;
+        tb->bytes = (uint16_t)(end - off);
+        tb->n = (uint16_t)n;
+
+        struct x64_asm a;
+        x64_init(&a, j->code.rw + j->code_used, j->code.size - j->code_used);
+        struct jit_ctx ctx = {
+            .j = j, .a = &a, .exec_base = (uintptr_t)(j->code.rx + j->code_used),
+            .tb = tb, .key = key,
+        };
+        if (emit_block(&ctx, insns, n, native)) {
+            tb->code = j->code.rx + j->code_used;
+            tb->code_size = (uint32_t)a.pos;
+            j->code_used += (a.pos + 15) & ~(size_t)15;
+            j->stats.insns_translated += n;
+            j->stats.code_bytes += a.pos;
+            jit_tb_commit(j, tb);
+            trace_block(j, tb, host + off, a.buf);
+            return tb;
+        }
+        if (a.bad && native) {
+            native = false;
+            continue;
+        }
+        if (!a.full || flushed)
+            return NULL;
+        jit_flush(j);
+        flushed = true;
+    }
+}

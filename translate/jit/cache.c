@@ -1,0 +1,353 @@
+/*
+ * translate/jit/cache.c — the translation cache: where blocks live, how
+ * they are found, linked to each other and dropped.
+ *
+ * - Lookup: a hash of (physical address, linear pc) holds every live
+ *   block; a block matches when its whole key does (jit.h).
+ * - Pages: each physical page with blocks has a list of them and a bitmap
+ *   of the bytes they were decoded from. The page is marked as code in
+ *   the physical address space, so every write to it (guest store, DMA,
+ *   loader) leaves the TLB fast path and reaches code_written; a write
+ *   that touches decoded bytes drops all of the page's blocks.
+ * - Direct links: a block's direct exit jumps to its successor's code
+ *   once both exist (the dispatcher links them); each block keeps the
+ *   list of exits that point at it, so dropping it points them back to
+ *   their exit stubs.
+ * - The jump cache: pc + key -> code for indirect jumps, filled by the
+ *   dispatcher and probed inline. Its entries carry an epoch, bumped on
+ *   every TLB flush (a new mapping may put other code at a pc), so that
+ *   a flush is one increment rather than a clear.
+ * - Memory: code in the code buffer, blocks and instruction records in a
+ *   metadata arena; when either is full everything is flushed at once.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "translate/jit/jit.h"
+
+#include "cpu/internal.h"
+
+#define PAGE_SIZE 4096u
+
+struct jit_page {
+    uint64_t page;
+    struct jit_tb *blocks;
+    struct jit_page *next;
+    uint8_t code_bytes[PAGE_SIZE / 8];
+};
+
+static inline unsigned tb_hash(uint64_t paddr, uint32_t pc)
+{
+    uint64_t h = (paddr ^ ((uint64_t)pc << 20) ^ (paddr >> JIT_HASH_BITS)) * 0x9e3779b97f4a7c15ull;
+    return (unsigned)(h >> (64 - JIT_HASH_BITS));
+}
+
+static inline unsigned page_hash(uint64_t page)
+{
+    return (unsigned)((page >> 12) ^ (page >> 24)) & (JIT_PAGE_HASH_SIZE - 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Pages and self-modifying code                                       */
+/* ------------------------------------------------------------------ */
+
+static struct jit_page *page_find(struct jit *j, uint64_t page, bool create)
+{
+    struct jit_page **head = &j->pages[page_hash(page)];
+    for (struct jit_page *p = *head; p; p = p->next)
+        if (p->page == page)
+            return p;
+    if (!create)
+        return NULL;
+    struct jit_page *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->page = page;
+    p->next = *head;
+    *head = p;
+    return p;
+}
+
+static bool touches_code(const struct jit_page *p, unsigned off, unsigned len)
+{
+    for (unsigned i = off; i < off + len && i < PAGE_SIZE; i++)
+        if (p->code_bytes[i / 8] & (1u << (i % 8)))
+            return true;
+    return false;
+}
+
+/* Beyond this many pages, a notified range (a mapping change) is matched
+ * against the pages that hold blocks rather than walked page by page. */
+#define RANGE_WALK_PAGES 64u
+
+/* The physical address space's code-write notifier: runs after a store
+ * into a marked page, or over a range whose mapping changed. */
+static void code_written(void *opaque, uint64_t paddr, uint64_t size)
+{
+    struct jit *j = opaque;
+    uint64_t end = paddr + size;
+    if (size > RANGE_WALK_PAGES * PAGE_SIZE) {
+        /* Marks left without blocks in the range stay until the first
+         * write clears them. */
+        for (unsigned i = 0; i < JIT_PAGE_HASH_SIZE; i++)
+            for (struct jit_page *p = j->pages[i], *next; p; p = next) {
+                next = p->next;
+                if (p->page + PAGE_SIZE > paddr && p->page < end)
+                    jit_invalidate_page(j, p->page);
+            }
+        return;
+    }
+    for (uint64_t a = paddr; a < end;) {
+        uint64_t page = a & ~(uint64_t)(PAGE_SIZE - 1);
+        uint64_t stop = page + PAGE_SIZE < end ? page + PAGE_SIZE : end;
+        struct jit_page *p = page_find(j, page, false);
+        if (p ? touches_code(p, (unsigned)(a - page), (unsigned)(stop - a))
+              : phys_is_code_page(j->cpu->bus.mem, page))
+            jit_invalidate_page(j, page);
+        a = stop;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Links                                                               */
+/* ------------------------------------------------------------------ */
+
+static inline uintptr_t link_pair(struct jit_tb *tb, unsigned exit)
+{
+    return (uintptr_t)tb | exit;
+}
+
+static inline struct jit_tb *pair_tb(uintptr_t pair)
+{
+    return (struct jit_tb *)(pair & ~(uintptr_t)1);
+}
+
+static void patch_exit(struct jit *j, struct jit_tb *tb, unsigned exit, const uint8_t *target)
+{
+    uint8_t *field_rx = tb->code + tb->exit_field[exit];
+    uint8_t *field_rw = j->code.rw + (field_rx - j->code.rx);
+    int32_t rel = (int32_t)(target - (field_rx + 4));
+    memcpy(field_rw, &rel, 4);
+}
+
+void jit_link(struct jit *j, struct jit_tb *from, unsigned exit, struct jit_tb *to)
+{
+    if (from->dead || to->dead || !from->exit_field[exit] || from->exit_dest[exit])
+        return;
+    patch_exit(j, from, exit, to->code);
+    from->exit_dest[exit] = to;
+    from->in_next[exit] = to->in_first;
+    to->in_first = link_pair(from, exit);
+    j->stats.links++;
+}
+
+/* Points `from`'s exit back at its stub and drops it from its target's
+ * list of incoming links. */
+static void unlink_exit(struct jit *j, struct jit_tb *from, unsigned exit)
+{
+    struct jit_tb *to = from->exit_dest[exit];
+    if (!to)
+        return;
+    uintptr_t me = link_pair(from, exit);
+    for (uintptr_t *pp = &to->in_first; *pp;) {
+        uintptr_t pair = *pp;
+        struct jit_tb *t = pair_tb(pair);
+        if (pair == me) {
+            *pp = t->in_next[pair & 1];
+            break;
+        }
+        pp = &t->in_next[pair & 1];
+    }
+    patch_exit(j, from, exit, from->code + from->exit_stub[exit]);
+    from->exit_dest[exit] = NULL;
+    j->stats.unlinks++;
+}
+
+/* ------------------------------------------------------------------ */
+/* Jump cache                                                          */
+/* ------------------------------------------------------------------ */
+
+void jit_jc_insert(struct jit *j, struct jit_tb *tb)
+{
+    struct jit_jc_entry *e = &j->jc[jit_jc_index(tb->pc)];
+    e->tag = jit_jc_tag(j->cpu, tb->key, tb->pc);
+    e->code = tb->code;
+}
+
+void jit_jc_flush(struct jit *j)
+{
+    struct cpu *cpu = j->cpu;
+    uint32_t epoch = (cpu->jit_jc_stamp + JIT_JC_EPOCH_ONE) & JIT_JC_EPOCH_MASK;
+    cpu->jit_jc_stamp = JIT_JC_VALID | epoch;
+    if (epoch == 0) /* wrapped: old tags could match again */
+        memset(j->jc, 0, JIT_JC_SIZE * sizeof(*j->jc));
+}
+
+static void jc_remove(struct jit *j, struct jit_tb *tb)
+{
+    struct jit_jc_entry *e = &j->jc[jit_jc_index(tb->pc)];
+    if (e->code == tb->code)
+        *e = (struct jit_jc_entry){ 0, NULL };
+}
+
+/* ------------------------------------------------------------------ */
+/* Invalidation and flush                                              */
+/* ------------------------------------------------------------------ */
+
+static void hash_remove(struct jit *j, struct jit_tb *tb)
+{
+    struct jit_tb **hp = &j->hash[tb_hash(tb->paddr, tb->pc)];
+    while (*hp && *hp != tb)
+        hp = &(*hp)->hash_next;
+    if (*hp)
+        *hp = tb->hash_next;
+}
+
+static void tb_drop(struct jit *j, struct jit_tb *tb)
+{
+    tb->dead = 1;
+    hash_remove(j, tb);
+    jc_remove(j, tb);
+    /* Exits of other blocks that jump here go back to their stubs. */
+    while (tb->in_first) {
+        uintptr_t pair = tb->in_first;
+        unlink_exit(j, pair_tb(pair), (unsigned)(pair & 1));
+    }
+    for (unsigned i = 0; i < JIT_EXITS; i++)
+        unlink_exit(j, tb, i);
+}
+
+void jit_invalidate_page(struct jit *j, uint64_t page)
+{
+    page &= ~(uint64_t)(PAGE_SIZE - 1);
+    struct jit_page **pp = &j->pages[page_hash(page)];
+    while (*pp && (*pp)->page != page)
+        pp = &(*pp)->next;
+    struct jit_page *p = *pp;
+    if (p) {
+        for (struct jit_tb *t = p->blocks; t; t = t->page_next)
+            tb_drop(j, t);
+        *pp = p->next;
+        free(p);
+        j->stats.invalidations++;
+    }
+    phys_unmark_code_page(j->cpu->bus.mem, page);
+    /* Writes to the page may take the fast path again. */
+    tlb_flush_phys_page(&j->cpu->tlb, page);
+    /* The running block may be one of them: it ends after the current
+     * instruction (the helper thunk and the dispatcher look). */
+    j->cpu->code_changed = 1;
+}
+
+static void free_pages(struct jit *j)
+{
+    for (unsigned i = 0; i < JIT_PAGE_HASH_SIZE; i++) {
+        struct jit_page *p = j->pages[i];
+        while (p) {
+            struct jit_page *next = p->next;
+            phys_unmark_code_page(j->cpu->bus.mem, p->page);
+            tlb_flush_phys_page(&j->cpu->tlb, p->page);
+            free(p);
+            p = next;
+        }
+        j->pages[i] = NULL;
+    }
+}
+
+void jit_flush(struct jit *j)
+{
+    free_pages(j);
+    memset(j->hash, 0, sizeof(j->hash));
+    memset(j->jc, 0, JIT_JC_SIZE * sizeof(*j->jc));
+    j->code_used = j->code_reserved;
+    j->meta_used = 0;
+    j->stats.flushes++;
+    j->cpu->code_changed = 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lookup and allocation                                               */
+/* ------------------------------------------------------------------ */
+
+struct jit_tb *jit_lookup(struct jit *j, uint64_t paddr, uint32_t pc, uint32_t cs_base,
+                          uint32_t cs_limit, uint32_t key)
+{
+    for (struct jit_tb *t = j->hash[tb_hash(paddr, pc)]; t; t = t->hash_next)
+        if (t->paddr == paddr && t->pc == pc && t->key == key && t->cs_base == cs_base &&
+            t->cs_limit == cs_limit)
+            return t;
+    return NULL;
+}
+
+static void *meta_alloc(struct jit *j, size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    if (j->meta_used + size > j->meta_size)
+        return NULL;
+    void *p = j->meta + j->meta_used;
+    j->meta_used += size;
+    return p;
+}
+
+struct jit_tb *jit_tb_alloc(struct jit *j, unsigned n)
+{
+    size_t need = sizeof(struct jit_tb) + n * sizeof(struct jit_insn) + 32;
+    if (j->meta_used + need > j->meta_size)
+        jit_flush(j);
+    struct jit_tb *tb = meta_alloc(j, sizeof(struct jit_tb));
+    struct jit_insn *ins = meta_alloc(j, n * sizeof(struct jit_insn));
+    if (!tb || !ins)
+        return NULL;
+    memset(tb, 0, sizeof(*tb));
+    tb->insns = ins;
+    return tb;
+}
+
+void jit_tb_commit(struct jit *j, struct jit_tb *tb)
+{
+    uint64_t page = tb->paddr & ~(uint64_t)(PAGE_SIZE - 1);
+    struct jit_page *p = page_find(j, page, true);
+    unsigned h = tb_hash(tb->paddr, tb->pc);
+    tb->hash_next = j->hash[h];
+    j->hash[h] = tb;
+    if (!p)
+        return; /* no memory for the page record: the block is never dropped
+                   by a write, so refuse to keep it findable */
+    tb->page_next = p->blocks;
+    p->blocks = tb;
+    unsigned off = (unsigned)(tb->paddr & (PAGE_SIZE - 1));
+    for (unsigned i = off; i < off + tb->bytes && i < PAGE_SIZE; i++)
+        p->code_bytes[i / 8] |= (uint8_t)(1u << (i % 8));
+    if (!phys_is_code_page(j->cpu->bus.mem, page)) {
+        phys_mark_code_page(j->cpu->bus.mem, page);
+        /* Entries filled before the mark let writes through: drop them. */
+        tlb_flush_phys_page(&j->cpu->tlb, page);
+    }
+    j->stats.blocks++;
+}
+
+int jit_cache_init(struct jit *j, size_t code_size)
+{
+    if (jit_code_map(&j->code, code_size) != 0)
+        return -1;
+    j->meta_size = code_size;
+    j->meta = malloc(j->meta_size);
+    j->jc = calloc(JIT_JC_SIZE, sizeof(*j->jc));
+    if (!j->meta || !j->jc) {
+        jit_cache_free(j);
+        return -1;
+    }
+    phys_set_code_write_notifier(j->cpu->bus.mem, code_written, j);
+    return 0;
+}
+
+void jit_cache_free(struct jit *j)
+{
+    free_pages(j);
+    phys_set_code_write_notifier(j->cpu->bus.mem, NULL, NULL);
+    jit_code_unmap(&j->code);
+    free(j->meta);
+    free(j->jc);
+    j->meta = NULL;
+    j->jc = NULL;
+}

@@ -1,0 +1,149 @@
+/*
+ * translate/jit/gen.h — what the translator's files share while one block
+ * is translated (block.c drives; gen_mem.c, gen_alu.c and gen_ctrl.c
+ * emit). Private to translate/jit/.
+ *
+ * Flags within a block: `fl_host` says whether the host's EFLAGS hold the
+ * guest's arithmetic flags right now; when it is false they are in
+ * cpu->cc (CC_BITS form). `live_in` / `live_out` are the guest flags that
+ * something reads before they are written again, at the start and the
+ * end of the current instruction (a backward pass over the block; every
+ * flag is live at the block's end).
+ */
+#ifndef GLASS_TRANSLATE_JIT_GEN_H
+#define GLASS_TRANSLATE_JIT_GEN_H
+
+#include "cpu/internal.h"
+#include "translate/jit/jit.h"
+
+#define JIT_MAX_INSNS 64
+#define JIT_MAX_STUBS (JIT_MAX_INSNS * 2 + 8)
+#define JIT_MAX_FIELDS 8
+
+/* Scratch registers of generated code (jit.h). */
+#define T_ADDR X_R11  /* address, then host pointer of a memory operand */
+#define T_IDX X_R10   /* TLB index; also exit codes */
+#define T_TAG X_R9    /* TLB tag compare */
+#define T_VAL X_R8    /* a value in flight */
+#define T_ADDR2 X_R13 /* second memory operand (stack) */
+#define T_VAL2 X_R14
+
+/* An out-of-line piece of code reached by jumps from the block body:
+ * the slow path of an instruction (run its handler, come back), an exit
+ * (leave for the dispatcher), or a jump-cache probe for a constant
+ * target in another page (then an exit if it misses). */
+enum stub_kind { STUB_SLOW, STUB_EXIT, STUB_JC };
+struct stub {
+    uint8_t kind;
+    uint8_t thunk;      /* STUB_SLOW: JIT_THUNK_* flags of its call */
+    uint8_t tb_exit;    /* STUB_EXIT: 1 + the block's direct exit it serves */
+    unsigned nfields;
+    size_t fields[JIT_MAX_FIELDS]; /* rel32 fields jumping here */
+    const struct jit_insn *ji;     /* STUB_SLOW: the instruction */
+    size_t resume;                 /* STUB_SLOW: where to go back to */
+    uint32_t eip;                  /* EXIT, JC: guest EIP to leave at */
+    int32_t budget_back;           /* EXIT, JC: instructions not run */
+    uint64_t exit_code;            /* EXIT: what the block hands back */
+};
+
+struct jit_ctx {
+    struct jit *j;
+    struct x64_asm *a;
+    uintptr_t exec_base;   /* executable address of a->buf[0] */
+    struct jit_tb *tb;
+    uint32_t key;
+
+    /* The current instruction. */
+    const struct insn *in;
+    struct jit_insn *ji;
+    unsigned idx;          /* in the block */
+    uint32_t eip, next_eip;
+    uint32_t live_in, live_out;
+    int slow;              /* its slow-path stub, or -1 */
+    size_t resume;         /* where its slow path comes back to; 0: after it */
+
+    bool fl_host;
+    bool ended;            /* the block's end has been emitted */
+
+    struct stub stubs[JIT_MAX_STUBS];
+    unsigned nstubs;
+};
+
+/* Flags every instruction form handled natively reads and writes
+ * (FL_ARITH bits); block.c's liveness pass uses them. */
+void jit_insn_flags(const struct insn *in, uint32_t *reads, uint32_t *writes);
+
+/* ---- block.c: flags, helpers, stubs -------------------------------- */
+
+/* Stores the host's flags to cpu->cc if they hold live guest flags: call
+ * before emitting anything that clobbers the host's flags. */
+void gen_flags_to_cpu(struct jit_ctx *c);
+/* Makes the host's flags hold the guest's (from cpu->cc if needed). */
+void gen_flags_to_host(struct jit_ctx *c);
+/* Makes the host's CF hold the guest's, the other host flags being about
+ * to be overwritten (INC/DEC, ADC/SBB, RCL/RCR with CF live). */
+void gen_cf_to_host(struct jit_ctx *c);
+/* The current instruction through its handler in cpu/ (a helper call). */
+void gen_helper(struct jit_ctx *c);
+/* The slow-path stub of the current instruction (created on first use);
+ * emits a jump with condition `cc` (or unconditional when cc < 0) to it. */
+void gen_jump_slow(struct jit_ctx *c, int cc);
+/* Leaves the block for the dispatcher at guest `eip` (a jump to an exit
+ * stub, with condition cc, or unconditional when cc < 0); `retired`
+ * instructions of the block have completed. Returns the stub. */
+struct stub *gen_jump_exit(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired);
+/* A jump (condition cc, or always) to a jump-cache probe for constant
+ * `eip`, then an exit there if it misses. */
+void gen_jump_jc(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired);
+/* Marks the current position as where the instruction's slow path
+ * comes back to (by default: after everything it emitted). */
+static inline void gen_mark_resume(struct jit_ctx *c)
+{
+    c->resume = c->a->pos;
+}
+/* The jump-cache probe for the linear pc in register `pc` (32 bits):
+ * jumps to the block on a hit, falls through on a miss. Clobbers T_IDX,
+ * T_TAG, T_VAL and the host's flags. */
+void gen_jc_probe(struct jit_ctx *c, unsigned pc);
+
+/* Offsets of struct cpu fields for [R15 + disp] operands. */
+#define CPU_OFF(field) ((int32_t)offsetof(struct cpu, field))
+static inline struct x64_rm cpu_field(int32_t off)
+{
+    return x64_m(x64_mem(JIT_CPU, off));
+}
+
+/* ---- gen_mem.c ----------------------------------------------------- */
+
+/* Whether `in`'s ModRM memory operand can be accessed inline under the
+ * block's key (its segment's class, no alignment checks). */
+bool gen_mem_ok(const struct jit_ctx *c, const struct insn *in);
+/* Computes the offset of `in`'s memory operand into `reg` (32 bits,
+ * wrapped to the address size). */
+void gen_ea(struct jit_ctx *c, const struct insn *in, unsigned reg);
+/* Checks segment `seg` for an access of `size` bytes at the offset in
+ * T_ADDR, translates it through the TLB for a read or a write and leaves
+ * the host address in T_ADDR; on a miss, jumps to the slow path. Clobbers
+ * T_IDX and T_TAG and the host's flags (call gen_flags_to_cpu first). */
+void gen_access(struct jit_ctx *c, int seg, unsigned size, bool write);
+/* The same for a stack access at the offset in `reg` (T_ADDR or
+ * T_ADDR2), leaving the host pointer in that register. */
+void gen_access_reg(struct jit_ctx *c, int seg, unsigned size, bool write, unsigned reg);
+/* Whether the stack can be accessed inline (SS class and SS.B). */
+bool gen_stack_ok(const struct jit_ctx *c);
+
+/* ---- gen_alu.c / gen_ctrl.c --------------------------------------- */
+
+/* Emit the current instruction natively; false if the form is not
+ * handled (the caller then calls its helper). Nothing is emitted when
+ * they return false. */
+bool gen_alu(struct jit_ctx *c);
+bool gen_ctrl(struct jit_ctx *c);
+
+/* Exits at the block's end (gen_ctrl.c). */
+void gen_exit_direct(struct jit_ctx *c, int cc, uint32_t target, unsigned exit_idx,
+                     unsigned retired);
+void gen_exit_indirect(struct jit_ctx *c, unsigned eip_reg, unsigned retired);
+void gen_exit_plain(struct jit_ctx *c, unsigned retired);
+
+#endif

@@ -1,0 +1,341 @@
+/*
+ * translate/jit/gen_ctrl.c — the stack and control flow: PUSH, POP,
+ * LEAVE, JMP, Jcc, JECXZ, LOOP, CALL, RET, and the ways a block ends.
+ *
+ * Exits:
+ * - direct (JMP/Jcc/CALL rel, falling off the end): when the target lies
+ *   in the block's own linear page (so in the same physical page: the
+ *   block was entered after its page was translated for a fetch, and no
+ *   instruction that changes translations lets a block chain), the exit
+ *   is a patchable jump, first to an exit stub that asks the dispatcher
+ *   to link it, then straight to the target block's code. A target in
+ *   another page goes through the jump cache, whose entries a TLB flush
+ *   invalidates.
+ * - indirect (RET, JMP/CALL r/m): the jump cache, probed inline.
+ * - plain: back to the dispatcher (far transfers, mode changes, and
+ *   everything in a segment that is not flat).
+ * Every exit leaves the guest flags in cpu->cc and the registers in
+ * the host's; the exit stub stores EIP and the trampoline the registers.
+ *
+ * Near targets beyond the CS limit raise #GP(0) (SDM JMP/Jcc/CALL/RET):
+ * with a flat CS nothing is beyond it; otherwise a direct target is
+ * checked here, at translation, and indirect ones go to the handler.
+ */
+#include "translate/jit/gen.h"
+
+/* ------------------------------------------------------------------ */
+/* Exits                                                               */
+/* ------------------------------------------------------------------ */
+
+void gen_jc_probe(struct jit_ctx *c, unsigned pc)
+{
+    struct x64_asm *a = c->a;
+    /* T_TAG = pc << 32 | stamp | key (jit_jc_tag) */
+    x64_mov_reg_rm(a, 4, T_TAG, cpu_field(CPU_OFF(jit_jc_stamp)));
+    x64_alu_rm_imm(a, ALU_OR, 4, x64_r(T_TAG), c->key);
+    x64_mov_rm_reg(a, 4, x64_r(T_IDX), pc);
+    x64_shift_imm(a, SH_SHL, 8, x64_r(T_IDX), 32);
+    x64_alu_rm_reg(a, ALU_OR, 8, x64_r(T_TAG), T_IDX);
+    /* T_IDX = jit_jc_index(pc) * 16 */
+    x64_mov_rm_reg(a, 4, x64_r(T_IDX), pc);
+    x64_shift_imm(a, SH_SHR, 4, x64_r(T_IDX), JIT_JC_BITS);
+    x64_alu_rm_reg(a, ALU_XOR, 4, x64_r(T_IDX), pc);
+    x64_alu_rm_imm(a, ALU_AND, 4, x64_r(T_IDX), JIT_JC_SIZE - 1);
+    x64_shift_imm(a, SH_SHL, 4, x64_r(T_IDX), 4);
+    x64_mov_r64_imm(a, T_VAL, (uint64_t)(uintptr_t)c->j->jc);
+    x64_alu_reg_rm(a, ALU_CMP, 8, T_TAG, x64_m(x64_mem_idx(T_VAL, T_IDX, 0, 0)));
+    size_t miss = x64_jcc8(a, XCC_NE);
+    x64_jmp_rm(a, x64_m(x64_mem_idx(T_VAL, T_IDX, 0, 8)));
+    x64_patch_rel8(a, miss, a->pos);
+}
+
+/* Whether a direct exit to `target` may be linked to its block. */
+static bool linkable(const struct jit_ctx *c, uint32_t target)
+{
+    const struct jit_tb *tb = c->tb;
+    if (!(c->key & JK_CS_FLAT) && target > tb->cs_limit)
+        return false;
+    return ((tb->cs_base + target) & TLB_PAGE_MASK) == (tb->pc & TLB_PAGE_MASK);
+}
+
+void gen_exit_direct(struct jit_ctx *c, int cc, uint32_t target, unsigned exit_idx,
+                     unsigned retired)
+{
+    struct jit_tb *tb = c->tb;
+    if (linkable(c, target)) {
+        struct stub *s = gen_jump_exit(c, cc, target, retired);
+        s->tb_exit = (uint8_t)(exit_idx + 1);
+        s->exit_code = (uint64_t)(uintptr_t)tb | exit_idx;
+        tb->exit_field[exit_idx] = (uint32_t)s->fields[s->nfields - 1];
+        tb->exit_eip[exit_idx] = target;
+    } else if (c->key & JK_CS_FLAT) {
+        gen_jump_jc(c, cc, target, retired);
+    } else {
+        gen_jump_exit(c, cc, target, retired);
+    }
+    c->ended = true;
+}
+
+void gen_exit_indirect(struct jit_ctx *c, unsigned eip_reg, unsigned retired)
+{
+    struct x64_asm *a = c->a;
+    if (c->key & JK_CS_FLAT)
+        gen_jc_probe(c, eip_reg); /* pc = EIP: the base is 0 */
+    x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(eip)), eip_reg);
+    gen_exit_plain(c, retired);
+}
+
+void gen_exit_plain(struct jit_ctx *c, unsigned retired)
+{
+    struct x64_asm *a = c->a;
+    uint32_t back = c->tb->n - retired;
+    if (back)
+        x64_alu_rm_imm(a, ALU_ADD, 4, cpu_field(CPU_OFF(jit_budget)), back);
+    x64_alu_rm_reg(a, ALU_XOR, 4, x64_r(T_IDX), T_IDX);
+    x64_jmp_abs(a, c->exec_base, c->j->exit_sync);
+    c->ended = true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Stack                                                               */
+/* ------------------------------------------------------------------ */
+
+/* The slow path of an instruction that ends with an indirect exit comes
+ * back to a reload of the target the handler left in cpu->eip; the
+ * inline path jumps over it with the target in T_ADDR. */
+static void indirect_tail(struct jit_ctx *c)
+{
+    size_t over = x64_jmp8(c->a);
+    gen_mark_resume(c);
+    x64_mov_reg_rm(c->a, 4, T_ADDR, cpu_field(CPU_OFF(eip)));
+    x64_patch_rel8(c->a, over, c->a->pos);
+    gen_exit_indirect(c, T_ADDR, c->idx + 1);
+}
+
+/* Stores `in`'s pushed value (register, immediate or T_VAL) to [reg]. */
+static void store_push_value(struct jit_ctx *c, unsigned width, unsigned reg)
+{
+    const struct insn *in = c->in;
+    struct x64_rm dst = x64_m(x64_mem(reg, 0));
+    if (in->dst.kind == OPND_IMM)
+        x64_mov_rm_imm(c->a, width, dst, in->imm);
+    else if (in->dst.kind == OPND_REG)
+        x64_mov_rm_reg(c->a, width, dst, jit_host_reg(in->dst.reg));
+    else
+        x64_mov_rm_reg(c->a, width, dst, T_VAL);
+}
+
+static bool gen_push(struct jit_ctx *c)
+{
+    const struct insn *in = c->in;
+    unsigned w = in->dst.width;
+    if (!gen_stack_ok(c) || (w != 2 && w != 4))
+        return false;
+    if (in->dst.kind != OPND_REG && in->dst.kind != OPND_IMM && in->dst.kind != OPND_MEM)
+        return false;
+    if (in->dst.kind == OPND_MEM && !gen_mem_ok(c, in))
+        return false;
+    gen_flags_to_cpu(c);
+    if (in->dst.kind == OPND_MEM) {
+        /* PUSH m: the source's address uses ESP before the push. */
+        gen_ea(c, in, T_ADDR);
+        gen_access(c, in->seg, w, false);
+        x64_mov_reg_rm(c->a, w, T_VAL, x64_m(x64_mem(T_ADDR, 0)));
+    }
+    x64_lea(c->a, 4, T_ADDR2, x64_mem(X_R12, -(int32_t)w));
+    gen_access_reg(c, SEG_SS, w, true, T_ADDR2);
+    /* PUSH ESP stores the value before the decrement (SDM PUSH). */
+    store_push_value(c, w, T_ADDR2);
+    x64_lea(c->a, 4, X_R12, x64_mem(X_R12, -(int32_t)w));
+    return true;
+}
+
+static bool gen_pop(struct jit_ctx *c)
+{
+    const struct insn *in = c->in;
+    unsigned w = in->dst.width;
+    if (!gen_stack_ok(c) || in->dst.kind != OPND_REG || (w != 2 && w != 4))
+        return false;
+    gen_flags_to_cpu(c);
+    x64_mov_rm_reg(c->a, 4, x64_r(T_ADDR), X_R12);
+    gen_access(c, SEG_SS, w, false);
+    x64_mov_reg_rm(c->a, w, T_VAL, x64_m(x64_mem(T_ADDR, 0)));
+    x64_lea(c->a, 4, X_R12, x64_mem(X_R12, (int32_t)w));
+    /* POP ESP: the value read wins over the increment (SDM POP). */
+    x64_mov_rm_reg(c->a, w, x64_r((int)jit_host_reg(in->dst.reg)), T_VAL);
+    return true;
+}
+
+/* LEAVE (32-bit): ESP = EBP, then EBP = pop. */
+static bool gen_leave(struct jit_ctx *c)
+{
+    if (!gen_stack_ok(c) || c->in->opsize != 4)
+        return false;
+    gen_flags_to_cpu(c);
+    x64_mov_rm_reg(c->a, 4, x64_r(T_ADDR), X_RBP);
+    gen_access(c, SEG_SS, 4, false);
+    x64_mov_reg_rm(c->a, 4, T_VAL, x64_m(x64_mem(T_ADDR, 0)));
+    x64_lea(c->a, 4, X_R12, x64_mem(X_RBP, 4));
+    x64_mov_rm_reg(c->a, 4, x64_r(X_RBP), T_VAL);
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Control transfers                                                   */
+/* ------------------------------------------------------------------ */
+
+static uint32_t rel_target(const struct jit_ctx *c)
+{
+    uint32_t t = c->next_eip + c->in->imm;
+    return c->in->opsize == 2 ? t & 0xffff : t;
+}
+
+/* A direct target the block may jump to without the handler: within the
+ * CS limit (beyond it the handler raises #GP). */
+static bool target_ok(const struct jit_ctx *c, uint32_t t)
+{
+    return (c->key & JK_CS_FLAT) || t <= c->tb->cs_limit;
+}
+
+/* Condition `cond` of the guest flags kept in cpu->cc (CC_BITS): a test
+ * of the bits for the one-flag conditions and BE/A; the others through
+ * the host's flags. Returns the host condition to branch on. */
+static enum x64_cc cond_from_cpu(struct jit_ctx *c, unsigned cond)
+{
+    static const uint32_t bits[6] = { FL_OF, FL_CF, FL_ZF, FL_CF | FL_ZF, FL_SF, FL_PF };
+    unsigned base = (cond >> 1) & 7;
+    if (base < 6) {
+        x64_test_rm_imm(c->a, 4, cpu_field(CPU_OFF(cc.res)), bits[base]);
+        return (cond & 1) ? XCC_E : XCC_NE;
+    }
+    gen_flags_to_host(c);
+    return (enum x64_cc)cond;
+}
+
+static bool gen_jcc(struct jit_ctx *c)
+{
+    uint32_t taken = rel_target(c);
+    if (!target_ok(c, taken))
+        return false;
+    enum x64_cc cc;
+    if (c->fl_host) {
+        /* The flags stay live after the block: save them, then branch on
+         * the host's copy (PUSHFQ/POP/MOV leave the flags alone). */
+        gen_flags_to_cpu(c);
+        cc = (enum x64_cc)c->in->cond;
+    } else {
+        cc = cond_from_cpu(c, c->in->cond);
+    }
+    gen_exit_direct(c, (int)cc, taken, 1, c->idx + 1);
+    gen_exit_direct(c, -1, c->next_eip, 0, c->idx + 1);
+    return true;
+}
+
+static bool gen_jmp(struct jit_ctx *c)
+{
+    const struct insn *in = c->in;
+    if (in->dst.kind == OPND_IMM) {
+        uint32_t t = rel_target(c);
+        if (!target_ok(c, t))
+            return false;
+        gen_flags_to_cpu(c);
+        gen_exit_direct(c, -1, t, 0, c->idx + 1);
+        return true;
+    }
+    /* JMP r/m32 with a flat CS: no limit to check. */
+    if (!(c->key & JK_CS_FLAT) || in->opsize != 4)
+        return false;
+    if (in->dst.kind == OPND_MEM && !gen_mem_ok(c, in))
+        return false;
+    gen_flags_to_cpu(c);
+    if (in->dst.kind == OPND_REG) {
+        x64_mov_rm_reg(c->a, 4, x64_r(T_ADDR), jit_host_reg(in->dst.reg));
+        gen_exit_indirect(c, T_ADDR, c->idx + 1);
+        return true;
+    }
+    gen_ea(c, in, T_ADDR);
+    gen_access(c, in->seg, 4, false);
+    x64_mov_reg_rm(c->a, 4, T_ADDR, x64_m(x64_mem(T_ADDR, 0)));
+    indirect_tail(c);
+    return true;
+}
+
+static bool gen_call(struct jit_ctx *c)
+{
+    const struct insn *in = c->in;
+    if (!gen_stack_ok(c) || in->opsize != 4)
+        return false;
+    bool direct = in->dst.kind == OPND_IMM;
+    uint32_t t = direct ? rel_target(c) : 0;
+    if (direct ? !target_ok(c, t) : !(c->key & JK_CS_FLAT))
+        return false;
+    if (in->dst.kind == OPND_MEM && !gen_mem_ok(c, in))
+        return false;
+    gen_flags_to_cpu(c);
+    /* The target first (CALL r/m reads it, with the old ESP), then the
+     * stack slot: both checked before anything changes. */
+    if (in->dst.kind == OPND_MEM) {
+        gen_ea(c, in, T_ADDR);
+        gen_access(c, in->seg, 4, false);
+        x64_mov_reg_rm(c->a, 4, T_ADDR, x64_m(x64_mem(T_ADDR, 0)));
+    } else if (in->dst.kind == OPND_REG) {
+        x64_mov_rm_reg(c->a, 4, x64_r(T_ADDR), jit_host_reg(in->dst.reg));
+    }
+    x64_lea(c->a, 4, T_ADDR2, x64_mem(X_R12, -4));
+    gen_access_reg(c, SEG_SS, 4, true, T_ADDR2);
+    x64_mov_rm_imm(c->a, 4, x64_m(x64_mem(T_ADDR2, 0)), c->next_eip);
+    x64_lea(c->a, 4, X_R12, x64_mem(X_R12, -4));
+    if (direct) {
+        gen_mark_resume(c);
+        gen_exit_direct(c, -1, t, 0, c->idx + 1);
+    } else {
+        indirect_tail(c);
+    }
+    return true;
+}
+
+static bool gen_ret(struct jit_ctx *c)
+{
+    const struct insn *in = c->in;
+    if (!gen_stack_ok(c) || in->opsize != 4 || !(c->key & JK_CS_FLAT))
+        return false;
+    uint32_t release = in->dst.kind == OPND_IMM ? (in->imm & 0xffff) : 0;
+    gen_flags_to_cpu(c);
+    x64_mov_rm_reg(c->a, 4, x64_r(T_ADDR), X_R12);
+    gen_access(c, SEG_SS, 4, false);
+    x64_mov_reg_rm(c->a, 4, T_ADDR, x64_m(x64_mem(T_ADDR, 0)));
+    x64_lea(c->a, 4, X_R12, x64_mem(X_R12, (int32_t)(4 + release)));
+    indirect_tail(c);
+    return true;
+}
+
+/* JECXZ and LOOP with ECX (32-bit address size); the flags survive. */
+static bool gen_count_jump(struct jit_ctx *c)
+{
+    const struct insn *in = c->in;
+    uint32_t taken = rel_target(c);
+    if (in->adsize != 4 || !target_ok(c, taken))
+        return false;
+    gen_flags_to_cpu(c);
+    if (in->op == OP_LOOP)
+        x64_lea(c->a, 4, X_RCX, x64_mem(X_RCX, -1)); /* LOOP leaves the flags alone */
+    x64_test_rm_reg(c->a, 4, x64_r(X_RCX), X_RCX);
+    gen_exit_direct(c, in->op == OP_LOOP ? XCC_NE : XCC_E, taken, 1, c->idx + 1);
+    gen_exit_direct(c, -1, c->next_eip, 0, c->idx + 1);
+    return true;
+}
+
+bool gen_ctrl(struct jit_ctx *c)
+{
+    switch ((enum op)c->in->op) {
+    case OP_PUSH: return gen_push(c);
+    case OP_POP: return gen_pop(c);
+    case OP_LEAVE: return gen_leave(c);
+    case OP_JCC: return gen_jcc(c);
+    case OP_JMP: return gen_jmp(c);
+    case OP_CALL: return gen_call(c);
+    case OP_RET: return gen_ret(c);
+    case OP_JCXZ: case OP_LOOP: return gen_count_jump(c);
+    default: return false;
+    }
+}

@@ -1,0 +1,105 @@
+/*
+ * translate/jit/gen_mem.c — guest memory operands in generated code:
+ * the effective address, the segment, and the softmmu TLB lookup inline.
+ *
+ * The inline path is the common case only; it proves the access allowed
+ * and leaves a host pointer, or jumps to the instruction's slow path:
+ *   offset   the ModRM sum on the host registers that hold the guest's,
+ *            wrapped to 16 bits for 16-bit addressing (SDM Vol. 1 3.7.5)
+ *   segment  nothing for a flat segment (base 0, limit 4 GiB, the block
+ *            key proves it); for other expand-up writable data segments
+ *            the limit check of SDM Vol. 3A 5.3 (last byte <= limit, no
+ *            wrap) and the base added; anything else never comes here
+ *   TLB      the entry of the linear page in the CPL's TLB; the page of
+ *            the access's last byte must equal the entry's tag for this
+ *            kind of access, so a page-crossing access, a missing or
+ *            slow entry (MMIO, a page holding code) all miss; then the
+ *            entry's addend turns the linear address into a host pointer
+ * The slow path runs the whole instruction through its handler, which
+ * makes every check again and raises what the CPU raises.
+ */
+#include "translate/jit/gen.h"
+
+bool gen_mem_ok(const struct jit_ctx *c, const struct insn *in)
+{
+    if (c->key & JK_AC)
+        return false;
+    if (in->seg >= SEG_COUNT || in->seg == SEG_CS)
+        return false;
+    return jk_seg(c->key, in->seg) != SEGK_OTHER;
+}
+
+bool gen_stack_ok(const struct jit_ctx *c)
+{
+    return !(c->key & JK_AC) && (c->key & JK_STACK32) && jk_seg(c->key, SEG_SS) != SEGK_OTHER;
+}
+
+void gen_ea(struct jit_ctx *c, const struct insn *in, unsigned reg)
+{
+    struct x64_mem m = x64_mem_idx(X_NONE, X_NONE, 0, in->disp);
+    if (in->ea_base != EA_NO_REG)
+        m.base = (int8_t)jit_host_reg(in->ea_base);
+    if (in->ea_index != EA_NO_REG) {
+        m.index = (int8_t)jit_host_reg(in->ea_index);
+        m.scale = in->ea_scale;
+    }
+    if (m.base == X_NONE && m.index == X_NONE) {
+        x64_mov_r32_imm(c->a, reg, (uint32_t)in->disp & (in->adsize == 2 ? 0xffffu : ~0u));
+        return;
+    }
+    /* A 32-bit LEA computes the sum modulo 2^32, as the guest's 32-bit
+     * address size does. */
+    x64_lea(c->a, 4, reg, m);
+    if (in->adsize == 2)
+        x64_movzx(c->a, 4, reg, 2, x64_r(reg));
+}
+
+/* TLB entry field of the CPL's TLB, indexed by T_IDX (index * 32). */
+static struct x64_rm tlb_field(const struct jit_ctx *c, size_t field)
+{
+    unsigned user = ((c->key >> JK_CPL_SHIFT) & 3) == 3;
+    int32_t off = (int32_t)(offsetof(struct cpu, tlb) + offsetof(struct tlb, e) +
+                            user * TLB_ENTRIES * sizeof(struct tlb_entry) + field);
+    return x64_m(x64_mem_idx(JIT_CPU, T_IDX, 0, off));
+}
+
+void gen_access_reg(struct jit_ctx *c, int seg, unsigned size, bool write, unsigned reg)
+{
+    struct x64_asm *a = c->a;
+    if (jk_seg(c->key, seg) == SEGK_RW) {
+        /* Offset of the last byte: it must not wrap past 4 GiB and must
+         * lie within the limit (expand-up, SDM Vol. 3A 5.3). */
+        x64_lea(a, 4, T_TAG, x64_mem(reg, (int32_t)size - 1));
+        if (size > 1) {
+            x64_alu_reg_rm(a, ALU_CMP, 4, T_TAG, x64_r(reg));
+            gen_jump_slow(c, XCC_B);
+        }
+        x64_alu_reg_rm(a, ALU_CMP, 4, T_TAG,
+                       cpu_field(CPU_OFF(seg) + (int32_t)(seg * sizeof(struct seg) +
+                                                          offsetof(struct seg, limit))));
+        gen_jump_slow(c, XCC_A);
+        x64_alu_reg_rm(a, ALU_ADD, 4, reg,
+                       cpu_field(CPU_OFF(seg) + (int32_t)(seg * sizeof(struct seg) +
+                                                          offsetof(struct seg, base))));
+    }
+    /* T_IDX = (lin >> 12) % TLB_ENTRIES * sizeof(entry) */
+    x64_mov_rm_reg(a, 4, x64_r(T_IDX), reg);
+    x64_shift_imm(a, SH_SHR, 4, x64_r(T_IDX), 12 - 5);
+    x64_alu_rm_imm(a, ALU_AND, 4, x64_r(T_IDX), (TLB_ENTRIES - 1) << 5);
+    /* T_TAG = the page of the last byte */
+    if (size > 1)
+        x64_lea(a, 4, T_TAG, x64_mem(reg, (int32_t)size - 1));
+    else
+        x64_mov_rm_reg(a, 4, x64_r(T_TAG), reg);
+    x64_alu_rm_imm(a, ALU_AND, 4, x64_r(T_TAG), TLB_PAGE_MASK);
+    x64_alu_reg_rm(a, ALU_CMP, 4, T_TAG,
+                   tlb_field(c, write ? offsetof(struct tlb_entry, tag_write)
+                                      : offsetof(struct tlb_entry, tag_read)));
+    gen_jump_slow(c, XCC_NE);
+    x64_alu_reg_rm(a, ALU_ADD, 8, reg, tlb_field(c, offsetof(struct tlb_entry, addend)));
+}
+
+void gen_access(struct jit_ctx *c, int seg, unsigned size, bool write)
+{
+    gen_access_reg(c, seg, size, write, T_ADDR);
+}

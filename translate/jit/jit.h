@@ -1,0 +1,269 @@
+/*
+ * translate/jit/jit.h — the x86-64 JIT, private to translate/jit/ (the
+ * rest of translate/ sees it through translate/exec.h).
+ *
+ * Files:
+ *   x64.c      the x86-64 encoder
+ *   codebuf.c  the translation cache's memory: one memory object mapped
+ *              twice, writable and executable, never both at one address
+ *   cache.c    blocks: lookup by key, invalidation by physical page,
+ *              direct links between blocks, the jump cache, full flush
+ *   block.c    translating one guest block: decode, flag liveness, the
+ *              per-instruction emitters, out-of-line stubs
+ *   gen_mem.c  guest memory operands: address, segment, inline TLB
+ *   gen_alu.c  ALU, shifts, moves, LEA, multiply: the host's own
+ *              instructions on the host registers that hold the guest's
+ *   gen_ctrl.c block ends: direct jumps, Jcc, CALL/RET, indirect jumps
+ *   run.c      the trampoline between C and generated code, the helper
+ *              thunks, and jit_run: find, translate, link, enter
+ *
+ * Conventions of generated code (the "JIT ABI"):
+ * - R15 holds struct cpu *. Guest EAX, ECX, EDX, EBX, EBP, ESI, EDI live in
+ *   the host registers of the same number (RAX..RDI), guest ESP in R12,
+ *   for the whole time generated code runs, across chained blocks; the
+ *   trampoline loads them from cpu->regs on entry and stores them on exit.
+ *   The same numbering keeps implicit operands (MUL's EDX:EAX, shifts by
+ *   CL) and the high byte registers AH..BH meaning what they mean.
+ * - R8-R11 and R13-R14 are scratch; RSP is the host stack, 16-byte aligned
+ *   in generated code (calls go through thunks that keep it so).
+ * - Guest arithmetic flags: between blocks and around every helper call
+ *   they are in cpu->cc with cc.op == CC_BITS (cc.res holds the six bits
+ *   as EFLAGS has them). Within a block they may live in the host's own
+ *   EFLAGS, saved (PUSHFQ) only where a later reader needs them.
+ * - Every helper call goes through a thunk that stores the guest
+ *   registers to cpu->regs first and reloads them after, so handlers in
+ *   cpu/ see exact architectural state and may fault (longjmp) at any
+ *   point.
+ */
+#ifndef GLASS_TRANSLATE_JIT_H
+#define GLASS_TRANSLATE_JIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+#include "translate/jit/x64.h"
+
+/* Host register that holds guest register r (R_EAX..R_EDI). */
+static inline unsigned jit_host_reg(unsigned guest)
+{
+    return guest == R_ESP ? X_R12 : guest;
+}
+#define JIT_CPU X_R15
+
+/* ------------------------------------------------------------------ */
+/* Block key                                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Everything a block's code is specialised on, besides its physical and
+ * linear address, CS base and CS limit. A block runs only under the key
+ * it was translated for; instructions that can change any of this end
+ * their block without chaining, so the next block is looked up again.
+ */
+#define JK_CODE32 (1u << 0)   /* CS.D: 32-bit code */
+#define JK_STACK32 (1u << 1)  /* SS.B: ESP (not SP) */
+#define JK_CPL_SHIFT 2        /* 2 bits: CPL (selects the user TLB) */
+#define JK_PE (1u << 4)       /* protected mode */
+#define JK_VM (1u << 5)       /* virtual-8086 mode */
+#define JK_CS_FLAT (1u << 6)  /* CS base 0, limit 4 GiB: no target checks */
+#define JK_AC (1u << 7)       /* alignment checks armed (CPL 3, AM, AC) */
+#define JK_TRACE (1u << 8)    /* -d exec: the block logs itself */
+#define JK_SEG_SHIFT 9        /* 2 bits per data segment ES..GS */
+
+/* What an access through a segment needs inline (2 bits each). */
+enum jit_seg_class {
+    SEGK_OTHER = 0, /* anything else: the instruction runs in its handler */
+    SEGK_RW = 1,    /* expand-up writable data: limit check, add base */
+    SEGK_FLAT = 2,  /* base 0, limit 4 GiB, writable data: nothing */
+};
+
+static inline enum jit_seg_class jk_seg(uint32_t key, int seg)
+{
+    return (enum jit_seg_class)((key >> (JK_SEG_SHIFT + 2 * seg)) & 3);
+}
+
+/* The key of the CPU's current state. */
+uint32_t jit_key(const struct cpu *cpu);
+
+/* ------------------------------------------------------------------ */
+/* Blocks                                                              */
+/* ------------------------------------------------------------------ */
+
+/* One instruction as its helper sees it: the decoded form, where it is,
+ * and how many instructions of its block are left when it starts. */
+struct jit_insn {
+    struct insn in;
+    uint32_t eip, next_eip;
+    int32_t ileft;
+};
+
+#define JIT_EXITS 2
+
+struct jit_tb {
+    /* Key. */
+    uint64_t paddr;      /* physical address of the first byte */
+    uint32_t pc;         /* linear address (CS base + EIP) */
+    uint32_t cs_base, cs_limit;
+    uint32_t key;        /* JK_* */
+    uint32_t eip;
+    uint16_t bytes;      /* guest bytes covered */
+    uint16_t n;          /* guest instructions */
+
+    uint8_t *code;       /* entry, in the executable view */
+    uint32_t code_size;
+    uint8_t dead;        /* dropped (its page was written); memory stays
+                            until the next full flush */
+
+    /* Direct exits: the rel32 field of the jump that leaves for exit i
+     * (0 = none), where it jumps while unlinked (its exit stub), the
+     * guest EIP it goes to, and the block it is linked to. */
+    uint32_t exit_field[JIT_EXITS];
+    uint32_t exit_stub[JIT_EXITS];
+    uint32_t exit_eip[JIT_EXITS];
+    struct jit_tb *exit_dest[JIT_EXITS];
+    /* Blocks whose exits are linked to this one: a list of (block, exit)
+     * pairs, each encoded as the block's address + exit index; the next
+     * pair of the list in which this block's exit i is kept is
+     * in_next[i]. */
+    uintptr_t in_first;
+    uintptr_t in_next[JIT_EXITS];
+
+    struct jit_tb *hash_next;
+    struct jit_tb *page_next;
+    struct jit_insn *insns; /* n records, for helpers and slow paths */
+};
+
+/*
+ * The jump cache: linear pc + key -> code, probed inline by indirect
+ * jumps (flat CS only) and filled by the dispatcher. A tag is
+ * pc << 32 | stamp | key: the key fits in the low 21 bits, the stamp
+ * (cpu->jit_jc_stamp) holds bit 31 (an empty entry never matches) and a
+ * 10-bit epoch in bits 21-30 that a TLB flush advances, so that a flush
+ * is an increment rather than a clear of the table.
+ */
+#define JIT_JC_BITS 12
+#define JIT_JC_SIZE (1u << JIT_JC_BITS)
+#define JIT_JC_VALID (1u << 31)
+#define JIT_JC_EPOCH_ONE (1u << 21)
+#define JIT_JC_EPOCH_MASK (0x3ffu << 21)
+_Static_assert(JK_SEG_SHIFT + 12 <= 21, "the block key fits below the jump cache epoch");
+
+struct jit_jc_entry {
+    uint64_t tag;
+    uint8_t *code;
+};
+_Static_assert(sizeof(struct jit_jc_entry) == 16, "jump cache entry is 16 bytes");
+
+static inline uint64_t jit_jc_tag(const struct cpu *cpu, uint32_t key, uint32_t pc)
+{
+    return (uint64_t)pc << 32 | cpu->jit_jc_stamp | key;
+}
+
+static inline unsigned jit_jc_index(uint32_t pc)
+{
+    return (pc ^ (pc >> JIT_JC_BITS)) & (JIT_JC_SIZE - 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* The translation cache's memory (codebuf.c)                          */
+/* ------------------------------------------------------------------ */
+
+struct jit_code {
+    uint8_t *rw;      /* writable view */
+    uint8_t *rx;      /* executable view of the same bytes */
+    size_t size;
+    int fd;
+};
+
+/* Maps `size` bytes twice (RW and RX) near the program's text when it
+ * can, so that calls to helpers fit in rel32. Returns -1 (errno set)
+ * when the host refuses. */
+int jit_code_map(struct jit_code *c, size_t size);
+void jit_code_unmap(struct jit_code *c);
+
+/* ------------------------------------------------------------------ */
+/* Per-CPU JIT state                                                   */
+/* ------------------------------------------------------------------ */
+
+#define JIT_HASH_BITS 15
+#define JIT_HASH_SIZE (1u << JIT_HASH_BITS)
+#define JIT_PAGE_HASH_SIZE 4096u
+
+struct jit_page; /* cache.c */
+
+struct jit_stats {
+    uint64_t blocks, flushes, insns_translated, insns_inline;
+    uint64_t code_bytes;
+    uint64_t links, unlinks, invalidations;
+    uint64_t dispatches, jc_hits, jc_misses;
+    uint64_t helper_calls, slow_paths;
+    uint64_t exits_chain, exits_plain;
+};
+
+struct jit {
+    struct cpu *cpu;
+    struct jit_code code;
+    size_t code_used;      /* bytes used in the code buffer */
+    size_t code_reserved;  /* the trampoline and thunks at its start */
+    uint8_t *meta;         /* blocks and their instruction records */
+    size_t meta_size, meta_used;
+
+    struct jit_tb *hash[JIT_HASH_SIZE];
+    struct jit_page *pages[JIT_PAGE_HASH_SIZE];
+    struct jit_jc_entry *jc;
+
+    /* Entry points in the code buffer (executable view). */
+    uintptr_t (*enter)(struct cpu *cpu, const void *code);
+    uint8_t *exit_sync;    /* jmp here with R10 = exit code: stores regs, returns */
+    uint8_t *thunk[4];     /* helper thunks, by JIT_THUNK_* flags */
+
+    struct jit_stats stats;
+
+    /* Dispatcher state (run.c). */
+    uint32_t tlb_generation;      /* cpu->tlb.generation the jump cache is valid for */
+    struct jit_tb *pending_from;  /* the direct exit that just left, to link */
+    unsigned pending_exit;
+    int32_t slice;                /* the budget given to the running blocks */
+    bool running;                 /* generated code is on the stack */
+};
+
+/* Thunk variants: save the host's flags to cpu->cc before the call /
+ * load them back into the host's flags after it. */
+#define JIT_THUNK_SAVE_FLAGS 1
+#define JIT_THUNK_LOAD_FLAGS 2
+
+/* The exit code a block hands back: 0, or a block + exit index + 1
+ * (a direct exit not linked yet: the dispatcher may link it). */
+#define JIT_EXIT_PLAIN 0u
+
+/* cache.c */
+int jit_cache_init(struct jit *j, size_t code_size);
+void jit_cache_free(struct jit *j);
+void jit_flush(struct jit *j);
+struct jit_tb *jit_lookup(struct jit *j, uint64_t paddr, uint32_t pc, uint32_t cs_base,
+                          uint32_t cs_limit, uint32_t key);
+/* Room for a new block of up to `code_max` bytes of code and `n`
+ * instruction records; flushes the cache when full. NULL if even an
+ * empty cache has no room. */
+struct jit_tb *jit_tb_alloc(struct jit *j, unsigned n);
+/* Enters a translated block into the lookup structures and marks its
+ * page as holding code. */
+void jit_tb_commit(struct jit *j, struct jit_tb *tb);
+void jit_link(struct jit *j, struct jit_tb *from, unsigned exit, struct jit_tb *to);
+void jit_jc_insert(struct jit *j, struct jit_tb *tb);
+void jit_jc_flush(struct jit *j);
+void jit_invalidate_page(struct jit *j, uint64_t page);
+
+/* block.c: translates the block at the CPU's CS:EIP (physical `paddr`,
+ * page bytes at `host`). NULL if no instruction there can be translated
+ * (the caller runs the careful path). */
+struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr, uint32_t key,
+                             uint32_t room);
+
+/* run.c: C helpers called from generated code. */
+int jit_exec_insn(struct cpu *cpu, const struct jit_insn *ji);
+void jit_flags_to_bits(struct cpu *cpu);
+
+#endif

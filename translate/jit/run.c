@@ -1,0 +1,324 @@
+/*
+ * translate/jit/run.c — running translated code: the trampoline between
+ * C and generated code, the helper thunks, the C side of a helper call,
+ * and the dispatcher (find or translate the block at CS:EIP, link the
+ * exit that led there, enter it).
+ *
+ * Trampoline (enter): saves the host's callee-saved registers, aligns the
+ * stack, loads the guest registers into their host registers (jit.h) and
+ * jumps to a block. exit_sync stores them back and returns the exit code
+ * (R10) to C. A fault inside a helper longjmps past all of this to
+ * cpu_exec's setjmp, which restores the host registers itself.
+ *
+ * Thunks: generated code calls a helper as `mov r10, jit_insn; call
+ * thunk`. The thunk saves the host flags to cpu->cc if asked, stores the
+ * guest registers, calls jit_exec_insn, and either reloads the registers
+ * (and the flags, if asked) and returns, or — when the instruction asked
+ * for an exit (an interrupt became pending, a device wants the board,
+ * translated code was written) — leaves the block from there.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "translate/exec.h"
+#include "translate/jit/gen.h"
+#include "translate/tb.h"
+
+/* Size of the code buffer's start that holds the trampoline and thunks. */
+#define JIT_RESERVED 1024
+#define JIT_MIN_SIZE (1u << 20)
+
+static const int32_t reg_off[8] = {
+    CPU_OFF(regs[0]), CPU_OFF(regs[1]), CPU_OFF(regs[2]), CPU_OFF(regs[3]),
+    CPU_OFF(regs[4]), CPU_OFF(regs[5]), CPU_OFF(regs[6]), CPU_OFF(regs[7]),
+};
+
+static void store_guest_regs(struct x64_asm *a)
+{
+    for (unsigned r = 0; r < 8; r++)
+        x64_mov_rm_reg(a, 4, cpu_field(reg_off[r]), jit_host_reg(r));
+}
+
+static void load_guest_regs(struct x64_asm *a)
+{
+    for (unsigned r = 0; r < 8; r++)
+        x64_mov_reg_rm(a, 4, jit_host_reg(r), cpu_field(reg_off[r]));
+}
+
+static const uint8_t callee_saved[6] = { X_RBX, X_RBP, X_R12, X_R13, X_R14, X_R15 };
+
+/* Emits the trampoline and the thunks at the start of the buffer. */
+static int emit_runtime(struct jit *j)
+{
+    struct x64_asm a;
+    x64_init(&a, j->code.rw, JIT_RESERVED);
+    uintptr_t base = (uintptr_t)j->code.rx;
+
+    /* enter(cpu = RDI, code = RSI) */
+    size_t enter = a.pos;
+    for (unsigned i = 0; i < 6; i++)
+        x64_push(&a, callee_saved[i]);
+    x64_alu_rm_imm(&a, ALU_SUB, 8, x64_r(X_RSP), 8); /* 16-byte alignment */
+    x64_mov_rm_reg(&a, 8, x64_r(JIT_CPU), X_RDI);
+    x64_mov_rm_reg(&a, 8, x64_r(X_R11), X_RSI);
+    load_guest_regs(&a);
+    x64_jmp_rm(&a, x64_r(X_R11));
+
+    /* exit_sync: R10 = exit code */
+    size_t exit_sync = a.pos;
+    store_guest_regs(&a);
+    size_t exit_nosync = a.pos;
+    x64_mov_rm_reg(&a, 8, x64_r(X_RAX), T_IDX);
+    x64_alu_rm_imm(&a, ALU_ADD, 8, x64_r(X_RSP), 8);
+    for (unsigned i = 6; i-- > 0;)
+        x64_pop(&a, callee_saved[i]);
+    x64_ret(&a);
+
+    /* thunks: R10 = const struct jit_insn * */
+    size_t thunk[4];
+    for (unsigned v = 0; v < 4; v++) {
+        thunk[v] = a.pos;
+        if (v & JIT_THUNK_SAVE_FLAGS) {
+            x64_pushfq(&a);
+            x64_pop(&a, X_R11);
+            x64_mov_rm_reg(&a, 4, cpu_field(CPU_OFF(cc.res)), X_R11);
+        }
+        store_guest_regs(&a);
+        x64_mov_rm_reg(&a, 8, x64_r(X_RDI), JIT_CPU);
+        x64_mov_rm_reg(&a, 8, x64_r(X_RSI), T_IDX);
+        x64_alu_rm_imm(&a, ALU_SUB, 8, x64_r(X_RSP), 8);
+        x64_call_abs(&a, base, (const void *)jit_exec_insn);
+        x64_alu_rm_imm(&a, ALU_ADD, 8, x64_r(X_RSP), 8);
+        x64_test_rm_reg(&a, 4, x64_r(X_RAX), X_RAX);
+        size_t stop = x64_jcc8(&a, XCC_NE);
+        load_guest_regs(&a);
+        if (v & JIT_THUNK_LOAD_FLAGS) {
+            x64_mov_reg_rm(&a, 4, X_R11, cpu_field(CPU_OFF(cc.res)));
+            x64_alu_rm_imm(&a, ALU_AND, 4, x64_r(X_R11), FL_ARITH);
+            x64_push(&a, X_R11);
+            x64_popfq(&a);
+        }
+        x64_ret(&a);
+        /* Leave the block: drop the return address into it; the guest
+         * registers are in cpu->regs already, as the handler left them. */
+        x64_patch_rel8(&a, stop, a.pos);
+        x64_alu_rm_imm(&a, ALU_ADD, 8, x64_r(X_RSP), 8);
+        x64_alu_rm_reg(&a, ALU_XOR, 4, x64_r(T_IDX), T_IDX);
+        size_t f = x64_jmp32(&a);
+        x64_patch_rel32(&a, f, exit_nosync);
+    }
+    if (a.full || a.bad)
+        return -1;
+
+    j->enter = (uintptr_t(*)(struct cpu *, const void *))(void *)(j->code.rx + enter);
+    j->exit_sync = j->code.rx + exit_sync;
+    for (unsigned v = 0; v < 4; v++)
+        j->thunk[v] = j->code.rx + thunk[v];
+    j->code_reserved = j->code_used = JIT_RESERVED;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The C side of a helper call                                         */
+/* ------------------------------------------------------------------ */
+
+void jit_flags_to_bits(struct cpu *cpu)
+{
+    cpu->cc.res = flags_arith(cpu);
+    cpu->cc.op = CC_BITS;
+}
+
+int jit_exec_insn(struct cpu *cpu, const struct jit_insn *ji)
+{
+    cpu->eip = ji->eip;
+    cpu->next_eip = ji->next_eip;
+    cpu->jit_ileft = ji->ileft;
+    ji->in.fn(cpu, &ji->in);
+    cpu->eip = cpu->next_eip;
+    cpu->jit_ileft = 0;
+    if (cpu->cc.op != CC_BITS)
+        jit_flags_to_bits(cpu);
+    cpu->jit->stats.helper_calls++;
+    if (cpu->exit_request | cpu->code_changed) {
+        /* Leaving after this instruction: the rest of the block was
+         * charged to the budget at its entry. */
+        cpu->jit_budget += ji->ileft - 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The block key                                                       */
+/* ------------------------------------------------------------------ */
+
+static enum jit_seg_class seg_class(const struct cpu *cpu, int s)
+{
+    const struct seg *sg = &cpu->seg[s];
+    bool prot = (cpu->cr0 & CR0_PE) && !(cpu->eflags & FL_VM);
+    if (prot) {
+        /* Present, data, expand-up, writable: every access passes the
+         * type checks of SDM Vol. 3A 5.4 and needs only the limit. */
+        if ((sg->ar & (AR_P | AR_S | AR_T_CODE | AR_T_EXPDOWN | AR_T_WRITABLE)) !=
+            (AR_P | AR_S | AR_T_WRITABLE))
+            return SEGK_OTHER;
+    } else if ((sg->ar & (AR_S | AR_T_CODE | AR_T_EXPDOWN)) == (AR_S | AR_T_EXPDOWN)) {
+        return SEGK_OTHER; /* real and v86 mode check only the limit */
+    }
+    return sg->base == 0 && sg->limit == 0xffffffffu ? SEGK_FLAT : SEGK_RW;
+}
+
+uint32_t jit_key(const struct cpu *cpu)
+{
+    uint32_t key = (uint32_t)cpu->cpl << JK_CPL_SHIFT;
+    if (cpu->code32)
+        key |= JK_CODE32;
+    if (cpu->stack32)
+        key |= JK_STACK32;
+    if (cpu->cr0 & CR0_PE)
+        key |= JK_PE;
+    if (cpu->eflags & FL_VM)
+        key |= JK_VM;
+    if (cpu->seg[SEG_CS].base == 0 && cpu->seg[SEG_CS].limit == 0xffffffffu)
+        key |= JK_CS_FLAT;
+    if (cpu->cpl == 3 && (cpu->cr0 & CR0_AM) && (cpu->eflags & FL_AC))
+        key |= JK_AC;
+    if (cpu->log_mask & LOG_EXEC)
+        key |= JK_TRACE;
+    static const int data_segs[] = { SEG_ES, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
+    for (unsigned i = 0; i < 5; i++)
+        key |= (uint32_t)seg_class(cpu, data_segs[i]) << (JK_SEG_SHIFT + 2 * data_segs[i]);
+    return key;
+}
+
+/* ------------------------------------------------------------------ */
+/* The dispatcher                                                      */
+/* ------------------------------------------------------------------ */
+
+struct jit *jit_new(struct cpu *cpu, size_t code_size)
+{
+    if (code_size < JIT_MIN_SIZE)
+        code_size = JIT_MIN_SIZE;
+    struct jit *j = calloc(1, sizeof(*j));
+    if (!j)
+        return NULL;
+    j->cpu = cpu;
+    j->code.fd = -1;
+    if (jit_cache_init(j, code_size) != 0 || emit_runtime(j) != 0) {
+        jit_cache_free(j);
+        free(j);
+        return NULL;
+    }
+    j->tlb_generation = cpu->tlb.generation;
+    cpu->jit_jc_stamp = JIT_JC_VALID;
+    return j;
+}
+
+void jit_free(struct jit *j)
+{
+    if (!j)
+        return;
+    jit_cache_free(j);
+    free(j);
+}
+
+/* The block for the CPU's CS:EIP, translated if needed; NULL when the
+ * careful path must run the next instruction. May raise a fetch fault. */
+static struct jit_tb *find_block(struct jit *j, struct cpu *cpu)
+{
+    const struct seg *cs = &cpu->seg[SEG_CS];
+    uint32_t eip = cpu->eip;
+    /* A 32-bit far transfer can leave EIP above FFFFh in 16-bit code:
+     * the careful path wraps each instruction's IP there. */
+    if (eip > cs->limit || (!cpu->code32 && eip > 0xffff))
+        return NULL;
+    uint64_t paddr;
+    const uint8_t *host = cpu_code_page(cpu, eip, &paddr);
+    if (!host)
+        return NULL; /* MMIO or a hole */
+    uint32_t key = jit_key(cpu);
+    struct jit_tb *tb = jit_lookup(j, paddr, cs->base + eip, cs->base, cs->limit, key);
+    if (!tb)
+        tb = jit_translate(j, host, paddr, key, tb_code_room(cpu, eip));
+    return tb;
+}
+
+bool jit_exec(struct cpu *cpu, uint64_t budget)
+{
+    struct jit *j = cpu->jit;
+    if (cpu->tlb.generation != j->tlb_generation) {
+        j->tlb_generation = cpu->tlb.generation;
+        jit_jc_flush(j);
+    }
+    struct jit_tb *tb = find_block(j, cpu);
+    if (!tb)
+        return false;
+    j->stats.dispatches++;
+
+    /* Link the direct exit that brought us here, if it still can be:
+     * both blocks alive and of one key (a direct exit never changes
+     * the key, but its block may have died since). */
+    struct jit_tb *from = j->pending_from;
+    if (from) {
+        unsigned e = j->pending_exit;
+        if (!from->dead && from->exit_eip[e] == cpu->eip && from->key == tb->key &&
+            from->cs_base == tb->cs_base && from->cs_limit == tb->cs_limit)
+            jit_link(j, from, e, tb);
+        j->pending_from = NULL;
+    }
+    if (tb->key & JK_CS_FLAT)
+        jit_jc_insert(j, tb);
+
+    if (cpu->cc.op != CC_BITS)
+        jit_flags_to_bits(cpu);
+    /* The first block always runs whole (a slice may overrun its budget
+     * by less than one block), so that every call makes progress. */
+    int32_t slice = budget > INT32_MAX - JIT_MAX_INSNS ? INT32_MAX - JIT_MAX_INSNS : (int32_t)budget;
+    if (slice < tb->n)
+        slice = tb->n;
+    cpu->jit_budget = slice;
+    cpu->code_changed = 0;
+    j->slice = slice;
+    j->running = true;
+    uintptr_t code = j->enter(cpu, tb->code);
+    j->running = false;
+    cpu->icount += (uint64_t)(slice - cpu->jit_budget);
+    if (code != JIT_EXIT_PLAIN) {
+        j->pending_from = (struct jit_tb *)(code & ~(uintptr_t)1);
+        j->pending_exit = (unsigned)(code & 1);
+        j->stats.exits_chain++;
+    } else {
+        j->stats.exits_plain++;
+    }
+    return true;
+}
+
+void jit_fault_unwound(struct cpu *cpu)
+{
+    struct jit *j = cpu->jit;
+    if (!j || !j->running)
+        return;
+    /* The faulting instruction and the rest of its block did not run. */
+    j->running = false;
+    cpu->jit_budget += cpu->jit_ileft;
+    cpu->jit_ileft = 0;
+    cpu->icount += (uint64_t)(j->slice - cpu->jit_budget);
+    j->pending_from = NULL;
+}
+
+void jit_print_stats(const struct jit *j, FILE *f)
+{
+    const struct jit_stats *s = &j->stats;
+    fprintf(f,
+            "jit: %llu blocks translated (%llu instructions, %llu inline), %llu bytes of code, "
+            "%llu cache flushes\n"
+            "jit: %llu dispatches, %llu chained exits, %llu plain exits, %llu links, "
+            "%llu unlinks\n"
+            "jit: %llu helper calls, %llu SMC invalidations\n",
+            (unsigned long long)s->blocks, (unsigned long long)s->insns_translated,
+            (unsigned long long)s->insns_inline, (unsigned long long)s->code_bytes,
+            (unsigned long long)s->flushes, (unsigned long long)s->dispatches,
+            (unsigned long long)s->exits_chain, (unsigned long long)s->exits_plain,
+            (unsigned long long)s->links, (unsigned long long)s->unlinks,
+            (unsigned long long)s->helper_calls, (unsigned long long)s->invalidations);
+}
