@@ -81,6 +81,15 @@ class Run:
         self.seconds, self.checksum, self.insns, self.error = seconds, checksum, insns, error
 
 
+def read_text(path):
+    """The file's text, or "" if the run did not write it."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
 def tail(text, n=200):
     text = text.strip().splitlines()
     return text[-1][:n] if text else ""
@@ -133,15 +142,13 @@ class Bench:
         except subprocess.TimeoutExpired:
             return Run(error="timed out after %g s" % self.timeout)
         seconds = time.monotonic() - t0
-        text = open(out, errors="replace").read() if os.path.exists(out) else ""
+        text = read_text(out)
         m = CHECKSUM_RE.search(text)
         if not m or m.group(1) != work or int(m.group(2)) != rounds:
             why = tail(p.stderr) or tail(text) or "no checksum, status %d" % p.returncode
             return Run(error=why)
-        insns = None
-        if os.path.exists(log):
-            n = INSNS_RE.search(open(log, errors="replace").read())
-            insns = int(n.group(1)) if n else None
+        n = INSNS_RE.search(read_text(log))
+        insns = int(n.group(1)) if n else None
         return Run(seconds, m.group(3), insns)
 
     def run(self, engine, work, rounds):
@@ -158,6 +165,8 @@ def fmt_time(t):
         return "n/a"
     if isinstance(t, str):
         return t
+    if t < 1e-4:
+        return "~0"  # lost in the start-up time's noise: give it more rounds
     if t >= 100:
         return "%.0f" % t
     if t >= 10:
@@ -285,6 +294,7 @@ def run_all(b, engines, workloads, repeat, want_linux):
     base = {e: [] for e in live if e != "native"}            # start-up seconds
     runs = {(w, e): [] for w, _, _ in workloads for e in live}
     mismatches = []
+    wrong = set()  # (workload, engine) cells with a wrong checksum
     for rep in range(repeat):
         order = live[rep % len(live):] + live[:rep % len(live)] if live else []
         for e in order:
@@ -309,6 +319,7 @@ def run_all(b, engines, workloads, repeat, want_linux):
                     msg = ("bench: CHECKSUM MISMATCH: %s under %s gave %s, %s %s" %
                            (name, e, r.checksum, ref, want))
                     mismatches.append(msg)
+                    wrong.add((name, e))
                     say("!" * 72 + "\n" + msg + "\n" + "!" * 72)
             say("  [%d/%d] %-9s %s" % (rep + 1, repeat, name, "  ".join(
                 "%s %s" % (e, progress_time(cells[e], base.get(e))) for e in live)))
@@ -337,7 +348,7 @@ def run_all(b, engines, workloads, repeat, want_linux):
                 mips[(name, e)] = statistics.median(rates) if rates else None
 
     if workloads:
-        print_table(b, engines, workloads, repeat, table, mips, startup, unavailable)
+        print_table(engines, workloads, repeat, table, mips, startup, unavailable, wrong)
 
     linux = run_linux(b, engines, unavailable, repeat, say) if want_linux else None
     print_targets(workloads, table, linux)
@@ -358,12 +369,13 @@ RATIOS = [("qemu/jit", "qemu", "jit"), ("jit/nat", "jit", "native"),
           ("qemu/nat", "qemu", "native")]
 
 
-def print_table(b, engines, workloads, repeat, table, mips, startup, unavailable):
+def print_table(engines, workloads, repeat, table, mips, startup, unavailable, wrong):
     cols = ENGINES
     print()
     print("make bench: seconds per workload, median of %d interleaved run%s; emulator start-up "
           "subtracted" % (repeat, "s" if repeat > 1 else ""))
-    print("(%s)" % ", ".join("%s %.3f s" % (e, s) for e, s in startup.items()))
+    if startup:
+        print("(start-up: %s)" % ", ".join("%s %.3f s" % (e, s) for e, s in startup.items()))
     head = "%-9s" % "workload" + "".join("%8s" % c for c in cols) + "  " + \
         "".join("%9s" % r[0] for r in RATIOS) + " %5s %5s" % ("intp", "jit")
     print(" " * 11 + " seconds ".center(30, "-") + "   " + " ratios ".center(44, "-") + "  " +
@@ -374,7 +386,8 @@ def print_table(b, engines, workloads, repeat, table, mips, startup, unavailable
     per_ratio = {r[0]: [] for r in RATIOS}
     for name, rounds, _ in workloads:
         t = {c: table.get((name, c)) if c in engines else None for c in cols}
-        line = "%-9s" % name + "".join("%8s" % fmt_time(t[c]) for c in cols)
+        line = "%-9s" % name + "".join(
+            "%8s" % (fmt_time(t[c]) + ("!" if (name, c) in wrong else "")) for c in cols)
         line += "  " + "".join("%9s" % fmt_ratio(ratio(t[a], t[d])) for _, a, d in RATIOS)
         mi, mj = mips.get((name, "interp")), mips.get((name, "jit"))
         line += " %5s %5s" % ("%.0f" % mi if mi else "n/a", "%.0f" % mj if mj else "n/a")
@@ -396,6 +409,8 @@ def print_table(b, engines, workloads, repeat, table, mips, startup, unavailable
         print("  %-9s %5d x %s" % (name, rounds, what))
     for e, why in unavailable.items():
         print("%s: n/a (%s)" % (e, why))
+    if wrong:
+        print("!: a wrong checksum in at least one run (listed at the end)")
 
 
 def run_linux(b, engines, unavailable, repeat, say):
