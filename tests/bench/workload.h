@@ -14,9 +14,10 @@
 
 struct workload {
     const char *name;   /* what `work=NAME` selects */
-    /* Default rounds: about half a second to a second under QEMU's TCG on
-     * the build machines. 0 marks the start-up baseline ("none"), which
-     * the runner does not list as a workload. */
+    /* Default rounds: about 0.3-1 s under QEMU's TCG on the build
+     * machines, or ~0.2 s at least under the faster emulator where that is
+     * Glass's interpreter (string, smc). 0 marks the start-up baseline
+     * ("none"), which the runner does not list as a workload. */
     unsigned rounds;
     const char *what;   /* one line for the runner's legend */
     uint32_t (*run)(unsigned rounds);
