@@ -262,8 +262,13 @@ bool tb_is_near_or_plain(enum op op)
 #define TB_MAX_INSNS 64
 #define MAX_INSN_LEN 15
 
+static bool insn_ends_block(const struct insn *in)
+{
+    return tb_ends_block((enum op)in->op);
+}
+
 unsigned tb_decode(struct insn *buf, unsigned max, const uint8_t *host, unsigned off, bool code32,
-                   uint32_t room, bool (*ends)(enum op), unsigned *end)
+                   uint32_t room, bool (*ends)(const struct insn *), unsigned *end)
 {
     unsigned n = 0, pos = off;
     while (n < max) {
@@ -278,7 +283,7 @@ unsigned tb_decode(struct insn *buf, unsigned max, const uint8_t *host, unsigned
             break; /* #UD, length #GP, crosses the page or the limit */
         pos += (unsigned)r;
         n++;
-        if (ends((enum op)buf[n - 1].op) || pos >= PAGE_SIZE)
+        if (ends(&buf[n - 1]) || pos >= PAGE_SIZE)
             break;
     }
     *end = pos;
@@ -294,7 +299,7 @@ static struct tb *tb_build(struct tb_cache *c, const uint8_t *host, uint64_t pad
 {
     struct insn buf[TB_MAX_INSNS];
     unsigned pos;
-    unsigned n = tb_decode(buf, TB_MAX_INSNS, host, off, code32, room, tb_ends_block, &pos);
+    unsigned n = tb_decode(buf, TB_MAX_INSNS, host, off, code32, room, insn_ends_block, &pos);
     /* A specialised handler for the form if there is one; an operation
      * without a handler raises #UD when it runs. */
     for (unsigned i = 0; i < n; i++)

@@ -43,7 +43,7 @@ bool tb_is_near_or_plain(enum op op);
  * decode (the careful path raises its fault at the right moment). Stores
  * the page offset after the last instruction in *end; returns how many. */
 unsigned tb_decode(struct insn *buf, unsigned max, const uint8_t *host, unsigned off, bool code32,
-                   uint32_t room, bool (*ends)(enum op), unsigned *end);
+                   uint32_t room, bool (*ends)(const struct insn *), unsigned *end);
 
 /* How many bytes from CS:eip on lie within the CS limit and, for 16-bit
  * code, before IP wraps, minus one. */

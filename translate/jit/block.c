@@ -181,16 +181,21 @@ static bool may_trap(const struct insn *in)
 /* Which operations end a JIT block                                    */
 /* ------------------------------------------------------------------ */
 
-/* The interpreter's block ends, and every instruction that can change
- * the block key without ending an interpreter block: the data segment
- * loads (the key holds each segment's class). */
-static bool jit_ends_block(enum op op)
+/* The interpreter's block ends; every instruction that can change the
+ * block key without ending an interpreter block (the data segment loads:
+ * the key holds each segment's class); and the REP string instructions,
+ * whose handler runs a bounded number of iterations and then leaves EIP
+ * at the instruction for the rest (the block's exit goes there). */
+static bool jit_ends_block(const struct insn *in)
 {
-    switch (op) {
+    switch ((enum op)in->op) {
     case OP_LDS: case OP_LES: case OP_LFS: case OP_LGS:
         return true;
+    case OP_MOVS: case OP_STOS: case OP_LODS: case OP_CMPS: case OP_SCAS: case OP_INS:
+    case OP_OUTS:
+        return in->rep != REP_NONE;
     default:
-        return tb_ends_block(op);
+        return tb_ends_block((enum op)in->op);
     }
 }
 
@@ -332,7 +337,7 @@ void gen_helper(struct jit_ctx *c)
     x64_mov_r64_imm(c->a, T_IDX, (uint64_t)(uintptr_t)c->ji);
     x64_call_abs(c->a, c->exec_base, c->j->thunk[thunk]);
     c->fl_host = false;
-    if (!jit_ends_block((enum op)c->in->op))
+    if (!jit_ends_block(c->in))
         return;
     /* The handler left the next EIP in cpu->eip. Near transfers may go
      * on through the jump cache; anything else goes back to the
