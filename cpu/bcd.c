@@ -1,10 +1,24 @@
 /*
  * cpu/bcd.c — decimal adjust: DAA DAS AAA AAS AAM AAD, and SALC.
  *
- * Each follows the pseudocode of its SDM Vol. 2 page. Flags the SDM
+ * Each follows the pseudocode of its SDM Vol. 2 page. The flags the SDM
  * leaves undefined (OF for DAA/DAS; OF SF ZF PF for AAA/AAS; OF AF CF for
- * AAM/AAD) are left unchanged: their P6 values are not known to us, and
- * the JIT must make the same choice.
+ * AAM/AAD) take the values a P6 gives, which is what the flags of a
+ * logical operation on the final AL would be, with the defined AF/CF
+ * kept:
+ * - OF = 0 after all six;
+ * - AAA/AAS: SF ZF PF from the final AL (SF is then always 0);
+ * - AAM/AAD: AF = CF = 0.
+ * Sources, since no P6 was at hand and the hosts cannot run these
+ * opcodes (they are invalid in 64-bit mode): the Bochs project's notes
+ * on these instructions ("validated against Intel Pentium family
+ * hardware" for DAA/DAS/AAA, "seems to match the P6 and its derived
+ * processors" for the undefined flags of all six), and the reference
+ * output of QEMU's tests/tcg/i386/test-i386.c, recorded on real Intel
+ * hardware, which checks all six flags of `aam` with AX = 0547h and of
+ * `aad` with AX = 0407h, both with AF set on input: OF AF CF are 0 after
+ * (a reference run that Glass failed while it kept AF). The JIT must
+ * make the same choices.
  */
 #include "cpu/internal.h"
 
@@ -34,7 +48,7 @@ static void op_daa(struct cpu *cpu, const struct insn *in)
         cf = false;
     }
     reg_write(cpu, R_EAX, 1, al);
-    flags_set_arith(cpu, (f & FL_OF) | szp8(al) | (af ? FL_AF : 0) | (cf ? FL_CF : 0));
+    flags_set_arith(cpu, szp8(al) | (af ? FL_AF : 0) | (cf ? FL_CF : 0)); /* OF = 0 (P6) */
 }
 
 /* DAS (SDM Vol. 2 DAS): adjust AL after a packed-BCD subtraction. Unlike
@@ -55,7 +69,7 @@ static void op_das(struct cpu *cpu, const struct insn *in)
         cf = true;
     }
     reg_write(cpu, R_EAX, 1, al);
-    flags_set_arith(cpu, (f & FL_OF) | szp8(al) | (af ? FL_AF : 0) | (cf ? FL_CF : 0));
+    flags_set_arith(cpu, szp8(al) | (af ? FL_AF : 0) | (cf ? FL_CF : 0)); /* OF = 0 (P6) */
 }
 
 /* AAA (SDM Vol. 2 AAA): on an adjust, AX += 106H (the P6 form: the +6
@@ -69,8 +83,8 @@ static void op_aaa(struct cpu *cpu, const struct insn *in)
     if (adjust)
         ax = (ax + 0x106) & 0xffff;
     reg_write(cpu, R_EAX, 2, ax & 0xff0f);
-    f &= ~(FL_AF | FL_CF);
-    flags_set_arith(cpu, f | (adjust ? FL_AF | FL_CF : 0));
+    /* P6: OF = 0, SF ZF PF from the final AL. */
+    flags_set_arith(cpu, szp8(ax & 0x0f) | (adjust ? FL_AF | FL_CF : 0));
 }
 
 /* AAS (SDM Vol. 2 AAS): on an adjust, AX -= 6 and AH -= 1, then AL &= 0FH. */
@@ -83,8 +97,8 @@ static void op_aas(struct cpu *cpu, const struct insn *in)
     if (adjust)
         ax = (ax - 6 - 0x100) & 0xffff;
     reg_write(cpu, R_EAX, 2, ax & 0xff0f);
-    f &= ~(FL_AF | FL_CF);
-    flags_set_arith(cpu, f | (adjust ? FL_AF | FL_CF : 0));
+    /* P6: OF = 0, SF ZF PF from the final AL. */
+    flags_set_arith(cpu, szp8(ax & 0x0f) | (adjust ? FL_AF | FL_CF : 0));
 }
 
 /* AAM imm8 (SDM Vol. 2 AAM): AH = AL / imm8, AL = AL mod imm8; an imm8
@@ -97,7 +111,7 @@ static void op_aam(struct cpu *cpu, const struct insn *in)
     uint32_t al = reg_read(cpu, R_EAX, 1);
     uint32_t q = al / base, r = al % base;
     reg_write(cpu, R_EAX, 2, (q << 8) | r);
-    flags_set_arith(cpu, (flags_arith(cpu) & (FL_OF | FL_AF | FL_CF)) | szp8(r));
+    flags_set_arith(cpu, szp8(r)); /* P6: OF = AF = CF = 0 */
 }
 
 /* AAD imm8 (SDM Vol. 2 AAD): AL = (AL + AH * imm8) & FFH, AH = 0. */
@@ -107,7 +121,7 @@ static void op_aad(struct cpu *cpu, const struct insn *in)
     uint32_t al = reg_read(cpu, R_EAX, 1), ah = reg_read(cpu, R_AH, 1);
     uint32_t r = (al + ah * base) & 0xff;
     reg_write(cpu, R_EAX, 2, r);
-    flags_set_arith(cpu, (flags_arith(cpu) & (FL_OF | FL_AF | FL_CF)) | szp8(r));
+    flags_set_arith(cpu, szp8(r)); /* P6: OF = AF = CF = 0 */
 }
 
 /* SALC (opcode D6, undocumented but present on P6): AL = CF ? FFH : 00H,

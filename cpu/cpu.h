@@ -394,6 +394,12 @@ struct cpu {
     /* Debug (cpu/debug.c): DR6 bits of data breakpoints hit by the
      * current instruction, reported as a trap after it completes. */
     uint32_t dr6_pending;
+    /* The MOV SS / POP SS shadow over debug traps (SDM Vol. 3A 6.8.3):
+     * the icount at which the instruction that loaded SS completes, and
+     * the DR6 bits (B0-B3, BS) of the traps held until the boundary
+     * after the next instruction. */
+    uint64_t ss_shadow_icount;
+    uint32_t dr6_held;
 
     /* Logging (frontend sets these). */
     unsigned log_mask;

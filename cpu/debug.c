@@ -6,6 +6,19 @@
  * (suppressed by EFLAGS.RF). Data and I/O breakpoints are traps: the
  * accesses record their hits in cpu->dr6_pending and the #DB is raised
  * after the instruction completed, together with a single-step trap.
+ *
+ * MOV SS and POP SS hold those traps over the next instruction (SDM Vol.
+ * 3A 6.8.3: the processor "inhibits interrupts, debug exceptions, and
+ * single-step trap exceptions" until the boundary after the next
+ * instruction, so that MOV SS; MOV ESP cannot be interrupted with a
+ * stack pointer that does not belong to SS). Their DR6 bits wait in
+ * cpu->dr6_held and are reported with the next instruction's own traps
+ * in one #DB. If that instruction raises an event instead (INT n, a
+ * fault), the held #DB follows the event's delivery, before the
+ * handler's first instruction (6.8.3 says so of INT n, INT3, SYSENTER;
+ * Glass treats faults alike). STI's shadow holds interrupts only.
+ * Consecutive SS loads: "only the first is guaranteed" to hold events
+ * (6.8.3); here each one does.
  */
 #include "cpu/system_internal.h"
 
@@ -90,19 +103,50 @@ void cpu_debug_before_insn(struct cpu *cpu)
     }
 }
 
+void cpu_debug_ss_shadow(struct cpu *cpu)
+{
+    /* The loop counts the instruction after its handler returns. */
+    cpu->ss_shadow_icount = cpu->icount + 1;
+}
+
+/* Writes the DR6 status bits of one #DB: B0-B3 replace the old ones,
+ * BS and BT are added. */
+static void dr6_report_all(struct cpu *cpu, uint32_t bits)
+{
+    dr6_report(cpu, bits & DR6_B_MASK);
+    cpu->dr[6] |= bits & (DR6_BS | DR6_BT);
+}
+
 void cpu_debug_after_insn(struct cpu *cpu, bool tf)
 {
     /* B0-B3 from data/I-O breakpoints, BT from a task switch into a TSS
-     * with its T flag set (cpu/task.c); all reported by one #DB. */
-    uint32_t pending = cpu->dr6_pending & (DR6_B_MASK | DR6_BT);
+     * with its T flag set (cpu/task.c), BS from single-step; all
+     * reported by one #DB. */
+    uint32_t bits = (cpu->dr6_pending & (DR6_B_MASK | DR6_BT)) | (tf ? DR6_BS : 0);
     cpu->dr6_pending = 0;
-    if (!pending && !tf)
+    if (cpu->ss_shadow_icount == cpu->icount) {
+        /* This instruction loaded SS with MOV or POP: hold its traps. */
+        cpu->dr6_held |= bits;
         return;
-    dr6_report(cpu, pending & DR6_B_MASK);
-    if (pending & DR6_BT)
-        cpu->dr[6] |= DR6_BT;
-    if (tf)
-        cpu->dr[6] |= DR6_BS;
+    }
+    bits |= cpu->dr6_held;
+    cpu->dr6_held = 0;
+    if (!bits)
+        return;
+    dr6_report_all(cpu, bits);
     /* A trap: cpu->eip is already the next instruction. */
     cpu_raise(cpu, EXC_DB, 0);
+}
+
+void cpu_debug_after_event(struct cpu *cpu, int vector)
+{
+    uint32_t bits = cpu->dr6_held;
+    if (!bits)
+        return;
+    cpu->dr6_held = 0;
+    dr6_report_all(cpu, bits);
+    /* A #DB just delivered (an instruction breakpoint on the shadowed
+     * instruction) reports them itself: its handler has not run yet. */
+    if (vector != EXC_DB)
+        cpu_interrupt(cpu, EXC_DB, false, 0, cpu->eip, false, false);
 }

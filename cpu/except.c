@@ -550,6 +550,9 @@ bool cpu_deliver_pending(struct cpu *cpu)
     else
         deliver_event(cpu, vector, has_error, error, cpu->eip,
                       vector == EXC_DB ? EV_TRAP : EV_FAULT);
+    /* Debug traps a MOV SS / POP SS held for this instruction. */
+    if (cpu->dr6_held)
+        cpu_debug_after_event(cpu, vector);
     return true;
 }
 

@@ -369,12 +369,21 @@ void cpu_check_data_breakpoint(struct cpu *cpu, uint32_t lin, unsigned size, boo
  * CS.base + EIP unless EFLAGS.RF is set. */
 void cpu_debug_before_insn(struct cpu *cpu);
 /* Called by the loop after each instruction that completed when `tf`
- * (TF was set when the instruction started) or dr6_pending is set:
- * raises the #DB trap for single-step and data breakpoints (SDM 17.3.1).
+ * (TF was set when the instruction started), dr6_pending or dr6_held is
+ * set: raises the #DB trap for single-step and data breakpoints (SDM
+ * 17.3.1), unless the instruction was MOV SS / POP SS, whose traps it
+ * holds for the next instruction (cpu_debug_ss_shadow).
  * RF is handled by the loop: it clears RF after an instruction that
  * started with RF set (so an IRET that sets RF keeps it for one more
  * instruction, SDM 17.3.1.1). */
 void cpu_debug_after_insn(struct cpu *cpu, bool tf);
+/* Called by MOV SS and POP SS once SS is loaded: the debug traps of this
+ * instruction wait for the boundary after the next one (SDM 6.8.3). */
+void cpu_debug_ss_shadow(struct cpu *cpu);
+/* Called by cpu_deliver_pending after it delivered an event raised in
+ * the shadow: traps still held are due now, at the first instruction
+ * boundary after the transfer (SDM 6.8.3). */
+void cpu_debug_after_event(struct cpu *cpu, int vector);
 
 /* Time (cpu/state.c): the TSC as the guest sees it. */
 uint64_t cpu_tsc(const struct cpu *cpu);

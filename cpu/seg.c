@@ -224,10 +224,13 @@ static void op_mov_to_sreg(struct cpu *cpu, const struct insn *in)
         cpu_raise(cpu, EXC_UD, 0); /* MOV CS is #UD (SDM MOV) */
     uint16_t sel = (uint16_t)opnd_read(cpu, in, &in->src);
     cpu_load_seg(cpu, seg, sel);
-    /* MOV SS blocks interrupts until after the next instruction so that
-     * MOV SS; MOV ESP switch stacks atomically (SDM 6.8.3). */
-    if (seg == SEG_SS)
+    /* MOV SS blocks interrupts and debug traps until after the next
+     * instruction so that MOV SS; MOV ESP switch stacks atomically (SDM
+     * 6.8.3). */
+    if (seg == SEG_SS) {
         cpu->inhibit_irq = 1;
+        cpu_debug_ss_shadow(cpu);
+    }
 }
 
 static void op_pop_sreg(struct cpu *cpu, const struct insn *in)
@@ -247,8 +250,10 @@ static void op_pop_sreg(struct cpu *cpu, const struct insn *in)
         cpu->regs[R_ESP] = sp + width;
     else
         cpu->regs[R_ESP] = (cpu->regs[R_ESP] & 0xffff0000u) | ((sp + width) & 0xffffu);
-    if (seg == SEG_SS)
+    if (seg == SEG_SS) {
         cpu->inhibit_irq = 1;
+        cpu_debug_ss_shadow(cpu);
+    }
 }
 
 /* LDS, LES, LFS, LGS, LSS: a far pointer m16:16 or m16:32 (offset first,

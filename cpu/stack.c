@@ -238,6 +238,21 @@ static void op_popf(struct cpu *cpu, const struct insn *in)
  * walking down by the operand size), push the new frame pointer, then
  * EBP = frame and ESP -= imm16. The level is taken modulo 32.
  *
+ * Operand size and stack size combine as the pseudocode says:
+ * - FrameTemp is ESP after the push of EBP with a 32-bit operand size
+ *   ("FrameTemp := ESP"), even on a 16-bit stack, where the push moved SP
+ *   alone: the upper word of ESP is part of it, and it is what EBP gets
+ *   and what the last display slot holds. With a 16-bit operand size it
+ *   is SP, and only BP is written ("bits 16 and above ... unmodified").
+ * - The display is read through BP (wrapping at 64 KiB) on a 16-bit
+ *   stack and through EBP on a 32-bit one, in steps of the operand size
+ *   ("BP := BP - 4; Push([BP])" for a 32-bit operand on a 16-bit stack,
+ *   "EBP := EBP - 2; Push([EBP])" for a 16-bit operand on a 32-bit one).
+ * - The stack pointer moves as the stack size says, SP or ESP, for the
+ *   pushes and the allocation alike (SDM Vol. 1 6.2.3; the 80386
+ *   manual's ENTER: "IF StackAddrSize = 16 THEN SP := SP - First
+ *   operand").
+ *
  * All reads happen first and the whole written block is checked before
  * the first write, so a fault leaves ESP, EBP and memory unchanged.
  *
@@ -256,7 +271,10 @@ static void op_enter(struct cpu *cpu, const struct insn *in)
     uint32_t alloc = in->imm & 0xffff;
     unsigned level = in->imm2 & 31;
     uint32_t sp = cpu_sp(cpu);
-    uint32_t frame = (sp - w) & m; /* FrameTemp: ESP after pushing EBP */
+    uint32_t frame = (sp - w) & m; /* SP or ESP after pushing EBP */
+    /* FrameTemp: with a 32-bit operand the whole ESP after that push,
+     * whose upper word a 16-bit stack leaves as it was. */
+    uint32_t frame_temp = w == 4 ? (cpu->regs[R_ESP] & ~m) | frame : frame;
     uint32_t display[32];
     unsigned npush = 1; /* EBP */
 
@@ -278,10 +296,10 @@ static void op_enter(struct cpu *cpu, const struct insn *in)
     if (level > 0) {
         for (unsigned i = 1; i < level; i++)
             cpu_write(cpu, SEG_SS, (frame - i * w) & m, display[i], w);
-        cpu_write(cpu, SEG_SS, (frame - level * w) & m, frame, w);
+        cpu_write(cpu, SEG_SS, (frame - level * w) & m, frame_temp, w);
     }
     /* EBP <- FrameTemp: BP only with a 16-bit operand size. */
-    reg_write(cpu, R_EBP, w, frame);
+    reg_write(cpu, R_EBP, w, frame_temp);
     cpu_set_sp(cpu, final_sp);
 }
 

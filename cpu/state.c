@@ -63,6 +63,8 @@ static void reset_common(struct cpu *cpu)
     cpu->dr[6] = 0xffff0ff0u;
     cpu->dr[7] = 0x00000400u;
     cpu->dr6_pending = 0;
+    cpu->dr6_held = 0;
+    cpu->ss_shadow_icount = UINT64_MAX; /* no SS load yet: never a match */
 
     cpu->cpl = 0;
     cpu->code32 = 0;

@@ -281,11 +281,16 @@ void cpu_task_switch(struct cpu *cpu, uint16_t tss_sel, struct desc tss_desc,
     } else {
         /* A 16-bit TSS holds the low halves only; the upper EFLAGS bits
          * (VM among them) are cleared so a 16-bit task never runs in v86
-         * mode. */
+         * mode ("the upper 16 bits of the EFLAGS register and the EIP
+         * register are lost", Vol. 3A 7.6). The upper halves of the
+         * general registers are "modified and not maintained" (7.6):
+         * Intel processors set them to FFFFh, and guests and test ROMs
+         * written on real machines expect that, not the old task's
+         * values. FS and GS get null selectors (read_task_state). */
         flags_write(cpu, st.eflags & 0xffffu, 0xffffffffu);
         cpu->eip = st.eip & 0xffffu;
         for (unsigned r = 0; r < 8; r++)
-            reg_write(cpu, r, 2, st.regs[r]);
+            cpu->regs[r] = 0xffff0000u | (st.regs[r] & 0xffffu);
     }
     cpu->next_eip = cpu->eip;
     for (unsigned s = 0; s < SEG_COUNT; s++)

@@ -19,10 +19,29 @@
  * page's old mapping is removed with phys_unmap first). What "PCI" shows
  * is the ROM page found there when the bridge was built, or all ones.
  *
+ * SMRAM (0x72, 82441FX datasheet "SMRAM—System Management RAM Control
+ * Register"): the 128 KiB of DRAM under A0000-BFFFF (C_BASE_SEG, bits
+ * 2:0, hardwired to 010) serve as SMM memory. The decode of that range
+ * for a CPU cycle, with G_SMRAME (bit 3) set (clear: always PCI, i.e.
+ * the VGA window):
+ *   in SMM (SMIACT# asserted): code fetches go to DRAM; data references
+ *     to DRAM, or to PCI when D_CLS (bit 5) is set, so that SMM code can
+ *     reach the frame buffer through its own space;
+ *   outside SMM: DRAM if D_OPEN (bit 6) is set, else PCI. D_OPEN lets the
+ *     BIOS fill SMM space before it locks it.
+ * D_OPEN and D_CLS together are a combination software must not use
+ * (the datasheet leaves it undefined); Glass lets D_CLS win and keeps
+ * the VGA window. D_LCK (bit 4) clears D_OPEN and makes D_OPEN, D_LCK,
+ * G_SMRAME read-only until reset; D_CLS stays writable. PCI masters
+ * (bus-master DMA) never see SMRAM: their cycles go to PCI, so the VGA
+ * keeps its window for them (phys_map_cpu_ram).
+ * Glass has no SMM (no SMI#, SMIACT#, RSM save state), so only the
+ * outside-SMM rules apply: DRAM exactly when G_SMRAME and D_OPEN are set
+ * and D_CLS is clear (D_LCK has cleared D_OPEN).
+ *
  * The other registers (PMCCFG, DRAM control and timing, DRB, error
- * command/status, SMRAM) are stored with their datasheet masks; DRB rows
- * report the RAM size in 8 MiB units. SMRAM 0x72 keeps its lock
- * semantics but no SMM space exists (A0000-BFFFF stays the VGA's).
+ * command/status) are stored with their datasheet masks; DRB rows
+ * report the RAM size in 8 MiB units.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +62,8 @@
 #define SMRAM_D_LCK 0x10
 #define SMRAM_G_SMRAME 0x08
 #define SMRAM_C_BASE_SEG 0x02 /* hardwired 010: A0000-BFFFF */
+#define SMRAM_BASE 0xa0000u
+#define SMRAM_PAGES (0x20000u / 4096u) /* 32 */
 
 #define I440FX_DRB 0x60 /* DRB0..DRB7 at 0x60..0x67, cumulative 8 MiB units */
 #define I440FX_ERRSTS 0x91
@@ -60,6 +81,7 @@ struct i440fx {
     uint8_t *ram;
     uint64_t ram_size;
     struct pam_page page[PAM_PAGES];
+    bool smram_mapped; /* the CPU sees DRAM at A0000-BFFFF */
 };
 
 /* ------------------------------------------------------------------ */
@@ -142,6 +164,34 @@ static void pam_update(struct i440fx *h)
 }
 
 /* ------------------------------------------------------------------ */
+/* SMRAM                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Does a CPU cycle outside SMM reach the DRAM under A0000-BFFFF? */
+static bool smram_open_to_cpu(uint8_t smram)
+{
+    return (smram & (SMRAM_G_SMRAME | SMRAM_D_OPEN | SMRAM_D_CLS)) ==
+           (SMRAM_G_SMRAME | SMRAM_D_OPEN);
+}
+
+/* One CPU-only mapping per 4 KiB page, so that none has the base and
+ * size of the VGA's window mapping (phys_unmap removes by range). */
+static void smram_update(struct i440fx *h)
+{
+    bool open = smram_open_to_cpu(h->pci.config[I440FX_SMRAM]);
+    if (open == h->smram_mapped)
+        return;
+    for (unsigned i = 0; i < SMRAM_PAGES; i++) {
+        uint32_t a = SMRAM_BASE + i * PAGE;
+        if (open)
+            phys_map_cpu_ram(h->pm, a, PAGE, h->ram + a);
+        else
+            phys_unmap(h->pm, a, PAGE);
+    }
+    h->smram_mapped = open;
+}
+
+/* ------------------------------------------------------------------ */
 /* Configuration space                                                 */
 /* ------------------------------------------------------------------ */
 
@@ -164,6 +214,7 @@ static void i440fx_config_write(struct pci_device *d, unsigned offset, uint32_t 
         if (n & SMRAM_D_LCK)
             n &= (uint8_t)~SMRAM_D_OPEN;
         d->config[I440FX_SMRAM] = n;
+        smram_update(h);
     }
     if (offset <= I440FX_PAM0 + 6 && offset + size > I440FX_PAM0)
         pam_update(h);
@@ -192,6 +243,7 @@ static void i440fx_reset(struct pci_device *d)
     i440fx_set_drb(h);
     pci_set_word(d, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
     pam_update(h);
+    smram_update(h);
 }
 
 struct pci_device *i440fx_pci(struct i440fx *h)
@@ -261,6 +313,8 @@ void i440fx_free(struct i440fx *h)
     for (unsigned i = 0; i < PAM_PAGES; i++)
         if (h->page[i].mode != 0xff)
             phys_unmap(h->pm, h->page[i].base, PAGE);
+    for (unsigned i = 0; h->smram_mapped && i < SMRAM_PAGES; i++)
+        phys_unmap(h->pm, SMRAM_BASE + i * PAGE, PAGE);
     pci_device_unregister(&h->pci);
     free(h);
 }
@@ -274,6 +328,7 @@ void i440fx_post_load(struct i440fx *h)
 {
     pci_device_post_load(&h->pci);
     pam_update(h);
+    smram_update(h);
 }
 
 const struct dev_state_desc i440fx_state_desc = { "i440fx", 1, i440fx_fields };

@@ -204,8 +204,16 @@ static int parse_header(struct loader *l, const uint8_t *img, size_t size, struc
     h->loadflags = img[HDR_LOADFLAGS];
     if (!(h->loadflags & LOADED_HIGH))
         return fail(l, "-kernel", k, "a zImage (not loaded high); only bzImages are supported");
+    /*
+     * syssize counts 16-byte paragraphs, rounded up (boot.rst: "The size
+     * of the protected-mode code in units of 16-byte paragraphs"), so a
+     * file may end up to 15 bytes before syssize * 16: Debian's
+     * memtest86+ia32.bin is 8 bytes short of it. GRUB, SYSLINUX and QEMU
+     * load such a file as it is; only a shortfall of a whole paragraph or
+     * more is a truncated file.
+     */
     h->syssize = get_le32(img + HDR_SYSSIZE);
-    if (h->syssize > (size - h->setup_size) / 16)
+    if (h->syssize > (size - h->setup_size + 15) / 16)
         return fail(l, "-kernel", k,
                     "file truncated: %zu bytes, the header says %u setup + %llu kernel",
                     size, h->setup_size, (unsigned long long)h->syssize * 16);
@@ -252,6 +260,10 @@ static int load_kernel(struct loader *l, const uint8_t *img, size_t size, const 
                     (unsigned long long)((need + (1u << 20) - 1) >> 20),
                     (unsigned long long)(l->ram_size >> 20));
     memcpy(l->ram + LINUX_HIGH_LOAD, img + h->setup_size, (size_t)len);
+    /* A file that ends inside its last paragraph: the rest of that
+     * paragraph reads as zeros, as the padding would. */
+    if (len < h->syssize && in_ram(l, LINUX_HIGH_LOAD, h->syssize))
+        memset(l->ram + LINUX_HIGH_LOAD + len, 0, (size_t)(h->syssize - len));
     b->kernel_start = LINUX_HIGH_LOAD;
     b->kernel_end = (uint32_t)(LINUX_HIGH_LOAD + len);
     b->kernel_need = (uint32_t)need;

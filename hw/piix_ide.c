@@ -70,7 +70,7 @@ static uint32_t bm_rw(void *opaque, uint8_t *buf, uint32_t len, bool to_mem)
             if (c->eot)
                 break; /* table exhausted before the device finished */
             uint8_t e[8];
-            phys_read_buf(p->pm, c->cur_prd, e, sizeof(e));
+            phys_dma_read_buf(p->pm, c->cur_prd, e, sizeof(e));
             uint32_t addr = (uint32_t)e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16 |
                             (uint32_t)e[3] << 24;
             uint32_t hi = (uint32_t)e[4] | (uint32_t)e[5] << 8 | (uint32_t)e[6] << 16 |
@@ -85,9 +85,9 @@ static uint32_t bm_rw(void *opaque, uint8_t *buf, uint32_t len, bool to_mem)
         if (n > c->cur_left)
             n = c->cur_left;
         if (to_mem)
-            phys_write_buf(p->pm, c->cur_addr, buf + done, n);
+            phys_dma_write_buf(p->pm, c->cur_addr, buf + done, n);
         else
-            phys_read_buf(p->pm, c->cur_addr, buf + done, n);
+            phys_dma_read_buf(p->pm, c->cur_addr, buf + done, n);
         c->cur_addr += n;
         c->cur_left -= n;
         done += n;

@@ -43,6 +43,11 @@ int phys_map_ram(struct phys_mem *pm, uint64_t base, uint64_t size, uint8_t *hos
 int phys_map_rom(struct phys_mem *pm, uint64_t base, uint64_t size, uint8_t *host);
 int phys_map_mmio(struct phys_mem *pm, uint64_t base, uint64_t size,
                   const struct mem_ops *ops, void *opaque);
+/* RAM that the CPU sees and bus masters do not: phys_dma_* accesses see
+ * what earlier mappings put there (a chipset that routes CPU cycles to
+ * DRAM and PCI masters' to PCI, e.g. the i440FX's open SMRAM over the
+ * VGA window). Removed with phys_unmap like any mapping. */
+int phys_map_cpu_ram(struct phys_mem *pm, uint64_t base, uint64_t size, uint8_t *host);
 /* Removes the most recent mapping made at exactly [base, base+size)
  * (for PCI BARs that move, PAM segments that change): the range then
  * shows what earlier mappings put there, or a hole. Returns 0, or -1 if
@@ -73,6 +78,10 @@ void phys_write(struct phys_mem *pm, uint64_t addr, uint64_t val, unsigned size)
 void phys_read_buf(struct phys_mem *pm, uint64_t addr, void *buf, size_t len);
 void phys_write_buf(struct phys_mem *pm, uint64_t addr, const void *buf, size_t len);
 void phys_load(struct phys_mem *pm, uint64_t addr, const void *buf, size_t len);
+/* The same copies as a bus master (DMA) makes them: CPU-only mappings
+ * (phys_map_cpu_ram) are looked through. */
+void phys_dma_read_buf(struct phys_mem *pm, uint64_t addr, void *buf, size_t len);
+void phys_dma_write_buf(struct phys_mem *pm, uint64_t addr, const void *buf, size_t len);
 
 /*
  * The host pointer of the 4 KiB page holding `addr` (A20 applied), if the

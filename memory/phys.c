@@ -17,6 +17,14 @@
  * PCI BAR that moves away uncovers what lay beneath it. MMIO regions live
  * in a table of stable slots (the page descriptors index it); a slot is
  * reused once its mapping is gone.
+ *
+ * Two views: the CPU's and the bus masters' (DMA). They differ only where
+ * a chipset routes CPU cycles elsewhere than PCI masters' (the i440FX's
+ * SMRAM D_OPEN sends the CPU to the DRAM under the VGA window, while bus
+ * masters keep reaching the VGA). Such a mapping is made CPU-only; the
+ * page descriptors describe the CPU's view, and marks a page painted by
+ * a CPU-only mapping so that the phys_dma_* accesses find, in the list of
+ * mappings, the newest one bus masters see there.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +48,7 @@ struct page_desc {
     uint32_t region;   /* MMIO: index into phys_mem.regions */
     uint8_t kind;      /* enum page_kind */
     uint8_t code;      /* holds translated code (see phys_mark_code_page) */
+    uint8_t cpu_only;  /* painted by a CPU-only mapping: DMA sees another */
 };
 
 struct mmio_region {
@@ -54,6 +63,7 @@ struct mapping {
     uint8_t *host;   /* RAM/ROM */
     uint32_t region; /* MMIO: slot in phys_mem.regions */
     uint8_t kind;    /* enum page_kind */
+    uint8_t cpu_only;/* bus masters do not see it (phys_map_cpu_ram) */
 };
 
 struct phys_mem {
@@ -156,6 +166,7 @@ static void paint(struct phys_mem *pm, const struct mapping *m, uint64_t lo, uin
         d->kind = m->kind;
         d->host = m->kind == PAGE_MMIO ? NULL : m->host + (a - m->base);
         d->region = m->kind == PAGE_MMIO ? m->region : 0;
+        d->cpu_only = m->cpu_only;
         /* The code mark stays: blocks translated from the old contents
          * still need their invalidation on the next write. */
     }
@@ -200,6 +211,15 @@ int phys_map_ram(struct phys_mem *pm, uint64_t base, uint64_t size, uint8_t *hos
 int phys_map_rom(struct phys_mem *pm, uint64_t base, uint64_t size, uint8_t *host)
 {
     return map_host(pm, base, size, host, PAGE_ROM);
+}
+
+int phys_map_cpu_ram(struct phys_mem *pm, uint64_t base, uint64_t size, uint8_t *host)
+{
+    if (!pm || !host || !range_ok(base, size))
+        return -1;
+    struct mapping m = { .base = base, .size = size, .host = host, .kind = PAGE_RAM,
+                         .cpu_only = 1 };
+    return add_mapping(pm, &m);
 }
 
 int phys_map_mmio(struct phys_mem *pm, uint64_t base, uint64_t size,
@@ -248,6 +268,7 @@ int phys_unmap(struct phys_mem *pm, uint64_t base, uint64_t size)
         d->kind = PAGE_HOLE;
         d->host = NULL;
         d->region = 0;
+        d->cpu_only = 0;
     }
     for (uint32_t k = 0; k < pm->nmaps; k++) {
         const struct mapping *m = &pm->maps[k];
@@ -323,10 +344,11 @@ static inline void notify_code(struct phys_mem *pm, const struct page_desc *d, u
         pm->code_notify(pm->code_opaque, addr, size);
 }
 
-/* An access that lies within one page; `addr` has A20 applied. */
-static uint64_t read_in_page(struct phys_mem *pm, uint64_t addr, unsigned size)
+/* An access within one page through descriptor `d` (the CPU's, or the
+ * bus masters' view of it); `addr` has A20 applied. */
+static uint64_t read_desc(struct phys_mem *pm, const struct page_desc *d, uint64_t addr,
+                          unsigned size)
 {
-    const struct page_desc *d = desc_of(pm, addr);
     switch (d->kind) {
     case PAGE_RAM:
     case PAGE_ROM:
@@ -342,11 +364,15 @@ static uint64_t read_in_page(struct phys_mem *pm, uint64_t addr, unsigned size)
     }
 }
 
-/* `rom_writable`: phys_load may write ROM, the guest may not. */
-static void write_in_page(struct phys_mem *pm, uint64_t addr, uint64_t val, unsigned size,
-                          bool rom_writable)
+static uint64_t read_in_page(struct phys_mem *pm, uint64_t addr, unsigned size)
 {
-    const struct page_desc *d = desc_of(pm, addr);
+    return read_desc(pm, desc_of(pm, addr), addr, size);
+}
+
+/* `rom_writable`: phys_load may write ROM, the guest may not. */
+static void write_desc(struct phys_mem *pm, const struct page_desc *d, uint64_t addr,
+                       uint64_t val, unsigned size, bool rom_writable)
+{
     switch (d->kind) {
     case PAGE_ROM:
         if (!rom_writable)
@@ -365,6 +391,12 @@ static void write_in_page(struct phys_mem *pm, uint64_t addr, uint64_t val, unsi
     default:
         return;
     }
+}
+
+static void write_in_page(struct phys_mem *pm, uint64_t addr, uint64_t val, unsigned size,
+                          bool rom_writable)
+{
+    write_desc(pm, desc_of(pm, addr), addr, val, size, rom_writable);
 }
 
 static inline bool size_ok(unsigned size)
@@ -452,6 +484,75 @@ void phys_write_buf(struct phys_mem *pm, uint64_t addr, const void *buf, size_t 
 void phys_load(struct phys_mem *pm, uint64_t addr, const void *buf, size_t len)
 {
     write_buf(pm, addr, buf, len, true);
+}
+
+/* The bus masters' descriptor of the page holding `addr` (A20 applied):
+ * the CPU's, unless a CPU-only mapping painted it; then the newest
+ * mapping bus masters see there, built in `tmp` (the code mark is the
+ * page's), or a hole. */
+static const struct page_desc *dma_desc_of(const struct phys_mem *pm, uint64_t addr,
+                                           struct page_desc *tmp)
+{
+    const struct page_desc *d = desc_of(pm, addr);
+    if (!d->cpu_only)
+        return d;
+    uint64_t page = addr & ~PAGE_MASK;
+    *tmp = (struct page_desc){ .kind = PAGE_HOLE, .code = d->code };
+    for (uint32_t k = pm->nmaps; k > 0; k--) {
+        const struct mapping *m = &pm->maps[k - 1];
+        if (m->cpu_only || page < m->base || page - m->base >= m->size)
+            continue;
+        tmp->kind = m->kind;
+        tmp->host = m->kind == PAGE_MMIO ? NULL : m->host + (page - m->base);
+        tmp->region = m->kind == PAGE_MMIO ? m->region : 0;
+        break;
+    }
+    return tmp;
+}
+
+/* Page by page: pages both views share take the CPU's bulk path. */
+void phys_dma_read_buf(struct phys_mem *pm, uint64_t addr, void *buf, size_t len)
+{
+    uint8_t *out = buf;
+    while (len > 0) {
+        uint64_t a = addr & pm->a20_mask;
+        size_t n = PAGE_SIZE - (a & PAGE_MASK);
+        if (n > len)
+            n = len;
+        if (!desc_of(pm, a)->cpu_only) {
+            phys_read_buf(pm, addr, out, n);
+        } else {
+            struct page_desc tmp;
+            const struct page_desc *d = dma_desc_of(pm, a, &tmp);
+            for (size_t i = 0; i < n; i++)
+                out[i] = (uint8_t)read_desc(pm, d, a + i, 1);
+        }
+        out += n;
+        addr += n;
+        len -= n;
+    }
+}
+
+void phys_dma_write_buf(struct phys_mem *pm, uint64_t addr, const void *buf, size_t len)
+{
+    const uint8_t *in = buf;
+    while (len > 0) {
+        uint64_t a = addr & pm->a20_mask;
+        size_t n = PAGE_SIZE - (a & PAGE_MASK);
+        if (n > len)
+            n = len;
+        if (!desc_of(pm, a)->cpu_only) {
+            phys_write_buf(pm, addr, in, n);
+        } else {
+            struct page_desc tmp;
+            const struct page_desc *d = dma_desc_of(pm, a, &tmp);
+            for (size_t i = 0; i < n; i++)
+                write_desc(pm, d, a + i, in[i], 1, false);
+        }
+        in += n;
+        addr += n;
+        len -= n;
+    }
 }
 
 uint8_t *phys_page_ptr(struct phys_mem *pm, uint64_t addr, bool *writable)

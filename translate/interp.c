@@ -82,7 +82,10 @@ static void step(struct cpu *cpu)
     cpu->icount++;
     if (rf)
         cpu->eflags &= ~FL_RF;
-    if (tf || cpu->dr6_pending)
+    /* Single-step and data breakpoint traps, including those a MOV SS /
+     * POP SS held for this instruction (dr6_held); cpu/debug.c decides
+     * whether they are due now (SDM Vol. 3A 6.8.3). */
+    if (tf || cpu->dr6_pending || cpu->dr6_held)
         cpu_debug_after_insn(cpu, tf);
 }
 

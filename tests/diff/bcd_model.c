@@ -2,6 +2,11 @@
  * bcd_model.c — the decimal-adjust instructions written straight from
  * the pseudocode of their SDM Vol. 2 pages, as the oracle for Glass's
  * cpu/bcd.c (the host cannot run them: they are invalid in 64-bit mode).
+ *
+ * The flags the SDM leaves undefined are modelled at what a P6 gives
+ * (the sources are in cpu/bcd.c's header) and compared too: OF = 0 after
+ * all six; after AAA/AAS, SF ZF PF follow the final AL; after AAM/AAD,
+ * AF = CF = 0. Every instruction thus defines all six arithmetic flags.
  */
 #include "diff.h"
 
@@ -41,8 +46,8 @@ int bcd_model(uint8_t op, uint8_t imm, uint32_t *eax, uint32_t *eflags, uint32_t
         } else {
             cf = 0;
         }
-        f = szp(al) | (af ? DF_AF : 0) | (cf ? DF_CF : 0);
-        *defined = DF_SF | DF_ZF | DF_PF | DF_AF | DF_CF;
+        f = szp(al) | (af ? DF_AF : 0) | (cf ? DF_CF : 0); /* OF = 0 (P6) */
+        *defined = DF_ARITH;
         break;
     }
     case 0x2f: { /* DAS */
@@ -60,8 +65,8 @@ int bcd_model(uint8_t op, uint8_t imm, uint32_t *eax, uint32_t *eflags, uint32_t
             al = (uint8_t)(al - 0x60);
             cf = 1;
         }
-        f = szp(al) | (af ? DF_AF : 0) | (cf ? DF_CF : 0);
-        *defined = DF_SF | DF_ZF | DF_PF | DF_AF | DF_CF;
+        f = szp(al) | (af ? DF_AF : 0) | (cf ? DF_CF : 0); /* OF = 0 (P6) */
+        *defined = DF_ARITH;
         break;
     }
     case 0x37: /* AAA */
@@ -78,22 +83,23 @@ int bcd_model(uint8_t op, uint8_t imm, uint32_t *eax, uint32_t *eflags, uint32_t
             af = cf = 0;
         }
         al &= 0xf;
-        f = (af ? DF_AF : 0) | (cf ? DF_CF : 0);
-        *defined = DF_AF | DF_CF;
+        /* P6: SF ZF PF from the final AL, OF = 0. */
+        f = szp(al) | (af ? DF_AF : 0) | (cf ? DF_CF : 0);
+        *defined = DF_ARITH;
         break;
     case 0xd4: /* AAM */
         if (imm == 0)
             return 0;
         ah = (uint8_t)(al / imm);
         al = (uint8_t)(al % imm);
-        f = szp(al);
-        *defined = DF_SF | DF_ZF | DF_PF;
+        f = szp(al); /* P6: OF = AF = CF = 0 */
+        *defined = DF_ARITH;
         break;
     case 0xd5: /* AAD */
         al = (uint8_t)(al + ah * imm);
         ah = 0;
-        f = szp(al);
-        *defined = DF_SF | DF_ZF | DF_PF;
+        f = szp(al); /* P6: OF = AF = CF = 0 */
+        *defined = DF_ARITH;
         break;
     case 0xd6: /* SALC */
         al = cf ? 0xff : 0;

@@ -3,7 +3,8 @@
  * 8254 deliver timer interrupts (IRQ 0 through a remapped PIC, EOI,
  * masking), the 16550A answers in loopback, the PCI configuration
  * mechanism #1 finds the i440FX, the PIIX3 and its IDE function; a
- * pending interrupt is taken right after the instruction that follows STI.
+ * pending interrupt is taken right after the instruction that follows STI;
+ * the i440FX's SMRAM register opens the DRAM under the VGA window.
  */
 #include "lib/guest.h"
 
@@ -139,8 +140,48 @@ static void test_irq_window(void)
     puts("irq window: taken after the instruction that follows STI\n");
 }
 
+/*
+ * SMRAM (82441FX register 72h): with G_SMRAME and D_OPEN set, the CPU's
+ * accesses to A0000-BFFFF reach the DRAM there instead of the VGA; with
+ * D_OPEN clear the VGA's text buffer (B8000) shows again, unchanged by
+ * what went to DRAM.
+ */
+static void test_smram(void)
+{
+    volatile uint8_t *text = (volatile uint8_t *)0xb8000;
+    volatile uint32_t *smram = (volatile uint32_t *)0xa0000;
+    uint8_t smram_reg = pci_read8(0, 0, 0x72);
+#ifdef QEMU_VALIDATE
+    /* QEMU's firmware may lock SMRAM before it loads the kernel. */
+    if (smram_reg & 0x10) {
+        puts("smram: locked by the firmware, skipped\n");
+        return;
+    }
+#endif
+    CHECK_EQ(smram_reg & 0x17, 0x02); /* C_BASE_SEG 010, not locked */
+    text[0] = 'G';
+    CHECK_EQ(text[0], 'G');
+    pci_write8(0, 0, 0x72, 0x4a); /* D_OPEN | G_SMRAME */
+    smram[0] = 0x12345678;
+    smram[0x7fff] = 0x9abcdef0; /* BFFFC */
+    text[0] = 'D';
+    CHECK_EQ(smram[0], 0x12345678);
+    CHECK_EQ(smram[0x7fff], 0x9abcdef0);
+    CHECK_EQ(text[0], 'D');
+    pci_write8(0, 0, 0x72, 0x0a); /* closed: the VGA again */
+    CHECK_EQ(text[0], 'G');
+    CHECK(smram[0] != 0x12345678);
+    pci_write8(0, 0, 0x72, 0x4a); /* what DRAM holds stayed there */
+    CHECK_EQ(text[0], 'D');
+    CHECK_EQ(smram[0x7fff], 0x9abcdef0);
+    pci_write8(0, 0, 0x72, smram_reg);
+    CHECK_EQ(text[0], 'G');
+    puts("smram: D_OPEN shows the DRAM under the VGA window\n");
+}
+
 void test_main(void)
 {
+    test_smram();
     test_pci();
     test_uart();
     test_timer();

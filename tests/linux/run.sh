@@ -14,6 +14,10 @@
 #               console_test.py
 #        bootdata: the data test on a machine booted by the firmware from
 #               a mkdisk.sh image (-hda, with the modules' initramfs)
+#        memtest: Debian's memtest86+ ia32 image (fetch_memtest.sh) booted
+#               with -kernel, its progress read on the serial console
+#               (memtest_test.py: tests #0-#4 over all RAM, no error);
+#               MEMTEST_MEM=MiB (default 32)
 #   GLASS=path/to/glass (default ./glass), BIOS=firmware image for Glass's
 #   disk, iso and bootdata modes (default: none, Glass's built-in BIOS),
 #   MEM=MiB (default 256),
@@ -33,15 +37,29 @@ WHICH=${1:-}
 [ $# -gt 0 ] && shift
 MODE=kernel
 case "${1:-}" in
-kernel|data|disk|iso|bootdata) MODE=$1; shift ;;
+kernel|data|disk|iso|bootdata|memtest) MODE=$1; shift ;;
 esac
 case "$WHICH" in
 qemu|glass) ;;
 *)
-    echo "usage: $0 qemu|glass [kernel|data|disk|iso|bootdata] [test options]" >&2
+    echo "usage: $0 qemu|glass [kernel|data|disk|iso|bootdata|memtest] [test options]" >&2
     exit 2
     ;;
 esac
+
+# memtest86+ needs neither the kernel nor busybox.
+if [ "$MODE" = memtest ]; then
+    "$HERE/fetch_memtest.sh"
+    MEMTEST_MEM=${MEMTEST_MEM:-32}
+    IMAGE=$CACHE/memtest86+ia32.bin
+    APPEND="console=ttyS0,115200"
+    if [ "$WHICH" = qemu ]; then
+        exec "$HERE/memtest_test.py" "$@" -- qemu-system-i386 -m "$MEMTEST_MEM" \
+            -display none -monitor none -serial stdio -kernel "$IMAGE" -append "$APPEND"
+    fi
+    exec "$HERE/memtest_test.py" "$@" -- "$GLASS" -m "$MEMTEST_MEM" -nographic \
+        -serial stdio -debugcon null -kernel "$IMAGE" -append "$APPEND"
+fi
 
 "$HERE/fetch.sh"
 # Glass's plain-cpio initramfs spares the interpreted guest ~40 s of gunzip.

@@ -2,7 +2,8 @@
  * test_debug.c — cpu/debug.c: breakpoint matching in DR7 (enable bits,
  * R/W kinds, LEN and alignment), instruction breakpoints as faults
  * suppressed by RF, data/I-O breakpoints and single-step as traps (SDM
- * Vol. 3A 17.2-17.3). Also the data path from cpu/mem.c.
+ * Vol. 3A 17.2-17.3). Also the data path from cpu/mem.c, and the MOV SS /
+ * POP SS shadow that holds debug traps over one instruction (6.8.3).
  */
 #include <criterion/criterion.h>
 #include <setjmp.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "cpu/system_internal.h"
+#include "translate/translate.h"
 
 #define DBG_RAM_SIZE (1u << 16)
 static uint8_t dbg_ram[DBG_RAM_SIZE];
@@ -217,5 +219,61 @@ Test(debug, task_switch_trap_kept_and_reported)
     cr_assert(cpu->dr[6] & (1u << 15));
     cr_assert_eq(cpu->dr[6] & 0xf, 0u);
     cr_assert_eq(cpu->dr6_pending, 0u);
+    dbg_free(cpu);
+}
+
+/* SDM Vol. 3A 6.8.3: the traps of MOV SS / POP SS wait for the boundary
+ * after the next instruction and come in one #DB with that one's own. */
+Test(debug, ss_shadow_holds_traps_one_instruction)
+{
+    struct cpu *cpu = dbg_cpu();
+    cpu->icount = 41;
+    cpu_debug_ss_shadow(cpu); /* from the MOV SS handler ... */
+    cpu->icount++;            /* ... which the loop then counts */
+    cpu->dr6_pending = 1u << 2;
+    cr_assert_eq(dbg_run(cpu, CALL_AFTER_TF), -1, "held, not raised");
+    cr_assert_eq(cpu->dr6_held, DR6_BS | (1u << 2));
+    cr_assert_eq(cpu->dr[6], 0xffff0ff0u);
+    /* The next instruction: its own data hit joins the held traps. */
+    cpu->icount++;
+    cpu->dr6_pending = 1u << 0;
+    cr_assert_eq(dbg_run(cpu, CALL_AFTER), EXC_DB);
+    cr_assert_eq(cpu->dr[6], 0xffff0ff0u | DR6_BS | (1u << 2) | (1u << 0));
+    cr_assert_eq(cpu->dr6_held, 0u);
+    /* And the shadow is over. */
+    cpu->icount++;
+    cr_assert_eq(dbg_run(cpu, CALL_AFTER), -1);
+    dbg_free(cpu);
+}
+
+/* An INT n in the shadow (SDM 6.8.3: "the debug exception is delivered
+ * after the transfer ... is complete"): real mode, TF set, MOV SS, AX at
+ * 0000:0000 then INT 20h. The #DB comes before the INT 20h handler's first
+ * instruction: its frame holds IP 0100h (the handler), above the INT's
+ * frame with IP 0004h. */
+Test(debug, ss_shadow_trap_follows_int_n)
+{
+    struct cpu *cpu = dbg_cpu();
+    static const uint8_t code[] = { 0x8e, 0xd0, 0xcd, 0x20 }; /* mov ss,ax; int 20h */
+    memset(dbg_ram, 0, sizeof(dbg_ram));
+    memcpy(dbg_ram, code, sizeof(code));
+    dbg_ram[0x100] = 0x90;                              /* INT 20h handler: nop */
+    dbg_ram[0x200] = 0xf4;                              /* #DB handler: hlt */
+    memcpy(dbg_ram + 0x20 * 4, (uint8_t[]){ 0x00, 0x01, 0, 0 }, 4); /* 0000:0100 */
+    memcpy(dbg_ram + 1 * 4, (uint8_t[]){ 0x00, 0x02, 0, 0 }, 4);    /* 0000:0200 */
+    cpu->seg[SEG_CS].sel = 0;
+    cpu->seg[SEG_CS].base = 0;
+    cpu->eip = 0;
+    cpu->regs[R_EAX] = 0;
+    cpu->regs[R_ESP] = 0x1000;
+    cpu->eflags = FL_FIXED1 | FL_TF;
+    cpu->no_block_cache = 1;
+    cr_assert_eq(interp_run(cpu, 100), CPU_EXIT_HALT);
+    cr_assert_eq(cpu->eip, 0x201);
+    cr_assert_eq(cpu->regs[R_ESP], 0x1000 - 12);
+    cr_assert_eq(dbg_ram[0xff4] | dbg_ram[0xff5] << 8, 0x100, "#DB's IP");
+    cr_assert_eq(dbg_ram[0xffa] | dbg_ram[0xffb] << 8, 0x0004, "INT 20h's IP");
+    cr_assert(cpu->dr[6] & DR6_BS);
+    cr_assert_eq(cpu->dr6_held, 0u);
     dbg_free(cpu);
 }

@@ -342,6 +342,29 @@ Test(linux_boot, truncated_kernel)
     lb_expect_error(NULL, NULL, lb_kpath, "");
 }
 
+/* syssize is in 16-byte paragraphs rounded up (boot.rst), so the file may
+ * end up to 15 bytes before syssize * 16, as Debian's memtest86+ia32.bin
+ * (138712 bytes: 1536 setup + 137176, syssize 8574 = 137184 bytes) does.
+ * The missing tail of the paragraph is loaded as zeros. */
+Test(linux_boot, last_paragraph_short)
+{
+    for (unsigned short_by = 1; short_by < 16; short_by++) {
+        lb_write(lb_kpath, lb_img, LB_FILE_SIZE - short_by);
+        memset(lb_ram, 0xaa, LB_RAM_SIZE);
+        struct linux_boot b;
+        cr_assert_eq(lb_load(NULL, NULL, &b), 0, "short by %u: %s", short_by, lb_err);
+        cr_assert_eq(memcmp(lb_ram + 0x100000, lb_img + LB_SETUP_SIZE, LB_KERNEL_SIZE - short_by),
+                     0);
+        for (unsigned i = LB_KERNEL_SIZE - short_by; i < LB_KERNEL_SIZE; i++)
+            cr_assert_eq(lb_ram[0x100000 + i], 0, "short by %u: byte %#x", short_by, i);
+    }
+    /* A whole paragraph missing (or more) is a truncated file. */
+    lb_write(lb_kpath, lb_img, LB_FILE_SIZE - 16);
+    lb_expect_error(NULL, NULL, lb_kpath, "truncated");
+    lb_write(lb_kpath, lb_img, LB_FILE_SIZE - 17);
+    lb_expect_error(NULL, NULL, lb_kpath, "truncated");
+}
+
 Test(linux_boot, header_length)
 {
     lb_img[0x1f1] = 1; /* 2 sectors = 400h bytes, header to 202h+FFh fits ... */

@@ -3,7 +3,8 @@
  * and phys_mem: configuration mechanism #1 through ports 0xCF8/0xCFC
  * (all sizes and offsets), absent functions, BAR sizing and moving,
  * command-register decode gating, INTx routing through the PIIX3's PIRQ
- * registers with sharing, the 0xCF9 reset register and the i440FX PAM.
+ * registers with sharing, the 0xCF9 reset register, the i440FX PAM and
+ * its SMRAM window.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -518,4 +519,75 @@ Test(pci, i440fx_identity_and_pam)
     rig_free(&r);
     free(ram);
     free(bios);
+}
+
+/*
+ * i440FX SMRAM (82441FX datasheet, SMRAM register 72h): outside SMM (Glass
+ * has none) a CPU cycle to A0000-BFFFF reaches DRAM when G_SMRAME and
+ * D_OPEN are set (and D_CLS clear), else the VGA window; bus masters
+ * always reach the VGA. D_LCK clears D_OPEN and locks it until reset.
+ */
+Test(pci, i440fx_smram_open_to_cpu_not_dma)
+{
+    struct rig r = rig_new();
+    uint8_t *ram = calloc(1, 2u << 20);
+    memset(ram + 0xa0000, 0xa5, 0x20000);
+    cr_assert_eq(phys_map_ram(r.pm, 0, 2u << 20, ram), 0);
+    struct i440fx *h = i440fx_new(r.bus, r.pm, ram, 2u << 20);
+    cr_assert_not_null(h);
+    struct tdev vga; /* the VGA window: reads give the low address byte */
+    memset(&vga, 0, sizeof(vga));
+    cr_assert_eq(phys_map_mmio(r.pm, 0xa0000, 0x20000, &tdev_ops, &vga), 0);
+    uint8_t b;
+
+    /* Power-on 02h: the VGA. */
+    cr_assert_eq(phys_read(r.pm, 0xa0010, 1), 0x10);
+    /* D_OPEN | G_SMRAME: the CPU reaches DRAM over all 128 KiB ... */
+    cfgw(&r, 0, 0, 0x72, 0x4a, 1);
+    cr_assert_eq(cfgr(&r, 0, 0, 0x72, 1), 0x4a);
+    cr_assert_eq(phys_read(r.pm, 0xa0010, 1), 0xa5);
+    cr_assert_eq(phys_read(r.pm, 0xbfff0, 4), 0xa5a5a5a5u);
+    int vga_writes = vga.writes;
+    phys_write(r.pm, 0xb8000, 0x77, 1);
+    cr_assert_eq(ram[0xb8000], 0x77);
+    cr_assert_eq(vga.writes, vga_writes);
+    /* ... bus masters still the VGA, which keeps its window. */
+    phys_dma_read_buf(r.pm, 0xa0020, &b, 1);
+    cr_assert_eq(b, 0x20);
+    b = 0x99;
+    phys_dma_write_buf(r.pm, 0xb8000, &b, 1);
+    cr_assert_eq(vga.writes, vga_writes + 1);
+    cr_assert_eq(ram[0xb8000], 0x77);
+    /* D_OPEN without G_SMRAME: the SMRAM functions are off. */
+    cfgw(&r, 0, 0, 0x72, 0x42, 1);
+    cr_assert_eq(phys_read(r.pm, 0xa0010, 1), 0x10);
+    /* D_OPEN with D_CLS (undefined): D_CLS wins, the VGA. */
+    cfgw(&r, 0, 0, 0x72, 0x6a, 1);
+    cr_assert_eq(phys_read(r.pm, 0xa0010, 1), 0x10);
+    /* D_CLS alone: outside SMM it changes nothing. */
+    cfgw(&r, 0, 0, 0x72, 0x2a, 1);
+    cr_assert_eq(phys_read(r.pm, 0xa0010, 1), 0x10);
+    /* Open, then lock: D_OPEN clears, the VGA shows, nothing reopens it. */
+    cfgw(&r, 0, 0, 0x72, 0x4a, 1);
+    cr_assert_eq(phys_read(r.pm, 0xa0010, 1), 0xa5);
+    cfgw(&r, 0, 0, 0x72, 0x5a, 1);
+    cr_assert_eq(cfgr(&r, 0, 0, 0x72, 1), 0x1a);
+    cr_assert_eq(phys_read(r.pm, 0xa0010, 1), 0x10);
+    cfgw(&r, 0, 0, 0x72, 0x4a, 1);
+    cr_assert_eq(cfgr(&r, 0, 0, 0x72, 1), 0x1a);
+    cr_assert_eq(phys_read(r.pm, 0xa0010, 1), 0x10);
+    cfgw(&r, 0, 0, 0x72, 0x02, 1); /* G_SMRAME is locked too */
+    cr_assert_eq(cfgr(&r, 0, 0, 0x72, 1), 0x1a);
+    /* Reset unlocks; open again, then free the bridge open: the VGA. */
+    pci_bus_reset(r.bus);
+    cr_assert_eq(cfgr(&r, 0, 0, 0x72, 1), 0x02);
+    cfgw(&r, 0, 0, 0x72, 0x4a, 1);
+    cr_assert_eq(phys_read(r.pm, 0xa0010, 1), 0xa5);
+    pci_bus_reset(r.bus);
+    cr_assert_eq(phys_read(r.pm, 0xa0010, 1), 0x10);
+    cfgw(&r, 0, 0, 0x72, 0x4a, 1);
+    i440fx_free(h);
+    cr_assert_eq(phys_read(r.pm, 0xa0010, 1), 0x10);
+    rig_free(&r);
+    free(ram);
 }

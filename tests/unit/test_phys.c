@@ -519,3 +519,58 @@ Test(phys, io_unregister_frees_ports)
     cr_assert_eq(io_unregister(io, 0x100, 0), -1);
     io_free(io);
 }
+
+/* A CPU-only RAM mapping (phys_map_cpu_ram, the i440FX's open SMRAM):
+ * the CPU's accesses and its page pointers see it; bus masters'
+ * (phys_dma_*) see what lies beneath, here an MMIO window, and again the
+ * same as the CPU once it is unmapped. */
+Test(phys, cpu_only_mapping_hidden_from_dma)
+{
+    struct phys_mem *pm = phys_new();
+    uint8_t *ram = calloc(1, 64 * KIB);
+    uint8_t *smram = calloc(1, 8 * KIB);
+    struct phys_probe win = { 0 };
+    memset(ram, 0x11, 64 * KIB);
+    memset(smram, 0x22, 8 * KIB);
+    cr_assert_eq(phys_map_ram(pm, 0, 64 * KIB, ram), 0);
+    cr_assert_eq(phys_map_mmio(pm, 0x8000, 16 * KIB, &phys_probe_ops, &win), 0);
+    cr_assert_eq(phys_map_cpu_ram(pm, 0x9000, 8 * KIB, smram), 0);
+
+    /* The CPU: RAM in the CPU-only pages, the window around them. */
+    cr_assert_eq(phys_read(pm, 0x9010, 1), 0x22);
+    cr_assert_eq(phys_read(pm, 0x8010, 1), 0x10);
+    bool w = false;
+    cr_assert_eq(phys_page_ptr(pm, 0xa000, &w), smram + 4 * KIB);
+    cr_assert(w);
+    phys_write(pm, 0x9020, 0x33, 1);
+    cr_assert_eq(smram[0x20], 0x33);
+
+    /* Bus masters: the window, across the whole range, and plain RAM
+     * around it. */
+    uint8_t buf[3 * 4096 + 2];
+    int reads = win.reads;
+    phys_dma_read_buf(pm, 0x7fff, buf, sizeof(buf));
+    cr_assert_eq(buf[0], 0x11);              /* 7FFF: RAM */
+    cr_assert_eq(buf[1 + 0x10], 0x10);       /* 8010: window */
+    cr_assert_eq(buf[1 + 0x1020], 0x20);     /* 9020: window, not SMRAM */
+    cr_assert_eq(buf[1 + 0x2ff0], 0xf0);     /* AFF0: window */
+    cr_assert_eq(buf[sizeof(buf) - 1], 0x00);/* B000: window */
+    cr_assert_eq(win.reads - reads, (int)sizeof(buf) - 1);
+    int writes = win.writes;
+    memset(buf, 0x44, sizeof(buf));
+    phys_dma_write_buf(pm, 0x9000, buf, 16);
+    cr_assert_eq(win.writes - writes, 16);
+    cr_assert_eq(win.last_addr, 0x100f);
+    cr_assert_eq(smram[0], 0x22, "SMRAM untouched by DMA");
+    phys_dma_write_buf(pm, 0x100, buf, 4);   /* shared RAM: as the CPU */
+    cr_assert_eq(ram[0x103], 0x44);
+
+    /* Unmapped: both views agree again. */
+    cr_assert_eq(phys_unmap(pm, 0x9000, 8 * KIB), 0);
+    cr_assert_eq(phys_read(pm, 0x9010, 1), 0x10);
+    phys_dma_read_buf(pm, 0x9010, buf, 1);
+    cr_assert_eq(buf[0], 0x10);
+    phys_free(pm);
+    free(ram);
+    free(smram);
+}

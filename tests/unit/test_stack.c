@@ -314,6 +314,90 @@ Test(stack, enter_nested_level3)
     cr_assert_eq(cpu->regs[R_ESP], 0x4ff0 - 8);
 }
 
+/*
+ * SDM ENTER pseudocode, 32-bit operand size on a 16-bit stack (SS.B = 0):
+ * Push(EBP) moves SP alone, then "FrameTemp := ESP": the frame pointer is
+ * the whole ESP, upper word included, in EBP and in the display's last
+ * slot. The display is read through BP, 4 bytes at a time, wrapping at
+ * 64 KiB ("BP := BP - 4; Push([BP])"); SP alone moves for the allocation.
+ */
+Test(stack, enter_o32_on_16bit_stack)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->stack32 = 0;
+    cpu->seg[SEG_SS].ar &= ~AR_DB;
+    cpu->regs[R_ESP] = 0x00010000;
+    cpu->regs[R_EBP] = 0x00030008;
+    stk_poke(cpu, 0x0004, 0xd1d1d1d1, 4);
+    stk_poke(cpu, 0x0000, 0xd2d2d2d2, 4);
+    stk_poke(cpu, 0xfffc, 0xd3d3d3d3, 4); /* BP 0008h - 12, wrapped */
+    struct insn in = stk_insn(OP_ENTER, 4, th_imm(2));
+    in.imm = 8;
+    in.imm2 = 36; /* level 4 */
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(stk_mem(cpu, 0xfffc, 4), 0x00030008); /* old EBP */
+    cr_assert_eq(stk_mem(cpu, 0xfff8, 4), 0xd1d1d1d1);
+    cr_assert_eq(stk_mem(cpu, 0xfff4, 4), 0xd2d2d2d2);
+    cr_assert_eq(stk_mem(cpu, 0xfff0, 4), 0xd3d3d3d3);
+    cr_assert_eq(stk_mem(cpu, 0xffec, 4), 0x0001fffc, "FrameTemp %#x",
+                 stk_mem(cpu, 0xffec, 4));
+    cr_assert_eq(cpu->regs[R_EBP], 0x0001fffc, "EBP %#x", cpu->regs[R_EBP]);
+    cr_assert_eq(cpu->regs[R_ESP], 0x0001ffe4, "ESP %#x", cpu->regs[R_ESP]);
+
+    /* Level 0: the same FrameTemp. */
+    cpu->regs[R_ESP] = 0x00010000;
+    cpu->regs[R_EBP] = 0x12345678;
+    in.imm2 = 0;
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(cpu->regs[R_EBP], 0x0001fffc);
+    cr_assert_eq(cpu->regs[R_ESP], 0x0001fff4);
+    cr_assert_eq(stk_mem(cpu, 0xfffc, 4), 0x12345678);
+}
+
+/* 16-bit operand size on a 32-bit stack: "FrameTemp := SP", the display
+ * read through EBP in 2-byte steps ("EBP := EBP - 2; Push([EBP])"), ESP
+ * moved in full, and only BP written ("bits 16 and above ... are
+ * unmodified"). */
+Test(stack, enter_o16_on_32bit_stack)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->regs[R_ESP] = 0x00020000;
+    cpu->regs[R_EBP] = 0x00010004;
+    stk_poke(cpu, 0x10002, 0xd1d1, 2);
+    stk_poke(cpu, 0x10000, 0xd2d2, 2);
+    struct insn in = stk_insn(OP_ENTER, 2, th_imm(2));
+    in.imm = 0x10;
+    in.imm2 = 3;
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(stk_mem(cpu, 0x1fffe, 2), 0x0004); /* old BP */
+    cr_assert_eq(stk_mem(cpu, 0x1fffc, 2), 0xd1d1);
+    cr_assert_eq(stk_mem(cpu, 0x1fffa, 2), 0xd2d2);
+    cr_assert_eq(stk_mem(cpu, 0x1fff8, 2), 0xfffe); /* FrameTemp = SP */
+    cr_assert_eq(cpu->regs[R_EBP], 0x0001fffe);
+    cr_assert_eq(cpu->regs[R_ESP], 0x0001ffe8);
+}
+
+/* 16-bit operand size on a 16-bit stack: SP and BP wrap at 64 KiB, the
+ * upper words of ESP and EBP stay. */
+Test(stack, enter_o16_on_16bit_stack)
+{
+    struct cpu *cpu = stk_cpu();
+    cpu->stack32 = 0;
+    cpu->seg[SEG_SS].ar &= ~AR_DB;
+    cpu->regs[R_ESP] = 0x00050002;
+    cpu->regs[R_EBP] = 0x00070010;
+    stk_poke(cpu, 0x000e, 0xd1d1, 2);
+    struct insn in = stk_insn(OP_ENTER, 2, th_imm(2));
+    in.imm = 4;
+    in.imm2 = 2;
+    cr_assert_eq(stk_run(cpu, &in), -1);
+    cr_assert_eq(stk_mem(cpu, 0x0000, 2), 0x0010); /* old BP */
+    cr_assert_eq(stk_mem(cpu, 0xfffe, 2), 0xd1d1);
+    cr_assert_eq(stk_mem(cpu, 0xfffc, 2), 0x0000); /* FrameTemp = SP */
+    cr_assert_eq(cpu->regs[R_EBP], 0x00070000);
+    cr_assert_eq(cpu->regs[R_ESP], 0x0005fff8);
+}
+
 Test(stack, enter_fault_commits_nothing)
 {
     struct cpu *cpu = stk_cpu();
