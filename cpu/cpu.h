@@ -395,10 +395,11 @@ struct cpu {
      * current instruction, reported as a trap after it completes. */
     uint32_t dr6_pending;
     /* The MOV SS / POP SS shadow over debug traps (SDM Vol. 3A 6.8.3):
-     * the icount at which the instruction that loaded SS completes, and
-     * the DR6 bits (B0-B3, BS) of the traps held until the boundary
-     * after the next instruction. */
-    uint64_t ss_shadow_icount;
+     * set by the instruction that loaded SS (the careful path clears it
+     * before each instruction, as it does inhibit_irq), and the DR6 bits
+     * (B0-B3, BS) of the traps held until the boundary after the next
+     * instruction. */
+    uint8_t ss_shadow;
     uint32_t dr6_held;
 
     /* Logging (frontend sets these). */

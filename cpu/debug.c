@@ -105,8 +105,7 @@ void cpu_debug_before_insn(struct cpu *cpu)
 
 void cpu_debug_ss_shadow(struct cpu *cpu)
 {
-    /* The loop counts the instruction after its handler returns. */
-    cpu->ss_shadow_icount = cpu->icount + 1;
+    cpu->ss_shadow = 1;
 }
 
 /* Writes the DR6 status bits of one #DB: B0-B3 replace the old ones,
@@ -124,7 +123,7 @@ void cpu_debug_after_insn(struct cpu *cpu, bool tf)
      * reported by one #DB. */
     uint32_t bits = (cpu->dr6_pending & (DR6_B_MASK | DR6_BT)) | (tf ? DR6_BS : 0);
     cpu->dr6_pending = 0;
-    if (cpu->ss_shadow_icount == cpu->icount) {
+    if (cpu->ss_shadow) {
         /* This instruction loaded SS with MOV or POP: hold its traps. */
         cpu->dr6_held |= bits;
         return;

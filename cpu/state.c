@@ -64,7 +64,7 @@ static void reset_common(struct cpu *cpu)
     cpu->dr[7] = 0x00000400u;
     cpu->dr6_pending = 0;
     cpu->dr6_held = 0;
-    cpu->ss_shadow_icount = UINT64_MAX; /* no SS load yet: never a match */
+    cpu->ss_shadow = 0;
 
     cpu->cpl = 0;
     cpu->code32 = 0;

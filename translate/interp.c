@@ -91,7 +91,9 @@ static void step(struct cpu *cpu)
 
 void interp_step(struct cpu *cpu)
 {
-    /* The interrupt shadow lasts exactly one instruction. */
+    /* The interrupt shadow, and MOV SS's over debug traps, last exactly
+     * one instruction. */
     cpu->inhibit_irq = 0;
+    cpu->ss_shadow = 0;
     step(cpu);
 }
