@@ -13,6 +13,9 @@
 ;    and the segment switched to DRAM reads. Code translated from ROM was
 ;    never marked as code (ROM cannot be stored into), so nothing dropped
 ;    it when DRAM took its place.
+;    (QEMU 7.2 does not send writes to DRAM in PAM's write-only mode: its
+;    DRAM copy stays empty and part 2 cannot run there; the 82441FX
+;    datasheet's "write only" sends reads to PCI and writes to DRAM.)
 ; Reports on port 0xE9; exits through port 0xF4 (0 = pass, n = check n).
 
 %include "rom.inc"
