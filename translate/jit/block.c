@@ -51,7 +51,7 @@ static const struct flag_use flag_table[OP_COUNT] = {
     [OP_INC] = FU(0, F_ALL & ~F_CF), [OP_DEC] = FU(0, F_ALL & ~F_CF),
     [OP_NEG] = FU(0, F_ALL), [OP_NOT] = FU(0, 0),
     [OP_MUL] = FU(0, F_ALL), [OP_IMUL1] = FU(0, F_ALL), [OP_IMUL2] = FU(0, F_ALL),
-    [OP_DIV] = FU(0, F_ALL), [OP_IDIV] = FU(0, F_ALL),
+    [OP_DIV] = FU(0, 0), [OP_IDIV] = FU(0, 0),
     [OP_DAA] = FU(F_CF | FL_AF, F_ALL), [OP_DAS] = FU(F_CF | FL_AF, F_ALL),
     [OP_AAA] = FU(FL_AF, F_ALL), [OP_AAS] = FU(FL_AF, F_ALL),
     [OP_AAM] = FU(0, F_ALL), [OP_AAD] = FU(0, F_ALL), [OP_SALC] = FU(F_CF, 0),

@@ -329,6 +329,61 @@ static bool gen_mul1(struct jit_ctx *c, uint32_t r, uint32_t w)
     return true;
 }
 
+/*
+ * DIV / IDIV r/m32: the host's own division on EDX:EAX, once the divisor
+ * is known not to fault (#DE for a zero divisor or a quotient that does
+ * not fit, SDM DIV/IDIV): those cases, and IDIV by -1, go to the handler,
+ * which raises #DE. The flags, all undefined, stay as they were, as the
+ * handler leaves them.
+ */
+static bool gen_divide(struct jit_ctx *c)
+{
+    const struct insn *in = c->in;
+    const struct operand *d = &in->dst;
+    struct x64_asm *a = c->a;
+    if (!reg_or_mem(d) || d->width != 4)
+        return false;
+    if (d->kind == OPND_MEM) {
+        if (!gen_mem_ok(c, in))
+            return false;
+        mem_operand(c, in, 4, false);
+    } else {
+        gen_flags_to_cpu(c);
+    }
+    x64_mov_reg_rm(a, 4, T_VAL, rm_of(d));
+    x64_test_rm_reg(a, 4, x64_r(T_VAL), T_VAL);
+    gen_jump_slow(c, XCC_E);
+    if (in->op == OP_DIV) {
+        /* The quotient fits in 32 bits exactly when EDX < divisor. */
+        x64_alu_reg_rm(a, ALU_CMP, 4, X_RDX, x64_r(T_VAL));
+        gen_jump_slow(c, XCC_AE);
+        x64_unary(a, UN_DIV, 4, x64_r(T_VAL));
+        return true;
+    }
+    /* IDIV: divide the 64-bit dividend by the sign-extended divisor (never
+     * a host fault: the divisor is neither 0 nor -1) and check that the
+     * quotient fits in 32 bits; the guest's EAX/EDX wait in T_TAG/T_IDX
+     * in case it does not. */
+    x64_alu_rm_imm(a, ALU_CMP, 4, x64_r(T_VAL), 0xffffffffu);
+    gen_jump_slow(c, XCC_E);
+    x64_movsxd(a, T_VAL, x64_r(T_VAL));
+    x64_mov_rm_reg(a, 8, x64_r(T_TAG), X_RAX);
+    x64_mov_rm_reg(a, 8, x64_r(T_IDX), X_RDX);
+    x64_mov_rm_reg(a, 4, x64_r(X_RAX), X_RAX); /* zero-extend EAX */
+    x64_shift_imm(a, SH_SHL, 8, x64_r(X_RDX), 32);
+    x64_alu_rm_reg(a, ALU_OR, 8, x64_r(X_RAX), X_RDX);
+    x64_cqo(a);
+    x64_unary(a, UN_IDIV, 8, x64_r(T_VAL));
+    x64_movsxd(a, T_ADDR, x64_r(X_RAX));
+    x64_alu_reg_rm(a, ALU_CMP, 8, T_ADDR, x64_r(X_RAX));
+    size_t ok = x64_jcc8(a, XCC_E);
+    x64_mov_rm_reg(a, 8, x64_r(X_RAX), T_TAG);
+    x64_mov_rm_reg(a, 8, x64_r(X_RDX), T_IDX);
+    gen_jump_slow(c, -1);
+    x64_patch_rel8(a, ok, a->pos);
+    return true;
+}
+
 /* BT/BTS/BTR/BTC with a register operand, or memory with an immediate
  * bit number (a register bit number addresses a bit string beyond the
  * operand: the handler's). */
@@ -458,6 +513,8 @@ bool gen_alu(struct jit_ctx *c)
         return gen_imul2(c, r, w);
     case OP_MUL: case OP_IMUL1:
         return gen_mul1(c, r, w);
+    case OP_DIV: case OP_IDIV:
+        return gen_divide(c);
     case OP_BT: case OP_BTS: case OP_BTR: case OP_BTC:
         return gen_bt(c, r, w);
     case OP_BSF: case OP_BSR:

@@ -368,6 +368,18 @@ void x64_bswap32(struct x64_asm *a, unsigned reg)
     x64_byte(a, (uint8_t)(0xc8 + (reg & 7)));
 }
 
+void x64_movsxd(struct x64_asm *a, unsigned dst, struct x64_rm src)
+{
+    uint8_t op = 0x63;
+    x64_op(a, 8, &op, 1, dst, src, 0, 0);
+}
+
+void x64_cqo(struct x64_asm *a)
+{
+    x64_byte(a, 0x48);
+    x64_byte(a, 0x99);
+}
+
 void x64_setcc(struct x64_asm *a, enum x64_cc cc, struct x64_rm dst)
 {
     uint8_t o[2] = { 0x0f, (uint8_t)(0x90 + cc) };

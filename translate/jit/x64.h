@@ -141,6 +141,10 @@ void x64_bt_reg(struct x64_asm *a, unsigned op, unsigned size, struct x64_rm dst
 /* BSF / BSR reg, rm. */
 void x64_bsx(struct x64_asm *a, bool reverse, unsigned size, unsigned dst, struct x64_rm src);
 void x64_bswap32(struct x64_asm *a, unsigned reg);
+/* movsxd dst64, src32. */
+void x64_movsxd(struct x64_asm *a, unsigned dst, struct x64_rm src);
+/* cqo: RDX:RAX = sign-extended RAX. */
+void x64_cqo(struct x64_asm *a);
 
 void x64_setcc(struct x64_asm *a, enum x64_cc cc, struct x64_rm dst);
 void x64_cmovcc(struct x64_asm *a, enum x64_cc cc, unsigned size, unsigned dst,
