@@ -274,6 +274,9 @@ static int build_chipset(struct pc *pc, char *err, size_t errlen)
                            cfg->serial[1]);
     if (!pc->pit || !pc->uart[0] || !pc->uart[1])
         goto oom;
+    for (int i = 0; i < 2; i++)
+        uart_set_timing(pc->uart[i], cfg->serial_line_timing ? UART_TIMING_LINE
+                                                             : UART_TIMING_FAST);
 
     phys_set_map_notifier(pc->phys, pc_map_changed, pc);
     pc->pci = pci_bus_new(pc->phys, pc->io);
