@@ -544,6 +544,11 @@ int pc_run(struct pc *pc)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int status = pc_run_loop(pc);
+    /* However the run ended (power-off, debug exit, Ctrl-A x, a halt
+     * for good), what the guest wrote to a serial port goes to the host:
+     * with -serial-timing line the last bytes may still wait in a FIFO. */
+    for (int i = 0; i < 2; i++)
+        uart_flush(pc->uart[i]);
     if (pc->cfg.log_mask & LOG_STATS)
         print_stats(pc, &t0);
     return status;
