@@ -49,6 +49,7 @@ struct options {
     const char *bios;
     struct serial_opt serial[OPT_SERIAL_MAX];
     unsigned serial_count;   /* -serial options seen */
+    bool serial_line_timing; /* -serial-timing line */
     struct drive_opt drive[OPT_DRIVE_MAX];
     char boot_order[8];      /* -boot: drive letters in order, e.g. "cd" */
     enum debugcon_kind debugcon;

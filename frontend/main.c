@@ -113,6 +113,7 @@ int main(int argc, char **argv)
         .trace_opaque = trace,
         .initrd = o.initrd,
         .serial = { serial[0], serial[1] },
+        .serial_line_timing = o.serial_line_timing,
         .boot_order = o.boot_order[0] ? o.boot_order : NULL,
         .engine = o.engine >= 0 ? o.engine
                   : cpu_exec_jit_available() ? CPU_ENGINE_JIT : CPU_ENGINE_INTERP,

@@ -187,6 +187,21 @@ static enum options_result opt_serial(struct options *o, const char *arg, FILE *
     return OPTIONS_RUN;
 }
 
+/* -serial-timing fast|line, for every serial port: how long a UART takes
+ * to send a byte (hw/uart.h, enum uart_timing). */
+static enum options_result opt_serial_timing(struct options *o, const char *arg, FILE *out,
+                                             char *err, size_t errlen)
+{
+    (void)out;
+    if (strcmp(arg, "fast") == 0)
+        o->serial_line_timing = false;
+    else if (strcmp(arg, "line") == 0)
+        o->serial_line_timing = true;
+    else
+        return opt_error(err, errlen, "-serial-timing %s: expected fast or line", arg);
+    return OPTIONS_RUN;
+}
+
 static enum options_result set_drive(struct options *o, unsigned index, const char *file,
                                      bool cdrom, char *err, size_t errlen)
 {
@@ -466,6 +481,8 @@ static const struct option_def option_table[] = {
     { "initrd", "FILE", opt_initrd, "initial ramdisk for a Linux bzImage -kernel" },
     { "bios", "FILE", opt_bios, "firmware image (64-256 KiB) mapped below 4 GiB and 1 MiB" },
     { "serial", "DEV", opt_serial, "next serial port (COM1, COM2): stdio, file:PATH, null, none" },
+    { "serial-timing", "MODE", opt_serial_timing,
+      "serial send pace: fast (default) or line (the baud rate)" },
     { "hda", "FILE", opt_hda, "raw disk image as IDE primary master" },
     { "hdb", "FILE", opt_hdb, "raw disk image as IDE primary slave" },
     { "hdc", "FILE", opt_hdc, "raw disk image as IDE secondary master" },
@@ -502,7 +519,11 @@ static enum options_result opt_help(struct options *o, const char *arg, FILE *ou
         char left[32];
         snprintf(left, sizeof(left), "-%s%s%s", d->name, d->arg ? " " : "",
                  d->arg ? d->arg : "");
-        fprintf(out, "  %-18s %s\n", left, d->help);
+        /* A name too wide for the column gets a line of its own. */
+        if (strlen(left) > 18)
+            fprintf(out, "  %s\n  %-18s %s\n", left, "", d->help);
+        else
+            fprintf(out, "  %-18s %s\n", left, d->help);
     }
     fprintf(out, "The exit status is (v << 1) | 1 when the guest writes v to port 0xF4,\n"
                  "0 when the machine stops by itself, 1 on a command-line error.\n");

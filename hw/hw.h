@@ -98,6 +98,9 @@ struct pc_config {
     /* Serial ports COM1, COM2: host ends made by the frontend, or NULL
      * (the port exists with nothing attached). */
     struct chardev *serial[2];
+    /* -serial-timing line: the UARTs send at the programmed baud rate
+     * instead of as fast as the host end takes the bytes. */
+    bool serial_line_timing;
     /* IDE drives: index 0-3 = primary master/slave, secondary master/slave. */
     struct pc_drive {
         const char *file; /* raw image, NULL: none */

@@ -274,6 +274,9 @@ static int build_chipset(struct pc *pc, char *err, size_t errlen)
                            cfg->serial[1]);
     if (!pc->pit || !pc->uart[0] || !pc->uart[1])
         goto oom;
+    for (int i = 0; i < 2; i++)
+        uart_set_timing(pc->uart[i], cfg->serial_line_timing ? UART_TIMING_LINE
+                                                             : UART_TIMING_FAST);
 
     phys_set_map_notifier(pc->phys, pc_map_changed, pc);
     pc->pci = pci_bus_new(pc->phys, pc->io);
@@ -545,6 +548,11 @@ int pc_run(struct pc *pc)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int status = pc_run_loop(pc);
+    /* However the run ended (power-off, debug exit, Ctrl-A x, a halt
+     * for good), what the guest wrote to a serial port goes to the host:
+     * with -serial-timing line the last bytes may still wait in a FIFO. */
+    for (int i = 0; i < 2; i++)
+        uart_flush(pc->uart[i]);
     if (pc->cfg.log_mask & LOG_STATS)
         print_stats(pc, &t0);
     if (pc->cfg.log_mask & LOG_JIT)

@@ -5,17 +5,41 @@
  *
  * Transmission is timed on the virtual clock: a byte written to THR moves
  * to the transmitter shift register (TSR) as soon as it is free, and
- * leaves it one character time later (start bit, 5-8 data bits, parity,
- * 1/1.5/2 stop bits at the divisor's baud rate, divided by the speedup).
- * The transmitter state is brought up to date lazily on every register
- * access (so a guest polling LSR progresses at the clock's pace whatever
- * the timer granularity of the board loop), and by a vtimer, so that the
- * THRE interrupt also comes when nobody polls.
+ * leaves it one transmit time later. With UART_TIMING_LINE that is the
+ * character time (start bit, 5-8 data bits, parity, 1/1.5/2 stop bits at
+ * the divisor's baud rate); the transmitter state is then brought up to
+ * date lazily on every register access (so a guest polling LSR progresses
+ * at the clock's pace whatever the timer granularity of the board loop),
+ * and by a vtimer, so that the THRE interrupt also comes when nobody
+ * polls. With UART_TIMING_FAST (the default) the transmit time is zero:
+ * the same sequence of events happens inside the THR write itself. The
+ * guest still sees the datasheet's order: THR write clears the THRE
+ * interrupt (IIR), THR empties into the TSR (THRE rises and latches the
+ * interrupt again), the TSR empties (TEMT); it just finds all of it done
+ * by its next register access. The INTR pin follows each step (it falls
+ * with the write, rises when THR empties), so every THR write with ETBEI
+ * on gives the edge-triggered PIC a new rising edge, as on the chip: a
+ * driver that answers each THRE interrupt with a THR write (and perhaps
+ * never reads IIR) keeps going. No interrupt storm can come of it: THRE
+ * only rises again after a THR write, an ETBEI enable or a FIFO reset,
+ * each a guest action.
  *
  * Receiving: the host's bytes arrive through the chardev as fast as the
  * receive FIFO (or, in 16450 mode, the single RBR) has room; the rest
  * waits on the host side, so no host byte is ever overrun. In loopback the
  * chardev is disconnected and the TSR feeds the receiver (MCR).
+ *
+ * The receiver keeps the true character time of the programmed line in
+ * both timings: the character timeout is 4 of them (IIR, "character
+ * timeout indication"; 4.2 ms at 9600 baud), and a loopback break takes
+ * one. The timeout is how a driver learns that a residue below the
+ * trigger level will not grow for now: at zero it would fire as soon as
+ * the first bytes landed, turning the trigger level into a level of 1 (an
+ * interrupt per arrival instead of per 8 bytes), while no throughput
+ * hangs on it (a full trigger level interrupts at once, and typed input
+ * does not notice 4 ms). Its length is the one the guest programmed and
+ * may rely on, and QEMU, whose transmitter is instant too, times it the
+ * same way.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +54,7 @@ struct uart {
     struct irq_line irq;
     struct chardev *chr;
     uint16_t base;
-    uint32_t speedup;
+    uint8_t timing; /* enum uart_timing */
 
     /* Registers. */
     uint8_t ier, fcr, lcr, mcr, msr, scr, dll, dlm;
@@ -74,7 +98,7 @@ static const struct dev_field uart_fields[] = {
     { "timeout_ipending", DEV_FIELD_BOOL, offsetof(struct uart, timeout_ipending), 1 },
     { "irq_level", DEV_FIELD_BOOL, offsetof(struct uart, irq_level), 1 },
     { "break_on", DEV_FIELD_BOOL, offsetof(struct uart, break_on), 1 },
-    { "speedup", DEV_FIELD_U32, offsetof(struct uart, speedup), 1 },
+    { "timing", DEV_FIELD_U8, offsetof(struct uart, timing), 1 },
     { "rx", DEV_FIELD_BYTES, offsetof(struct uart, rx), FIFO_SIZE },
     { "rx_flags", DEV_FIELD_BYTES, offsetof(struct uart, rx_flags), FIFO_SIZE },
     { "rx_head", DEV_FIELD_U8, offsetof(struct uart, rx_head), 1 },
@@ -91,7 +115,7 @@ static const struct dev_field uart_fields[] = {
     { NULL, 0, 0, 0 },
 };
 
-const struct dev_state_desc uart_state_desc = { "uart16550a", 1, uart_fields };
+const struct dev_state_desc uart_state_desc = { "uart16550a", 2, uart_fields };
 
 /* FCR bits 7:6 -> receiver FIFO trigger level (FCR description,
  * "RCVR FIFO Trigger Level"). */
@@ -127,8 +151,13 @@ uint64_t uart_char_time_ns(const struct uart *u)
     if (div == 0)
         div = 65536;
     /* One bit = 16 * div / XTAL seconds. */
-    uint64_t ns = half_bits * div * 16 * NS_PER_SEC / (2ull * UART_XTAL_HZ * u->speedup);
-    return ns ? ns : 1;
+    return half_bits * div * 16 * NS_PER_SEC / (2ull * UART_XTAL_HZ);
+}
+
+/* How long the TSR holds a byte (uart.h, enum uart_timing). */
+static uint64_t tx_time_ns(const struct uart *u)
+{
+    return u->timing == UART_TIMING_LINE ? uart_char_time_ns(u) : 0;
 }
 
 static uint8_t rx_top_flags(const struct uart *u)
@@ -285,7 +314,7 @@ static void tsr_load(struct uart *u, uint64_t at)
 {
     u->tsr = tx_pop(u);
     u->tsr_full = true;
-    u->tx_done = at + uart_char_time_ns(u);
+    u->tx_done = at + tx_time_ns(u);
     if (!u->tx_count)
         thre_rises(u);
 }
@@ -327,11 +356,13 @@ static void thr_write(struct uart *u, uint8_t val)
     } else if (!fifo_mode(u)) {
         u->tx[u->tx_head] = val; /* 16450: THR is simply overwritten */
     } /* else: a 17th byte in a full FIFO is lost */
-    /* Writing THR clears the THRE interrupt (IIR). */
+    /* Writing THR clears the THRE interrupt (IIR), and INTR with it: when
+     * THR empties again below (at once if the TSR is idle) the rise is a
+     * new edge for the PIC, not a level that never moved. */
     u->thr_ipending = false;
+    update_irq(u);
     if (!u->tsr_full)
         tsr_load(u, vclock_ns(u->clk));
-    tx_catch_up(u);
 }
 
 static void tx_clear(struct uart *u)
@@ -535,6 +566,9 @@ static void uart_write(void *opaque, uint64_t addr, uint64_t val64, unsigned siz
     case UART_MSR: break; /* read-only in practice, same reasoning */
     case UART_SCR: u->scr = val; break;
     }
+    /* Runs what the write started (a byte into the TSR: in fast timing
+     * its whole journey) and arms the timer for the rest. */
+    tx_catch_up(u);
     update_irq(u);
 }
 
@@ -566,9 +600,23 @@ void uart_reset(struct uart *u)
     update_irq(u);
 }
 
-void uart_set_speedup(struct uart *u, unsigned speedup)
+void uart_set_timing(struct uart *u, enum uart_timing timing)
 {
-    u->speedup = speedup ? speedup : 1;
+    u->timing = timing == UART_TIMING_LINE ? UART_TIMING_LINE : UART_TIMING_FAST;
+}
+
+void uart_flush(struct uart *u)
+{
+    tx_catch_up(u);
+    uint64_t now = vclock_ns(u->clk);
+    while (u->tsr_full) {
+        u->tsr_full = false;
+        shift_out(u, u->tsr, now);
+        if (u->tx_count)
+            tsr_load(u, now);
+    }
+    vtimer_cancel(u->tx_timer);
+    update_irq(u);
 }
 
 struct uart *uart_new(struct io_space *io, uint16_t base, struct vclock *clk,
@@ -583,7 +631,7 @@ struct uart *uart_new(struct io_space *io, uint16_t base, struct vclock *clk,
         u->irq = *irq;
     u->chr = chr;
     u->base = base;
-    u->speedup = UART_DEFAULT_SPEEDUP;
+    u->timing = UART_TIMING_FAST;
     u->dll = 12; /* 9600 baud until the BIOS or the OS programs it */
     u->tx_timer = vtimer_new(clk, tx_timer_cb, u);
     u->timeout_timer = vtimer_new(clk, timeout_timer_cb, u);

@@ -80,9 +80,19 @@ enum {
  * divisor latch to give the baud rate (divisor 1 = 115200 baud). */
 #define UART_XTAL_HZ 1843200u
 
-/* The character time is the real one divided by this, so that a polled
- * console (Linux waits for LSR.THRE per byte) is not held to 11.5 KB/s. */
-#define UART_DEFAULT_SPEEDUP 16u
+/*
+ * How long the transmitter takes for a character (-serial-timing).
+ *  FAST: no time at all. A byte written to THR leaves for the host end at
+ *        once (as fast as the host takes it), so THR and the shift register
+ *        are empty again, and THRE rises, before the guest's next access.
+ *        This is what QEMU does; a guest console is then held back by
+ *        nothing but its own code.
+ *  LINE: the character time of the programmed baud rate and format, as on
+ *        a real wire (9600 baud 8N1: 1.04 ms a byte).
+ * The receiver measures its line in true character times in both modes
+ * (the character timeout, a loopback break): see hw/uart.c.
+ */
+enum uart_timing { UART_TIMING_FAST, UART_TIMING_LINE };
 
 struct uart;
 
@@ -98,11 +108,17 @@ struct uart *uart_new(struct io_space *io, uint16_t base, struct vclock *clk,
 void uart_free(struct uart *u);
 /* MR (master reset) pin: the board calls it on a machine reset. */
 void uart_reset(struct uart *u);
-/* Character time = real time / speedup (speedup >= 1; 1 = true timing). */
-void uart_set_speedup(struct uart *u, unsigned speedup);
+/* The transmitter's pace (UART_TIMING_FAST after uart_new). A byte
+ * already in the shift register keeps its deadline. */
+void uart_set_timing(struct uart *u, enum uart_timing timing);
 /* Nanoseconds one character of the current line format takes on the wire
- * (after the speedup). */
+ * at the programmed baud rate (whatever the timing). */
 uint64_t uart_char_time_ns(const struct uart *u);
+/* Sends what the transmitter still holds (shift register, then THR or the
+ * FIFO) at once, as if its character times had passed: the board calls it
+ * when the machine stops, so that the host end gets every byte the guest
+ * wrote. */
+void uart_flush(struct uart *u);
 
 extern const struct dev_state_desc uart_state_desc;
 

@@ -15,6 +15,8 @@
 #
 #   tests/guest/NAME.args     extra command-line arguments (one line,
 #                             split on blanks), e.g. a -drive
+#   tests/guest/NAME.glass-args  more arguments for Glass only (options
+#                             QEMU does not have, e.g. -serial-timing)
 #   tests/guest/NAME.check    a shell script run after a passing run
 #                             (from the top directory, with the output
 #                             file as $1): it fails the test by exiting
@@ -68,6 +70,9 @@ for image in "$@"; do
     expect=tests/guest/$name.expect
     args=
     [ -f "tests/guest/$name.args" ] && args=$(cat "tests/guest/$name.args")
+    if [ -z "$qemu" ] && [ -f "tests/guest/$name.glass-args" ]; then
+        args="$args $(cat "tests/guest/$name.glass-args")"
+    fi
     if [ -n "$qemu" ]; then
         # shellcheck disable=SC2086 # $boot and $args are words on purpose
         timeout "$timeout" "$qemu" -m 64 -device isa-debug-exit,iobase=0xf4,iosize=4 \

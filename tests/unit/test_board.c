@@ -359,6 +359,65 @@ Test(board_pc, reset_reloads_the_kernel)
     pc_free(pc);
 }
 
+/* A host end of COM1 that keeps what the guest sends. */
+struct board_chr {
+    char out[64];
+    size_t len;
+};
+
+static void board_chr_write(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct board_chr *b = opaque;
+    for (size_t i = 0; i < len && b->len < sizeof(b->out) - 1; i++)
+        b->out[b->len++] = (char)buf[i];
+}
+
+static bool board_quit(void *opaque)
+{
+    (void)opaque;
+    return false; /* as Ctrl-A x: end the run after the first slice */
+}
+
+/* The guest turns COM1's FIFO on, writes "sent" at the reset divisor
+ * (9600 baud) and, without waiting for the transmitter, either asks to
+ * exit (debug exit) or spins until the user quits. With -serial-timing
+ * line the last bytes are still in the FIFO then: the board must hand
+ * them to the host end all the same. */
+Test(board_pc, serial_output_flushed_at_exit)
+{
+    /* mov dx,0x3fa; mov al,7; out dx,al (FCR: FIFO on, cleared);
+     * mov dx,0x3f8; then mov al,c; out dx,al for "sent" */
+    const uint8_t code[] = { 0x66, 0xba, 0xfa, 0x03, 0xb0, 0x07, 0xee,
+                             0x66, 0xba, 0xf8, 0x03,
+                             0xb0, 's', 0xee, 0xb0, 'e', 0xee, 0xb0, 'n', 0xee, 0xb0, 't', 0xee,
+                             0xb0, 5, 0xe6, 0xf4, /* mov al,5; out 0xf4,al */
+                             0xeb, 0xfe };        /* jmp $ */
+    for (int line = 0; line < 2; line++) {
+        for (int quit = 0; quit < 2; quit++) {
+            uint8_t c[sizeof(code)];
+            memcpy(c, code, sizeof(code));
+            if (quit)
+                memset(c + sizeof(c) - 6, 0x90, 4); /* no debug exit: spin */
+            board_make_kernel(c, sizeof(c));
+            struct board_chr got = { .len = 0 };
+            struct chardev chr = { .write = board_chr_write, .be_opaque = &got };
+            const struct pc_config cfg = {
+                .ram_size = 8u << 20,
+                .kernel = board_path,
+                .no_reboot = true,
+                .serial = { &chr, NULL },
+                .serial_line_timing = line,
+                .poll = quit ? board_quit : NULL,
+            };
+            struct pc *pc = pc_new(&cfg, board_err, sizeof(board_err));
+            cr_assert_not_null(pc, "%s", board_err);
+            cr_assert_eq(pc_run(pc), quit ? 0 : 11);
+            cr_assert_str_eq(got.out, "sent", "line %d quit %d: got '%s'", line, quit, got.out);
+            pc_free(pc);
+        }
+    }
+}
+
 Test(board_pc, bios_starts_at_the_reset_vector)
 {
     board_make_rom(64u << 10);

@@ -213,6 +213,31 @@ Test(cmdline, serial_ports)
                  OPTIONS_ERROR);
 }
 
+Test(cmdline, serial_timing)
+{
+    struct options o;
+    cr_assert_eq(PARSE(&o, "-kernel", "k"), OPTIONS_RUN);
+    cr_assert(!o.serial_line_timing, "fast is the default");
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-serial-timing", "line"), OPTIONS_RUN);
+    cr_assert(o.serial_line_timing);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-serial-timing", "line", "--serial-timing", "fast"),
+                 OPTIONS_RUN);
+    cr_assert(!o.serial_line_timing);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-serial-timing", "slow"), OPTIONS_ERROR);
+    cr_assert_str_eq(opt_err, "-serial-timing slow: expected fast or line");
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-serial-timing"), OPTIONS_ERROR);
+    char help[4096];
+    cr_assert_eq(parse(&o, help, sizeof(help), "--help", (char *)NULL), OPTIONS_EXIT);
+    cr_assert(strstr(help, "  -serial-timing MODE\n"), "%s", help);
+    /* Every help line fits 80 columns. */
+    for (const char *l = help; *l;) {
+        const char *e = strchr(l, '\n');
+        size_t n = e ? (size_t)(e - l) : strlen(l);
+        cr_assert(n <= 80, "%.*s", (int)n, l);
+        l += n + (e != NULL);
+    }
+}
+
 Test(cmdline, drives)
 {
     struct options o;

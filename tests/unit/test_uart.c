@@ -4,7 +4,9 @@
  * time, transmit timing and FIFO, THRE interrupt semantics as Linux's 8250
  * driver expects them, receive trigger levels and the character timeout,
  * IIR priorities, loopback (data, modem lines, break), overrun, OUT2
- * gating, and what Linux's autoconfig probes.
+ * gating, and what Linux's autoconfig probes. Tests that call
+ * setup_115200 run with the line's true timing (UART_TIMING_LINE); the
+ * others, and the uart_fast tests, with the default zero transmit time.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -28,7 +30,7 @@ static void tirq_fn(void *opaque, int n, int level)
 }
 
 struct tchr {
-    uint8_t out[4096];
+    uint8_t out[8192];
     size_t len;
 };
 
@@ -81,7 +83,7 @@ static void wr(unsigned reg, uint8_t v)
 /* 115200 baud, 8N1, true timing: one character = 10 bits = 86805 ns. */
 static uint64_t setup_115200(void)
 {
-    uart_set_speedup(u, 1);
+    uart_set_timing(u, UART_TIMING_LINE);
     wr(UART_LCR, UART_LCR_DLAB);
     wr(UART_DLL, 1);
     wr(UART_DLM, 0);
@@ -123,8 +125,8 @@ Test(uart, divisor_latch_and_char_time)
     cr_assert_eq(rd(UART_DLM), 0x01);
     wr(UART_LCR, 0x03);
     cr_assert_eq(rd(UART_IER), 0, "DLM must not alias IER");
-    uart_set_speedup(u, 1);
-    /* divisor 0x10c = 268 -> 429.85 baud; 10 bits = 23263888 ns */
+    /* The character time is the wire's whatever the timing.
+     * divisor 0x10c = 268 -> 429.85 baud; 10 bits = 23263888 ns */
     cr_assert_eq(uart_char_time_ns(u), 10ull * 268 * 16 * NS_PER_SEC / UART_XTAL_HZ);
     cr_assert_eq(setup_115200(), 86805);
     /* 7E2: start + 7 + parity + 2 stop = 11 bits */
@@ -133,9 +135,9 @@ Test(uart, divisor_latch_and_char_time)
     /* 5 bits with 1.5 stop bits: 1 + 5 + 1.5 = 7.5 bits */
     wr(UART_LCR, UART_LCR_STOP);
     cr_assert_eq(uart_char_time_ns(u), 15ull * 16 * NS_PER_SEC / (2 * UART_XTAL_HZ));
-    uart_set_speedup(u, UART_DEFAULT_SPEEDUP);
+    uart_set_timing(u, UART_TIMING_FAST);
     wr(UART_LCR, 0x03);
-    cr_assert_eq(uart_char_time_ns(u), 86805 / UART_DEFAULT_SPEEDUP);
+    cr_assert_eq(uart_char_time_ns(u), 86805);
 }
 
 Test(uart, transmit_takes_a_character_time)
@@ -476,6 +478,234 @@ Test(uart, reset_and_hostile_guest)
     cr_assert_eq(rd(UART_LSR), UART_LSR_THRE | UART_LSR_TEMT);
     cr_assert_eq(tirq.level, 0);
     cr_assert_str_eq(uart_state_desc.name, "uart16550a");
+}
+
+/* ------------------------------------------------------------ timing */
+
+/* Linux's 8250 interrupt handler (serial8250_handle_irq in the loop of
+ * serial8250_interrupt): read IIR; on THRE write up to tx_loadsz (16)
+ * bytes and, once the buffer is empty, stop (ETBEI off); go round while
+ * IIR shows an interrupt, at most PASS_LIMIT (512) times. Returns the
+ * passes that found an interrupt. */
+static unsigned linux_8250_irq(const uint8_t *buf, size_t *pos, size_t len)
+{
+    unsigned passes = 0;
+    while (passes < 512) {
+        uint8_t iir = rd(UART_IIR);
+        if (iir & UART_IIR_NO_INT)
+            break;
+        passes++;
+        if ((iir & UART_IIR_ID_MASK) == UART_IIR_THRI) {
+            for (int n = 0; n < 16 && *pos < len; n++)
+                wr(UART_THR, buf[(*pos)++]);
+            if (*pos == len)
+                wr(UART_IER, rd(UART_IER) & ~UART_IER_ETBEI);
+        }
+    }
+    return passes;
+}
+
+static void fill_pattern(uint8_t *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (uint8_t)(i * 7 + i / 256);
+}
+
+/* In these tests the clock never moves unless the test moves it: what
+ * the fast timing does, it does inside the port accesses. */
+
+Test(uart, fast_timing_sends_at_once)
+{
+    wr(UART_THR, 'A');
+    cr_assert_eq(tchr.len, 1, "the byte reached the host end inside the write");
+    cr_assert_eq(tchr.out[0], 'A');
+    cr_assert_eq(rd(UART_LSR) & 0x60, UART_LSR_THRE | UART_LSR_TEMT);
+    /* 16450 mode: THR is empty again at every write, nothing is
+     * overwritten. */
+    for (int i = 0; i < 40; i++)
+        wr(UART_THR, (uint8_t)('a' + i % 26));
+    cr_assert_eq(tchr.len, 41);
+    /* FIFO mode: the FIFO never fills, no 17th byte is lost. */
+    wr(UART_FCR, UART_FCR_ENABLE);
+    for (int i = 0; i < 1000; i++) {
+        wr(UART_THR, (uint8_t)i);
+        cr_assert_eq(rd(UART_LSR) & 0x60, UART_LSR_THRE | UART_LSR_TEMT);
+    }
+    cr_assert_eq(tchr.len, 1041);
+    for (int i = 0; i < 1000; i++)
+        cr_assert_eq(tchr.out[41 + i], (uint8_t)i);
+    cr_assert_eq(vclock_time_to_next(clk), UINT64_MAX, "no timer left armed");
+}
+
+Test(uart, fast_thre_interrupt_is_an_edge_per_write)
+{
+    wr(UART_MCR, UART_MCR_OUT2);
+    wr(UART_IER, UART_IER_ETBEI);
+    cr_assert_eq(tirq.level, 1);
+    cr_assert_eq(tirq.raises, 1);
+    cr_assert_eq(rd(UART_IIR), UART_IIR_THRI);
+    cr_assert_eq(tirq.level, 0, "reading IIR cleared it");
+    /* A THR write clears it, THR empties at once and sets it again: IIR
+     * shows it until read. */
+    wr(UART_THR, 'x');
+    cr_assert_eq(tirq.level, 1);
+    cr_assert_eq(tirq.raises, 2);
+    cr_assert_eq(rd(UART_IIR), UART_IIR_THRI);
+    cr_assert_eq(rd(UART_IIR), UART_IIR_NO_INT);
+    /* A driver that answers each THRE interrupt with a THR write and never
+     * reads IIR: the line is high at each write, and each write must give
+     * the (edge-triggered) PIC a new rising edge, as the real THRE does a
+     * character later; a level that never moved would stall it. */
+    wr(UART_THR, 'y');
+    for (int i = 0; i < 10; i++) {
+        cr_assert_eq(tirq.level, 1);
+        wr(UART_THR, (uint8_t)('0' + i));
+        cr_assert_eq(tirq.raises, 4 + i);
+    }
+    /* The same in FIFO mode. */
+    wr(UART_FCR, UART_FCR_ENABLE);
+    int r = tirq.raises;
+    for (int i = 0; i < 20; i++)
+        wr(UART_THR, (uint8_t)i);
+    cr_assert_eq(tirq.raises, r + 20);
+    /* With a higher source pending the line stays high: INTR is one pin
+     * for all sources (no edge). */
+    wr(UART_IER, UART_IER_ETBEI | UART_IER_ERBFI);
+    push("k");
+    r = tirq.raises;
+    wr(UART_THR, 'z');
+    cr_assert_eq(tirq.level, 1);
+    cr_assert_eq(tirq.raises, r);
+    rd(UART_RBR);
+    /* Nothing comes back by itself once the guest stops writing. */
+    cr_assert_eq(rd(UART_IIR) & 0x0f, UART_IIR_THRI);
+    cr_assert_eq(tirq.level, 0);
+    vclock_advance(clk, NS_PER_SEC);
+    cr_assert_eq(tirq.level, 0);
+    cr_assert_eq(tirq.raises, r);
+    cr_assert_eq(tchr.len, 33);
+}
+
+Test(uart, fast_linux_tx_burst_in_one_interrupt)
+{
+    static uint8_t buf[4096]; /* a tty's transmit buffer (UART_XMIT_SIZE) */
+    fill_pattern(buf, sizeof(buf));
+    wr(UART_FCR, UART_FCR_ENABLE | UART_FCR_CLEAR_RX | UART_FCR_CLEAR_TX | 0x80);
+    wr(UART_MCR, UART_MCR_OUT2 | UART_MCR_DTR | UART_MCR_RTS);
+    /* start_tx: ETBEI on with THR empty raises the interrupt. */
+    wr(UART_IER, UART_IER_ERBFI | UART_IER_ETBEI);
+    cr_assert_eq(tirq.level, 1);
+    size_t pos = 0;
+    unsigned passes = linux_8250_irq(buf, &pos, sizeof(buf));
+    /* One interrupt moved it all, 16 bytes a pass, inside PASS_LIMIT. */
+    cr_assert_eq(pos, sizeof(buf));
+    cr_assert_eq(passes, sizeof(buf) / 16);
+    cr_assert_eq(tchr.len, sizeof(buf));
+    cr_assert_eq(memcmp(tchr.out, buf, sizeof(buf)), 0);
+    /* Stopped: line low, nothing pending, nothing comes back by itself
+     * (no storm); the edge the PIC latched meanwhile finds IIR quiet. */
+    cr_assert_eq(tirq.level, 0);
+    int r = tirq.raises;
+    vclock_advance(clk, NS_PER_SEC);
+    cr_assert_eq(tirq.raises, r);
+    cr_assert_eq(linux_8250_irq(buf, &pos, sizeof(buf)), 0);
+}
+
+Test(uart, line_linux_tx_paced_by_the_baud_rate)
+{
+    static uint8_t buf[1024];
+    fill_pattern(buf, sizeof(buf));
+    uint64_t ct = setup_115200();
+    wr(UART_FCR, UART_FCR_ENABLE | UART_FCR_CLEAR_RX | UART_FCR_CLEAR_TX | 0x80);
+    wr(UART_MCR, UART_MCR_OUT2 | UART_MCR_DTR | UART_MCR_RTS);
+    uint64_t t0 = vclock_ns(clk);
+    wr(UART_IER, UART_IER_ERBFI | UART_IER_ETBEI);
+    size_t pos = 0;
+    unsigned irqs = 0;
+    while (pos < sizeof(buf) && irqs < 1000) {
+        for (int n = 0; !tirq.level && n < 1000; n++)
+            vclock_advance(clk, ct / 8);
+        cr_assert_eq(tirq.level, 1, "THRE came back when the FIFO emptied");
+        irqs++;
+        /* The FIFO holds what was written: IIR is quiet after one pass. */
+        cr_assert_eq(linux_8250_irq(buf, &pos, sizeof(buf)), 1);
+        cr_assert_eq(tirq.level, 0);
+    }
+    cr_assert_eq(irqs, sizeof(buf) / 16);
+    while (!(rd(UART_LSR) & UART_LSR_TEMT))
+        vclock_advance(clk, ct / 8);
+    cr_assert_eq(tchr.len, sizeof(buf));
+    cr_assert_eq(memcmp(tchr.out, buf, sizeof(buf)), 0);
+    uint64_t took = vclock_ns(clk) - t0;
+    cr_assert(took >= sizeof(buf) * ct && took < (sizeof(buf) + 32) * ct,
+              "%llu ns for %zu characters of %llu ns", (unsigned long long)took, sizeof(buf),
+              (unsigned long long)ct);
+}
+
+Test(uart, fast_rx_timeout_counts_true_character_times)
+{
+    /* The reset divisor, 12: 9600 baud; 8N1. */
+    wr(UART_LCR, 0x03);
+    uint64_t ct = uart_char_time_ns(u);
+    cr_assert_eq(ct, 10ull * 12 * 16 * NS_PER_SEC / UART_XTAL_HZ);
+    wr(UART_FCR, UART_FCR_ENABLE | 0x80); /* trigger 8 */
+    wr(UART_IER, UART_IER_ERBFI);
+    wr(UART_MCR, UART_MCR_OUT2);
+    push("ab");
+    vclock_advance(clk, 4 * ct - 1);
+    cr_assert_eq(tirq.level, 0);
+    vclock_advance(clk, 1);
+    cr_assert_eq(tirq.level, 1);
+    cr_assert_eq(rd(UART_IIR), 0xc0 | UART_IIR_CTI);
+    /* A full trigger level does not wait. */
+    push("cdefgh");
+    cr_assert_eq(rd(UART_IIR), 0xc0 | UART_IIR_RDI);
+}
+
+Test(uart, fast_loopback_and_break)
+{
+    wr(UART_LCR, 0x03);
+    uint64_t ct = uart_char_time_ns(u);
+    wr(UART_FCR, UART_FCR_ENABLE);
+    wr(UART_MCR, UART_MCR_LOOP);
+    wr(UART_THR, 'Z');
+    cr_assert_eq(rd(UART_LSR) & 0x61, 0x61, "sent and received inside the write");
+    cr_assert_eq(rd(UART_RBR), 'Z');
+    /* Sixteen fill the receive FIFO, the seventeenth overruns it. */
+    for (int i = 0; i < 17; i++)
+        wr(UART_THR, (uint8_t)('A' + i));
+    cr_assert_eq(rd(UART_LSR) & (UART_LSR_OE | UART_LSR_DR), UART_LSR_OE | UART_LSR_DR);
+    for (int i = 0; i < 16; i++)
+        cr_assert_eq(rd(UART_RBR), 'A' + i);
+    cr_assert_eq(tchr.len, 0);
+    /* A break is seen by the receiver after one true character time. */
+    wr(UART_LCR, 0x03 | UART_LCR_SBC);
+    vclock_advance(clk, ct - 1);
+    cr_assert_eq(rd(UART_LSR) & UART_LSR_DR, 0);
+    vclock_advance(clk, 1);
+    cr_assert_eq(rd(UART_LSR) & (UART_LSR_DR | UART_LSR_BI), UART_LSR_DR | UART_LSR_BI);
+}
+
+Test(uart, flush_sends_what_the_transmitter_holds)
+{
+    uint64_t ct = setup_115200();
+    wr(UART_FCR, UART_FCR_ENABLE);
+    wr(UART_MCR, UART_MCR_OUT2);
+    wr(UART_IER, UART_IER_ETBEI);
+    rd(UART_IIR);
+    for (int i = 0; i < 10; i++)
+        wr(UART_THR, (uint8_t)('0' + i));
+    cr_assert_eq(tchr.len, 0);
+    cr_assert_eq(tirq.level, 0);
+    uart_flush(u);
+    cr_assert_eq(tchr.len, 10);
+    cr_assert_eq(memcmp(tchr.out, "0123456789", 10), 0);
+    cr_assert_eq(rd(UART_LSR) & 0x60, 0x60);
+    cr_assert_eq(tirq.level, 1, "the FIFO emptied: THRE interrupt");
+    vclock_advance(clk, 100 * ct);
+    cr_assert_eq(tchr.len, 10, "nothing sent twice");
+    uart_flush(u);
+    cr_assert_eq(tchr.len, 10);
 }
 
 Test(uart_nochr, works_without_a_backend)
