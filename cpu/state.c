@@ -77,7 +77,7 @@ static void reset_common(struct cpu *cpu)
     cpu->exc_delivering = -1;
     cpu->exc_soft = 0;
     cpu->msr.efer = 0;
-    tlb_flush_all(&cpu->tlb);
+    tlb_init(&cpu->tlb);
 }
 
 /* x87 state after RESET (SDM Vol. 3A Table 9-1): control word 0040H,

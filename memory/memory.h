@@ -226,29 +226,43 @@ int paging_load_pdptes(struct phys_mem *pm, struct paging_mode *mode);
 #define TLB_SLOW_CODE 0x004u  /* write to a page holding translated code */
 #define TLB_SLOW_WATCH 0x008u /* data breakpoint on this page */
 
-#define TLB_ENTRIES 256 /* per TLB; a power of two */
-
 struct tlb_entry {
     uint32_t tag_read;
     uint32_t tag_write;
     uint32_t tag_exec;
-    uint32_t flags; /* TLB_ENTRY_GLOBAL, ... */
+    uint32_t flags; /* TLB_ENTRY_* in the low bits, the linear page in the upper 20 */
     uintptr_t addend; /* host = addend + lin; valid when some tag matches */
     uint64_t paddr;   /* physical address of the page */
 };
 #define TLB_ENTRY_GLOBAL 0x1u
-#define TLB_ENTRY_LARGE 0x2u /* from a 2/4 MiB page: INVLPG anywhere in it drops it */
+#define TLB_ENTRY_LARGE 0x2u  /* from a 2/4 MiB page: INVLPG anywhere in it drops it */
+#define TLB_ENTRY_LISTED 0x4u /* in struct tlb's list of filled entries */
 
 _Static_assert(sizeof(struct tlb_entry) == 32, "tlb_entry is 32 bytes");
 
-/* Two TLBs: index 0 for supervisor accesses (CPL 0-2 and implicit
- * system accesses), 1 for CPL 3. */
+#define TLB_ENTRIES 4096 /* per TLB; a power of two */
+#define TLB_LARGE_LIST 256
+
+/*
+ * Two TLBs: index 0 for supervisor accesses (CPL 0-2 and implicit
+ * system accesses), 1 for CPL 3. A large table keeps a big working set
+ * (a guest walking megabytes of data, a kernel's direct map) without
+ * walks; flushing it costs what was filled since the last full flush,
+ * not its size: `filled` lists those entries (each once, marked
+ * TLB_ENTRY_LISTED), `large` the ones cached from 2/4 MiB pages (INVLPG
+ * of any address in such a page drops them; past TLB_LARGE_LIST entries
+ * the filled list is searched instead).
+ */
 struct tlb {
     struct tlb_entry e[2][TLB_ENTRIES];
     /* Counts flushes that can change a translation (all, non-global,
      * one page): caches of translated code keyed by linear address check
      * it before trusting themselves. */
     uint32_t generation;
+    uint32_t nfilled, nlarge;
+    bool large_overflow;
+    uint16_t filled[2 * TLB_ENTRIES]; /* u * TLB_ENTRIES + index */
+    uint16_t large[TLB_LARGE_LIST];
 };
 
 static inline unsigned tlb_index(uint32_t lin)
@@ -256,6 +270,8 @@ static inline unsigned tlb_index(uint32_t lin)
     return (lin >> 12) & (TLB_ENTRIES - 1);
 }
 
+/* An empty TLB (a new CPU's). */
+void tlb_init(struct tlb *t);
 /* Invalidates every entry (MOV CR3 without PGE, CR0/CR4 paging changes). */
 void tlb_flush_all(struct tlb *t);
 /* Invalidates every entry but global ones (MOV CR3 with CR4.PGE). */

@@ -8,48 +8,101 @@
 #include "memory/memory.h"
 
 #define PAGE_OFFSET 0xfffull
+/* A large page's linear region as INVLPG drops it: 4 MiB, which also
+ * covers any 2 MiB PAE page (dropping more than asked is allowed). */
+#define LARGE_REGION_MASK 0xffc00000u
 
+static inline struct tlb_entry *entry_at(struct tlb *t, unsigned k)
+{
+    return &t->e[k / TLB_ENTRIES][k % TLB_ENTRIES];
+}
+
+/* Drops what the entry caches; it stays in the filled list. */
 static void entry_invalidate(struct tlb_entry *e)
 {
     e->tag_read = TLB_INVALID;
     e->tag_write = TLB_INVALID;
     e->tag_exec = TLB_INVALID;
-    e->flags = 0;
+    e->flags &= TLB_ENTRY_LISTED;
+}
+
+void tlb_init(struct tlb *t)
+{
+    for (unsigned k = 0; k < 2 * TLB_ENTRIES; k++) {
+        struct tlb_entry *e = entry_at(t, k);
+        entry_invalidate(e);
+        e->flags = 0;
+        e->paddr = ~0ull;
+    }
+    t->nfilled = t->nlarge = 0;
+    t->large_overflow = false;
+    t->generation++;
 }
 
 void tlb_flush_all(struct tlb *t)
 {
     t->generation++;
-    for (unsigned u = 0; u < 2; u++)
-        for (unsigned i = 0; i < TLB_ENTRIES; i++)
-            entry_invalidate(&t->e[u][i]);
+    for (unsigned i = 0; i < t->nfilled; i++) {
+        struct tlb_entry *e = entry_at(t, t->filled[i]);
+        entry_invalidate(e);
+        e->flags = 0;
+    }
+    t->nfilled = t->nlarge = 0;
+    t->large_overflow = false;
 }
 
 /* MOV CR3 with CR4.PGE keeps global translations (SDM 4.10.4.1). */
 void tlb_flush_nonglobal(struct tlb *t)
 {
     t->generation++;
-    for (unsigned u = 0; u < 2; u++)
-        for (unsigned i = 0; i < TLB_ENTRIES; i++)
-            if (!(t->e[u][i].flags & TLB_ENTRY_GLOBAL))
-                entry_invalidate(&t->e[u][i]);
+    unsigned kept = 0;
+    t->nlarge = 0;
+    t->large_overflow = false;
+    for (unsigned i = 0; i < t->nfilled; i++) {
+        unsigned k = t->filled[i];
+        struct tlb_entry *e = entry_at(t, k);
+        if (!(e->flags & TLB_ENTRY_GLOBAL)) {
+            entry_invalidate(e);
+            e->flags = 0;
+            continue;
+        }
+        t->filled[kept++] = (uint16_t)k;
+        if (e->flags & TLB_ENTRY_LARGE) {
+            if (t->nlarge < TLB_LARGE_LIST)
+                t->large[t->nlarge++] = (uint16_t)k;
+            else
+                t->large_overflow = true;
+        }
+    }
+    t->nfilled = kept;
+}
+
+static void drop_if_in_region(struct tlb_entry *e, uint32_t lin)
+{
+    if ((e->flags & TLB_ENTRY_LARGE) && ((e->flags ^ lin) & LARGE_REGION_MASK) == 0)
+        entry_invalidate(e);
 }
 
 /*
  * INVLPG (SDM 4.10.4.1) invalidates the translation of the page holding
  * `lin`, whatever the size of that page. An entry cached from a 2/4 MiB
- * page covers one 4 KiB slice of it and may sit in any slot, so every
- * entry that came from a large page is dropped too.
+ * page covers one 4 KiB slice of it and may sit in any slot, so the
+ * entries from large pages of that region are dropped too.
  */
 void tlb_flush_page(struct tlb *t, uint32_t lin)
 {
     unsigned idx = tlb_index(lin);
     t->generation++;
-    for (unsigned u = 0; u < 2; u++) {
+    for (unsigned u = 0; u < 2; u++)
         entry_invalidate(&t->e[u][idx]);
-        for (unsigned i = 0; i < TLB_ENTRIES; i++)
-            if (t->e[u][i].flags & TLB_ENTRY_LARGE)
-                entry_invalidate(&t->e[u][i]);
+    if (t->large_overflow) {
+        for (unsigned i = 0; i < t->nfilled; i++)
+            drop_if_in_region(entry_at(t, t->filled[i]), lin);
+    } else {
+        /* Slots listed here may have been refilled from small pages since:
+         * the entry's own flag decides. */
+        for (unsigned i = 0; i < t->nlarge; i++)
+            drop_if_in_region(entry_at(t, t->large[i]), lin);
     }
 }
 
@@ -58,18 +111,18 @@ void tlb_flush_page(struct tlb *t, uint32_t lin)
 void tlb_flush_phys_page(struct tlb *t, uint64_t paddr)
 {
     uint64_t page = paddr & ~PAGE_OFFSET;
-    for (unsigned u = 0; u < 2; u++)
-        for (unsigned i = 0; i < TLB_ENTRIES; i++) {
-            struct tlb_entry *e = &t->e[u][i];
-            if ((e->paddr & ~PAGE_OFFSET) == page)
-                e->tag_write = TLB_INVALID;
-        }
+    for (unsigned i = 0; i < t->nfilled; i++) {
+        struct tlb_entry *e = entry_at(t, t->filled[i]);
+        if (e->paddr == page)
+            e->tag_write = TLB_INVALID;
+    }
 }
 
 struct tlb_entry *tlb_fill(struct tlb *t, struct phys_mem *pm, uint32_t lin, bool user,
                            enum mem_access access, const struct page_walk *w)
 {
-    struct tlb_entry *e = &t->e[user ? 1 : 0][tlb_index(lin)];
+    unsigned idx = tlb_index(lin);
+    struct tlb_entry *e = &t->e[user ? 1 : 0][idx];
     uint32_t page = lin & TLB_PAGE_MASK;
     /* The page as memory sees it: with the A20 gate off, bit 20 is
      * cleared here too, so that code translated from it is keyed by the
@@ -77,9 +130,20 @@ struct tlb_entry *tlb_fill(struct tlb *t, struct phys_mem *pm, uint32_t lin, boo
     uint64_t ppage = phys_apply_a20(pm, w->paddr & ~PAGE_OFFSET);
     bool ram = false;
     uint8_t *host = phys_page_ptr(pm, ppage, &ram);
+    bool large = w->page_size > 0x1000u;
 
+    unsigned k = (user ? TLB_ENTRIES : 0) + idx;
+    if (!(e->flags & TLB_ENTRY_LISTED))
+        t->filled[t->nfilled++] = (uint16_t)k;
+    if (large && !(e->flags & TLB_ENTRY_LARGE)) {
+        if (t->nlarge < TLB_LARGE_LIST)
+            t->large[t->nlarge++] = (uint16_t)k;
+        else
+            t->large_overflow = true;
+    }
     e->paddr = ppage;
-    e->flags = (w->global ? TLB_ENTRY_GLOBAL : 0) | (w->page_size > 0x1000u ? TLB_ENTRY_LARGE : 0);
+    e->flags = page | TLB_ENTRY_LISTED | (w->global ? TLB_ENTRY_GLOBAL : 0) |
+               (large ? TLB_ENTRY_LARGE : 0);
     e->addend = host ? (uintptr_t)host - (uintptr_t)page : 0;
 
     if (user && !w->user) {

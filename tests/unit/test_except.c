@@ -61,7 +61,7 @@ static struct cpu *ex_cpu_pm(void)
     cpu->exc_delivering = -1;
     cpu->bus.mem = phys_new();
     phys_map_ram(cpu->bus.mem, 0, EX_RAM_SIZE, calloc(1, EX_RAM_SIZE));
-    tlb_flush_all(&cpu->tlb);
+    tlb_init(&cpu->tlb);
     ex_put_desc(cpu, EX_GDT + 0x08, 0, 0xfffff, 0x9a, 0xc);
     ex_put_desc(cpu, EX_GDT + 0x10, 0, 0xfffff, 0x92, 0xc);
     ex_put_desc(cpu, EX_GDT + 0x18, 0, 0xfffff, 0xfa, 0xc);

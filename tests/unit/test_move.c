@@ -14,7 +14,7 @@ static struct cpu *mov_cpu(void)
     struct cpu *cpu = th_cpu();
     cpu->bus.mem = phys_new();
     phys_map_ram(cpu->bus.mem, 0, MOV_RAM_SIZE, calloc(1, MOV_RAM_SIZE));
-    tlb_flush_all(&cpu->tlb);
+    tlb_init(&cpu->tlb);
     for (int s = 0; s < SEG_COUNT; s++)
         cpu->seg[s] = (struct seg){ 0, 0, 0xffffffffu,
                                     AR_P | AR_S | AR_T_WRITABLE | AR_T_ACCESSED | AR_DB };

@@ -47,7 +47,7 @@ static struct cpu *sg_cpu(void)
     cpu->exc_delivering = -1; /* not delivering anything: no EXT bit */
     cpu->bus.mem = phys_new();
     phys_map_ram(cpu->bus.mem, 0, SG_RAM_SIZE, calloc(1, SG_RAM_SIZE));
-    tlb_flush_all(&cpu->tlb);
+    tlb_init(&cpu->tlb);
     sg_put_desc(cpu, SG_GDT + 0x08, 0, 0xfffff, 0x9a, 0xc);
     sg_put_desc(cpu, SG_GDT + 0x10, 0, 0xfffff, 0x92, 0xc);
     sg_put_desc(cpu, SG_GDT + 0x18, 0, 0xfffff, 0xfa, 0xc);

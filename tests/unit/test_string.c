@@ -68,7 +68,7 @@ static void strt_setup(void)
     cpu->bus.io = io_new();
     cr_assert_eq(phys_map_ram(cpu->bus.mem, 0, STRT_RAM_SIZE, strt.ram), 0);
     io_register(cpu->bus.io, 0x300, 4, &strt_port_ops, NULL);
-    tlb_flush_all(&cpu->tlb);
+    tlb_init(&cpu->tlb);
     cpu->eflags = FL_FIXED1;
     cpu->cc.op = CC_EAGER;
     cpu->exc_vector = -1;

@@ -113,12 +113,15 @@ static void enter_pm(struct cpu *cpu, unsigned cpl)
     cpu->cpl = (uint8_t)cpl;
 }
 
-/* A TLB entry that looks cached for lin, global or not. */
+/* A TLB entry that looks cached for lin, global or not (listed among the
+ * filled entries, as tlb_fill does, so that flushes find it). */
 static void tlb_plant(struct cpu *cpu, uint32_t lin, bool global)
 {
     struct tlb_entry *e = &cpu->tlb.e[0][tlb_index(lin)];
     e->tag_read = e->tag_write = e->tag_exec = lin & TLB_PAGE_MASK;
-    e->flags = global ? TLB_ENTRY_GLOBAL : 0;
+    if (!(e->flags & TLB_ENTRY_LISTED))
+        cpu->tlb.filled[cpu->tlb.nfilled++] = (uint16_t)tlb_index(lin);
+    e->flags = (lin & TLB_PAGE_MASK) | TLB_ENTRY_LISTED | (global ? TLB_ENTRY_GLOBAL : 0);
 }
 
 static bool tlb_cached(struct cpu *cpu, uint32_t lin)

@@ -34,7 +34,7 @@ static void tlb_setup(void)
     cr_assert_eq(phys_map_rom(tlb_pm, 0x100000, 4096, tlb_rom), 0);
     cr_assert_eq(phys_map_mmio(tlb_pm, 0x200000, 4096, &tlb_mmio_ops, NULL), 0);
     memset(&tlb_t, 0x5a, sizeof(tlb_t)); /* garbage until flushed */
-    tlb_flush_all(&tlb_t);
+    tlb_init(&tlb_t);
 }
 
 static void tlb_teardown(void)
@@ -71,7 +71,7 @@ Test(tlb, ram_page_dirty_writable)
     cr_assert_eq(e->tag_exec, 0x40005000u);
     cr_assert_eq(e->paddr, 0x7000u);
     cr_assert_eq((uint8_t *)(e->addend + 0x40005123u), tlb_ram + 0x7123);
-    cr_assert_eq(e->flags, 0u);
+    cr_assert_eq(e->flags & (TLB_ENTRY_GLOBAL | TLB_ENTRY_LARGE), 0u);
 }
 
 Test(tlb, clean_page_write_needs_walk)
@@ -100,7 +100,7 @@ Test(tlb, nx_global_large)
     struct tlb_entry *e = tlb_fill(&tlb_t, tlb_pm, 0x00407000, false, ACCESS_READ, &w);
     cr_assert(e->tag_exec & TLB_INVALID);
     cr_assert_eq(e->tag_read, 0x00407000u);
-    cr_assert_eq(e->flags, TLB_ENTRY_GLOBAL | TLB_ENTRY_LARGE);
+    cr_assert_eq(e->flags & (TLB_ENTRY_GLOBAL | TLB_ENTRY_LARGE), TLB_ENTRY_GLOBAL | TLB_ENTRY_LARGE);
 }
 
 Test(tlb, rom_mmio_hole_code)
@@ -183,4 +183,48 @@ Test(tlb, flush_phys_page_drops_write_tags)
     cr_assert_eq(tlb_t.e[0][5].tag_read, 0x5000u);
     cr_assert_eq(tlb_t.e[0][5].tag_exec, 0x5000u);
     cr_assert_eq(tlb_t.e[0][6].tag_write, 0x6000u);
+}
+
+/* Flushes visit the entries filled since the last full flush (the table
+ * is large): every one of them is dropped, global ones survive a
+ * non-global flush and stay listed for the next full one, and INVLPG
+ * finds large-page slices through its list, or, once more slices than
+ * that list holds were filled, through the list of all filled entries. */
+Test(tlb, flush_lists)
+{
+    struct page_walk w = tlb_walk(0x7000, true, true);
+    for (uint32_t p = 0; p < 3000; p++) {
+        w.global = (p % 3) == 0;
+        tlb_fill(&tlb_t, tlb_pm, p << 12, p & 1, ACCESS_READ, &w);
+    }
+    tlb_flush_nonglobal(&tlb_t);
+    for (uint32_t p = 0; p < 3000; p++) {
+        const struct tlb_entry *e = &tlb_t.e[p & 1][tlb_index(p << 12)];
+        if ((p % 3) == 0)
+            cr_assert_eq(e->tag_read, p << 12, "global page %u kept", p);
+        else
+            cr_assert(e->tag_read & TLB_INVALID, "page %u dropped", p);
+    }
+    tlb_flush_all(&tlb_t);
+    for (uint32_t p = 0; p < 3000; p += 3)
+        cr_assert(tlb_t.e[p & 1][tlb_index(p << 12)].tag_read & TLB_INVALID);
+
+    /* More large-page slices than the large list holds, in two 4 MiB
+     * regions: INVLPG in one drops that region's slices only. */
+    struct page_walk big = tlb_walk(0x20000, true, true);
+    big.page_size = 4u << 20;
+    for (uint32_t i = 0; i < TLB_LARGE_LIST + 100; i++) {
+        uint32_t lin = (i & 1 ? 0x00800000u : 0x00400000u) + (i / 2) * 0x1000u;
+        tlb_fill(&tlb_t, tlb_pm, lin, false, ACCESS_READ, &big);
+    }
+    cr_assert(tlb_t.large_overflow);
+    tlb_flush_page(&tlb_t, 0x00812345);
+    for (uint32_t i = 0; i < TLB_LARGE_LIST + 100; i++) {
+        uint32_t lin = (i & 1 ? 0x00800000u : 0x00400000u) + (i / 2) * 0x1000u;
+        const struct tlb_entry *e = &tlb_t.e[0][tlb_index(lin)];
+        if (i & 1)
+            cr_assert(e->tag_read & TLB_INVALID, "slice %x dropped", lin);
+        else
+            cr_assert_eq(e->tag_read, lin, "slice %x of the other page kept", lin);
+    }
 }
