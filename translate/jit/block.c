@@ -278,12 +278,13 @@ struct stub *gen_jump_exit(struct jit_ctx *c, int cc, uint32_t eip, unsigned ret
     return s;
 }
 
-void gen_jump_jc(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired)
+struct stub *gen_jump_jc(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired)
 {
     struct stub *s = stub_new(c, STUB_JC);
     s->eip = eip;
     s->budget_back = (int32_t)(c->tb->n - retired);
     stub_jump(c, s, cc);
+    return s;
 }
 
 /* An exit's body: give back the instructions not run, set EIP, hand the
@@ -292,7 +293,7 @@ static void emit_exit_body(struct jit_ctx *c, const struct stub *s)
 {
     struct x64_asm *a = c->a;
     if (s->budget_back)
-        x64_alu_rm_imm(a, ALU_ADD, 4, cpu_field(CPU_OFF(jit_budget)), (uint32_t)s->budget_back);
+        x64_alu_rm_imm(a, ALU_ADD, 4, x64_r(JIT_BUDGET), (uint32_t)s->budget_back);
     x64_mov_rm_imm(a, 4, cpu_field(CPU_OFF(eip)), s->eip);
     if (s->exit_code)
         x64_mov_r64_imm(a, T_IDX, s->exit_code);
@@ -317,6 +318,18 @@ static void emit_stubs(struct jit_ctx *c)
         }
         if (s->tb_exit)
             c->tb->exit_stub[s->tb_exit - 1] = (uint32_t)a->pos;
+        if (s->save_flags) {
+            x64_pushfq(a);
+            x64_pop(a, T_IDX);
+            x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(cc.res)), T_IDX);
+            if (s->tb_exit) {
+                /* Linked to a block that reads the flags: from here. */
+                size_t f = x64_jmp32(a);
+                x64_patch_rel32(a, f, a->pos);
+                c->tb->exit_save_field[s->tb_exit - 1] = (uint32_t)f;
+                c->tb->exit_save_stub[s->tb_exit - 1] = (uint32_t)a->pos;
+            }
+        }
         if (s->kind == STUB_JC) {
             x64_mov_r32_imm(a, T_ADDR, c->tb->cs_base + s->eip);
             gen_jc_probe(c, T_ADDR);
@@ -380,7 +393,7 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     c->fl_host = false;
     c->ended = false;
     c->nstubs = 0;
-    x64_alu_rm_imm(a, ALU_SUB, 4, cpu_field(CPU_OFF(jit_budget)), n);
+    x64_alu_rm_imm(a, ALU_SUB, 4, x64_r(JIT_BUDGET), n);
     gen_jump_exit(c, XCC_S, tb->eip, 0);
 
     uint32_t eip = tb->eip;
@@ -420,10 +433,9 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     if (!c->ended) {
         /* Fell off the end: the page end, the size limit, or an
          * instruction that does not decode comes next. */
-        c->live_in = F_ALL;
-        gen_flags_to_cpu(c);
         gen_exit_direct(c, -1, eip, 0, n);
     }
+    tb->flags_in = live[0];
     emit_stubs(c);
     return !a->full && !a->bad;
 }

@@ -122,9 +122,10 @@ static inline struct jit_tb *pair_tb(uintptr_t pair)
     return (struct jit_tb *)(pair & ~(uintptr_t)1);
 }
 
-static void patch_exit(struct jit *j, struct jit_tb *tb, unsigned exit, const uint8_t *target)
+/* Points the rel32 at `field` (an offset in tb's code) at `target`. */
+static void patch_rel32(struct jit *j, struct jit_tb *tb, uint32_t field, const uint8_t *target)
 {
-    uint8_t *field_rx = tb->code + tb->exit_field[exit];
+    uint8_t *field_rx = tb->code + field;
     uint8_t *field_rw = j->code.rw + (field_rx - j->code.rx);
     int32_t rel = (int32_t)(target - (field_rx + 4));
     memcpy(field_rw, &rel, 4);
@@ -134,7 +135,10 @@ void jit_link(struct jit *j, struct jit_tb *from, unsigned exit, struct jit_tb *
 {
     if (from->dead || to->dead || !from->exit_field[exit] || from->exit_dest[exit])
         return;
-    patch_exit(j, from, exit, to->code);
+    if (from->exit_save_field[exit] && to->flags_in)
+        patch_rel32(j, from, from->exit_save_field[exit], to->code); /* save, then go */
+    else
+        patch_rel32(j, from, from->exit_field[exit], to->code);
     from->exit_dest[exit] = to;
     from->in_next[exit] = to->in_first;
     to->in_first = link_pair(from, exit);
@@ -158,7 +162,10 @@ static void unlink_exit(struct jit *j, struct jit_tb *from, unsigned exit)
         }
         pp = &t->in_next[pair & 1];
     }
-    patch_exit(j, from, exit, from->code + from->exit_stub[exit]);
+    patch_rel32(j, from, from->exit_field[exit], from->code + from->exit_stub[exit]);
+    if (from->exit_save_field[exit])
+        patch_rel32(j, from, from->exit_save_field[exit],
+                    from->code + from->exit_save_stub[exit]);
     from->exit_dest[exit] = NULL;
     j->stats.unlinks++;
 }

@@ -26,7 +26,6 @@
 #define T_TAG X_R9    /* TLB tag compare */
 #define T_VAL X_R8    /* a value in flight */
 #define T_ADDR2 X_R13 /* second memory operand (stack) */
-#define T_VAL2 X_R14
 
 /* An out-of-line piece of code reached by jumps from the block body:
  * the slow path of an instruction (run its handler, come back), an exit
@@ -37,6 +36,7 @@ struct stub {
     uint8_t kind;
     uint8_t thunk;      /* STUB_SLOW: JIT_THUNK_* flags of its call */
     uint8_t tb_exit;    /* STUB_EXIT: 1 + the block's direct exit it serves */
+    uint8_t save_flags; /* EXIT, JC: the host's flags hold the guest's: save first */
     unsigned nfields;
     size_t fields[JIT_MAX_FIELDS]; /* rel32 fields jumping here */
     const struct jit_insn *ji;     /* STUB_SLOW: the instruction */
@@ -94,7 +94,7 @@ void gen_jump_slow(struct jit_ctx *c, int cc);
 struct stub *gen_jump_exit(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired);
 /* A jump (condition cc, or always) to a jump-cache probe for constant
  * `eip`, then an exit there if it misses. */
-void gen_jump_jc(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired);
+struct stub *gen_jump_jc(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired);
 /* Marks the current position as where the instruction's slow path
  * comes back to (by default: after everything it emitted). */
 static inline void gen_mark_resume(struct jit_ctx *c)

@@ -62,17 +62,21 @@ void gen_exit_direct(struct jit_ctx *c, int cc, uint32_t target, unsigned exit_i
                      unsigned retired)
 {
     struct jit_tb *tb = c->tb;
+    struct stub *s;
     if (linkable(c, target)) {
-        struct stub *s = gen_jump_exit(c, cc, target, retired);
+        s = gen_jump_exit(c, cc, target, retired);
         s->tb_exit = (uint8_t)(exit_idx + 1);
         s->exit_code = (uint64_t)(uintptr_t)tb | exit_idx;
         tb->exit_field[exit_idx] = (uint32_t)s->fields[s->nfields - 1];
         tb->exit_eip[exit_idx] = target;
     } else if (c->key & JK_CS_FLAT) {
-        gen_jump_jc(c, cc, target, retired);
+        s = gen_jump_jc(c, cc, target, retired);
     } else {
-        gen_jump_exit(c, cc, target, retired);
+        s = gen_jump_exit(c, cc, target, retired);
     }
+    /* Flags still in the host's EFLAGS are saved on the way out, on this
+     * edge only (a linked target may not need them). */
+    s->save_flags = c->fl_host;
     c->ended = true;
 }
 
@@ -90,7 +94,7 @@ void gen_exit_plain(struct jit_ctx *c, unsigned retired)
     struct x64_asm *a = c->a;
     uint32_t back = c->tb->n - retired;
     if (back)
-        x64_alu_rm_imm(a, ALU_ADD, 4, cpu_field(CPU_OFF(jit_budget)), back);
+        x64_alu_rm_imm(a, ALU_ADD, 4, x64_r(JIT_BUDGET), back);
     x64_alu_rm_reg(a, ALU_XOR, 4, x64_r(T_IDX), T_IDX);
     x64_jmp_abs(a, c->exec_base, c->j->exit_sync);
     c->ended = true;
@@ -219,12 +223,12 @@ static bool gen_jcc(struct jit_ctx *c)
         return false;
     enum x64_cc cc;
     if (c->fl_host) {
-        /* The flags stay live after the block: save them, then branch on
-         * the host's copy (PUSHFQ/POP/MOV leave the flags alone). */
-        gen_flags_to_cpu(c);
+        /* Branch on the host's flags; each way saves them (gen_exit_direct). */
         cc = (enum x64_cc)c->in->cond;
     } else {
+        /* cpu->cc holds the flags (even if the host's now do too). */
         cc = cond_from_cpu(c, c->in->cond);
+        c->fl_host = false;
     }
     gen_exit_direct(c, (int)cc, taken, 1, c->idx + 1);
     gen_exit_direct(c, -1, c->next_eip, 0, c->idx + 1);
@@ -238,7 +242,6 @@ static bool gen_jmp(struct jit_ctx *c)
         uint32_t t = rel_target(c);
         if (!target_ok(c, t))
             return false;
-        gen_flags_to_cpu(c);
         gen_exit_direct(c, -1, t, 0, c->idx + 1);
         return true;
     }

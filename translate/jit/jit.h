@@ -24,7 +24,9 @@
  *   trampoline loads them from cpu->regs on entry and stores them on exit.
  *   The same numbering keeps implicit operands (MUL's EDX:EAX, shifts by
  *   CL) and the high byte registers AH..BH meaning what they mean.
- * - R8-R11 and R13-R14 are scratch; RSP is the host stack, 16-byte aligned
+ * - R14 holds the run budget (cpu->jit_budget: instructions left), kept
+ *   in memory only around helper calls and at exits.
+ * - R8-R11 and R13 are scratch; RSP is the host stack, 16-byte aligned
  *   in generated code (calls go through thunks that keep it so).
  * - Guest arithmetic flags: between blocks and around every helper call
  *   they are in cpu->cc with cc.op == CC_BITS (cc.res holds the six bits
@@ -51,6 +53,8 @@ static inline unsigned jit_host_reg(unsigned guest)
     return guest == R_ESP ? X_R12 : guest;
 }
 #define JIT_CPU X_R15
+/* The run budget (cpu->jit_budget) while generated code runs. */
+#define JIT_BUDGET X_R14
 
 /* ------------------------------------------------------------------ */
 /* Block key                                                           */
@@ -118,11 +122,21 @@ struct jit_tb {
 
     /* Direct exits: the rel32 field of the jump that leaves for exit i
      * (0 = none), where it jumps while unlinked (its exit stub), the
-     * guest EIP it goes to, and the block it is linked to. */
+     * guest EIP it goes to, and the block it is linked to. An exit taken
+     * with the guest's flags still in the host's EFLAGS first saves them
+     * (its stub starts with the save); save_field is then the rel32 of
+     * the jump after the save and save_stub where it goes while
+     * unlinked. A target that overwrites the flags before reading them
+     * (flags_in == 0) is linked from the first jump, skipping the save. */
     uint32_t exit_field[JIT_EXITS];
     uint32_t exit_stub[JIT_EXITS];
+    uint32_t exit_save_field[JIT_EXITS];
+    uint32_t exit_save_stub[JIT_EXITS];
     uint32_t exit_eip[JIT_EXITS];
     struct jit_tb *exit_dest[JIT_EXITS];
+    /* Guest flags the block reads (or may expose to a fault) before it
+     * writes them: 0 lets a predecessor skip saving its flags. */
+    uint32_t flags_in;
     /* Blocks whose exits are linked to this one: a list of (block, exit)
      * pairs, each encoded as the block's address + exit index; the next
      * pair of the list in which this block's exit i is kept is

@@ -62,11 +62,13 @@ static int emit_runtime(struct jit *j)
     x64_mov_rm_reg(&a, 8, x64_r(JIT_CPU), X_RDI);
     x64_mov_rm_reg(&a, 8, x64_r(X_R11), X_RSI);
     load_guest_regs(&a);
+    x64_mov_reg_rm(&a, 4, JIT_BUDGET, cpu_field(CPU_OFF(jit_budget)));
     x64_jmp_rm(&a, x64_r(X_R11));
 
     /* exit_sync: R10 = exit code */
     size_t exit_sync = a.pos;
     store_guest_regs(&a);
+    x64_mov_rm_reg(&a, 4, cpu_field(CPU_OFF(jit_budget)), JIT_BUDGET);
     size_t exit_nosync = a.pos;
     x64_mov_rm_reg(&a, 8, x64_r(X_RAX), T_IDX);
     x64_alu_rm_imm(&a, ALU_ADD, 8, x64_r(X_RSP), 8);
@@ -84,6 +86,7 @@ static int emit_runtime(struct jit *j)
             x64_mov_rm_reg(&a, 4, cpu_field(CPU_OFF(cc.res)), X_R11);
         }
         store_guest_regs(&a);
+        x64_mov_rm_reg(&a, 4, cpu_field(CPU_OFF(jit_budget)), JIT_BUDGET);
         x64_mov_rm_reg(&a, 8, x64_r(X_RDI), JIT_CPU);
         x64_mov_rm_reg(&a, 8, x64_r(X_RSI), T_IDX);
         x64_alu_rm_imm(&a, ALU_SUB, 8, x64_r(X_RSP), 8);
@@ -92,6 +95,7 @@ static int emit_runtime(struct jit *j)
         x64_test_rm_reg(&a, 4, x64_r(X_RAX), X_RAX);
         size_t stop = x64_jcc8(&a, XCC_NE);
         load_guest_regs(&a);
+        x64_mov_reg_rm(&a, 4, JIT_BUDGET, cpu_field(CPU_OFF(jit_budget)));
         if (v & JIT_THUNK_LOAD_FLAGS) {
             x64_mov_reg_rm(&a, 4, X_R11, cpu_field(CPU_OFF(cc.res)));
             x64_alu_rm_imm(&a, ALU_AND, 4, x64_r(X_R11), FL_ARITH);
@@ -100,7 +104,8 @@ static int emit_runtime(struct jit *j)
         }
         x64_ret(&a);
         /* Leave the block: drop the return address into it; the guest
-         * registers are in cpu->regs already, as the handler left them. */
+         * registers are in cpu->regs already, as the handler left them,
+         * and the budget as jit_exec_insn corrected it. */
         x64_patch_rel8(&a, stop, a.pos);
         x64_alu_rm_imm(&a, ALU_ADD, 8, x64_r(X_RSP), 8);
         x64_alu_rm_reg(&a, ALU_XOR, 4, x64_r(T_IDX), T_IDX);
