@@ -395,6 +395,10 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     c->nstubs = 0;
     x64_alu_rm_imm(a, ALU_SUB, 4, x64_r(JIT_BUDGET), n);
     gen_jump_exit(c, XCC_S, tb->eip, 0);
+    if (c->key & JK_TRACE) {
+        x64_mov_r64_imm(a, T_IDX, (uint64_t)(uintptr_t)tb);
+        x64_call_abs(a, c->exec_base, c->j->thunk[JIT_THUNK_TRACE]);
+    }
 
     uint32_t eip = tb->eip;
     for (unsigned k = 0; k < n && !c->ended; k++) {

@@ -231,7 +231,7 @@ struct jit {
     /* Entry points in the code buffer (executable view). */
     uintptr_t (*enter)(struct cpu *cpu, const void *code);
     uint8_t *exit_sync;    /* jmp here with R10 = exit code: stores regs, returns */
-    uint8_t *thunk[4];     /* helper thunks, by JIT_THUNK_* flags */
+    uint8_t *thunk[8];     /* helper thunks, by JIT_THUNK_* flags */
 
     struct jit_stats stats;
 
@@ -244,9 +244,12 @@ struct jit {
 };
 
 /* Thunk variants: save the host's flags to cpu->cc before the call /
- * load them back into the host's flags after it. */
+ * load them back into the host's flags after it / call jit_trace_block
+ * instead of jit_exec_insn. */
 #define JIT_THUNK_SAVE_FLAGS 1
 #define JIT_THUNK_LOAD_FLAGS 2
+#define JIT_THUNK_TRACE 4
+#define JIT_THUNKS 8
 
 /* The exit code a block hands back: 0, or a block + exit index + 1
  * (a direct exit not linked yet: the dispatcher may link it). */
@@ -278,6 +281,7 @@ struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr,
 
 /* run.c: C helpers called from generated code. */
 int jit_exec_insn(struct cpu *cpu, const struct jit_insn *ji);
+int jit_trace_block(struct cpu *cpu, const struct jit_tb *tb);
 void jit_flags_to_bits(struct cpu *cpu);
 
 #endif

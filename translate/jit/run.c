@@ -25,7 +25,7 @@
 #include "translate/tb.h"
 
 /* Size of the code buffer's start that holds the trampoline and thunks. */
-#define JIT_RESERVED 1024
+#define JIT_RESERVED 4096
 #define JIT_MIN_SIZE (1u << 20)
 
 static const int32_t reg_off[8] = {
@@ -76,9 +76,10 @@ static int emit_runtime(struct jit *j)
         x64_pop(&a, callee_saved[i]);
     x64_ret(&a);
 
-    /* thunks: R10 = const struct jit_insn * */
-    size_t thunk[4];
-    for (unsigned v = 0; v < 4; v++) {
+    /* thunks: R10 = the argument (a const struct jit_insn *, or the
+     * block for the trace) */
+    size_t thunk[JIT_THUNKS];
+    for (unsigned v = 0; v < JIT_THUNKS; v++) {
         thunk[v] = a.pos;
         if (v & JIT_THUNK_SAVE_FLAGS) {
             x64_pushfq(&a);
@@ -90,7 +91,8 @@ static int emit_runtime(struct jit *j)
         x64_mov_rm_reg(&a, 8, x64_r(X_RDI), JIT_CPU);
         x64_mov_rm_reg(&a, 8, x64_r(X_RSI), T_IDX);
         x64_alu_rm_imm(&a, ALU_SUB, 8, x64_r(X_RSP), 8);
-        x64_call_abs(&a, base, (const void *)jit_exec_insn);
+        x64_call_abs(&a, base, (v & JIT_THUNK_TRACE) ? (const void *)jit_trace_block
+                                                     : (const void *)jit_exec_insn);
         x64_alu_rm_imm(&a, ALU_ADD, 8, x64_r(X_RSP), 8);
         x64_test_rm_reg(&a, 4, x64_r(X_RAX), X_RAX);
         size_t stop = x64_jcc8(&a, XCC_NE);
@@ -117,7 +119,7 @@ static int emit_runtime(struct jit *j)
 
     j->enter = (uintptr_t(*)(struct cpu *, const void *))(void *)(j->code.rx + enter);
     j->exit_sync = j->code.rx + exit_sync;
-    for (unsigned v = 0; v < 4; v++)
+    for (unsigned v = 0; v < JIT_THUNKS; v++)
         j->thunk[v] = j->code.rx + thunk[v];
     j->code_reserved = j->code_used = JIT_RESERVED;
     return 0;
@@ -150,6 +152,16 @@ int jit_exec_insn(struct cpu *cpu, const struct jit_insn *ji)
         cpu->jit_budget += ji->ileft - 1;
         return 1;
     }
+    return 0;
+}
+
+/* -d exec under the JIT: one line per block entered (the careful path,
+ * -accel interp and -singlestep trace each instruction). Never stops. */
+int jit_trace_block(struct cpu *cpu, const struct jit_tb *tb)
+{
+    if (cpu->log)
+        fprintf(cpu->log, "exec: %04x:%08x  block of %u instructions (linear %08x)\n",
+                cpu->seg[SEG_CS].sel, tb->eip, tb->n, tb->pc);
     return 0;
 }
 
