@@ -219,6 +219,7 @@ struct operand {
 struct cpu;
 struct insn;
 struct tb_cache;
+struct lockstep;
 typedef void (*insn_fn)(struct cpu *cpu, const struct insn *in);
 
 /*
@@ -304,6 +305,7 @@ enum cpu_exit {
     CPU_EXIT_REQUEST,    /* exit_request was set (timer, device, frontend) */
     CPU_EXIT_HALT,       /* HLT with interrupts that cannot wake it */
     CPU_EXIT_SHUTDOWN,   /* triple fault (the board resets) */
+    CPU_EXIT_DIVERGED,   /* lockstep: the JIT and the interpreter disagreed */
 };
 
 struct msr_state {
@@ -350,6 +352,10 @@ struct cpu {
     /* Instructions of the running block not yet retired, stored before
      * each helper call that can fault so the count stays exact. */
     int32_t jit_ileft;
+    /* Set when the JIT left at the start of a block that overwrites the
+     * flags before reading them, possibly entered with them unsaved: the
+     * arithmetic flags in the state are dead and may be stale. */
+    uint8_t jit_flags_stale;
     /* Valid bit and epoch of the JIT's jump-cache tags (translate/jit). */
     uint32_t jit_jc_stamp;
 
@@ -390,6 +396,10 @@ struct cpu {
     size_t jit_code_size;  /* bytes of translation cache; 0: the default */
     /* -singlestep: every instruction through the careful path. */
     uint8_t singlestep;
+    /* -accel jit,lockstep: each JIT block checked against the
+     * interpreter (translate/lockstep.c), and its state. */
+    uint8_t lockstep_on;
+    struct lockstep *lockstep;
 
     /* Debug (cpu/debug.c): DR6 bits of data breakpoints hit by the
      * current instruction, reported as a trap after it completes. */

@@ -61,6 +61,7 @@ struct options {
     int engine;              /* -accel: enum cpu_engine, -1 for the default */
     unsigned tb_size_mb;     /* -tb-size, 0 for the default */
     bool singlestep;         /* -singlestep */
+    bool lockstep;           /* -accel jit,lockstep */
 };
 
 enum options_result {

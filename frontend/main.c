@@ -119,6 +119,7 @@ int main(int argc, char **argv)
                   : cpu_exec_jit_available() ? CPU_ENGINE_JIT : CPU_ENGINE_INTERP,
         .jit_code_size = (size_t)o.tb_size_mb << 20,
         .singlestep = o.singlestep,
+        .lockstep = o.lockstep,
         .poll = poll_serial,
         .poll_opaque = serial,
     };

@@ -407,11 +407,13 @@ static enum options_result opt_accel(struct options *o, const char *arg, FILE *o
         o->engine = CPU_ENGINE_INTERP;
         return OPTIONS_RUN;
     }
-    if (strcmp(arg, "jit") == 0) {
+    bool lockstep = strcmp(arg, "jit,lockstep") == 0;
+    if (strcmp(arg, "jit") == 0 || lockstep) {
         if (!cpu_exec_jit_available())
-            return opt_error(err, errlen, "-accel jit: the JIT needs an x86-64 host; use -accel "
-                             "interp");
+            return opt_error(err, errlen, "-accel %s: the JIT needs an x86-64 host; use -accel "
+                             "interp", arg);
         o->engine = CPU_ENGINE_JIT;
+        o->lockstep = lockstep;
         return OPTIONS_RUN;
     }
     return opt_error(err, errlen, "-accel %s: unknown accelerator (Glass has 'jit' and 'interp')",
@@ -493,7 +495,9 @@ static const struct option_def option_table[] = {
     { "debugcon", "DEV", opt_debugcon, "port 0xE9 output: stdio (default), file:PATH, null" },
     { "nographic", NULL, opt_nographic, "no window (Glass has none yet: always true)" },
     { "no-reboot", NULL, opt_no_reboot, "exit instead of resetting on a triple fault" },
-    { "accel", "NAME", opt_accel, "engine: jit (the default on x86-64 hosts) or interp" },
+    { "accel", "NAME", opt_accel,
+      "engine: jit (default on x86-64), interp, or jit,lockstep\n"
+      "(each JIT block checked against the interpreter)" },
     { "tb-size", "MB", opt_tb_size, "the JIT's translation cache in MiB (default 32)" },
     { "singlestep", NULL, opt_singlestep, "run one instruction at a time (careful path)" },
     { "d", "ITEMS", opt_d, "log items, comma-separated (-d help lists them)" },
@@ -517,14 +521,22 @@ static enum options_result opt_help(struct options *o, const char *arg, FILE *ou
         char left[32];
         snprintf(left, sizeof(left), "-%s%s%s", d->name, d->arg ? " " : "",
                  d->arg ? d->arg : "");
-        /* A name too wide for the column gets a line of its own. */
+        /* A name too wide for the column gets a line of its own; a help
+         * text of several lines keeps to its column. */
         if (strlen(left) > 18)
-            fprintf(out, "  %s\n  %-18s %s\n", left, "", d->help);
+            fprintf(out, "  %s\n  %-18s ", left, "");
         else
-            fprintf(out, "  %-18s %s\n", left, d->help);
+            fprintf(out, "  %-18s ", left);
+        for (const char *h = d->help; *h; h++) {
+            fputc(*h, out);
+            if (*h == '\n')
+                fprintf(out, "  %-18s ", "");
+        }
+        fputc('\n', out);
     }
     fprintf(out, "The exit status is (v << 1) | 1 when the guest writes v to port 0xF4,\n"
-                 "0 when the machine stops by itself, 1 on a command-line error.\n");
+                 "0 when the machine stops by itself, 1 on a command-line error, 3 when\n"
+                 "-accel jit,lockstep finds the engines in disagreement.\n");
     return OPTIONS_EXIT;
 }
 

@@ -114,6 +114,7 @@ struct pc_config {
     int engine;
     size_t jit_code_size;
     bool singlestep;
+    bool lockstep;         /* -accel jit,lockstep */
     /* Called between CPU slices: the frontend reads host input (serial
      * stdin) here. Returns false when the user asked to quit. */
     bool (*poll)(void *opaque);

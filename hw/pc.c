@@ -391,6 +391,7 @@ static int build(struct pc *pc, char *err, size_t errlen)
     pc->cpu->engine = (uint8_t)cfg->engine;
     pc->cpu->jit_code_size = cfg->jit_code_size;
     pc->cpu->singlestep = cfg->singlestep;
+    pc->cpu->lockstep_on = cfg->lockstep;
     pc->cpu->trace_insn = cfg->trace_insn;
     pc->cpu->trace_code = cfg->trace_code;
     pc->cpu->trace_opaque = cfg->trace_opaque;
@@ -593,6 +594,12 @@ static int pc_run_loop(struct pc *pc)
             if (!pc_reboot(pc, "the guest requested a reset"))
                 return 0;
             continue;
+        }
+        if (why == CPU_EXIT_DIVERGED) {
+            fprintf(stderr, "glass: lockstep: the JIT and the interpreter disagree (the log "
+                            "has both states)\n");
+            fflush(pc->log);
+            return 3;
         }
         if (why == CPU_EXIT_SHUTDOWN) {
             if (!pc_reboot(pc, "triple fault"))

@@ -25,6 +25,7 @@ struct io_space {
     uint32_t registrations;
     void (*trace)(void *opaque, bool write, uint16_t port, uint32_t val, unsigned size);
     void *trace_opaque;
+    uint64_t accesses;
 };
 
 struct io_space *io_new(void)
@@ -98,10 +99,16 @@ static inline bool size_ok(unsigned size)
     return size == 1 || size == 2 || size == 4;
 }
 
+uint64_t io_accesses(const struct io_space *io)
+{
+    return io->accesses;
+}
+
 uint32_t io_read(struct io_space *io, uint16_t port, unsigned size)
 {
     if (!size_ok(size))
         return 0;
+    io->accesses++;
     uint32_t val;
     if (single_owner(io, port, size)) {
         val = read_whole(io, port, size);
@@ -119,6 +126,7 @@ void io_write(struct io_space *io, uint16_t port, uint32_t val, unsigned size)
 {
     if (!size_ok(size))
         return;
+    io->accesses++;
     if (io->trace)
         io->trace(io->trace_opaque, true, port, val & ones(size), size);
     if (single_owner(io, port, size)) {

@@ -68,6 +68,18 @@ bool phys_a20(const struct phys_mem *pm);
  * while the gate is off. Caches keyed by physical address key by this. */
 uint64_t phys_apply_a20(const struct phys_mem *pm, uint64_t addr);
 
+/* A watcher of every store into RAM (guest, DMA, loader), called before
+ * the bytes change (lockstep keeps a journal with it); while one is set,
+ * TLB fills give no write fast path, so that guest stores come through
+ * here too. NULL removes it. */
+void phys_set_write_watch(struct phys_mem *pm, void (*fn)(void *opaque, uint64_t paddr,
+                                                          size_t size),
+                          void *opaque);
+bool phys_writes_watched(const struct phys_mem *pm);
+/* How many MMIO reads and writes there have been (side effects a replay
+ * cannot repeat). */
+uint64_t phys_mmio_accesses(const struct phys_mem *pm);
+
 /* Accesses of 1, 2, 4 or 8 bytes at any alignment; an access that spans
  * two regions is split into bytes. The A20 mask is applied here. */
 uint64_t phys_read(struct phys_mem *pm, uint64_t addr, unsigned size);
@@ -129,6 +141,8 @@ int io_unregister(struct io_space *io, uint16_t base, unsigned count);
  * into bytes. */
 uint32_t io_read(struct io_space *io, uint16_t port, unsigned size);
 void io_write(struct io_space *io, uint16_t port, uint32_t val, unsigned size);
+/* How many port reads and writes there have been. */
+uint64_t io_accesses(const struct io_space *io);
 /* Observer of every access (for -d ioport); NULL to remove. */
 void io_set_trace(struct io_space *io,
                   void (*fn)(void *opaque, bool write, uint16_t port, uint32_t val, unsigned size),

@@ -77,6 +77,11 @@ struct phys_mem {
     uint64_t a20_mask; /* ~0, or ~bit 20 with the gate off */
     void (*code_notify)(void *opaque, uint64_t paddr, uint64_t size);
     void *code_opaque;
+    /* Lockstep (phys_set_write_watch): told of every RAM store before it
+     * lands; every guest write then takes the TLB's slow path. */
+    void (*write_watch)(void *opaque, uint64_t paddr, size_t size);
+    void *watch_opaque;
+    uint64_t mmio_accesses;
 };
 
 static const struct page_desc hole_desc; /* all zero: PAGE_HOLE */
@@ -305,6 +310,24 @@ uint64_t phys_apply_a20(const struct phys_mem *pm, uint64_t addr)
     return addr & pm->a20_mask;
 }
 
+void phys_set_write_watch(struct phys_mem *pm, void (*fn)(void *opaque, uint64_t paddr,
+                                                          size_t size),
+                          void *opaque)
+{
+    pm->write_watch = fn;
+    pm->watch_opaque = opaque;
+}
+
+bool phys_writes_watched(const struct phys_mem *pm)
+{
+    return pm->write_watch != NULL;
+}
+
+uint64_t phys_mmio_accesses(const struct phys_mem *pm)
+{
+    return pm->mmio_accesses;
+}
+
 /* ------------------------------------------------------------------ */
 /* Accesses                                                            */
 /* ------------------------------------------------------------------ */
@@ -355,6 +378,7 @@ static uint64_t read_desc(struct phys_mem *pm, const struct page_desc *d, uint64
         return load_le(d->host + (addr & PAGE_MASK), size);
     case PAGE_MMIO: {
         const struct mmio_region *r = &pm->regions[d->region];
+        pm->mmio_accesses++;
         if (!r->ops->read)
             return ones(size);
         return r->ops->read(r->opaque, addr - r->base, size) & ones(size);
@@ -379,11 +403,14 @@ static void write_desc(struct phys_mem *pm, const struct page_desc *d, uint64_t 
             return;
         /* fall through */
     case PAGE_RAM:
+        if (pm->write_watch)
+            pm->write_watch(pm->watch_opaque, addr, size);
         store_le(d->host + (addr & PAGE_MASK), val, size);
         notify_code(pm, d, addr, size);
         return;
     case PAGE_MMIO: {
         const struct mmio_region *r = &pm->regions[d->region];
+        pm->mmio_accesses++;
         if (r->ops->write)
             r->ops->write(r->opaque, addr - r->base, val & ones(size), size);
         return;
@@ -464,6 +491,8 @@ static void write_buf(struct phys_mem *pm, uint64_t addr, const void *buf, size_
             n = len;
         const struct page_desc *d = desc_of(pm, a);
         if (d->kind == PAGE_RAM || (d->kind == PAGE_ROM && rom_writable)) {
+            if (pm->write_watch)
+                pm->write_watch(pm->watch_opaque, a, n);
             memcpy(d->host + (a & PAGE_MASK), in, n);
             notify_code(pm, d, a, (unsigned)n);
         } else if (d->kind == PAGE_MMIO) {

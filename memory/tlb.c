@@ -162,7 +162,9 @@ struct tlb_entry *tlb_fill(struct tlb *t, struct phys_mem *pm, uint32_t lin, boo
         if (!host || !ram)
             e->tag_write = page | TLB_SLOW_MMIO; /* ROM: phys_write drops it */
         else
-            e->tag_write = page | (phys_is_code_page(pm, ppage) ? TLB_SLOW_CODE : 0);
+            e->tag_write = page | (phys_is_code_page(pm, ppage) || phys_writes_watched(pm)
+                                       ? TLB_SLOW_CODE
+                                       : 0);
     } else {
         e->tag_write = TLB_INVALID;
     }

@@ -114,10 +114,20 @@ enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget)
             break;
         }
         if (!careful(cpu, jit)) {
-            bool ran = jit ? jit_exec(cpu, budget - used)
-                           : cpu->tbc && tb_run_block(cpu->tbc, cpu);
-            if (ran)
+            if (jit && cpu->lockstep_on) {
+                enum lockstep_result r = lockstep_block(cpu);
+                if (r == LOCKSTEP_DIVERGED) {
+                    why = CPU_EXIT_DIVERGED;
+                    break;
+                }
+                if (r == LOCKSTEP_FAULT)
+                    longjmp(here, 1); /* deliver it below the setjmp */
+                if (r == LOCKSTEP_RAN)
+                    continue;
+            } else if (jit ? jit_exec(cpu, budget - used)
+                           : cpu->tbc && tb_run_block(cpu->tbc, cpu)) {
                 continue;
+            }
         }
         interp_step(cpu);
     }
@@ -137,6 +147,7 @@ enum cpu_exit interp_run(struct cpu *cpu, uint64_t budget)
 
 void cpu_exec_release(struct cpu *cpu)
 {
+    lockstep_free(cpu);
     tb_cache_free(cpu->tbc);
     cpu->tbc = NULL;
     jit_free(cpu->jit);
@@ -152,4 +163,5 @@ void cpu_exec_print_stats(const struct cpu *cpu, FILE *f)
 {
     if (cpu->jit)
         jit_print_stats(cpu->jit, f);
+    lockstep_print_stats(cpu, f);
 }

@@ -30,4 +30,15 @@ bool jit_exec(struct cpu *cpu, uint64_t budget);
 void jit_fault_unwound(struct cpu *cpu);
 void jit_print_stats(const struct jit *j, FILE *f);
 
+/* translate/lockstep.c: one JIT block checked against the interpreter. */
+enum lockstep_result {
+    LOCKSTEP_NONE,     /* nothing ran: the careful path takes the next one */
+    LOCKSTEP_RAN,      /* ran (compared, or unverifiable: it touched a device) */
+    LOCKSTEP_FAULT,    /* ran up to a fault, recorded in cpu->exc_*: deliver it */
+    LOCKSTEP_DIVERGED, /* the engines disagreed (printed to cpu->log) */
+};
+enum lockstep_result lockstep_block(struct cpu *cpu);
+void lockstep_free(struct cpu *cpu);
+void lockstep_print_stats(const struct cpu *cpu, FILE *f);
+
 #endif

@@ -292,6 +292,8 @@ struct stub *gen_jump_jc(struct jit_ctx *c, int cc, uint32_t eip, unsigned retir
 static void emit_exit_body(struct jit_ctx *c, const struct stub *s)
 {
     struct x64_asm *a = c->a;
+    if (s->stale_flags)
+        x64_mov_rm_imm(a, 1, cpu_field(CPU_OFF(jit_flags_stale)), 1);
     if (s->budget_back)
         x64_alu_rm_imm(a, ALU_ADD, 4, x64_r(JIT_BUDGET), (uint32_t)s->budget_back);
     x64_mov_rm_imm(a, 4, cpu_field(CPU_OFF(eip)), s->eip);
@@ -394,7 +396,13 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     c->ended = false;
     c->nstubs = 0;
     x64_alu_rm_imm(a, ALU_SUB, 4, x64_r(JIT_BUDGET), n);
-    gen_jump_exit(c, XCC_S, tb->eip, 0);
+    struct stub *budget_exit = gen_jump_exit(c, XCC_S, tb->eip, 0);
+    /* A block that overwrites the flags before it reads them may be
+     * entered with them unsaved (gen_exit_direct, jit_link): leaving here,
+     * the flags in cpu->cc are stale, and nothing can observe it but an
+     * interrupt handler looking at the EFLAGS image it was given (or
+     * lockstep, which is told). */
+    budget_exit->stale_flags = live[0] == 0;
     if (c->key & JK_TRACE) {
         x64_mov_r64_imm(a, T_IDX, (uint64_t)(uintptr_t)tb);
         x64_call_abs(a, c->exec_base, c->j->thunk[JIT_THUNK_TRACE]);

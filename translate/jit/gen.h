@@ -37,6 +37,7 @@ struct stub {
     uint8_t thunk;      /* STUB_SLOW: JIT_THUNK_* flags of its call */
     uint8_t tb_exit;    /* STUB_EXIT: 1 + the block's direct exit it serves */
     uint8_t save_flags; /* EXIT, JC: the host's flags hold the guest's: save first */
+    uint8_t stale_flags;/* EXIT: cpu->cc may be stale (and dead): say so */
     unsigned nfields;
     size_t fields[JIT_MAX_FIELDS]; /* rel32 fields jumping here */
     const struct jit_insn *ji;     /* STUB_SLOW: the instruction */

@@ -295,6 +295,7 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
         slice = tb->n;
     cpu->jit_budget = slice;
     cpu->code_changed = 0;
+    cpu->jit_flags_stale = 0;
     j->slice = slice;
     j->running = true;
     uintptr_t code = j->enter(cpu, tb->code);
