@@ -7,9 +7,10 @@
  * the host cannot run in 64-bit mode, are checked against the SDM's
  * pseudocode (bcd_model.c).
  *
- * --all-flags: single instructions that leave flags undefined (shifts,
- * rotates, SHLD/SHRD, MUL/IMUL, DIV/IDIV, BT*, BSF/BSR, logic ops),
- * compared on all six arithmetic flags and every register: on an x86-64
+ * --all-flags: instructions that leave flags undefined (shifts, rotates,
+ * SHLD/SHRD, MUL/IMUL, DIV/IDIV, BT*, BSF/BSR, logic ops), alone or
+ * followed by ones that read flags (gen.h), compared on all six
+ * arithmetic flags and every register: on an x86-64
  * host Glass takes the flags and results the SDM leaves undefined from
  * the host CPU (docs/ARCHITECTURE.md, "Flags"), so they must agree with
  * it bit for bit. No BCD pass then.
@@ -105,7 +106,7 @@ int main(int argc, char **argv)
         }
     }
     printf("difftest: seed %" PRIu64 ", %" PRIu64 " %s, engine %s\n", seed, count,
-           all_flags ? "single instructions, all flags" : "sequences",
+           all_flags ? "short sequences, all flags" : "sequences",
            engine == CPU_ENGINE_JIT ? "jit" : "interp");
     fflush(stdout);
 
