@@ -11,7 +11,9 @@
  * guest's (jit.h) or on the host pointer of its memory operand; the
  * semantics stay in the host CPU, and the difftest already holds the host
  * as the reference. Flags the guest's instruction leaves undefined are
- * the host's too.
+ * the host's too, and so are the interpreter's on x86-64 hosts
+ * (cpu/host_flags.c): a form that falls back to its handler gives the
+ * same values.
  *
  * Each generator first decides whether it can take the form and returns
  * false, having emitted nothing, when it cannot: the instruction then
