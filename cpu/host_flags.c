@@ -21,9 +21,11 @@
  *
  * Loading them: SAHF sets SF ZF AF PF CF from AH and an ADD of a byte
  * to itself sets OF (0x80 + 0x80 overflows, 0 + 0 does not) without
- * touching anything else in EFLAGS; on this machine that is 3-4 times
- * cheaper than POPFQ, whose cost doubled the time of a divide-heavy
- * guest loop even under the JIT (its DIV is a helper call). Hosts whose
+ * touching anything else in EFLAGS; on this machine (AMD EPYC, Zen) a
+ * call that loads the flags so and runs a shift takes ~3.5 ns, against
+ * ~16 ns with POPFQ, and a guest shift, multiply or divide makes one
+ * such call (under the JIT too where it falls back to a handler: every
+ * DIV, IDIV). Hosts whose
  * CPUID 8000_0001H:ECX bit 0 says LAHF/SAHF are not available in 64-bit
  * mode (the first x86-64 parts) use POPFQ instead, writing only the six
  * arithmetic bits (0x8D5): TF, DF and AC keep the host's values (POPFQ

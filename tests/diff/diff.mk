@@ -3,9 +3,10 @@
 # build/difftest runs DIFF_COUNT random sequences on the host CPU and in
 # Glass's interpreter and compares them; DIFF_SEED picks the sequences
 # (default: a new seed each run, printed so that a failure can be
-# repeated with `make check-diff DIFF_SEED=N`). Then DIFF_ALL_COUNT single
-# instructions that leave flags undefined, compared on all six flags
-# (--all-flags: on x86-64 Glass takes those from the host CPU).
+# repeated with `make check-diff DIFF_SEED=N`). Then DIFF_ALL_COUNT short
+# sequences that start with an instruction leaving flags undefined,
+# compared on all six flags (--all-flags: on x86-64 Glass takes those
+# from the host CPU).
 
 DIFF_COUNT ?= 1000000
 DIFF_ALL_COUNT ?= 200000
