@@ -4,8 +4,10 @@
  *
  * Flags: BT* set CF to the selected bit and leave ZF unchanged; OF SF AF
  * PF are undefined (SDM Vol. 2 BT). BSF/BSR set ZF (source zero); CF OF
- * SF AF PF are undefined. Glass leaves undefined flags unchanged (P6
- * values not known to us); the JIT must do the same.
+ * SF AF PF are undefined (SDM Vol. 2 BSF, BSR). On an x86-64 host the
+ * undefined ones are the host CPU's (cpu/host_flags.c), as they are under
+ * the JIT, which runs these as the host's own instructions; elsewhere
+ * Glass leaves them unchanged.
  */
 #include "cpu/internal.h"
 
@@ -52,7 +54,15 @@ static void run_bit(struct cpu *cpu, const struct insn *in, enum bit_action act)
         else
             opnd_write(cpu, in, &in->dst, nv);
     }
-    flags_set_arith(cpu, (flags_arith(cpu) & ~FL_CF) | (cf ? FL_CF : 0));
+    uint32_t old = flags_arith(cpu);
+    uint32_t f = (old & ~FL_CF) | (cf ? FL_CF : 0);
+#if GLASS_HOST_FLAGS
+    /* The host runs the same operation on the operand actually accessed,
+     * with the bit number reduced to it (what the register form sees). */
+    f = flags_merge(f, host_flags_bt((enum op)in->op, w, val, bit, old),
+                    FL_OF | FL_SF | FL_AF | FL_PF);
+#endif
+    flags_set_arith(cpu, f);
 }
 
 static void op_bt(struct cpu *cpu, const struct insn *in) { run_bit(cpu, in, BIT_TEST); }
@@ -70,13 +80,16 @@ static void run_scan(struct cpu *cpu, const struct insn *in, bool reverse)
 {
     unsigned w = in->dst.width;
     uint32_t v = opnd_read(cpu, in, &in->src) & width_mask(w);
-    uint32_t f = flags_arith(cpu) & ~FL_ZF;
-    if (v == 0) {
-        flags_set_arith(cpu, f | FL_ZF);
-        return;
+    uint32_t old = flags_arith(cpu);
+    uint32_t f = (old & ~FL_ZF) | (v == 0 ? FL_ZF : 0);
+#if GLASS_HOST_FLAGS
+    f = flags_merge(f, host_flags_bsx((enum op)in->op, w, opnd_read(cpu, in, &in->dst), v, old),
+                    FL_CF | FL_OF | FL_SF | FL_AF | FL_PF);
+#endif
+    if (v != 0) {
+        uint32_t idx = reverse ? 31u - (uint32_t)__builtin_clz(v) : (uint32_t)__builtin_ctz(v);
+        opnd_write(cpu, in, &in->dst, idx);
     }
-    uint32_t idx = reverse ? 31u - (uint32_t)__builtin_clz(v) : (uint32_t)__builtin_ctz(v);
-    opnd_write(cpu, in, &in->dst, idx);
     flags_set_arith(cpu, f);
 }
 

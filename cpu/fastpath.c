@@ -258,13 +258,23 @@ static inline unsigned shift_count32(const struct cpu *cpu, const struct insn *i
     }
 }
 
-/* SF, ZF, PF of a 32-bit result, CF and OF as given; AF is kept. */
-static inline void shift_flags32(struct cpu *cpu, uint32_t r, bool cf, bool of)
+/* SF, ZF, PF of a 32-bit result, CF and OF as given; AF kept. On an
+ * x86-64 host AF and (counts other than 1) OF are the host's, as in
+ * cpu/shift.c: `a` is the operand before the shift. */
+static inline void shift_flags32(struct cpu *cpu, enum op op, uint32_t a, unsigned c, uint32_t r,
+                                 bool cf, bool of)
 {
-    bool af = flags_af(cpu);
-    flags_set_arith(cpu, (r >> 31 ? FL_SF : 0) | (r == 0 ? FL_ZF : 0) |
-                             (parity8(r) ? FL_PF : 0) | (cf ? FL_CF : 0) |
-                             (of ? FL_OF : 0) | (af ? FL_AF : 0));
+    uint32_t f = (r >> 31 ? FL_SF : 0) | (r == 0 ? FL_ZF : 0) | (parity8(r) ? FL_PF : 0) |
+                 (cf ? FL_CF : 0) | (of ? FL_OF : 0);
+#if GLASS_HOST_FLAGS
+    uint32_t old = flags_arith(cpu);
+    f = flags_merge(f | (old & FL_AF), host_flags_shift(op, 4, a, c, old),
+                    shift_undefined_flags(op, c, 32));
+#else
+    (void)op, (void)a, (void)c;
+    f |= flags_af(cpu) ? FL_AF : 0;
+#endif
+    flags_set_arith(cpu, f);
 }
 
 static void shl_r32(struct cpu *cpu, const struct insn *in)
@@ -272,11 +282,12 @@ static void shl_r32(struct cpu *cpu, const struct insn *in)
     unsigned c = shift_count32(cpu, in);
     if (c == 0)
         return;
-    uint64_t t = (uint64_t)cpu->regs[in->dst.reg] << c;
+    uint32_t a = cpu->regs[in->dst.reg];
+    uint64_t t = (uint64_t)a << c;
     uint32_t r = (uint32_t)t;
     bool cf = (t >> 32) & 1;
     cpu->regs[in->dst.reg] = r;
-    shift_flags32(cpu, r, cf, (r >> 31) ^ cf);
+    shift_flags32(cpu, OP_SHL, a, c, r, cf, (r >> 31) ^ cf);
 }
 
 static void shr_r32(struct cpu *cpu, const struct insn *in)
@@ -288,7 +299,7 @@ static void shr_r32(struct cpu *cpu, const struct insn *in)
     uint32_t r = a >> c;
     bool cf = (a >> (c - 1)) & 1;
     cpu->regs[in->dst.reg] = r;
-    shift_flags32(cpu, r, cf, ((r >> 31) ^ (r >> 30)) & 1);
+    shift_flags32(cpu, OP_SHR, a, c, r, cf, ((r >> 31) ^ (r >> 30)) & 1);
 }
 
 static void sar_r32(struct cpu *cpu, const struct insn *in)
@@ -300,7 +311,7 @@ static void sar_r32(struct cpu *cpu, const struct insn *in)
     uint32_t r = (uint32_t)(s >> c);
     bool cf = (s >> (c - 1)) & 1;
     cpu->regs[in->dst.reg] = r;
-    shift_flags32(cpu, r, cf, false);
+    shift_flags32(cpu, OP_SAR, (uint32_t)s, c, r, cf, false);
 }
 
 /* ------------------------------------------------------------------ */

@@ -300,6 +300,59 @@ bool parity8(uint32_t v);
 void flags_write(struct cpu *cpu, uint32_t val, uint32_t mask);
 
 /* ------------------------------------------------------------------ */
+/* Undefined flags from the host CPU (cpu/host_flags.c)                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * On an x86-64 host the flags (and the result of SHLD/SHRD of words by
+ * 17..31) that the SDM leaves undefined come from the host's own
+ * instruction, as they do under the JIT; elsewhere the handlers keep
+ * their portable formulas. Each function loads the six arithmetic flags
+ * of `flags_in`, runs the instruction at `width` bytes on the host and
+ * returns the host's six arithmetic flags after it. The caller merges:
+ * defined bits from its own code, undefined ones from these.
+ */
+#if defined(__x86_64__)
+#define GLASS_HOST_FLAGS 1
+/* Whether the host loads the flags with SAHF (LAHF/SAHF available in
+ * 64-bit mode, CPUID 8000_0001H:ECX bit 0) rather than POPFQ; set at
+ * start-up. Unit tests clear it to run the POPFQ way. */
+extern bool host_flags_sahf;
+/* ROL ROR RCL RCR SHL/SAL SHR SAR of `dst` by `count` (1..31, masked). */
+uint32_t host_flags_shift(enum op op, unsigned width, uint32_t dst, unsigned count,
+                          uint32_t flags_in);
+/* SHLD/SHRD (width 2 or 4) by `count` (1..31); *dst receives the host's
+ * result (undefined for words shifted by more than 16). */
+uint32_t host_flags_shiftd(enum op op, unsigned width, uint32_t *dst, uint32_t src,
+                           unsigned count, uint32_t flags_in);
+/* MUL/IMUL1 (accumulator `a` times `b`) and IMUL2 (`a` * `b`). */
+uint32_t host_flags_mul(enum op op, unsigned width, uint32_t a, uint32_t b, uint32_t flags_in);
+/* DIV/IDIV of the double-width `dividend` by `divisor`. Call only when
+ * they raise no #DE (the function declines, returning flags_in, if they
+ * would: a host #DE would be Glass's own SIGFPE). */
+uint32_t host_flags_div(enum op op, unsigned width, uint64_t dividend, uint32_t divisor,
+                        uint32_t flags_in);
+/* BT BTS BTR BTC (width 2 or 4) of bit `bit` (< width * 8) of `val`. */
+uint32_t host_flags_bt(enum op op, unsigned width, uint32_t val, unsigned bit,
+                       uint32_t flags_in);
+/* BSF/BSR (width 2 or 4) of `src` into a destination holding `dst`. */
+uint32_t host_flags_bsx(enum op op, unsigned width, uint32_t dst, uint32_t src,
+                        uint32_t flags_in);
+#else
+#define GLASS_HOST_FLAGS 0
+#endif
+
+/* The flags left undefined by a group-2 operation (SHL, ROL, ...) by the
+ * non-zero masked count `c` on a `bits`-wide operand (cpu/shift.c). */
+uint32_t shift_undefined_flags(enum op op, unsigned c, unsigned bits);
+
+/* Bits of `undefined` from `host`, the rest from `defined`. */
+static inline uint32_t flags_merge(uint32_t defined, uint32_t host, uint32_t undefined)
+{
+    return (defined & ~undefined) | (host & undefined);
+}
+
+/* ------------------------------------------------------------------ */
 /* Segments and descriptors (cpu/seg.c)                                */
 /* ------------------------------------------------------------------ */
 

@@ -8,9 +8,13 @@
  *   width 4: EDX:EAX <- EAX * src,   EAX <- EDX:EAX / src, EDX <- remainder
  *
  * Flags: MUL/IMUL set CF = OF when the upper half is significant; SF, ZF,
- * AF, PF are undefined and DIV/IDIV leave all six undefined. Glass leaves
- * undefined flags unchanged (their P6 values are not known to us); the
- * JIT must do the same to match.
+ * AF, PF are undefined, and DIV/IDIV leave all six undefined (SDM Vol. 2
+ * MUL, IMUL, DIV, IDIV "Flags Affected"). On an x86-64 host the undefined
+ * ones are the host CPU's (cpu/host_flags.c), as they are under the JIT,
+ * which multiplies with the host's own instructions: the two engines
+ * agree bit for bit whatever the host's vendor. DIV/IDIV ask the host
+ * only once the #DE checks passed, so the host's divide cannot fault.
+ * Elsewhere Glass leaves the undefined flags unchanged.
  */
 #include "cpu/internal.h"
 
@@ -48,31 +52,53 @@ static inline const struct operand *rm_operand(const struct insn *in)
     return in->src.kind != OPND_NONE ? &in->src : &in->dst;
 }
 
-static void set_cf_of(struct cpu *cpu, bool overflow)
+/* CF = OF = `overflow`; SF ZF AF PF from the host's `op` of a and b
+ * (x86-64) or unchanged. */
+static void set_mul_flags(struct cpu *cpu, bool overflow, enum op op, unsigned w, uint32_t a,
+                          uint32_t b)
 {
-    uint32_t f = flags_arith(cpu) & ~(FL_CF | FL_OF);
-    flags_set_arith(cpu, f | (overflow ? FL_CF | FL_OF : 0));
+    uint32_t old = flags_arith(cpu);
+    uint32_t f = (old & ~(FL_CF | FL_OF)) | (overflow ? FL_CF | FL_OF : 0);
+#if GLASS_HOST_FLAGS
+    f = flags_merge(f, host_flags_mul(op, w, a, b, old), FL_SF | FL_ZF | FL_AF | FL_PF);
+#else
+    (void)op, (void)w, (void)a, (void)b;
+#endif
+    flags_set_arith(cpu, f);
+}
+
+/* All six flags from the host's DIV/IDIV (x86-64), else unchanged. Only
+ * after the #DE checks. */
+static void set_div_flags(struct cpu *cpu, enum op op, unsigned w, uint64_t n, uint32_t d)
+{
+#if GLASS_HOST_FLAGS
+    flags_set_arith(cpu, host_flags_div(op, w, n, d, flags_arith(cpu)));
+#else
+    (void)cpu, (void)op, (void)w, (void)n, (void)d;
+#endif
 }
 
 static void op_mul(struct cpu *cpu, const struct insn *in)
 {
     const struct operand *o = rm_operand(in);
     unsigned w = o->width, bits = w * 8;
-    uint64_t p = (uint64_t)reg_read(cpu, R_EAX, w) * opnd_read(cpu, in, o);
+    uint32_t a = reg_read(cpu, R_EAX, w), b = opnd_read(cpu, in, o);
+    uint64_t p = (uint64_t)a * b;
     uint32_t hi = (uint32_t)(p >> bits);
     write_acc_pair(cpu, w, (uint32_t)p, hi);
-    set_cf_of(cpu, hi != 0);
+    set_mul_flags(cpu, hi != 0, OP_MUL, w, a, b);
 }
 
 static void op_imul1(struct cpu *cpu, const struct insn *in)
 {
     const struct operand *o = rm_operand(in);
     unsigned w = o->width, bits = w * 8;
-    int64_t p = sext(reg_read(cpu, R_EAX, w), w) * sext(opnd_read(cpu, in, o), w);
+    uint32_t a = reg_read(cpu, R_EAX, w), b = opnd_read(cpu, in, o);
+    int64_t p = sext(a, w) * sext(b, w);
     uint32_t lo = (uint32_t)p, hi = (uint32_t)((uint64_t)p >> bits);
     write_acc_pair(cpu, w, lo, hi);
     /* CF = OF = 1 unless the product equals its sign-extended low half. */
-    set_cf_of(cpu, p != sext(lo, w));
+    set_mul_flags(cpu, p != sext(lo, w), OP_IMUL1, w, a, b);
 }
 
 /* Reads a factor of IMUL2 sign-extended from the operation's width. An
@@ -100,7 +126,7 @@ static void op_imul2(struct cpu *cpu, const struct insn *in)
     int64_t p = a * b;
     uint32_t lo = (uint32_t)p & width_mask(w);
     opnd_write(cpu, in, &in->dst, lo);
-    set_cf_of(cpu, p != sext(lo, w));
+    set_mul_flags(cpu, p != sext(lo, w), OP_IMUL2, w, (uint32_t)a, (uint32_t)b);
 }
 
 /* #DE on a zero divisor or a quotient too wide for the destination; no
@@ -117,6 +143,7 @@ static void op_div(struct cpu *cpu, const struct insn *in)
     if (q >> bits)
         cpu_raise(cpu, EXC_DE, 0);
     write_acc_pair(cpu, w, (uint32_t)q, (uint32_t)(n % d));
+    set_div_flags(cpu, OP_DIV, w, n, (uint32_t)d);
 }
 
 static void op_idiv(struct cpu *cpu, const struct insn *in)
@@ -139,6 +166,7 @@ static void op_idiv(struct cpu *cpu, const struct insn *in)
     if (q >= lim || q < -lim)
         cpu_raise(cpu, EXC_DE, 0);
     write_acc_pair(cpu, w, (uint32_t)q, (uint32_t)r);
+    set_div_flags(cpu, OP_IDIV, w, raw, (uint32_t)d);
 }
 
 const struct op_handler muldiv_handlers[] = {

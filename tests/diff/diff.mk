@@ -3,9 +3,13 @@
 # build/difftest runs DIFF_COUNT random sequences on the host CPU and in
 # Glass's interpreter and compares them; DIFF_SEED picks the sequences
 # (default: a new seed each run, printed so that a failure can be
-# repeated with `make check-diff DIFF_SEED=N`).
+# repeated with `make check-diff DIFF_SEED=N`). Then DIFF_ALL_COUNT short
+# sequences that start with an instruction leaving flags undefined,
+# compared on all six flags (--all-flags: on x86-64 Glass takes those
+# from the host CPU).
 
 DIFF_COUNT ?= 1000000
+DIFF_ALL_COUNT ?= 200000
 DIFF_SEED ?=
 DIFF_SRCS := $(wildcard tests/diff/*.c)
 DIFF_OBJS := $(DIFF_SRCS:%.c=build/%.o)
@@ -24,6 +28,8 @@ check-diff:: build/difftest
 	@set -e; for e in $(DIFF_ENGINES); do \
 	    echo build/difftest --engine $$e --count $(DIFF_COUNT) $(if $(DIFF_SEED),--seed $(DIFF_SEED)); \
 	    build/difftest --engine $$e --count $(DIFF_COUNT) $(if $(DIFF_SEED),--seed $(DIFF_SEED)); \
+	    echo build/difftest --engine $$e --all-flags --count $(DIFF_ALL_COUNT) $(if $(DIFF_SEED),--seed $(DIFF_SEED)); \
+	    build/difftest --engine $$e --all-flags --count $(DIFF_ALL_COUNT) $(if $(DIFF_SEED),--seed $(DIFF_SEED)); \
 	done
 
 -include $(DIFF_OBJS:.o=.d)

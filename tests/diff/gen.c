@@ -312,12 +312,33 @@ static void emit_flag_reset(struct emitter *e, struct diff_case *c, uint32_t *de
     c->n_insns++;
 }
 
-static void gen_general(struct rng *r, struct diff_case *c, struct emitter *e, unsigned n)
+/* Whether the template's instruction leaves some arithmetic flag
+ * undefined (the kinds the --all-flags pass checks), or reads flags
+ * (SETcc, CMOVcc, LAHF, ADC/SBB, RCL/RCR), the ones that follow them. */
+static int leaves_undefined(const struct tmpl *t)
+{
+    return t->undef != 0 || t->special == S_SHIFT || t->special == S_SHIFTD;
+}
+static int reads_flags(const struct tmpl *t)
+{
+    return t->reads != 0 || (t->is0f && (t->op == 0x90 || t->op == 0x40));
+}
+
+/* `all_flags`: only instructions that leave flags (or, SHLD/SHRD of words
+ * by 17..31, the result) undefined, 16-bit SHLD/SHRD included at every
+ * count, and after the first, instructions that read flags too; every
+ * flag counts as defined throughout, so no CMP comes between an
+ * undefined flag and its reader (the JIT's flag liveness must get them
+ * there). */
+static void gen_general(struct rng *r, struct diff_case *c, struct emitter *e, unsigned n,
+                        int all_flags)
 {
     uint32_t defined = DF_ARITH | DF_DF;
     while (c->n_insns < n) {
         const struct tmpl *t = &templates[rng_below(r, N_TEMPLATES)];
-        int op16 = t->wide && rng_below(r, 3) == 0;
+        if (all_flags && !leaves_undefined(t) && !(c->n_insns > 0 && reads_flags(t)))
+            continue;
+        int op16 = (t->wide || (all_flags && t->special == S_SHIFTD)) && rng_below(r, 3) == 0;
         unsigned wbits = t->byteop ? 8 : op16 ? 16 : 32;
         uint8_t digit = t->digit;
         uint8_t op = t->op;
@@ -343,7 +364,7 @@ static void gen_general(struct rng *r, struct diff_case *c, struct emitter *e, u
             }
         } else if (t->special == S_SHIFTD) {
             if (t->imm == I_SHIFT) {
-                shift_count = rng_below(r, wbits == 16 ? 17 : 32);
+                shift_count = rng_below(r, wbits == 16 && !all_flags ? 17 : 32);
                 shift_flags(4, wbits, shift_count, &def, &undef, &reads);
             } else {
                 reads = 0;
@@ -436,7 +457,7 @@ static void gen_general(struct rng *r, struct diff_case *c, struct emitter *e, u
         default:
             break;
         }
-        defined = (defined | def) & ~undef;
+        defined = (defined | def) & ~(all_flags ? 0 : undef);
         c->n_insns++;
     }
     c->insn_off[c->n_insns] = e->len;
@@ -509,8 +530,28 @@ void gen_case(uint64_t seed, uint64_t index, struct diff_case *c)
             c->eflags |= DF_DF;
         gen_string(&r, c, &e, n);
     } else {
-        gen_general(&r, c, &e, n);
+        gen_general(&r, c, &e, n, 0);
     }
+    c->code_len = e.len;
+}
+
+void gen_case_all_flags(uint64_t seed, uint64_t index, struct diff_case *c)
+{
+    struct rng r = { seed * 0x100000001b3ull ^ (index * 0x9e3779b97f4a7c15ull) ^ 0xa11f1a95ull };
+    rng_next(&r);
+    memset(c, 0, sizeof(*c));
+    for (int i = 0; i < 8; i++)
+        c->regs[i] = interesting(&r);
+    c->regs[4] = DIFF_STACK_TOP;
+    c->eflags = (uint32_t)rng_next(&r) & DF_ARITH;
+    for (uint32_t i = 0; i < DIFF_BUF_SIZE; i++)
+        c->mem[i] = (uint8_t)rng_next(&r);
+    struct emitter e = { c, 0 };
+    gen_general(&r, c, &e, 1 + rng_below(&r, 3), 1);
+    /* Every flag counts, before each instruction (a #DE leaves them) and
+     * at the end. */
+    for (unsigned i = 0; i <= c->n_insns; i++)
+        c->defined[i] = DF_ARITH | DF_DF;
     c->code_len = e.len;
 }
 

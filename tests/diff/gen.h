@@ -56,6 +56,13 @@ struct diff_result {
 };
 
 void gen_case(uint64_t seed, uint64_t index, struct diff_case *c);
+/* One to three instructions: first one of a kind that leaves flags
+ * undefined (shifts and rotates, SHLD/SHRD incl. words by 17..31,
+ * MUL/IMUL, DIV/IDIV, BT*, BSF/BSR, AND/OR/XOR/TEST), then such or ones
+ * that read flags (SETcc, CMOVcc, LAHF, ADC, SBB, RCL/RCR), with every
+ * arithmetic flag marked defined: on an x86-64 host Glass takes the
+ * undefined ones from the host CPU, so they must agree too. */
+void gen_case_all_flags(uint64_t seed, uint64_t index, struct diff_case *c);
 /* Random inputs for the BCD model test: AL, AH, flags, immediate. */
 void gen_bcd_inputs(uint64_t seed, uint64_t index, uint32_t *eax, uint32_t *eflags,
                     uint8_t *op, uint8_t *imm);

@@ -112,6 +112,19 @@ static inline uint32_t th_szp(uint32_t r, unsigned width)
            ((__builtin_popcount(r & 0xff) & 1) ? 0 : FL_PF);
 }
 
+#if defined(__x86_64__)
+/* cpu/host_flags.c loads the guest's flags with SAHF where the host has
+ * it in 64-bit mode, else with POPFQ: the host-comparison tests call this
+ * each turn so that both ways run (every 16 turns the other one). */
+static inline void th_host_flags_alternate(int i)
+{
+    static int have_sahf = -1;
+    if (have_sahf < 0)
+        have_sahf = host_flags_sahf;
+    host_flags_sahf = have_sahf && ((i >> 4) & 1);
+}
+#endif
+
 /*
  * Host-CPU comparisons (x86-64 only): inline asm that loads EFLAGS from
  * the operand named [fl], runs one instruction, and stores EFLAGS back.

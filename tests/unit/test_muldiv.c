@@ -1,7 +1,9 @@
 /*
  * test_muldiv.c — cpu/muldiv.c: MUL, IMUL (1, 2, 3 operands), DIV, IDIV at
  * every width; #DE on zero divisors and quotient overflow with nothing
- * written; MUL/IMUL results and CF/OF against the host CPU.
+ * written; MUL/IMUL results and CF/OF against the host CPU, and on
+ * x86-64 every flag of MUL/IMUL/DIV/IDIV, the undefined ones included
+ * (cpu/host_flags.c).
  */
 #include <criterion/criterion.h>
 
@@ -89,6 +91,8 @@ Test(muldiv, imul2_and_imul3)
     free(cpu);
 }
 
+/* The portable choice; on x86-64 the host's flags apply (muldiv_host). */
+#if !GLASS_HOST_FLAGS
 Test(muldiv, mul_keeps_undefined_flags)
 {
     struct cpu *cpu = th_cpu();
@@ -97,6 +101,7 @@ Test(muldiv, mul_keeps_undefined_flags)
     cr_assert_eq(flags_arith(cpu), FL_ZF | FL_AF);
     free(cpu);
 }
+#endif
 
 Test(muldiv, div_results)
 {
@@ -207,6 +212,7 @@ Test(muldiv_host, mul_imul1_match_host)
     struct cpu *cpu = th_cpu();
     uint64_t seed = 5150;
     for (int i = 0; i < 12000; i++) {
+        th_host_flags_alternate(i);
         unsigned wi = i % 3, w = 1u << wi, k = (i / 3) % 2;
         uint32_t eax = th_rand(&seed), edx = th_rand(&seed);
         eax = (eax & ~width_mask(w)) | th_rand_edge(&seed, w);
@@ -218,6 +224,7 @@ Test(muldiv_host, mul_imul1_match_host)
         cr_assert_eq(cpu->regs[R_EAX], heax, "k %u w %u eax %x src %x", k, w, eax, src);
         cr_assert_eq(cpu->regs[R_EDX], hedx, "k %u w %u eax %x src %x", k, w, eax, src);
         cr_assert_eq(flags_arith(cpu) & (FL_CF | FL_OF), hf & (FL_CF | FL_OF));
+        cr_assert_eq(flags_arith(cpu), hf, "k %u w %u eax %x src %x f0 %x", k, w, eax, src, f0);
     }
     free(cpu);
 }
@@ -245,6 +252,7 @@ Test(muldiv_host, imul2_matches_host)
     struct cpu *cpu = th_cpu();
     uint64_t seed = 8086;
     for (int i = 0; i < 8000; i++) {
+        th_host_flags_alternate(i);
         unsigned w = (i & 1) ? 4 : 2;
         uint32_t a = th_rand_edge(&seed, w), b = th_rand_edge(&seed, w);
         uint32_t f0 = th_rand(&seed) & FL_ARITH, hf = f0;
@@ -256,8 +264,92 @@ Test(muldiv_host, imul2_matches_host)
         th_exec(cpu, &in);
         cr_assert_eq(cpu->regs[R_ESI] & width_mask(w), want, "w %u a %x b %x", w, a, b);
         cr_assert_eq(flags_arith(cpu) & (FL_CF | FL_OF), hf & (FL_CF | FL_OF));
+        cr_assert_eq(flags_arith(cpu), hf, "w %u a %x b %x f0 %x", w, a, b, f0);
     }
     free(cpu);
+}
+
+/* DIV/IDIV r/m on the host, only for operands that cannot fault. */
+HOST_MUL(host_div8, "divb", uint8_t, "b")
+HOST_MUL(host_div16, "divw", uint16_t, "w")
+HOST_MUL(host_div32, "divl", uint32_t, "k")
+HOST_MUL(host_idiv8, "idivb", uint8_t, "b")
+HOST_MUL(host_idiv16, "idivw", uint16_t, "w")
+HOST_MUL(host_idiv32, "idivl", uint32_t, "k")
+
+Test(muldiv_host, div_idiv_match_host)
+{
+    static const host_mul host[2][3] = {
+        { host_div8, host_div16, host_div32 },
+        { host_idiv8, host_idiv16, host_idiv32 },
+    };
+    struct cpu *cpu = th_cpu();
+    uint64_t seed = 4004;
+    unsigned compared = 0;
+    for (int i = 0; i < 20000; i++) {
+        th_host_flags_alternate(i);
+        unsigned wi = i % 3, w = 1u << wi, k = (i / 3) % 2;
+        uint32_t eax = th_rand(&seed), edx = th_rand(&seed);
+        if (th_rand(&seed) & 1) /* a small high half: mostly no #DE */
+            edx = th_rand(&seed) & 0xff;
+        uint32_t src = th_rand_edge(&seed, w), f0 = th_rand(&seed) & FL_ARITH, hf = f0;
+        th_set_flags(cpu, f0);
+        if (acc_op(cpu, k ? OP_IDIV : OP_DIV, w, eax, edx, src) >= 0)
+            continue; /* #DE: Glass's handler decides, the host never runs it */
+        uint32_t heax = eax, hedx = edx;
+        host[k][wi](&heax, &hedx, src, &hf);
+        cr_assert_eq(cpu->regs[R_EAX], heax, "k %u w %u edx:eax %x:%x src %x", k, w, edx, eax, src);
+        cr_assert_eq(cpu->regs[R_EDX], hedx, "k %u w %u edx:eax %x:%x src %x", k, w, edx, eax, src);
+        cr_assert_eq(flags_arith(cpu), hf, "k %u w %u edx:eax %x:%x src %x f0 %x", k, w, edx, eax,
+                     src, f0);
+        compared++;
+    }
+    cr_assert_gt(compared, 5000);
+    free(cpu);
+}
+
+/* A division that would raise #DE never reaches the host's divider: the
+ * function declines (a host #DE would be Glass's own SIGFPE). */
+Test(muldiv_host, host_flags_div_declines_faulting_operands)
+{
+    uint32_t f = FL_SF | FL_PF;
+    cr_assert_eq(host_flags_div(OP_DIV, 4, 1, 0, f), f);                       /* zero divisor */
+    cr_assert_eq(host_flags_div(OP_DIV, 4, 1ull << 32, 1, f), f);              /* quotient 2^32 */
+    cr_assert_eq(host_flags_div(OP_DIV, 1, 0x100, 1, f), f);                   /* quotient 256 */
+    cr_assert_eq(host_flags_div(OP_IDIV, 4, 1ull << 63, 0xffffffffu, f), f);   /* INT64_MIN / -1 */
+    cr_assert_eq(host_flags_div(OP_IDIV, 4, 0xffffffff80000000ull, 0xffffffffu, f), f); /* 2^31 */
+    cr_assert_eq(host_flags_div(OP_IDIV, 2, 0xffff8000u, 0xffff, f), f);       /* -2^15 / -1 */
+    cr_assert_eq(host_flags_div(OP_IDIV, 1, 0x0080, 1, f), f);                 /* 128 / 1 */
+    /* Their neighbours that fit run, and give the host's flags. */
+    static const struct {
+        enum op op;
+        unsigned w;
+        uint32_t eax, edx, src;
+    } fit[] = {
+        { OP_IDIV, 1, 0xff80, 0, 1 },                 /* -128 / 1 */
+        { OP_IDIV, 1, 0x007f, 0, 1 },                 /* 127 / 1 */
+        { OP_IDIV, 2, 0x8000, 0xffff, 1 },            /* -2^15 / 1 */
+        { OP_IDIV, 4, 0x80000000u, 0xffffffffu, 1 },  /* -2^31 / 1 */
+        { OP_IDIV, 4, 0x80000000u, 0, 0xffffffffu },  /* 2^31 / -1 = -2^31 */
+        { OP_DIV, 4, 0xffffffffu, 0xfffffffeu, 0xffffffffu }, /* 2^32 - 1 */
+        { OP_DIV, 1, 0xfeff, 0, 0xff },               /* 255 */
+    };
+    for (size_t i = 0; i < sizeof(fit) / sizeof(fit[0]); i++) {
+        for (uint32_t f0 = 0; f0 <= FL_ARITH; f0 += FL_ARITH) {
+            uint32_t eax = fit[i].eax, edx = fit[i].edx, hf = f0;
+            unsigned wi = fit[i].w == 1 ? 0 : fit[i].w == 2 ? 1 : 2;
+            static const host_mul hosts[2][3] = {
+                { host_div8, host_div16, host_div32 },
+                { host_idiv8, host_idiv16, host_idiv32 },
+            };
+            host_mul h = hosts[fit[i].op == OP_IDIV][wi];
+            h(&eax, &edx, fit[i].src, &hf);
+            uint64_t n = fit[i].w == 1 ? fit[i].eax & 0xffff
+                                       : ((uint64_t)fit[i].edx << (8 * fit[i].w)) | fit[i].eax;
+            cr_assert_eq(host_flags_div(fit[i].op, fit[i].w, n, fit[i].src, f0), hf, "case %zu", i);
+        }
+    }
+    cr_assert_eq(host_flags_div(OP_DIV, 1, 0xffff, 0xff, f), f); /* 0xffff / 0xff = 257 */
 }
 
 #endif

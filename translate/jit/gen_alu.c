@@ -11,7 +11,9 @@
  * guest's (jit.h) or on the host pointer of its memory operand; the
  * semantics stay in the host CPU, and the difftest already holds the host
  * as the reference. Flags the guest's instruction leaves undefined are
- * the host's too.
+ * the host's too, and so are the interpreter's on x86-64 hosts
+ * (cpu/host_flags.c): a form that falls back to its handler gives the
+ * same values.
  *
  * Each generator first decides whether it can take the form and returns
  * false, having emitted nothing, when it cannot: the instruction then
@@ -333,8 +335,9 @@ static bool gen_mul1(struct jit_ctx *c, uint32_t r, uint32_t w)
  * DIV / IDIV r/m32: the host's own division on EDX:EAX, once the divisor
  * is known not to fault (#DE for a zero divisor or a quotient that does
  * not fit, SDM DIV/IDIV): those cases, and IDIV by -1, go to the handler,
- * which raises #DE. The flags, all undefined, stay as they were, as the
- * handler leaves them.
+ * which raises #DE. The flags, all undefined, are what the host's DIV
+ * leaves (cpu/host_flags.c gives the interpreter the same): the guest's
+ * are loaded into the host's first when anything reads them later.
  */
 static bool gen_divide(struct jit_ctx *c)
 {
@@ -350,6 +353,7 @@ static bool gen_divide(struct jit_ctx *c)
     } else {
         gen_flags_to_cpu(c);
     }
+    bool flags_live = c->live_out != 0;
     x64_mov_reg_rm(a, 4, T_VAL, rm_of(d));
     x64_test_rm_reg(a, 4, x64_r(T_VAL), T_VAL);
     gen_jump_slow(c, XCC_E);
@@ -357,7 +361,10 @@ static bool gen_divide(struct jit_ctx *c)
         /* The quotient fits in 32 bits exactly when EDX < divisor. */
         x64_alu_reg_rm(a, ALU_CMP, 4, X_RDX, x64_r(T_VAL));
         gen_jump_slow(c, XCC_AE);
+        if (flags_live)
+            gen_flags_to_host(c);
         x64_unary(a, UN_DIV, 4, x64_r(T_VAL));
+        c->fl_host = flags_live;
         return true;
     }
     /* IDIV: divide the 64-bit dividend by the sign-extended divisor (never
@@ -381,6 +388,15 @@ static bool gen_divide(struct jit_ctx *c)
     x64_mov_rm_reg(a, 8, x64_r(X_RDX), T_IDX);
     gen_jump_slow(c, -1);
     x64_patch_rel8(a, ok, a->pos);
+    if (flags_live) {
+        /* The flags of the guest's own 32-bit IDIV, which cannot fault
+         * now: from the original operands, the guest's flags loaded. */
+        x64_mov_rm_reg(a, 8, x64_r(X_RAX), T_TAG);
+        x64_mov_rm_reg(a, 8, x64_r(X_RDX), T_IDX);
+        gen_flags_to_host(c);
+        x64_unary(a, UN_IDIV, 4, x64_r(T_VAL));
+    }
+    c->fl_host = flags_live;
     return true;
 }
 
