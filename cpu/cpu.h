@@ -382,6 +382,7 @@ struct cpu {
     uint8_t exc_soft;      /* INT n / INT3 / INTO: trap, pushes next_eip */
 
     uint64_t icount;       /* instructions retired */
+    uint64_t clock_reads;  /* TSC reads (RDTSC, RDMSR): lockstep cannot replay them */
 
     /* The interpreter's cache of decoded blocks (translate/tb.c), owned
      * by translate/; NULL until interp_run first runs. Set no_block_cache

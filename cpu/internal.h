@@ -438,8 +438,9 @@ void cpu_debug_ss_shadow(struct cpu *cpu);
  * boundary after the transfer (SDM 6.8.3). */
 void cpu_debug_after_event(struct cpu *cpu, int vector);
 
-/* Time (cpu/state.c): the TSC as the guest sees it. */
-uint64_t cpu_tsc(const struct cpu *cpu);
+/* Time (cpu/state.c): the TSC as the guest sees it (counted in
+ * cpu->clock_reads: a value that a replay cannot repeat). */
+uint64_t cpu_tsc(struct cpu *cpu);
 
 /* The specialised handler for `in`'s operation and operand form if
  * cpu/fastpath.c has one, else in->fn. For the block cache. */

@@ -130,8 +130,9 @@ void cpu_paging_mode(const struct cpu *cpu, struct paging_mode *out)
     out->nxe = (cpu->msr.efer >> 11) & 1;
 }
 
-uint64_t cpu_tsc(const struct cpu *cpu)
+uint64_t cpu_tsc(struct cpu *cpu)
 {
+    cpu->clock_reads++;
     /* With a board clock: a constant rate in real time, halted or not
      * (Linux's clocksource watchdog compares the TSC with the PIT and
      * the ACPI PM timer, which follow the same clock). CPU_TSC_HZ is

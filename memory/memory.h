@@ -76,6 +76,9 @@ void phys_set_write_watch(struct phys_mem *pm, void (*fn)(void *opaque, uint64_t
                                                           size_t size),
                           void *opaque);
 bool phys_writes_watched(const struct phys_mem *pm);
+/* phys_write for the processor's own bookkeeping (accessed and dirty
+ * bits of paging structures): the write watcher does not see it. */
+void phys_write_unwatched(struct phys_mem *pm, uint64_t addr, uint64_t val, unsigned size);
 /* How many MMIO reads and writes there have been (side effects a replay
  * cannot repeat). */
 uint64_t phys_mmio_accesses(const struct phys_mem *pm);

@@ -48,7 +48,8 @@ struct walk_entry {
     uint64_t value; /* as read */
 };
 
-/* Sets `bits` in an entry if some are clear. The emulator runs one CPU,
+/* Sets `bits` in an entry if some are clear (the processor's own write,
+ * not a guest store: a write watcher does not see it). The emulator runs one CPU,
  * so re-reading and writing the whole entry is the locked RMW the SDM
  * describes (4.8): an entry changed by DMA since the walk keeps its
  * other bits. Nothing is written when the bits are already set, so page
@@ -59,7 +60,7 @@ static void set_entry_bits(struct phys_mem *pm, const struct walk_entry *e, unsi
     if ((e->value & bits) == bits)
         return;
     uint64_t cur = phys_read(pm, e->addr, size);
-    phys_write(pm, e->addr, cur | bits, size);
+    phys_write_unwatched(pm, e->addr, cur | bits, size);
 }
 
 /*

@@ -323,6 +323,14 @@ bool phys_writes_watched(const struct phys_mem *pm)
     return pm->write_watch != NULL;
 }
 
+void phys_write_unwatched(struct phys_mem *pm, uint64_t addr, uint64_t val, unsigned size)
+{
+    void (*watch)(void *, uint64_t, size_t) = pm->write_watch;
+    pm->write_watch = NULL;
+    phys_write(pm, addr, val, size);
+    pm->write_watch = watch;
+}
+
 uint64_t phys_mmio_accesses(const struct phys_mem *pm)
 {
     return pm->mmio_accesses;

@@ -11,12 +11,15 @@
  *   2. run one JIT block (a budget of 1: the block runs whole, the next
  *      block's prologue stops); a fault is caught here, not delivered;
  *   3. if the block touched a device (an I/O port, MMIO, or asked the
- *      board to stop), its side effects cannot be repeated: keep its
- *      result unverified;
+ *      board to stop) or read the clock (the TSC), its effects cannot be
+ *      repeated: keep its result unverified;
  *   4. otherwise keep the JIT's state and final bytes, put RAM and the
- *      state back, flush the TLB (so that page walks, and the accessed
- *      and dirty bits they set, happen again), and run the same number
- *      of instructions (and the faulting one) on the careful path;
+ *      state back, and run the same number of instructions (and the
+ *      faulting one) on the careful path. The TLB stays as the JIT's run
+ *      left it, and so do the accessed and dirty bits its page walks set
+ *      (the walker's writes are not journalled): the interpreter then
+ *      sees the translations the JIT saw, stale ones included (a TLB may
+ *      keep a translation until it is invalidated, SDM Vol. 3A 4.10);
  *   5. compare registers, EIP, EFLAGS, segment caches, control, debug
  *      and descriptor-table registers, the x87 state, the exception
  *      raised, and the final value of every byte either run stored.
@@ -306,7 +309,7 @@ enum lockstep_result lockstep_block(struct cpu *cpu)
     arch_save(cpu, &before);
     ls->n = 0;
     ls->overflow = false;
-    uint64_t side = phys_mmio_accesses(pm) + io_accesses(cpu->bus.io);
+    uint64_t side = phys_mmio_accesses(pm) + io_accesses(cpu->bus.io) + cpu->clock_reads;
 
     /* The JIT's run, its fault caught here. */
     jmp_buf here;
@@ -324,8 +327,8 @@ enum lockstep_result lockstep_block(struct cpu *cpu)
         return LOCKSTEP_NONE;
     ls->blocks++;
     uint64_t k = cpu->icount - before.icount;
-    if (phys_mmio_accesses(pm) + io_accesses(cpu->bus.io) != side || cpu->exit_request ||
-        ls->overflow) {
+    if (phys_mmio_accesses(pm) + io_accesses(cpu->bus.io) + cpu->clock_reads != side ||
+        cpu->exit_request || ls->overflow) {
         ls->unverified++;
         return faulted ? LOCKSTEP_FAULT : LOCKSTEP_RAN;
     }
@@ -351,7 +354,6 @@ enum lockstep_result lockstep_block(struct cpu *cpu)
     /* The interpreter's run, from the same state. */
     journal_undo(ls, 0);
     arch_restore(cpu, &before);
-    tlb_flush_all(&cpu->tlb);
     bool int_faulted = false;
     for (uint64_t i = 0; i < k + (faulted ? 1 : 0); i++) {
         if (!careful_step(cpu)) {
