@@ -108,6 +108,8 @@ static bool run_one(struct vclock *c, uint64_t now)
 
 void vclock_run_timers(struct vclock *c)
 {
+    if (!c->armed)
+        return; /* nothing to run: no clock read */
     /* Bounded, so that a timer re-arming itself in the past cannot hang
      * the machine: the rest run on the next call. */
     uint64_t now = vclock_ns(c);

@@ -165,6 +165,17 @@ static void pc_power_off(void *opaque)
     pc_guest_exit(opaque, 0);
 }
 
+/* Before a port access, the device timers that fell due run: a guest
+ * polling a device (an IDE status register after a command, whose work a
+ * timer finishes a few microseconds later) sees it done as soon as it
+ * is due, rather than when the CPU's slice ends (a JIT slice of 100 000
+ * instructions can be long against a device's delay). */
+static void pc_timers_before_io(void *opaque)
+{
+    struct pc *pc = opaque;
+    vclock_run_timers(pc->clock);
+}
+
 static void pc_trace_io(void *opaque, bool write, uint16_t port, uint32_t val, unsigned size)
 {
     struct pc *pc = opaque;
@@ -397,6 +408,7 @@ static int build(struct pc *pc, char *err, size_t errlen)
     pc->cpu->trace_opaque = cfg->trace_opaque;
     if (cfg->log_mask & LOG_IOPORT)
         io_set_trace(pc->io, pc_trace_io, pc);
+    io_set_before_access(pc->io, pc_timers_before_io, pc);
 
     /* The firmware goes in first: the host bridge's PAM registers decide
      * between it and the RAM beneath. */

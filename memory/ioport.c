@@ -26,6 +26,8 @@ struct io_space {
     void (*trace)(void *opaque, bool write, uint16_t port, uint32_t val, unsigned size);
     void *trace_opaque;
     uint64_t accesses;
+    void (*before)(void *opaque);
+    void *before_opaque;
 };
 
 struct io_space *io_new(void)
@@ -104,11 +106,19 @@ uint64_t io_accesses(const struct io_space *io)
     return io->accesses;
 }
 
+void io_set_before_access(struct io_space *io, void (*fn)(void *opaque), void *opaque)
+{
+    io->before = fn;
+    io->before_opaque = opaque;
+}
+
 uint32_t io_read(struct io_space *io, uint16_t port, unsigned size)
 {
     if (!size_ok(size))
         return 0;
     io->accesses++;
+    if (io->before)
+        io->before(io->before_opaque);
     uint32_t val;
     if (single_owner(io, port, size)) {
         val = read_whole(io, port, size);
@@ -127,6 +137,8 @@ void io_write(struct io_space *io, uint16_t port, uint32_t val, unsigned size)
     if (!size_ok(size))
         return;
     io->accesses++;
+    if (io->before)
+        io->before(io->before_opaque);
     if (io->trace)
         io->trace(io->trace_opaque, true, port, val & ones(size), size);
     if (single_owner(io, port, size)) {

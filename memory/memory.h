@@ -144,6 +144,10 @@ int io_unregister(struct io_space *io, uint16_t base, unsigned count);
  * into bytes. */
 uint32_t io_read(struct io_space *io, uint16_t port, unsigned size);
 void io_write(struct io_space *io, uint16_t port, uint32_t val, unsigned size);
+/* Called before every port access (the board runs the device timers
+ * that fell due, so that a guest polling a port sees a device's delayed
+ * work as soon as it is due, not at the end of a CPU slice). */
+void io_set_before_access(struct io_space *io, void (*fn)(void *opaque), void *opaque);
 /* How many port reads and writes there have been. */
 uint64_t io_accesses(const struct io_space *io);
 /* Observer of every access (for -d ioport); NULL to remove. */

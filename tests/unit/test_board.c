@@ -493,3 +493,38 @@ Test(board_rom, directory_refused)
     snprintf(want, sizeof(want), "-bios %s: Is a directory", dir);
     cr_assert_str_eq(board_err, want);
 }
+
+/* A device's delayed work is seen as soon as it falls due, not when the
+ * CPU's slice ends: the board runs due timers before each port access.
+ * The guest sends IDENTIFY DEVICE and polls the status port until BSY
+ * clears (the IDE model finishes a command from a timer a few
+ * microseconds later); without the timers run at the port access, BSY
+ * lasted until the end of the slice, tens of thousands of polls. */
+Test(board_pc, device_timer_seen_by_polling_guest)
+{
+    const uint8_t code[] = {
+        0x66, 0xba, 0xf6, 0x01, 0xb0, 0xa0, 0xee,       /* select the master */
+        0x66, 0xba, 0xf7, 0x01, 0xb0, 0xec, 0xee,       /* IDENTIFY DEVICE */
+        0x31, 0xc9,                                     /* xor ecx, ecx */
+        0x41, 0xec, 0xa8, 0x80, 0x75, 0xfa,             /* polls++ until !BSY */
+        0x81, 0xf9, 0x88, 0x13, 0x00, 0x00,             /* cmp ecx, 5000 */
+        0x0f, 0x93, 0xc0, 0xe6, 0xf4, 0xf4,             /* setae al; out 0xf4; hlt */
+    };
+    board_make_kernel(code, sizeof(code));
+    char disk[] = "/tmp/glass-board-disk-XXXXXX";
+    int fd = mkstemp(disk);
+    cr_assert(fd >= 0);
+    cr_assert_eq(ftruncate(fd, 1 << 20), 0);
+    close(fd);
+    const struct pc_config cfg = {
+        .ram_size = 8u << 20,
+        .kernel = board_path,
+        .no_reboot = true,
+        .drive = { { .file = disk } },
+    };
+    struct pc *pc = pc_new(&cfg, board_err, sizeof(board_err));
+    cr_assert_not_null(pc, "%s", board_err);
+    cr_assert_eq(pc_run(pc), 1, "BSY was seen for 5000 polls or more");
+    pc_free(pc);
+    unlink(disk);
+}
