@@ -213,6 +213,7 @@ struct jit_stats {
     uint64_t links, unlinks, invalidations;
     uint64_t dispatches, jc_hits, jc_misses;
     uint64_t helper_calls, slow_paths;
+    uint64_t helper_ops[OP_COUNT]; /* helper calls by operation */
     uint64_t exits_chain, exits_plain;
 };
 

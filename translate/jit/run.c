@@ -146,6 +146,7 @@ int jit_exec_insn(struct cpu *cpu, const struct jit_insn *ji)
     if (cpu->cc.op != CC_BITS)
         jit_flags_to_bits(cpu);
     cpu->jit->stats.helper_calls++;
+    cpu->jit->stats.helper_ops[ji->in.op]++;
     if (cpu->exit_request | cpu->code_changed) {
         /* Leaving after this instruction: the rest of the block was
          * charged to the budget at its entry. */
@@ -339,4 +340,19 @@ void jit_print_stats(const struct jit *j, FILE *f)
             (unsigned long long)s->exits_chain, (unsigned long long)s->exits_plain,
             (unsigned long long)s->links, (unsigned long long)s->unlinks,
             (unsigned long long)s->helper_calls, (unsigned long long)s->invalidations);
+    /* The operations most often run through their handlers: what to
+     * inline next. */
+    bool done[OP_COUNT] = { false };
+    fprintf(f, "jit: most helper calls:");
+    for (int k = 0; k < 8; k++) {
+        int best = -1;
+        for (int op = 0; op < OP_COUNT; op++)
+            if (!done[op] && s->helper_ops[op] && (best < 0 || s->helper_ops[op] > s->helper_ops[best]))
+                best = op;
+        if (best < 0)
+            break;
+        done[best] = true;
+        fprintf(f, " %s %llu", op_name((enum op)best), (unsigned long long)s->helper_ops[best]);
+    }
+    fprintf(f, "\n");
 }
