@@ -356,6 +356,9 @@ struct cpu {
      * flags before reading them, possibly entered with them unsaved: the
      * arithmetic flags in the state are dead and may be stale. */
     uint8_t jit_flags_stale;
+    /* Set by a block whose frame accesses its prologue could not prove in
+     * one page: the dispatcher runs the block's variant without. */
+    uint8_t jit_noframe;
     /* Valid bit and epoch of the JIT's jump-cache tags (translate/jit). */
     uint32_t jit_jc_stamp;
 

@@ -249,3 +249,40 @@ Test(jit_engine, traces)
     cr_assert(strstr(traced, "64-bit]"), "%s", traced);
     je_free(&m);
 }
+
+/* A block with several [EBP + disp] operands: its prologue proves them in
+ * one page (one lookup for all); with EBP placed so that they straddle a
+ * page boundary, the block's variant without the proof runs instead.
+ * Both give the interpreter's result. */
+static uint32_t frame_sum(int engine, uint32_t ebp)
+{
+    static const uint8_t code[] = {
+        0x8b, 0x45, 0xf8,       /* mov eax, [ebp-8] */
+        0x03, 0x45, 0x08,       /* add eax, [ebp+8] */
+        0x89, 0x45, 0xfc,       /* mov [ebp-4], eax */
+        0x01, 0x45, 0x04,       /* add [ebp+4], eax */
+        0x8b, 0x5d, 0x04,       /* mov ebx, [ebp+4] */
+        0xf4,                   /* hlt */
+    };
+    struct je m = je_new(engine);
+    je_code(&m, code, sizeof(code));
+    uint32_t v[4] = { 1000, 0, 0, 300 }; /* at ebp-8, ebp-4, ebp+4 (0), ebp+8 */
+    memcpy(m.ram + ebp - 8, &v[0], 4);
+    memcpy(m.ram + ebp + 4, &v[2], 4);
+    memcpy(m.ram + ebp + 8, &v[3], 4);
+    m.cpu->regs[R_EBP] = ebp;
+    je_run_to_halt(&m);
+    uint32_t stored;
+    memcpy(&stored, m.ram + ebp - 4, 4);
+    uint32_t r = m.cpu->regs[R_EBX] + stored;
+    je_free(&m);
+    return r;
+}
+
+Test(jit_engine, frame_accesses_in_one_page_or_not)
+{
+    cr_assert_eq(frame_sum(CPU_ENGINE_INTERP, 0x300800), 2600u);
+    cr_assert_eq(frame_sum(CPU_ENGINE_JIT, 0x300800), 2600u);
+    cr_assert_eq(frame_sum(CPU_ENGINE_JIT, 0x301004), 2600u); /* [ebp-8] on the page below */
+    cr_assert_eq(frame_sum(CPU_ENGINE_JIT, 0x301ffc), 2600u); /* [ebp+4] on the page above */
+}

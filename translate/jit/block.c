@@ -303,6 +303,8 @@ static void emit_exit_body(struct jit_ctx *c, const struct stub *s)
     struct x64_asm *a = c->a;
     if (s->stale_flags)
         x64_mov_rm_imm(a, 1, cpu_field(CPU_OFF(jit_flags_stale)), 1);
+    if (s->noframe)
+        x64_mov_rm_imm(a, 1, cpu_field(CPU_OFF(jit_noframe)), 1);
     if (s->budget_back)
         x64_alu_rm_imm(a, ALU_ADD, 4, x64_r(JIT_BUDGET), (uint32_t)s->budget_back);
     x64_mov_rm_imm(a, 4, cpu_field(CPU_OFF(eip)), s->eip);
@@ -379,6 +381,133 @@ void gen_helper(struct jit_ctx *c)
 /* The block                                                           */
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* Frame accesses                                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * 32-bit code reaches its locals and arguments as [EBP + disp] or
+ * [ESP + disp] (register-starved compilers spill a lot). When a block
+ * never writes the register and has several such operands, one check in
+ * its prologue proves all of them in one TLB page (their span fits in a
+ * page, and the page's TLB entry allows the accesses), and each access
+ * becomes one host instruction on [addend + register + disp] instead of
+ * a lookup of its own. A failed check leaves before the first
+ * instruction and asks for the block's variant without it (JK_NOFRAME),
+ * so nothing about faults changes: the variant makes every access the
+ * usual way.
+ */
+#define FRAME_MIN_ACCESSES 3
+#define FRAME_ACCESS_MAX 4 /* bytes: the widest inline access */
+
+struct frame_plan {
+    int reg;          /* R_EBP or R_ESP, or -1 */
+    int32_t lo, hi;   /* displacements: [reg + lo, reg + hi] covers every access */
+    bool write;
+};
+
+/* Whether `in` writes guest register r (EBP or ESP), by an operand or
+ * implicitly. */
+static bool writes_frame_reg(const struct insn *in, unsigned r)
+{
+    if (in->dst.kind == OPND_REG && in->dst.width >= 2 && in->dst.reg == r)
+        return true;
+    enum op op = (enum op)in->op;
+    if ((op == OP_XCHG || op == OP_XADD || op == OP_CMPXCHG) && in->src.kind == OPND_REG &&
+        in->src.width >= 2 && in->src.reg == r)
+        return true;
+    switch (op) {
+    case OP_ENTER: case OP_LEAVE: case OP_POPA:
+        return true;
+    case OP_PUSH: case OP_POP: case OP_PUSHA: case OP_PUSHF: case OP_POPF: case OP_CALL:
+    case OP_RET: case OP_POP_SREG:
+        return r == R_ESP;
+    case OP_JMP: case OP_JCC: case OP_JCXZ: case OP_LOOP: case OP_LOOPE: case OP_LOOPNE:
+        return false;
+    default:
+        /* Far transfers, interrupts, task switches... end their block;
+         * count them as writing it. */
+        return tb_ends_block(op);
+    }
+}
+
+/* A [reg + disp] operand a frame could cover, under the block's key. */
+static bool frame_candidate(uint32_t key, const struct insn *in, unsigned r)
+{
+    bool mem = in->dst.kind == OPND_MEM || in->src.kind == OPND_MEM || in->src2.kind == OPND_MEM;
+    return mem && in->ea_base == r && in->ea_index == EA_NO_REG && in->adsize == 4 &&
+           in->seg < SEG_COUNT && jk_seg(key, in->seg) == SEGK_FLAT && !(key & JK_AC) &&
+           in->op != OP_LEA;
+}
+
+static struct frame_plan plan_frame(uint32_t key, const struct insn *insns, unsigned n)
+{
+    struct frame_plan best = { -1, 0, 0, false };
+    if (key & (JK_NOFRAME | JK_AC))
+        return best;
+    static const unsigned regs[2] = { R_EBP, R_ESP };
+    unsigned best_count = 0;
+    for (unsigned i = 0; i < 2; i++) {
+        unsigned r = regs[i], count = 0;
+        struct frame_plan p = { (int)r, INT32_MAX, INT32_MIN, false };
+        bool stable = true;
+        for (unsigned k = 0; k < n && stable; k++) {
+            if (frame_candidate(key, &insns[k], r)) {
+                count++;
+                if (insns[k].disp < p.lo)
+                    p.lo = insns[k].disp;
+                if (insns[k].disp > p.hi)
+                    p.hi = insns[k].disp;
+                p.write |= insns[k].dst.kind == OPND_MEM;
+            }
+            /* The last instruction may write it: nothing after uses it. */
+            if (k + 1 < n && writes_frame_reg(&insns[k], r))
+                stable = false;
+        }
+        if (!stable || count < FRAME_MIN_ACCESSES)
+            continue;
+        if ((int64_t)p.hi + FRAME_ACCESS_MAX - p.lo > 4096)
+            continue;
+        if (count > best_count) {
+            best_count = count;
+            best = p;
+        }
+    }
+    if (best.reg >= 0)
+        best.hi += FRAME_ACCESS_MAX - 1;
+    return best;
+}
+
+/* The prologue's check: [reg + lo, reg + hi] in one page whose TLB entry
+ * allows the accesses; the entry's addend into T_FRAME. */
+static void emit_frame_check(struct jit_ctx *c, const struct frame_plan *p, bool stale)
+{
+    struct x64_asm *a = c->a;
+    unsigned r = jit_host_reg((unsigned)p->reg);
+    struct stub *fail = NULL;
+    x64_lea(a, 4, T_ADDR, x64_mem((int)r, p->lo));
+    x64_lea(a, 4, T_TAG, x64_mem((int)r, p->hi));
+    x64_alu_rm_reg(a, ALU_XOR, 4, x64_r(T_TAG), T_ADDR);
+    x64_test_rm_imm(a, 4, x64_r(T_TAG), TLB_PAGE_MASK);
+    fail = gen_jump_exit(c, XCC_NE, c->tb->eip, 0);
+    x64_mov_rm_reg(a, 4, x64_r(T_IDX), T_ADDR);
+    x64_shift_imm(a, SH_SHR, 4, x64_r(T_IDX), 12 - 5);
+    x64_alu_rm_imm(a, ALU_AND, 4, x64_r(T_IDX), (TLB_ENTRIES - 1) << 5);
+    x64_alu_rm_imm(a, ALU_AND, 4, x64_r(T_ADDR), TLB_PAGE_MASK);
+    unsigned user = ((c->key >> JK_CPL_SHIFT) & 3) == 3;
+    int32_t entry = (int32_t)(offsetof(struct cpu, tlb) + offsetof(struct tlb, e) +
+                              user * TLB_ENTRIES * sizeof(struct tlb_entry));
+    int32_t tag = entry + (int32_t)(p->write ? offsetof(struct tlb_entry, tag_write)
+                                             : offsetof(struct tlb_entry, tag_read));
+    x64_alu_reg_rm(a, ALU_CMP, 4, T_ADDR, x64_m(x64_mem_idx(JIT_CPU, T_IDX, 0, tag)));
+    stub_jump(c, fail, XCC_NE);
+    x64_mov_reg_rm(a, 8, T_FRAME,
+                   x64_m(x64_mem_idx(JIT_CPU, T_IDX, 0,
+                                     entry + (int32_t)offsetof(struct tlb_entry, addend))));
+    fail->noframe = 1;
+    fail->stale_flags = stale;
+}
+
 /* Translates `n` decoded instructions into `a`; false if the output
  * could not be made (full buffer, or an encoding the emitter refused). */
 static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
@@ -416,6 +545,11 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
         x64_mov_r64_imm(a, T_IDX, (uint64_t)(uintptr_t)tb);
         x64_call_abs(a, c->exec_base, c->j->thunk[JIT_THUNK_TRACE]);
     }
+    struct frame_plan frame = native ? plan_frame(c->key, insns, n)
+                                     : (struct frame_plan){ -1, 0, 0, false };
+    c->frame_reg = frame.reg;
+    if (frame.reg >= 0)
+        emit_frame_check(c, &frame, live[0] == 0);
 
     uint32_t eip = tb->eip;
     for (unsigned k = 0; k < n && !c->ended; k++) {

@@ -25,7 +25,7 @@
 #define T_IDX X_R10   /* TLB index; also exit codes */
 #define T_TAG X_R9    /* TLB tag compare */
 #define T_VAL X_R8    /* a value in flight */
-#define T_ADDR2 X_R13 /* second memory operand (stack) */
+#define T_FRAME X_R13 /* the addend of the frame register's page (block.c) */
 
 /* An out-of-line piece of code reached by jumps from the block body:
  * the slow path of an instruction (run its handler, come back), an exit
@@ -38,6 +38,7 @@ struct stub {
     uint8_t tb_exit;    /* STUB_EXIT: 1 + the block's direct exit it serves */
     uint8_t save_flags; /* EXIT, JC: the host's flags hold the guest's: save first */
     uint8_t stale_flags;/* EXIT: cpu->cc may be stale (and dead): say so */
+    uint8_t noframe;    /* EXIT: ask for the block's variant without frame accesses */
     unsigned nfields;
     size_t fields[JIT_MAX_FIELDS]; /* rel32 fields jumping here */
     const struct jit_insn *ji;     /* STUB_SLOW: the instruction */
@@ -65,6 +66,14 @@ struct jit_ctx {
 
     bool fl_host;
     bool ended;            /* the block's end has been emitted */
+
+    /* Frame accesses (block.c, coalescing): the guest register whose
+     * [reg + disp] operands the prologue proved to lie in one TLB page,
+     * whose host addend is then in T_FRAME (-1: none). */
+    int frame_reg;
+    /* The current instruction's memory operand as the host addresses it
+     * (set by gen_mem_operand). */
+    struct x64_rm mem_rm;
 
     struct stub stubs[JIT_MAX_STUBS];
     unsigned nstubs;
@@ -116,6 +125,16 @@ static inline struct x64_rm cpu_field(int32_t off)
 
 /* ---- gen_mem.c ----------------------------------------------------- */
 
+/* Whether `in`'s memory operand is one the block's prologue proved in
+ * one page through its frame register (no lookup needed). */
+bool gen_mem_is_frame(const struct jit_ctx *c, const struct insn *in);
+/* The memory operand of `in` for an inline access of `size` bytes: a
+ * frame access costs nothing; otherwise the live flags are saved, the
+ * address computed and translated (a miss jumps to the slow path). Sets
+ * and returns c->mem_rm. */
+struct x64_rm gen_mem_operand(struct jit_ctx *c, const struct insn *in, unsigned size,
+                              bool write);
+
 /* Whether `in`'s ModRM memory operand can be accessed inline under the
  * block's key (its segment's class, no alignment checks). */
 bool gen_mem_ok(const struct jit_ctx *c, const struct insn *in);
@@ -128,7 +147,7 @@ void gen_ea(struct jit_ctx *c, const struct insn *in, unsigned reg);
  * T_IDX and T_TAG and the host's flags (call gen_flags_to_cpu first). */
 void gen_access(struct jit_ctx *c, int seg, unsigned size, bool write);
 /* The same for a stack access at the offset in `reg` (T_ADDR or
- * T_ADDR2), leaving the host pointer in that register. */
+ * T_VAL), leaving the host pointer in that register. */
 void gen_access_reg(struct jit_ctx *c, int seg, unsigned size, bool write, unsigned reg);
 /* Whether the stack can be accessed inline (SS class and SS.B). */
 bool gen_stack_ok(const struct jit_ctx *c);

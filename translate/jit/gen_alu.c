@@ -55,17 +55,15 @@ static void flags_done(struct jit_ctx *c, uint32_t w)
 }
 
 /* For a memory operand: save live flags (the lookup clobbers the host's),
- * compute the address, translate it. */
+ * compute the address, translate it (or use the block's frame page). */
 static void mem_operand(struct jit_ctx *c, const struct insn *in, unsigned size, bool write)
 {
-    gen_flags_to_cpu(c);
-    gen_ea(c, in, T_ADDR);
-    gen_access(c, in->seg, size, write);
+    gen_mem_operand(c, in, size, write);
 }
 
-static struct x64_rm rm_of(const struct operand *o)
+static struct x64_rm rm_of(const struct jit_ctx *c, const struct operand *o)
 {
-    return o->kind == OPND_MEM ? x64_m(x64_mem(T_ADDR, 0)) : x64_r((int)hreg(o));
+    return o->kind == OPND_MEM ? c->mem_rm : x64_r((int)hreg(o));
 }
 
 static bool reg_or_mem(const struct operand *o)
@@ -102,15 +100,15 @@ static bool gen_alu2(struct jit_ctx *c, uint32_t r, uint32_t w)
     enum x64_alu op = (enum x64_alu)(in->op - OP_ADD);
     if (s->kind == OPND_IMM) {
         if (test)
-            x64_test_rm_imm(c->a, size, rm_of(d), in->imm);
+            x64_test_rm_imm(c->a, size, rm_of(c, d), in->imm);
         else
-            x64_alu_rm_imm(c->a, op, size, rm_of(d), in->imm);
+            x64_alu_rm_imm(c->a, op, size, rm_of(c, d), in->imm);
     } else if (s->kind == OPND_MEM) {
-        x64_alu_reg_rm(c->a, op, size, hreg(d), rm_of(s));
+        x64_alu_reg_rm(c->a, op, size, hreg(d), rm_of(c, s));
     } else if (test) {
-        x64_test_rm_reg(c->a, size, rm_of(d), hreg(s));
+        x64_test_rm_reg(c->a, size, rm_of(c, d), hreg(s));
     } else {
-        x64_alu_rm_reg(c->a, op, size, rm_of(d), hreg(s));
+        x64_alu_rm_reg(c->a, op, size, rm_of(c, d), hreg(s));
     }
     flags_done(c, w);
     return true;
@@ -130,10 +128,10 @@ static bool gen_unary(struct jit_ctx *c, uint32_t r, uint32_t w)
     }
     flags_prepare(c, r, w);
     switch (in->op) {
-    case OP_INC: x64_incdec(c->a, false, d->width, rm_of(d)); break;
-    case OP_DEC: x64_incdec(c->a, true, d->width, rm_of(d)); break;
-    case OP_NEG: x64_unary(c->a, UN_NEG, d->width, rm_of(d)); break;
-    default: x64_unary(c->a, UN_NOT, d->width, rm_of(d)); break;
+    case OP_INC: x64_incdec(c->a, false, d->width, rm_of(c, d)); break;
+    case OP_DEC: x64_incdec(c->a, true, d->width, rm_of(c, d)); break;
+    case OP_NEG: x64_unary(c->a, UN_NEG, d->width, rm_of(c, d)); break;
+    default: x64_unary(c->a, UN_NOT, d->width, rm_of(c, d)); break;
     }
     flags_done(c, w);
     return true;
@@ -163,17 +161,17 @@ static bool gen_shift(struct jit_ctx *c, uint32_t r, uint32_t w)
     if (dbl) {
         bool right = in->op == OP_SHRD;
         if (by_cl)
-            x64_shxd_cl(c->a, right, d->width, rm_of(d), hreg(&in->src));
+            x64_shxd_cl(c->a, right, d->width, rm_of(c, d), hreg(&in->src));
         else
-            x64_shxd_imm(c->a, right, d->width, rm_of(d), hreg(&in->src), (uint8_t)in->imm);
+            x64_shxd_imm(c->a, right, d->width, rm_of(c, d), hreg(&in->src), (uint8_t)in->imm);
     } else {
         enum x64_shift op = (enum x64_shift)(in->op - OP_ROL);
         if (op == SH_SAL)
             op = SH_SHL; /* /6 is SHL's alias */
         if (by_cl)
-            x64_shift_cl(c->a, op, d->width, rm_of(d));
+            x64_shift_cl(c->a, op, d->width, rm_of(c, d));
         else
-            x64_shift_imm(c->a, op, d->width, rm_of(d), (uint8_t)count);
+            x64_shift_imm(c->a, op, d->width, rm_of(c, d), (uint8_t)count);
     }
     /* With a count that may be zero, the flags passed through the host
      * instruction unchanged: still the guest's if they were before. */
@@ -202,11 +200,11 @@ static bool gen_mov(struct jit_ctx *c)
         if (d->kind == OPND_REG && size == 4)
             x64_mov_r32_imm(c->a, hreg(d), in->imm);
         else
-            x64_mov_rm_imm(c->a, size, rm_of(d), in->imm);
+            x64_mov_rm_imm(c->a, size, rm_of(c, d), in->imm);
     } else if (s->kind == OPND_MEM) {
-        x64_mov_reg_rm(c->a, size, hreg(d), rm_of(s));
+        x64_mov_reg_rm(c->a, size, hreg(d), rm_of(c, s));
     } else {
-        x64_mov_rm_reg(c->a, size, rm_of(d), hreg(s));
+        x64_mov_rm_reg(c->a, size, rm_of(c, d), hreg(s));
     }
     return true;
 }
@@ -225,9 +223,9 @@ static bool gen_movx(struct jit_ctx *c)
         mem_operand(c, in, s->width, false);
     }
     if (in->op == OP_MOVZX)
-        x64_movzx(c->a, d->width, hreg(d), s->width, rm_of(s));
+        x64_movzx(c->a, d->width, hreg(d), s->width, rm_of(c, s));
     else
-        x64_movsx(c->a, d->width, hreg(d), s->width, rm_of(s));
+        x64_movsx(c->a, d->width, hreg(d), s->width, rm_of(c, s));
     return true;
 }
 
@@ -261,8 +259,8 @@ static bool gen_xchg(struct jit_ctx *c)
         return false;
     mem_operand(c, in, d->width, true);
     /* Plain moves: the host's XCHG with memory would lock the bus. */
-    x64_mov_reg_rm(c->a, d->width, T_VAL, rm_of(d));
-    x64_mov_rm_reg(c->a, d->width, rm_of(d), hreg(s));
+    x64_mov_reg_rm(c->a, d->width, T_VAL, rm_of(c, d));
+    x64_mov_rm_reg(c->a, d->width, rm_of(c, d), hreg(s));
     x64_mov_rm_reg(c->a, d->width, x64_r((int)hreg(s)), T_VAL);
     return true;
 }
@@ -281,7 +279,7 @@ static bool gen_xadd_cmpxchg(struct jit_ctx *c, uint32_t r, uint32_t w)
     }
     flags_prepare(c, r, w);
     uint8_t op[2] = { 0x0f, (uint8_t)((in->op == OP_XADD ? 0xc0 : 0xb0) + (d->width > 1)) };
-    x64_op(c->a, d->width, op, 2, hreg(s), rm_of(d), 0, 0);
+    x64_op(c->a, d->width, op, 2, hreg(s), rm_of(c, d), 0, 0);
     flags_done(c, w);
     return true;
 }
@@ -306,9 +304,9 @@ static bool gen_imul2(struct jit_ctx *c, uint32_t r, uint32_t w)
     }
     flags_prepare(c, r, w);
     if (three)
-        x64_imul_reg_rm_imm(c->a, d->width, hreg(d), rm_of(m), in->imm);
+        x64_imul_reg_rm_imm(c->a, d->width, hreg(d), rm_of(c, m), in->imm);
     else
-        x64_imul_reg_rm(c->a, d->width, hreg(d), rm_of(m));
+        x64_imul_reg_rm(c->a, d->width, hreg(d), rm_of(c, m));
     flags_done(c, w);
     return true;
 }
@@ -326,7 +324,7 @@ static bool gen_mul1(struct jit_ctx *c, uint32_t r, uint32_t w)
         mem_operand(c, in, d->width, false);
     }
     flags_prepare(c, r, w);
-    x64_unary(c->a, in->op == OP_MUL ? UN_MUL : UN_IMUL, d->width, rm_of(d));
+    x64_unary(c->a, in->op == OP_MUL ? UN_MUL : UN_IMUL, d->width, rm_of(c, d));
     flags_done(c, w);
     return true;
 }
@@ -350,11 +348,10 @@ static bool gen_divide(struct jit_ctx *c)
         if (!gen_mem_ok(c, in))
             return false;
         mem_operand(c, in, 4, false);
-    } else {
-        gen_flags_to_cpu(c);
     }
+    gen_flags_to_cpu(c); /* the checks below clobber the host's flags */
     bool flags_live = c->live_out != 0;
-    x64_mov_reg_rm(a, 4, T_VAL, rm_of(d));
+    x64_mov_reg_rm(a, 4, T_VAL, rm_of(c, d));
     x64_test_rm_reg(a, 4, x64_r(T_VAL), T_VAL);
     gen_jump_slow(c, XCC_E);
     if (in->op == OP_DIV) {
@@ -417,9 +414,9 @@ static bool gen_bt(struct jit_ctx *c, uint32_t r, uint32_t w)
     flags_prepare(c, r, w);
     unsigned op = 4 + (unsigned)(in->op - OP_BT);
     if (s->kind == OPND_IMM)
-        x64_bt_imm(c->a, op, d->width, rm_of(d), (uint8_t)in->imm);
+        x64_bt_imm(c->a, op, d->width, rm_of(c, d), (uint8_t)in->imm);
     else
-        x64_bt_reg(c->a, op, d->width, rm_of(d), hreg(s));
+        x64_bt_reg(c->a, op, d->width, rm_of(c, d), hreg(s));
     flags_done(c, w);
     return true;
 }
@@ -436,7 +433,7 @@ static bool gen_bsx(struct jit_ctx *c, uint32_t r, uint32_t w)
         mem_operand(c, in, s->width, false);
     }
     flags_prepare(c, r, w);
-    x64_bsx(c->a, in->op == OP_BSR, d->width, hreg(d), rm_of(s));
+    x64_bsx(c->a, in->op == OP_BSR, d->width, hreg(d), rm_of(c, s));
     flags_done(c, w);
     return true;
 }
@@ -464,7 +461,7 @@ static bool gen_cmov(struct jit_ctx *c, uint32_t r)
         mem_operand(c, in, s->width, false);
     }
     flags_prepare(c, r, 0);
-    x64_cmovcc(c->a, (enum x64_cc)in->cond, d->width, hreg(d), rm_of(s));
+    x64_cmovcc(c->a, (enum x64_cc)in->cond, d->width, hreg(d), rm_of(c, s));
     return true;
 }
 

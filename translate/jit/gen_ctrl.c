@@ -146,10 +146,12 @@ static bool gen_push(struct jit_ctx *c)
         gen_access(c, in->seg, w, false);
         x64_mov_reg_rm(c->a, w, T_VAL, x64_m(x64_mem(T_ADDR, 0)));
     }
-    x64_lea(c->a, 4, T_ADDR2, x64_mem(X_R12, -(int32_t)w));
-    gen_access_reg(c, SEG_SS, w, true, T_ADDR2);
+    /* The stack slot in T_ADDR (free again: a memory source's value is in
+     * T_VAL by now). */
+    x64_lea(c->a, 4, T_ADDR, x64_mem(X_R12, -(int32_t)w));
+    gen_access_reg(c, SEG_SS, w, true, T_ADDR);
     /* PUSH ESP stores the value before the decrement (SDM PUSH). */
-    store_push_value(c, w, T_ADDR2);
+    store_push_value(c, w, T_ADDR);
     x64_lea(c->a, 4, X_R12, x64_mem(X_R12, -(int32_t)w));
     return true;
 }
@@ -284,9 +286,10 @@ static bool gen_call(struct jit_ctx *c)
     } else if (in->dst.kind == OPND_REG) {
         x64_mov_rm_reg(c->a, 4, x64_r(T_ADDR), jit_host_reg(in->dst.reg));
     }
-    x64_lea(c->a, 4, T_ADDR2, x64_mem(X_R12, -4));
-    gen_access_reg(c, SEG_SS, 4, true, T_ADDR2);
-    x64_mov_rm_imm(c->a, 4, x64_m(x64_mem(T_ADDR2, 0)), c->next_eip);
+    /* The stack slot in T_VAL (T_ADDR holds the target). */
+    x64_lea(c->a, 4, T_VAL, x64_mem(X_R12, -4));
+    gen_access_reg(c, SEG_SS, 4, true, T_VAL);
+    x64_mov_rm_imm(c->a, 4, x64_m(x64_mem(T_VAL, 0)), c->next_eip);
     x64_lea(c->a, 4, X_R12, x64_mem(X_R12, -4));
     if (direct) {
         gen_mark_resume(c);

@@ -103,3 +103,26 @@ void gen_access(struct jit_ctx *c, int seg, unsigned size, bool write)
 {
     gen_access_reg(c, seg, size, write, T_ADDR);
 }
+
+bool gen_mem_is_frame(const struct jit_ctx *c, const struct insn *in)
+{
+    return c->frame_reg >= 0 && in->ea_base == c->frame_reg && in->ea_index == EA_NO_REG &&
+           in->adsize == 4 && in->seg < SEG_COUNT && jk_seg(c->key, in->seg) == SEGK_FLAT &&
+           !(c->key & JK_AC);
+}
+
+struct x64_rm gen_mem_operand(struct jit_ctx *c, const struct insn *in, unsigned size,
+                              bool write)
+{
+    if (gen_mem_is_frame(c, in)) {
+        /* host = addend + frame register + disp: the prologue proved the
+         * sum within one page, so it does not wrap. */
+        c->mem_rm = x64_m(x64_mem_idx(T_FRAME, (int)jit_host_reg(in->ea_base), 0, in->disp));
+        return c->mem_rm;
+    }
+    gen_flags_to_cpu(c);
+    gen_ea(c, in, T_ADDR);
+    gen_access(c, in->seg, size, write);
+    c->mem_rm = x64_m(x64_mem(T_ADDR, 0));
+    return c->mem_rm;
+}

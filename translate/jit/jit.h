@@ -75,6 +75,10 @@ static inline unsigned jit_host_reg(unsigned guest)
 #define JK_AC (1u << 7)       /* alignment checks armed (CPL 3, AM, AC) */
 #define JK_TRACE (1u << 8)    /* -d exec: the block logs itself */
 #define JK_SEG_SHIFT 9        /* 2 bits per data segment ES..GS */
+/* A block translated without frame-access coalescing (block.c): asked
+ * for when a block's prologue found its frame accesses outside one TLB
+ * page. In CS's two unused segment-class bits. */
+#define JK_NOFRAME (1u << (JK_SEG_SHIFT + 2 * SEG_CS))
 
 /* What an access through a segment needs inline (2 bits each). */
 enum jit_seg_class {

@@ -255,6 +255,10 @@ static struct jit_tb *find_block(struct jit *j, struct cpu *cpu)
     if (!host)
         return NULL; /* MMIO or a hole */
     uint32_t key = jit_key(cpu);
+    if (cpu->jit_noframe) {
+        key |= JK_NOFRAME; /* this once: see block.c, frame accesses */
+        cpu->jit_noframe = 0;
+    }
     struct jit_tb *tb = jit_lookup(j, paddr, cs->base + eip, cs->base, cs->limit, key);
     if (!tb)
         tb = jit_translate(j, host, paddr, key, tb_code_room(cpu, eip));
