@@ -632,10 +632,9 @@ struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr,
 
     /* Try natively; if the emitter refused something, the same block
      * with every instruction through its helper; if the buffer filled
-     * up, flush and try once more. GLASS_JIT_HELPERS=1 in the
-     * environment makes every instruction a helper call (to tell the
-     * inline code's faults from the rest of the JIT's when debugging). */
-    bool native = !getenv("GLASS_JIT_HELPERS"), flushed = false;
+     * up, flush and try once more. (GLASS_JIT_HELPERS=1 in the
+     * environment makes every instruction a helper call: jit_new.) */
+    bool native = !j->helpers_only, flushed = false;
     for (;;) {
         struct jit_tb *tb = jit_tb_alloc(j, n);
         if (!tb)
@@ -651,10 +650,14 @@ struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr,
 
         struct x64_asm a;
         x64_init(&a, j->code.rw + j->code_used, j->code.size - j->code_used);
-        struct jit_ctx ctx = {
-            .j = j, .a = &a, .exec_base = (uintptr_t)(j->code.rx + j->code_used),
-            .tb = tb, .key = key,
-        };
+        /* Field by field: the stub array is large and filled as used. */
+        struct jit_ctx ctx;
+        ctx.j = j;
+        ctx.a = &a;
+        ctx.exec_base = (uintptr_t)(j->code.rx + j->code_used);
+        ctx.tb = tb;
+        ctx.key = key;
+        ctx.nstubs = 0;
         if (emit_block(&ctx, insns, n, native)) {
             tb->code = j->code.rx + j->code_used;
             tb->code_size = (uint32_t)a.pos;

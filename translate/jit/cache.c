@@ -76,6 +76,8 @@ static bool touches_code(const struct jit_page *p, unsigned off, unsigned len)
     return false;
 }
 
+static void invalidate_range(struct jit *j, struct jit_page *p, unsigned off, unsigned len);
+
 /* Beyond this many pages, a notified range (a mapping change) is matched
  * against the pages that hold blocks rather than walked page by page. */
 #define RANGE_WALK_PAGES 64u
@@ -101,9 +103,12 @@ static void code_written(void *opaque, uint64_t paddr, uint64_t size)
         uint64_t page = a & ~(uint64_t)(PAGE_SIZE - 1);
         uint64_t stop = page + PAGE_SIZE < end ? page + PAGE_SIZE : end;
         struct jit_page *p = page_find(j, page, false);
-        if (p ? touches_code(p, (unsigned)(a - page), (unsigned)(stop - a))
-              : phys_is_code_page(j->cpu->bus.mem, page))
-            jit_invalidate_page(j, page);
+        if (!p) {
+            if (phys_is_code_page(j->cpu->bus.mem, page))
+                jit_invalidate_page(j, page); /* a mark left by a flush */
+        } else if (touches_code(p, (unsigned)(a - page), (unsigned)(stop - a))) {
+            invalidate_range(j, p, (unsigned)(a - page), (unsigned)(stop - a));
+        }
         a = stop;
     }
 }
@@ -244,6 +249,39 @@ void jit_invalidate_page(struct jit *j, uint64_t page)
     /* The running block may be one of them: it ends after the current
      * instruction (the helper thunk and the dispatcher look). */
     j->cpu->code_changed = 1;
+}
+
+/*
+ * A store into a page with blocks: only the blocks whose bytes it
+ * touched go (a program that rewrites an immediate in one function keeps
+ * the translations of its caller on the same page); the page keeps its
+ * mark while blocks remain, with the bytes they cover.
+ */
+static void invalidate_range(struct jit *j, struct jit_page *p, unsigned off, unsigned len)
+{
+    struct jit_tb **tp = &p->blocks;
+    while (*tp) {
+        struct jit_tb *t = *tp;
+        unsigned start = (unsigned)(t->paddr & (PAGE_SIZE - 1));
+        if (start < off + len && off < start + t->bytes) {
+            *tp = t->page_next;
+            tb_drop(j, t);
+        } else {
+            tp = &t->page_next;
+        }
+    }
+    j->stats.invalidations++;
+    j->cpu->code_changed = 1; /* the running block may be one of them */
+    if (!p->blocks) {
+        jit_invalidate_page(j, p->page);
+        return;
+    }
+    memset(p->code_bytes, 0, sizeof(p->code_bytes));
+    for (struct jit_tb *t = p->blocks; t; t = t->page_next) {
+        unsigned start = (unsigned)(t->paddr & (PAGE_SIZE - 1));
+        for (unsigned i = start; i < start + t->bytes && i < PAGE_SIZE; i++)
+            p->code_bytes[i / 8] |= (uint8_t)(1u << (i % 8));
+    }
 }
 
 static void free_pages(struct jit *j)

@@ -239,6 +239,10 @@ struct jit {
     uint8_t *thunk[8];     /* helper thunks, by JIT_THUNK_* flags */
 
     struct jit_stats stats;
+    /* GLASS_JIT_HELPERS=1 in the environment: every instruction through
+     * its handler (to tell the inline code's faults from the rest of the
+     * JIT's when debugging). */
+    bool helpers_only;
 
     /* Dispatcher state (run.c). */
     uint32_t tlb_generation;      /* cpu->tlb.generation the jump cache is valid for */

@@ -229,6 +229,7 @@ struct jit *jit_new(struct cpu *cpu, size_t code_size)
     }
     j->tlb_generation = cpu->tlb.generation;
     cpu->jit_jc_stamp = JIT_JC_VALID;
+    j->helpers_only = getenv("GLASS_JIT_HELPERS") != NULL;
     return j;
 }
 
