@@ -380,7 +380,11 @@ static int on_update_irq(struct trapframe *tf)
         uf_ticks++;
     if (c & 0x20) /* AF */
         af_ticks++;
-    if (!(c & C_IRQF))
+    /* IRQF is set exactly when an enabled flag is (UIE and AIE here:
+     * datasheet, register C). An IRQ 8 that finds neither (the PIC had
+     * latched an edge before the main code's read of C cleared it, as on
+     * a real PC) proves nothing. */
+    if ((c & (C_UF | 0x20)) && !(c & C_IRQF))
         bad_c = c;
     pic_eoi(8);
     return 1;

@@ -440,42 +440,110 @@ static bool frame_candidate(uint32_t key, const struct insn *in, unsigned r)
            in->op != OP_LEA;
 }
 
+/* Widens [lo, hi] (offsets from the register's value at block entry)
+ * to cover [from, to]. */
+static void frame_cover(struct frame_plan *p, int64_t from, int64_t to)
+{
+    if (from < p->lo)
+        p->lo = (int32_t)from;
+    if (to > p->hi)
+        p->hi = (int32_t)to;
+}
+
+/*
+ * The frame of register r over the block, or reg = -1: every [r + disp]
+ * operand, and for ESP every slot PUSH/POP/CALL/RET touch, as offsets
+ * from r's value at entry. ESP may move by amounts known at translation
+ * (PUSH, POP, ADD/SUB ESP with an immediate, LEA ESP, [ESP + disp]): the
+ * offsets follow it, and the accesses keep addressing [addend + ESP +
+ * disp] with the register's current value. Anything else that writes r,
+ * before the last instruction, rules it out.
+ */
+static struct frame_plan plan_one(uint32_t key, const struct insn *insns, unsigned n, unsigned r,
+                                  unsigned *count)
+{
+    struct frame_plan p = { (int)r, INT32_MAX, INT32_MIN, false };
+    struct frame_plan none = { -1, 0, 0, false };
+    bool stack_ok = r == R_ESP && (key & JK_STACK32) && jk_seg(key, SEG_SS) == SEGK_FLAT;
+    int64_t d = 0; /* r's value now minus its value at entry */
+    *count = 0;
+    for (unsigned k = 0; k < n; k++) {
+        const struct insn *in = &insns[k];
+        bool last = k + 1 == n;
+        if (frame_candidate(key, in, r)) {
+            frame_cover(&p, d + in->disp, d + in->disp + FRAME_ACCESS_MAX - 1);
+            p.write |= in->dst.kind == OPND_MEM;
+            (*count)++;
+        }
+        if (r != R_ESP || !stack_ok) {
+            if (!last && writes_frame_reg(in, r))
+                return none;
+            continue;
+        }
+        enum op op = (enum op)in->op;
+        unsigned w = in->opsize;
+        switch (op) {
+        case OP_PUSH:
+            frame_cover(&p, d - w, d - 1);
+            p.write = true;
+            (*count)++;
+            d -= w;
+            continue;
+        case OP_POP:
+            if (in->dst.kind != OPND_REG || in->dst.reg == R_ESP)
+                return none;
+            frame_cover(&p, d, d + w - 1);
+            (*count)++;
+            d += w;
+            continue;
+        case OP_CALL:
+            frame_cover(&p, d - w, d - 1);
+            p.write = true;
+            (*count)++;
+            continue; /* ends the block */
+        case OP_RET:
+            frame_cover(&p, d, d + w - 1);
+            (*count)++;
+            continue; /* ends the block */
+        case OP_ADD: case OP_SUB:
+            if (in->dst.kind == OPND_REG && in->dst.reg == R_ESP && in->dst.width == 4) {
+                if (in->src.kind != OPND_IMM)
+                    return none;
+                d += op == OP_ADD ? (int32_t)in->imm : -(int64_t)(int32_t)in->imm;
+                continue;
+            }
+            break;
+        case OP_LEA:
+            if (in->dst.kind == OPND_REG && in->dst.reg == R_ESP) {
+                if (in->dst.width != 4 || in->ea_base != R_ESP || in->ea_index != EA_NO_REG ||
+                    in->adsize != 4)
+                    return none;
+                d += in->disp;
+                continue;
+            }
+            break;
+        default:
+            break;
+        }
+        if (!last && writes_frame_reg(in, r))
+            return none;
+    }
+    if (*count < FRAME_MIN_ACCESSES || (int64_t)p.hi - p.lo >= 4096)
+        return none;
+    return p;
+}
+
 static struct frame_plan plan_frame(uint32_t key, const struct insn *insns, unsigned n)
 {
     struct frame_plan best = { -1, 0, 0, false };
     if (key & (JK_NOFRAME | JK_AC))
         return best;
-    static const unsigned regs[2] = { R_EBP, R_ESP };
-    unsigned best_count = 0;
-    for (unsigned i = 0; i < 2; i++) {
-        unsigned r = regs[i], count = 0;
-        struct frame_plan p = { (int)r, INT32_MAX, INT32_MIN, false };
-        bool stable = true;
-        for (unsigned k = 0; k < n && stable; k++) {
-            if (frame_candidate(key, &insns[k], r)) {
-                count++;
-                if (insns[k].disp < p.lo)
-                    p.lo = insns[k].disp;
-                if (insns[k].disp > p.hi)
-                    p.hi = insns[k].disp;
-                p.write |= insns[k].dst.kind == OPND_MEM;
-            }
-            /* The last instruction may write it: nothing after uses it. */
-            if (k + 1 < n && writes_frame_reg(&insns[k], r))
-                stable = false;
-        }
-        if (!stable || count < FRAME_MIN_ACCESSES)
-            continue;
-        if ((int64_t)p.hi + FRAME_ACCESS_MAX - p.lo > 4096)
-            continue;
-        if (count > best_count) {
-            best_count = count;
-            best = p;
-        }
-    }
-    if (best.reg >= 0)
-        best.hi += FRAME_ACCESS_MAX - 1;
-    return best;
+    unsigned nebp, nesp;
+    struct frame_plan ebp = plan_one(key, insns, n, R_EBP, &nebp);
+    struct frame_plan esp = plan_one(key, insns, n, R_ESP, &nesp);
+    if (ebp.reg >= 0 && (esp.reg < 0 || nebp >= nesp))
+        return ebp;
+    return esp;
 }
 
 /* The prologue's check: [reg + lo, reg + hi] in one page whose TLB entry

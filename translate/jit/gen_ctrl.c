@@ -83,6 +83,7 @@ void gen_exit_direct(struct jit_ctx *c, int cc, uint32_t target, unsigned exit_i
 void gen_exit_indirect(struct jit_ctx *c, unsigned eip_reg, unsigned retired)
 {
     struct x64_asm *a = c->a;
+    gen_flags_to_cpu(c); /* the probe clobbers the host's flags */
     if (c->key & JK_CS_FLAT)
         gen_jc_probe(c, eip_reg); /* pc = EIP: the base is 0 */
     x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(eip)), eip_reg);
@@ -129,6 +130,19 @@ static void store_push_value(struct jit_ctx *c, unsigned width, unsigned reg)
         x64_mov_rm_reg(c->a, width, dst, T_VAL);
 }
 
+/* Whether the block's prologue proved its stack slots in one page
+ * (block.c: ESP as the frame register). */
+static bool stack_frame(const struct jit_ctx *c)
+{
+    return c->frame_reg == R_ESP;
+}
+
+/* The stack slot at ESP + disp in a frame block. */
+static struct x64_rm frame_slot(int32_t disp)
+{
+    return x64_m(x64_mem_idx(T_FRAME, X_R12, 0, disp));
+}
+
 static bool gen_push(struct jit_ctx *c)
 {
     const struct insn *in = c->in;
@@ -139,19 +153,27 @@ static bool gen_push(struct jit_ctx *c)
         return false;
     if (in->dst.kind == OPND_MEM && !gen_mem_ok(c, in))
         return false;
-    gen_flags_to_cpu(c);
     if (in->dst.kind == OPND_MEM) {
         /* PUSH m: the source's address uses ESP before the push. */
-        gen_ea(c, in, T_ADDR);
-        gen_access(c, in->seg, w, false);
-        x64_mov_reg_rm(c->a, w, T_VAL, x64_m(x64_mem(T_ADDR, 0)));
+        struct x64_rm src = gen_mem_operand(c, in, w, false);
+        x64_mov_reg_rm(c->a, w, T_VAL, src);
     }
-    /* The stack slot in T_ADDR (free again: a memory source's value is in
-     * T_VAL by now). */
-    x64_lea(c->a, 4, T_ADDR, x64_mem(X_R12, -(int32_t)w));
-    gen_access_reg(c, SEG_SS, w, true, T_ADDR);
     /* PUSH ESP stores the value before the decrement (SDM PUSH). */
-    store_push_value(c, w, T_ADDR);
+    if (stack_frame(c)) {
+        struct x64_rm slot = frame_slot(-(int32_t)w);
+        if (in->dst.kind == OPND_IMM)
+            x64_mov_rm_imm(c->a, w, slot, in->imm);
+        else
+            x64_mov_rm_reg(c->a, w, slot,
+                           in->dst.kind == OPND_REG ? jit_host_reg(in->dst.reg) : T_VAL);
+    } else {
+        gen_flags_to_cpu(c);
+        /* The stack slot in T_ADDR (free again: a memory source's value
+         * is in T_VAL by now). */
+        x64_lea(c->a, 4, T_ADDR, x64_mem(X_R12, -(int32_t)w));
+        gen_access_reg(c, SEG_SS, w, true, T_ADDR);
+        store_push_value(c, w, T_ADDR);
+    }
     x64_lea(c->a, 4, X_R12, x64_mem(X_R12, -(int32_t)w));
     return true;
 }
@@ -162,10 +184,14 @@ static bool gen_pop(struct jit_ctx *c)
     unsigned w = in->dst.width;
     if (!gen_stack_ok(c) || in->dst.kind != OPND_REG || (w != 2 && w != 4))
         return false;
-    gen_flags_to_cpu(c);
-    x64_mov_rm_reg(c->a, 4, x64_r(T_ADDR), X_R12);
-    gen_access(c, SEG_SS, w, false);
-    x64_mov_reg_rm(c->a, w, T_VAL, x64_m(x64_mem(T_ADDR, 0)));
+    if (stack_frame(c)) {
+        x64_mov_reg_rm(c->a, w, T_VAL, frame_slot(0));
+    } else {
+        gen_flags_to_cpu(c);
+        x64_mov_rm_reg(c->a, 4, x64_r(T_ADDR), X_R12);
+        gen_access(c, SEG_SS, w, false);
+        x64_mov_reg_rm(c->a, w, T_VAL, x64_m(x64_mem(T_ADDR, 0)));
+    }
     x64_lea(c->a, 4, X_R12, x64_mem(X_R12, (int32_t)w));
     /* POP ESP: the value read wins over the increment (SDM POP). */
     x64_mov_rm_reg(c->a, w, x64_r((int)jit_host_reg(in->dst.reg)), T_VAL);
@@ -276,20 +302,23 @@ static bool gen_call(struct jit_ctx *c)
         return false;
     if (in->dst.kind == OPND_MEM && !gen_mem_ok(c, in))
         return false;
-    gen_flags_to_cpu(c);
     /* The target first (CALL r/m reads it, with the old ESP), then the
      * stack slot: both checked before anything changes. */
     if (in->dst.kind == OPND_MEM) {
-        gen_ea(c, in, T_ADDR);
-        gen_access(c, in->seg, 4, false);
-        x64_mov_reg_rm(c->a, 4, T_ADDR, x64_m(x64_mem(T_ADDR, 0)));
+        struct x64_rm src = gen_mem_operand(c, in, 4, false);
+        x64_mov_reg_rm(c->a, 4, T_ADDR, src);
     } else if (in->dst.kind == OPND_REG) {
         x64_mov_rm_reg(c->a, 4, x64_r(T_ADDR), jit_host_reg(in->dst.reg));
     }
-    /* The stack slot in T_VAL (T_ADDR holds the target). */
-    x64_lea(c->a, 4, T_VAL, x64_mem(X_R12, -4));
-    gen_access_reg(c, SEG_SS, 4, true, T_VAL);
-    x64_mov_rm_imm(c->a, 4, x64_m(x64_mem(T_VAL, 0)), c->next_eip);
+    if (stack_frame(c)) {
+        x64_mov_rm_imm(c->a, 4, frame_slot(-4), c->next_eip);
+    } else {
+        gen_flags_to_cpu(c);
+        /* The stack slot in T_VAL (T_ADDR holds the target). */
+        x64_lea(c->a, 4, T_VAL, x64_mem(X_R12, -4));
+        gen_access_reg(c, SEG_SS, 4, true, T_VAL);
+        x64_mov_rm_imm(c->a, 4, x64_m(x64_mem(T_VAL, 0)), c->next_eip);
+    }
     x64_lea(c->a, 4, X_R12, x64_mem(X_R12, -4));
     if (direct) {
         gen_mark_resume(c);
@@ -306,10 +335,14 @@ static bool gen_ret(struct jit_ctx *c)
     if (!gen_stack_ok(c) || in->opsize != 4 || !(c->key & JK_CS_FLAT))
         return false;
     uint32_t release = in->dst.kind == OPND_IMM ? (in->imm & 0xffff) : 0;
-    gen_flags_to_cpu(c);
-    x64_mov_rm_reg(c->a, 4, x64_r(T_ADDR), X_R12);
-    gen_access(c, SEG_SS, 4, false);
-    x64_mov_reg_rm(c->a, 4, T_ADDR, x64_m(x64_mem(T_ADDR, 0)));
+    if (stack_frame(c)) {
+        x64_mov_reg_rm(c->a, 4, T_ADDR, frame_slot(0));
+    } else {
+        gen_flags_to_cpu(c);
+        x64_mov_rm_reg(c->a, 4, x64_r(T_ADDR), X_R12);
+        gen_access(c, SEG_SS, 4, false);
+        x64_mov_reg_rm(c->a, 4, T_ADDR, x64_m(x64_mem(T_ADDR, 0)));
+    }
     x64_lea(c->a, 4, X_R12, x64_mem(X_R12, (int32_t)(4 + release)));
     indirect_tail(c);
     return true;
