@@ -18,21 +18,6 @@
 /* Status word and stack faults                                        */
 /* ------------------------------------------------------------------ */
 
-/* ES and B (B mirrors ES since the 387) follow the unmasked exception
- * flags: FLDCW, FLDENV, FRSTOR and FXRSTOR recompute them, so unmasking a
- * pending exception makes the next waiting instruction report it. */
-static void sw_update_summary(struct cpu *cpu)
-{
-    struct fpu *f = &cpu->fpu;
-    bool was = (f->sw & SW_ES) != 0;
-    if (f->sw & SW_EXC & ~f->cw)
-        f->sw |= SW_ES | SW_B;
-    else
-        f->sw &= (uint16_t)~(SW_ES | SW_B);
-    if (was && !(f->sw & SW_ES) && cpu->bus.ferr)
-        cpu->bus.ferr(cpu->bus.opaque, false);
-}
-
 /*
  * Stack overflow or underflow (SDM Vol. 1 8.5.1.1): IE and SF set, C1 = 1
  * for overflow, 0 for underflow. Returns true when IE is masked (the
@@ -210,19 +195,6 @@ struct x87_form {
 /* Register-form arithmetic arguments (form->b). */
 #define ARG_TO_STI 1u /* destination ST(i), source ST(0) (DC, DE) */
 #define ARG_POP 2u
-
-/* Condition codes of a comparison (SDM FCOM: C3 C2 C0 = 000 greater, 001
- * less, 100 equal, 111 unordered); C1 cleared. */
-static void set_compare_cc(struct fpu *f, int rel)
-{
-    static const uint16_t cc[4] = {
-        [0] = SW_C3,                 /* equal */
-        [1] = 0,                     /* greater */
-        [2] = SW_C3 | SW_C2 | SW_C0, /* unordered */
-        [3] = SW_C0,                 /* less (-1 & 3) */
-    };
-    f->sw = (uint16_t)((f->sw & ~SW_CC) | cc[rel & 3]);
-}
 
 /* FCOM/FCOMP/FUCOM.../FICOM... with ST(0) against `src`. */
 static void compare_and_pop(struct cpu *cpu, struct f80 src, bool src_empty, bool quiet,

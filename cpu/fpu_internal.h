@@ -82,16 +82,37 @@ static inline bool st_empty(const struct fpu *f, unsigned i)
     return tag_get(f, phys(f, i)) == TAG_EMPTY;
 }
 
-static inline struct f80 st_get(const struct fpu *f, unsigned i)
+/*
+ * Registers are read and written field by field: a 16-byte copy of a
+ * struct f80 that was just written as 8 + 2 bytes (or by the host's
+ * FSTP m80) cannot take its bytes from the store buffer and waits for
+ * the stores to retire, a stall that cost more than the x87 operation.
+ * It also keeps a host result's undefined padding out of the registers.
+ */
+static inline struct f80 reg_get(const struct fpu *f, unsigned r)
 {
-    return f->st[phys(f, i)];
+    struct f80 v;
+    v.sig = f->st[r & 7].sig;
+    v.sign_exp = f->st[r & 7].sign_exp;
+    return v;
 }
 
-/* Writes physical register `r` and its tag. */
+static inline struct f80 st_get(const struct fpu *f, unsigned i)
+{
+    return reg_get(f, phys(f, i));
+}
+
+/* Writes physical register `r` and its tag. The tag word is stored only
+ * when the tag changes: most results have the tag of the value they
+ * replace, and every store to it makes the next instruction's update of
+ * it wait for this one (a chain through the store buffer). */
 static inline void reg_set(struct fpu *f, unsigned r, struct f80 v)
 {
-    f->st[r & 7] = v;
-    tag_put(f, r, tag_of(v));
+    unsigned t = tag_of(v);
+    f->st[r & 7].sig = v.sig;
+    f->st[r & 7].sign_exp = v.sign_exp;
+    if (tag_get(f, r) != t)
+        tag_put(f, r, t);
 }
 
 static inline void st_set(struct fpu *f, unsigned i, struct f80 v)
@@ -157,6 +178,34 @@ static inline bool fpu_report(struct cpu *cpu, const struct fp_ctx *c, bool mem_
     return !(unmasked & blocking);
 }
 
+/* ES and B (B mirrors ES since the 387) follow the unmasked exception
+ * flags: FLDCW, FLDENV, FRSTOR and FXRSTOR recompute them, so unmasking a
+ * pending exception makes the next waiting instruction report it. */
+static inline void sw_update_summary(struct cpu *cpu)
+{
+    struct fpu *f = &cpu->fpu;
+    bool was = (f->sw & SW_ES) != 0;
+    if (f->sw & SW_EXC & ~f->cw)
+        f->sw |= SW_ES | SW_B;
+    else
+        f->sw &= (uint16_t)~(SW_ES | SW_B);
+    if (was && !(f->sw & SW_ES) && cpu->bus.ferr)
+        cpu->bus.ferr(cpu->bus.opaque, false);
+}
+
+/* Condition codes of a comparison (SDM FCOM: C3 C2 C0 = 000 greater, 001
+ * less, 100 equal, 111 unordered); C1 cleared. */
+static inline void set_compare_cc(struct fpu *f, int rel)
+{
+    static const uint16_t cc[4] = {
+        [0] = SW_C3,                 /* equal */
+        [1] = 0,                     /* greater */
+        [2] = SW_C3 | SW_C2 | SW_C0, /* unordered */
+        [3] = SW_C0,                 /* less (-1 & 3) */
+    };
+    f->sw = (uint16_t)((f->sw & ~SW_CC) | cc[rel & 3]);
+}
+
 /* Stack overflow or underflow (cpu/fpu.c): IE and SF set; returns true
  * when IE is masked (the caller delivers the real indefinite). */
 bool fpu_stack_fault(struct cpu *cpu, bool overflow);
@@ -165,8 +214,5 @@ bool fpu_stack_fault(struct cpu *cpu, bool overflow);
  * form at run time. The specialised handlers hand it every case they do
  * not take themselves, before changing any state. */
 void fpu_exec(struct cpu *cpu, const struct insn *in);
-
-/* The specialised handler for an x87 form (cpu/fpu_fast.c), or NULL. */
-insn_fn fpu_fast_handler(const struct insn *in);
 
 #endif
