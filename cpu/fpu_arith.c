@@ -6,6 +6,24 @@
  */
 #include "cpu/fpu_arith.h"
 
+#if FPU_HOST
+/* RC in bits 2-3 and PC in bits 0-1 of the index, as in the control word
+ * (SDM Vol. 1 Figure 8-6); 007FH: exceptions masked, bit 6 reads 1. */
+#define HCW(i) (uint16_t)(0x007f | ((i) & 12) << 8 | (((i) & 3) == 1 ? 3 : (i) & 3) << 8)
+const uint16_t host_cw_table[16] = {
+    HCW(0), HCW(1), HCW(2), HCW(3), HCW(4), HCW(5), HCW(6), HCW(7),
+    HCW(8), HCW(9), HCW(10), HCW(11), HCW(12), HCW(13), HCW(14), HCW(15),
+};
+#undef HCW
+
+uint16_t host_cw_default = 0x037f;
+
+__attribute__((constructor)) static void host_cw_init(void)
+{
+    __asm__ volatile("fnstcw %0" : "=m"(host_cw_default));
+}
+#endif
+
 /* The software computation, with the exceptions the memory operand's
  * conversion raised already in the context (as cpu/fpu.c's general
  * handlers accumulate them), then fpu_report. */
@@ -37,7 +55,7 @@ bool fpu_op_slow(struct cpu *cpu, enum host_op op, const struct f80 *a, const st
     struct fpu *f = &cpu->fpu;
     if (!cpu->x87_soft && host_operand_ok(a) && (op >= HOP_SQRT || host_operand_ok(b))) {
         host_clear_flags();
-        unsigned sw = host_x87(op, host_cw(f->cw), a, b, r, m);
+        unsigned sw = host_x87(op, host_cw_index(f->cw), a, b, r, m);
         unsigned raised = (sw | pre) & SW_EXC, unmasked = ~f->cw & SW_EXC;
         /* With nothing unmasked raised, the masked response is the
          * answer; a register result with exponent 0 under an unmasked UE

@@ -49,13 +49,6 @@ static inline bool host_operand_ok(const struct f80 *v)
     return (v->sig >> 63) == ((v->sign_exp & 0x7fff) != 0);
 }
 
-/* The host control word for the guest's: every exception masked, and the
- * reserved precision control 01 run as 11, as cpu/fpu_soft.c does. */
-static inline unsigned host_cw(unsigned cw)
-{
-    return cw | SW_EXC | ((cw & 0x100u) << 1);
-}
-
 /* The careful path (cpu/fpu_arith.c): flags cleared first, then the
  * host or fpu_soft. Same contract as fpu_op. */
 bool fpu_op_slow(struct cpu *cpu, enum host_op op, const struct f80 *a, const struct f80 *b,
@@ -75,7 +68,7 @@ static inline bool fpu_op(struct cpu *cpu, enum host_op op, const struct f80 *a,
     struct fpu *f = &cpu->fpu;
     if ((f->cw & SW_EXC) == SW_EXC && !cpu->x87_soft && host_operand_ok(a) &&
         (op >= HOP_SQRT || host_operand_ok(b))) {
-        unsigned sw = host_x87(op, host_cw(f->cw), a, b, r, m);
+        unsigned sw = host_x87(op, host_cw_index(f->cw), a, b, r, m);
         if (!((((sw | pre) & ~f->sw) | (sw & FPX_IE)) & SW_EXC)) {
             f->sw = (uint16_t)((f->sw & ~SW_C1) | (sw & SW_C1));
             return true;

@@ -3,16 +3,21 @@
  * x86-64 hosts (FPU_HOST). Private to cpu/fpu_arith.*: they decide when
  * its answer is the guest's answer and when cpu/fpu_soft.c must give it.
  *
- * Every primitive is one asm statement: save the host's control word,
- * load the given one (the guest's rounding and precision control, all
- * six exceptions masked, so the host never traps), load the operands in
- * the 80-bit format (FLD m80 converts nothing: SDM Vol. 1 8.1.1), run the
- * instruction, read the status word (FNSTSW: the exception flags, and C1
- * = "rounded up", SDM Vol. 1 8.1.3.1), store the result and restore the
- * control word (the SysV x86-64 ABI makes it callee-saved; the host's own
- * long double code, e.g. cpu/fpu_trans.c's libm calls, depends on it).
- * The host register stack is left empty, as the ABI requires between
- * calls.
+ * Every primitive is one asm statement: load a control word with the
+ * guest's rounding and precision control and all six exceptions masked
+ * (so the host never traps), load the operands in the 80-bit format (FLD
+ * m80 converts nothing: SDM Vol. 1 8.1.1), run the instruction, read the
+ * status word (FNSTSW: the exception flags, and C1 = "rounded up", SDM
+ * Vol. 1 8.1.3.1), store the result and load the host's own control word
+ * again (the SysV x86-64 ABI makes it callee-saved; the host's long
+ * double code, e.g. cpu/fpu_trans.c's libm calls, depends on it). The
+ * host register stack is left empty, as the ABI requires between calls.
+ *
+ * Both control words are read from memory nothing writes any more: the
+ * guest's from a constant table, the host's from a copy taken at start-up
+ * (Glass never changes its own). An FLDCW of a word just stored (FNSTCW
+ * then FLDCW, or a store of the computed word) was measured to stall for
+ * most of the operation's time in some runs on an AMD EPYC host.
  *
  * The exception flags are sticky on the host as on the guest: a caller
  * that needs exactly the flags one operation raised clears them first
@@ -32,6 +37,18 @@
 #else
 #define FPU_HOST 0
 #endif
+
+/* Host control words: [guest CW bits 8-11] = that RC and PC (the
+ * reserved PC 01 as 11, as cpu/fpu_soft.c takes it), every exception
+ * masked; and the host's own, as the process started with it
+ * (cpu/fpu_arith.c). */
+extern const uint16_t host_cw_table[16];
+extern uint16_t host_cw_default;
+
+static inline unsigned host_cw_index(unsigned guest_cw)
+{
+    return (guest_cw >> 8) & 15;
+}
 
 /* What a primitive computes. Binary forms give a op b. */
 enum host_op {
@@ -60,14 +77,14 @@ static inline union host_m80 host_m80_of(const struct f80 *a)
     return (union host_m80){.x = _mm_set_epi64x(a->sign_exp, (long long)a->sig)};
 }
 
-/* Runs `op` with control word `cw` (exceptions masked by the caller) and
- * returns the host status word after it. Register results go to *r,
+/* Runs `op` with the host control word host_cw_table[cwi] and returns
+ * the host status word after it. Register results go to *r,
  * memory images (zero-extended) to *m. `op` is a constant where this is
  * inlined, so only one asm statement remains. */
-static inline unsigned host_x87(enum host_op op, unsigned cw, const struct f80 *a,
+static inline unsigned host_x87(enum host_op op, unsigned cwi, const struct f80 *a,
                                 const struct f80 *b, struct f80 *r, uint64_t *m)
 {
-    uint16_t hcw = (uint16_t)cw, saved;
+    const uint16_t *hcw = &host_cw_table[cwi & 15];
     uint16_t sw;
     union host_m80 ma = host_m80_of(a), mb = op < HOP_SQRT ? host_m80_of(b) : ma;
     uint32_t u32;
@@ -80,22 +97,22 @@ static inline unsigned host_x87(enum host_op op, unsigned cw, const struct f80 *
  * FMULP, E8+i FSUBP ST(i) = ST(i) - ST(0), F8+i FDIVP ST(i) = ST(i) /
  * ST(0)). Spelled as bytes: AT&T mnemonics swap FSUBP/FSUBRP. */
 #define HOST_BINARY(bytes)                                                                    \
-    __asm__ volatile("fnstcw %[sv]\n\tfldcw %[cw]\n\tfldt %[a]\n\tfldt %[b]\n\t" bytes          \
-                     "\n\tfnstsw %%ax\n\tfstpt %[r]\n\tfldcw %[sv]"                             \
-                     : [r] "=m"(*r), [sv] "=m"(saved), "=a"(sw)                                 \
-                     : [a] "m"(ma.v), [b] "m"(mb.v), [cw] "m"(hcw)                                  \
+    __asm__ volatile("fldcw %[cw]\n\tfldt %[a]\n\tfldt %[b]\n\t" bytes                        \
+                     "\n\tfnstsw %%ax\n\tfstpt %[r]\n\tfldcw %[hc]"                           \
+                     : [r] "=m"(*r), "=a"(sw)                                                 \
+                     : [a] "m"(ma.v), [b] "m"(mb.v), [cw] "m"(*hcw), [hc] "m"(host_cw_default) \
                      : "st", "st(1)")
 #define HOST_UNARY(insn)                                                                      \
-    __asm__ volatile("fnstcw %[sv]\n\tfldcw %[cw]\n\tfldt %[a]\n\t" insn                       \
-                     "\n\tfnstsw %%ax\n\tfstpt %[r]\n\tfldcw %[sv]"                             \
-                     : [r] "=m"(*r), [sv] "=m"(saved), "=a"(sw)                                 \
-                     : [a] "m"(ma.v), [cw] "m"(hcw)                                               \
+    __asm__ volatile("fldcw %[cw]\n\tfldt %[a]\n\t" insn                                      \
+                     "\n\tfnstsw %%ax\n\tfstpt %[r]\n\tfldcw %[hc]"                           \
+                     : [r] "=m"(*r), "=a"(sw)                                                 \
+                     : [a] "m"(ma.v), [cw] "m"(*hcw), [hc] "m"(host_cw_default)               \
                      : "st")
 #define HOST_STORE(insn, out)                                                                 \
-    __asm__ volatile("fnstcw %[sv]\n\tfldcw %[cw]\n\tfldt %[a]\n\t" insn                       \
-                     " %[o]\n\tfnstsw %%ax\n\tfldcw %[sv]"                                      \
-                     : [o] "=m"(out), [sv] "=m"(saved), "=a"(sw)                                \
-                     : [a] "m"(ma.v), [cw] "m"(hcw)                                               \
+    __asm__ volatile("fldcw %[cw]\n\tfldt %[a]\n\t" insn                                      \
+                     " %[o]\n\tfnstsw %%ax\n\tfldcw %[hc]"                                    \
+                     : [o] "=m"(out), "=a"(sw)                                                \
+                     : [a] "m"(ma.v), [cw] "m"(*hcw), [hc] "m"(host_cw_default)               \
                      : "st")
 
     switch (op) {
