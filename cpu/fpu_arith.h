@@ -41,6 +41,7 @@
 
 #include "cpu/fpu_host.h"
 #include "cpu/fpu_internal.h"
+#include "cpu/fpu_sse.h"
 
 /* An operand the host may be given (see above): the integer bit is set
  * exactly when the exponent is not 0. */
@@ -66,6 +67,16 @@ static inline bool fpu_op(struct cpu *cpu, enum host_op op, const struct f80 *a,
 {
 #if FPU_HOST
     struct fpu *f = &cpu->fpu;
+    if ((f->cw & SW_EXC) == SW_EXC && !cpu->x87_soft && op <= HOP_SQRT &&
+        (f->cw & 0xf00) == 0x200) {
+        /* Double precision, round to nearest: SSE2 when it applies
+         * (cpu/fpu_sse.h). Its flags are exact: PE, and C1. */
+        int k = host_sse(op, a, b, r);
+        if (k >= 0) {
+            f->sw = (uint16_t)((f->sw & ~SW_C1) | (unsigned)k | pre);
+            return true;
+        }
+    }
     if ((f->cw & SW_EXC) == SW_EXC && !cpu->x87_soft && host_operand_ok(a) &&
         (op >= HOP_SQRT || host_operand_ok(b))) {
         unsigned sw = host_x87(op, host_cw_index(f->cw), a, b, r, m);

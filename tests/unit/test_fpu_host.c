@@ -13,7 +13,8 @@
  *
  * The states cover every rounding and precision control, masked and
  * unmasked exceptions (with pending ones: #MF), empty registers (stack
- * faults), normal, double- and single-exact, tiny, huge, denormal,
+ * faults), normal, double- and single-exact (a third of the states are
+ * a double-precision program's, for cpu/fpu_sse.h), tiny, huge, denormal,
  * pseudo-denormal, unnormal, infinite and NaN operands; and the host's
  * own exception flags are set at random first, as an earlier operation
  * or a guest FNCLEX would leave them (cpu/fpu_arith.h).
@@ -135,17 +136,37 @@ struct snap {
 
 static const uint16_t pcs[4] = {0x000, 0x200, 0x300, 0x100};
 
+/* A value a program computing in doubles on the x87 holds: a 53-bit
+ * significand, a moderate exponent (cpu/fpu_sse.h's shortcut), now and
+ * then anything else. */
+static struct f80 rnd_double_value(void)
+{
+    if (rnd() % 8 == 0)
+        return rnd_value();
+    uint16_t s = (uint16_t)((rnd() & 1) << 15);
+    unsigned e = rnd() % 16 ? 16383 - 60 + (unsigned)(rnd() % 120)
+                            : 16383 - 905 + (unsigned)(rnd() % 10) * 201; /* the window's edges */
+    return F((uint16_t)(s | e), (rnd() | 1ull << 63) & ~0x7ffull);
+}
+
 static void rnd_state(struct snap *s)
 {
     memset(s, 0, sizeof(*s));
     struct fpu *f = &s->f;
     unsigned rc = rnd() % 4, pc = pcs[rnd() % 8 < 6 ? rnd() % 3 : 3];
     unsigned masks = rnd() % 4 ? 0x3f : (unsigned)(rnd() & 0x3f);
+    /* One state in three is a double-precision program's. */
+    bool doubles = rnd() % 3 == 0;
+    if (doubles) {
+        rc = 0;
+        pc = 0x200;
+        masks = 0x3f;
+    }
     f->cw = (uint16_t)(0x40 | masks | pc | rc << 10);
     f->top = (uint8_t)(rnd() & 7);
     f->tw = 0;
     for (unsigned r = 0; r < 8; r++) {
-        struct f80 v = rnd_value();
+        struct f80 v = doubles ? rnd_double_value() : rnd_value();
         f->st[r].sig = v.sig;
         f->st[r].sign_exp = v.sign_exp;
         unsigned tag;
@@ -169,6 +190,22 @@ static void rnd_state(struct snap *s)
     s->eflags = 0x2 | (uint32_t)(rnd() & 0x8d5);
     s->eax = (uint32_t)rnd();
     rnd_memory(s->mem);
+    if (doubles && rnd() % 2) { /* an m64real or m32real operand of the same kind */
+        struct f80 v = rnd_double_value();
+        unsigned e = v.sign_exp & 0x7fff;
+        uint64_t d = ((uint64_t)(v.sign_exp >> 15) << 63) | (uint64_t)(e - 16383 + 1023) << 52 |
+                     ((v.sig >> 11) & ((1ull << 52) - 1));
+        if (e - (16383 - 1000) < 2000) {
+            if (rnd() % 2) {
+                memcpy(s->mem, &d, 8);
+            } else {
+                uint32_t w = (uint32_t)(d >> 32 & 0x80000000u) |
+                             (uint32_t)((e - 16383 + 127) & 0xff) << 23 |
+                             (uint32_t)(v.sig >> 40 & 0x7fffff);
+                memcpy(s->mem, &w, 4);
+            }
+        }
+    }
 }
 
 #if defined(__x86_64__)
