@@ -8,7 +8,9 @@
  * IEEE 754 format and rules, SDM Vol. 1 chapter 4), and faster than the
  * integer code of cpu/fpu_soft.c (measured on an AMD EPYC host, one
  * operation with its loads and stores: add and multiply ~10 ns against
- * 18-20, divide 16 against 36, square root ~20 against 280). fpu_soft.c
+ * 18-20, divide 16 against 36, square root ~20 against 280). In front of
+ * it, a guest at double precision and round to nearest gets the host's
+ * SSE2 for double-exact operands (cpu/fpu_sse.h). fpu_soft.c
  * stays the reference and the portable path, and decides whenever the
  * host's answer might not be the guest's:
  *
