@@ -92,26 +92,28 @@ static inline unsigned host_x87(enum host_op op, unsigned cwi, const struct f80 
     int32_t i32;
     int64_t i64;
 
-/* a op b: FLD a, FLD b, then the popping form that computes ST(1) op
+/* FNSTSW AX writes AX before the result is stored: "=&a", so that the
+ * compiler does not address an operand through RAX (a sanitizer build
+ * did). a op b: FLD a, FLD b, then the popping form that computes ST(1) op
  * ST(0) into ST(1) (SDM Vol. 2 Table A-20, DE row: C0+i FADDP, C8+i
  * FMULP, E8+i FSUBP ST(i) = ST(i) - ST(0), F8+i FDIVP ST(i) = ST(i) /
  * ST(0)). Spelled as bytes: AT&T mnemonics swap FSUBP/FSUBRP. */
 #define HOST_BINARY(bytes)                                                                    \
     __asm__ volatile("fldcw %[cw]\n\tfldt %[a]\n\tfldt %[b]\n\t" bytes                        \
                      "\n\tfnstsw %%ax\n\tfstpt %[r]\n\tfldcw %[hc]"                           \
-                     : [r] "=m"(*r), "=a"(sw)                                                 \
+                     : [r] "=m"(*r), "=&a"(sw)                                                \
                      : [a] "m"(ma.v), [b] "m"(mb.v), [cw] "m"(*hcw), [hc] "m"(host_cw_default) \
                      : "st", "st(1)")
 #define HOST_UNARY(insn)                                                                      \
     __asm__ volatile("fldcw %[cw]\n\tfldt %[a]\n\t" insn                                      \
                      "\n\tfnstsw %%ax\n\tfstpt %[r]\n\tfldcw %[hc]"                           \
-                     : [r] "=m"(*r), "=a"(sw)                                                 \
+                     : [r] "=m"(*r), "=&a"(sw)                                                \
                      : [a] "m"(ma.v), [cw] "m"(*hcw), [hc] "m"(host_cw_default)               \
                      : "st")
 #define HOST_STORE(insn, out)                                                                 \
     __asm__ volatile("fldcw %[cw]\n\tfldt %[a]\n\t" insn                                      \
                      " %[o]\n\tfnstsw %%ax\n\tfldcw %[hc]"                                    \
-                     : [o] "=m"(out), "=a"(sw)                                                \
+                     : [o] "=m"(out), "=&a"(sw)                                               \
                      : [a] "m"(ma.v), [cw] "m"(*hcw), [hc] "m"(host_cw_default)               \
                      : "st")
 
