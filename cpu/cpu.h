@@ -404,6 +404,11 @@ struct cpu {
      * interpreter (translate/lockstep.c), and its state. */
     uint8_t lockstep_on;
     struct lockstep *lockstep;
+    /* x87 arithmetic all in cpu/fpu_soft.c, never on the host's x87 nor
+     * through the integer shortcuts of cpu/fpu_arith.h and fpu_fast.c:
+     * tests compare the two ways; GLASS_X87_SOFT=1 in the environment
+     * sets it (cpu_new). */
+    uint8_t x87_soft;
 
     /* Debug (cpu/debug.c): DR6 bits of data breakpoints hit by the
      * current instruction, reported as a trap after it completes. */

@@ -521,6 +521,10 @@ insn_fn cpu_fast_handler(const struct insn *in)
         if (d->kind == OPND_IMM)
             return jcc_rel;
         break;
+    case OP_X87: {
+        insn_fn x = fpu_fast_handler(in);
+        return x ? x : in->fn;
+    }
     default:
         break;
     }

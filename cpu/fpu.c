@@ -2,7 +2,9 @@
  * cpu/fpu.c — the x87 FPU: decoding of the D8-DF escape space, the
  * register stack and its tags, the status and control words, exception
  * reporting (#NM, #MF, FERR#), the environment images (FSTENV, FSAVE)
- * and FXSAVE/FXRSTOR. The arithmetic itself lives in cpu/fpu_soft.c.
+ * and FXSAVE/FXRSTOR. The arithmetic itself lives in cpu/fpu_arith.*
+ * (the host's x87 where it can, cpu/fpu_soft.c otherwise), the
+ * specialised handlers of the hot forms in cpu/fpu_fast.c.
  *
  * References: SDM Vol. 1 chapter 8 (x87 FPU), 4.9 (exceptions),
  * Vol. 2 instruction pages and Tables A-7..A-22 (escape opcode maps),
@@ -10,159 +12,11 @@
  */
 #include <string.h>
 
-#include "cpu/fpu_soft.h"
-#include "cpu/internal.h"
-
-/* Status word bits (SDM Vol. 1 Figure 8-4). TOP lives in fpu.top. */
-#define SW_EXC 0x003fu /* IE DE ZE OE UE PE */
-#define SW_SF 0x0040u
-#define SW_ES 0x0080u
-#define SW_C0 0x0100u
-#define SW_C1 0x0200u
-#define SW_C2 0x0400u
-#define SW_TOP 0x3800u
-#define SW_C3 0x4000u
-#define SW_B 0x8000u
-#define SW_CC (SW_C0 | SW_C1 | SW_C2 | SW_C3)
-
-/* Control word (SDM Vol. 1 Figure 8-6). Bit 6 is reserved and reads 1;
- * bits 13-15 are reserved and read 0. */
-#define CW_IM 0x0001u
-#define CW_WRITABLE 0x1f3fu
-#define CW_FIXED1 0x0040u
-#define CW_INIT 0x037fu
-
-/* CR0 bits (SDM Vol. 3A 2.5). */
-#define CR0_PE (1u << 0)
-#define CR0_MP (1u << 1)
-#define CR0_EM (1u << 2)
-#define CR0_TS (1u << 3)
-#define CR0_NE (1u << 5)
-
-/* Tag values (SDM Vol. 1 Figure 8-7). */
-enum { TAG_VALID = 0, TAG_ZERO = 1, TAG_SPECIAL = 2, TAG_EMPTY = 3 };
+#include "cpu/fpu_arith.h"
 
 /* ------------------------------------------------------------------ */
-/* Register stack and tags                                             */
+/* Status word and stack faults                                        */
 /* ------------------------------------------------------------------ */
-
-static unsigned phys(const struct fpu *f, unsigned i)
-{
-    return (f->top + i) & 7;
-}
-
-static unsigned tag_get(const struct fpu *f, unsigned reg)
-{
-    return (f->tw >> (2 * (reg & 7))) & 3;
-}
-
-static void tag_put(struct fpu *f, unsigned reg, unsigned tag)
-{
-    unsigned sh = 2 * (reg & 7);
-    f->tw = (uint16_t)((f->tw & ~(3u << sh)) | (tag << sh));
-}
-
-/* The tag a value earns when written (SDM Vol. 1 8.1.7): zero, valid
- * (normalized finite), or special (NaN, infinity, denormal, unsupported). */
-static unsigned tag_of(struct f80 v)
-{
-    unsigned exp = v.sign_exp & 0x7fff;
-    if (exp == 0)
-        return v.sig == 0 ? TAG_ZERO : TAG_SPECIAL;
-    if (exp == 0x7fff || !(v.sig >> 63))
-        return TAG_SPECIAL;
-    return TAG_VALID;
-}
-
-static bool st_empty(const struct fpu *f, unsigned i)
-{
-    return tag_get(f, phys(f, i)) == TAG_EMPTY;
-}
-
-static struct f80 st_get(const struct fpu *f, unsigned i)
-{
-    return f->st[phys(f, i)];
-}
-
-static void st_set(struct fpu *f, unsigned i, struct f80 v)
-{
-    unsigned r = phys(f, i);
-    f->st[r] = v;
-    tag_put(f, r, tag_of(v));
-}
-
-static void st_push(struct fpu *f, struct f80 v)
-{
-    f->top = (f->top - 1) & 7;
-    st_set(f, 0, v);
-}
-
-static void st_pop(struct fpu *f)
-{
-    tag_put(f, phys(f, 0), TAG_EMPTY);
-    f->top = (f->top + 1) & 7;
-}
-
-static uint16_t sw_read(const struct fpu *f)
-{
-    return (uint16_t)((f->sw & ~SW_TOP) | ((f->top & 7u) << 11));
-}
-
-static void set_c1(struct fpu *f, bool on)
-{
-    f->sw = (uint16_t)(on ? f->sw | SW_C1 : f->sw & ~SW_C1);
-}
-
-/* ES and B (B mirrors ES since the 387) follow the unmasked exception
- * flags: FLDCW, FLDENV, FRSTOR and FXRSTOR recompute them, so unmasking a
- * pending exception makes the next waiting instruction report it. */
-static void sw_update_summary(struct cpu *cpu)
-{
-    struct fpu *f = &cpu->fpu;
-    bool was = (f->sw & SW_ES) != 0;
-    if (f->sw & SW_EXC & ~f->cw)
-        f->sw |= SW_ES | SW_B;
-    else
-        f->sw &= (uint16_t)~(SW_ES | SW_B);
-    if (was && !(f->sw & SW_ES) && cpu->bus.ferr)
-        cpu->bus.ferr(cpu->bus.opaque, false);
-}
-
-static struct fp_ctx ctx_of(const struct fpu *f)
-{
-    unsigned pc = (f->cw >> 8) & 3;
-    return (struct fp_ctx){
-        .rc = (uint8_t)((f->cw >> 10) & 3),
-        .pc = (uint8_t)(pc == 1 ? FPP_EXTENDED : pc), /* PC = 01 is reserved */
-        /* Only register results go through the re-biasing rounding
-         * (cpu/fpu_soft.c round_pack); memory stores keep fpu_report's
-         * rule (nothing stored on unmasked OE/UE). */
-        .unmasked = (uint8_t)(~f->cw & (FPX_OE | FPX_UE)),
-    };
-}
-
-/*
- * Folds the exceptions an operation raised into the status word (SDM
- * Vol. 1 4.9.2-3, 8.5). Returns whether the result may be delivered:
- * unmasked IE, DE and ZE leave the destination untouched; so do unmasked
- * OE and UE for a memory destination (SDM 4.9.1.4-5). For a register
- * destination with unmasked OE/UE the result was rounded with its exponent
- * re-biased by 24576 (fp_ctx.unmasked, cpu/fpu_soft.c) and is stored.
- * C1 reports "rounded up" (SDM 8.1.3.1).
- */
-static bool fpu_report(struct cpu *cpu, const struct fp_ctx *c, bool mem_dest)
-{
-    struct fpu *f = &cpu->fpu;
-    unsigned raised = c->flags & SW_EXC;
-    unsigned unmasked = raised & ~f->cw & SW_EXC;
-    unsigned blocking = FPX_IE | FPX_DE | FPX_ZE | (mem_dest ? FPX_OE | FPX_UE : 0);
-
-    f->sw |= (uint16_t)raised;
-    set_c1(f, c->c1 && (raised & FPX_PE));
-    if (unmasked)
-        f->sw |= SW_ES | SW_B;
-    return !(unmasked & blocking);
-}
 
 /*
  * Stack overflow or underflow (SDM Vol. 1 8.5.1.1): IE and SF set, C1 = 1
@@ -170,7 +24,7 @@ static bool fpu_report(struct cpu *cpu, const struct fp_ctx *c, bool mem_dest)
  * caller delivers the real indefinite); unmasked, nothing else changes
  * and #MF is pending.
  */
-static bool stack_fault(struct cpu *cpu, bool overflow)
+bool fpu_stack_fault(struct cpu *cpu, bool overflow)
 {
     struct fpu *f = &cpu->fpu;
     f->sw |= FPX_IE | SW_SF;
@@ -186,7 +40,7 @@ static void push_checked(struct cpu *cpu, struct f80 v)
 {
     struct fpu *f = &cpu->fpu;
     if (!st_empty(f, 7)) {
-        if (stack_fault(cpu, true))
+        if (fpu_stack_fault(cpu, true))
             st_push(f, F80_INDEFINITE);
         return;
     }
@@ -265,40 +119,40 @@ static const struct mem_image mem_indefinite[MF_COUNT] = {
     [MF_BCD] = {0xc000000000000000ull, 0xffff},
 };
 
-static struct mem_image convert_for_store(struct fp_ctx *c, struct f80 v, enum mem_fmt fmt)
+/* The host operation of each format FST/FIST rounds to
+ * (cpu/fpu_arith.h); MF_R80 and MF_BCD are converted here. */
+static const uint8_t store_op[MF_COUNT] = {
+    [MF_R32] = HOP_F32, [MF_R64] = HOP_F64, [MF_I16] = HOP_I16,
+    [MF_I32] = HOP_I32, [MF_I64] = HOP_I64,
+};
+
+/* Converts ST(0) for a store to `fmt`; false when an unmasked exception
+ * blocks the store (fpu_report). */
+static bool convert_for_store(struct cpu *cpu, enum mem_fmt fmt, struct mem_image *m)
 {
-    struct mem_image m = {0, 0};
+    struct fpu *f = &cpu->fpu;
+    struct f80 v = st_get(f, 0);
+    struct fp_ctx c = ctx_of(f);
     uint8_t bcd[10];
 
+    m->lo = 0;
+    m->hi = 0;
     switch (fmt) {
-    case MF_R32:
-        m.lo = f80_to_f32(c, v);
-        break;
-    case MF_R64:
-        m.lo = f80_to_f64(c, v);
-        break;
-    case MF_R80:
-        m.lo = v.sig;
-        m.hi = v.sign_exp;
-        break;
-    case MF_I16:
-        m.lo = (uint16_t)f80_to_int(c, v, 16);
-        break;
-    case MF_I32:
-        m.lo = (uint32_t)f80_to_int(c, v, 32);
-        break;
-    case MF_I64:
-        m.lo = (uint64_t)f80_to_int(c, v, 64);
+    case MF_R80: /* no conversion, no exception */
+        m->lo = v.sig;
+        m->hi = v.sign_exp;
         break;
     case MF_BCD:
-    default:
-        f80_to_bcd(c, v, bcd);
+        f80_to_bcd(&c, v, bcd);
         for (unsigned k = 0; k < 8; k++)
-            m.lo |= (uint64_t)bcd[k] << (8 * k);
-        m.hi = (uint16_t)(bcd[8] | (bcd[9] << 8));
+            m->lo |= (uint64_t)bcd[k] << (8 * k);
+        m->hi = (uint16_t)(bcd[8] | (bcd[9] << 8));
         break;
+    default:
+        return fpu_op(cpu, (enum host_op)store_op[fmt], &f->st[phys(f, 0)], NULL, 0, NULL,
+                      &m->lo);
     }
-    return m;
+    return fpu_report(cpu, &c, true);
 }
 
 static void write_image(struct cpu *cpu, int seg, uint32_t off, enum mem_fmt fmt,
@@ -338,42 +192,9 @@ struct x87_form {
  * pending exception, and FIP/FDP/FOP are left alone. */
 #define XF_CONTROL 1u
 
-/* Arithmetic operations in the D8 ModRM.reg order. */
-enum { A_ADD, A_MUL, A_COM, A_COMP, A_SUB, A_SUBR, A_DIV, A_DIVR };
 /* Register-form arithmetic arguments (form->b). */
 #define ARG_TO_STI 1u /* destination ST(i), source ST(0) (DC, DE) */
 #define ARG_POP 2u
-
-static struct f80 arith(struct fp_ctx *c, unsigned op, struct f80 d, struct f80 s)
-{
-    switch (op) {
-    case A_ADD:
-        return f80_add(c, d, s);
-    case A_MUL:
-        return f80_mul(c, d, s);
-    case A_SUB:
-        return f80_sub(c, d, s);
-    case A_SUBR:
-        return f80_sub(c, s, d);
-    case A_DIV:
-        return f80_div(c, d, s);
-    default: /* A_DIVR */
-        return f80_div(c, s, d);
-    }
-}
-
-/* Condition codes of a comparison (SDM FCOM: C3 C2 C0 = 000 greater, 001
- * less, 100 equal, 111 unordered); C1 cleared. */
-static void set_compare_cc(struct fpu *f, int rel)
-{
-    static const uint16_t cc[4] = {
-        [0] = SW_C3,                 /* equal */
-        [1] = 0,                     /* greater */
-        [2] = SW_C3 | SW_C2 | SW_C0, /* unordered */
-        [3] = SW_C0,                 /* less (-1 & 3) */
-    };
-    f->sw = (uint16_t)((f->sw & ~SW_CC) | cc[rel & 3]);
-}
 
 /* FCOM/FCOMP/FUCOM.../FICOM... with ST(0) against `src`. */
 static void compare_and_pop(struct cpu *cpu, struct f80 src, bool src_empty, bool quiet,
@@ -381,11 +202,11 @@ static void compare_and_pop(struct cpu *cpu, struct f80 src, bool src_empty, boo
 {
     struct fpu *f = &cpu->fpu;
     if (st_empty(f, 0) || src_empty) {
-        if (!stack_fault(cpu, false))
+        if (!fpu_stack_fault(cpu, false))
             return;
         set_compare_cc(f, 2);
     } else {
-        int rel = f80_compare(c, st_get(f, 0), src, quiet);
+        int rel = fpu_compare(cpu, c, &f->st[phys(f, 0)], &src, quiet);
         if (!fpu_report(cpu, c, false))
             return; /* unmasked IE: condition codes not set (SDM FCOM) */
         set_compare_cc(f, rel);
@@ -407,12 +228,12 @@ static void x_arith_mem(struct cpu *cpu, const struct insn *in, const struct x87
         return;
     }
     if (st_empty(f, 0)) {
-        if (stack_fault(cpu, false))
+        if (fpu_stack_fault(cpu, false))
             st_set(f, 0, F80_INDEFINITE);
         return;
     }
-    struct f80 r = arith(&c, op, st_get(f, 0), m);
-    if (fpu_report(cpu, &c, false))
+    struct f80 r;
+    if (fpu_arith(cpu, op, &f->st[phys(f, 0)], &m, c.flags, &r))
         st_set(f, 0, r);
 }
 
@@ -422,17 +243,16 @@ static void x_arith_mem(struct cpu *cpu, const struct insn *in, const struct x87
 static void x_arith_reg(struct cpu *cpu, const struct insn *in, const struct x87_form *form)
 {
     struct fpu *f = &cpu->fpu;
-    struct fp_ctx c = ctx_of(f);
     unsigned i = in->rm & 7;
     unsigned dst = (form->b & ARG_TO_STI) ? i : 0, src = (form->b & ARG_TO_STI) ? 0 : i;
 
     if (st_empty(f, dst) || st_empty(f, src)) {
-        if (!stack_fault(cpu, false))
+        if (!fpu_stack_fault(cpu, false))
             return;
         st_set(f, dst, F80_INDEFINITE);
     } else {
-        struct f80 r = arith(&c, form->a, st_get(f, dst), st_get(f, src));
-        if (!fpu_report(cpu, &c, false))
+        struct f80 r;
+        if (!fpu_arith(cpu, form->a, &f->st[phys(f, dst)], &f->st[phys(f, src)], 0, &r))
             return;
         st_set(f, dst, r);
     }
@@ -463,11 +283,11 @@ static void x_comi(struct cpu *cpu, const struct insn *in, const struct x87_form
     int rel;
 
     if (st_empty(f, 0) || st_empty(f, i)) {
-        if (!stack_fault(cpu, false))
+        if (!fpu_stack_fault(cpu, false))
             return;
         rel = 2;
     } else {
-        rel = f80_compare(&c, st_get(f, 0), st_get(f, i), form->a);
+        rel = fpu_compare(cpu, &c, &f->st[phys(f, 0)], &f->st[phys(f, i)], form->a);
         if (!fpu_report(cpu, &c, false))
             return;
         set_c1(f, false);
@@ -485,7 +305,7 @@ static void x_load_mem(struct cpu *cpu, const struct insn *in, const struct x87_
     struct f80 v = load_mem(cpu, in, (enum mem_fmt)form->a, &c);
 
     if (!st_empty(f, 7)) {
-        if (stack_fault(cpu, true))
+        if (fpu_stack_fault(cpu, true))
             st_push(f, F80_INDEFINITE);
         return;
     }
@@ -498,7 +318,6 @@ static void x_load_mem(struct cpu *cpu, const struct insn *in, const struct x87_
 static void x_store_mem(struct cpu *cpu, const struct insn *in, const struct x87_form *form)
 {
     struct fpu *f = &cpu->fpu;
-    struct fp_ctx c = ctx_of(f);
     enum mem_fmt fmt = (enum mem_fmt)form->a;
     int seg = in->seg;
     uint32_t off = insn_ea(cpu, in);
@@ -506,12 +325,11 @@ static void x_store_mem(struct cpu *cpu, const struct insn *in, const struct x87
 
     cpu_check_write(cpu, seg, off, mem_fmt_size[fmt]);
     if (st_empty(f, 0)) {
-        if (!stack_fault(cpu, false))
+        if (!fpu_stack_fault(cpu, false))
             return;
         m = mem_indefinite[fmt];
     } else {
-        m = convert_for_store(&c, st_get(f, 0), fmt);
-        if (!fpu_report(cpu, &c, true))
+        if (!convert_for_store(cpu, fmt, &m))
             return;
     }
     write_image(cpu, seg, off, fmt, m);
@@ -526,7 +344,7 @@ static void x_fld_sti(struct cpu *cpu, const struct insn *in, const struct x87_f
     unsigned i = in->rm & 7;
     (void)form;
     if (st_empty(f, i)) {
-        if (stack_fault(cpu, false))
+        if (fpu_stack_fault(cpu, false))
             push_checked(cpu, F80_INDEFINITE);
         return;
     }
@@ -540,7 +358,7 @@ static void x_fst_sti(struct cpu *cpu, const struct insn *in, const struct x87_f
     struct fpu *f = &cpu->fpu;
     unsigned i = in->rm & 7;
     if (st_empty(f, 0)) {
-        if (!stack_fault(cpu, false))
+        if (!fpu_stack_fault(cpu, false))
             return;
         st_set(f, i, F80_INDEFINITE);
     } else {
@@ -559,7 +377,7 @@ static void x_fxch(struct cpu *cpu, const struct insn *in, const struct x87_form
     (void)form;
     struct f80 a = st_get(f, 0), b = st_get(f, i);
     if (st_empty(f, 0) || st_empty(f, i)) {
-        if (!stack_fault(cpu, false))
+        if (!fpu_stack_fault(cpu, false))
             return;
         if (st_empty(f, 0))
             a = F80_INDEFINITE;
@@ -587,7 +405,7 @@ static void x_fcmov(struct cpu *cpu, const struct insn *in, const struct x87_for
     struct fpu *f = &cpu->fpu;
     unsigned i = in->rm & 7;
     if (st_empty(f, 0) || st_empty(f, i)) {
-        if (stack_fault(cpu, false))
+        if (fpu_stack_fault(cpu, false))
             st_set(f, 0, F80_INDEFINITE);
         return;
     }
@@ -631,7 +449,7 @@ static void x_unary(struct cpu *cpu, const struct insn *in, const struct x87_for
         return;
     }
     if (st_empty(f, 0)) {
-        if (!stack_fault(cpu, false))
+        if (!fpu_stack_fault(cpu, false))
             return;
         if (form->a == U_TST)
             set_compare_cc(f, 2);
@@ -658,16 +476,15 @@ static void x_unary(struct cpu *cpu, const struct insn *in, const struct x87_for
     }
     case U_F2XM1:
         r = f80_f2xm1(&c, v);
-        break;
-    case U_SQRT:
-        r = f80_sqrt(&c, v);
-        break;
-    default: /* U_RNDINT */
-        r = f80_round_int(&c, v);
-        break;
+        if (fpu_report(cpu, &c, false))
+            st_set(f, 0, r);
+        return;
+    default: /* U_SQRT, U_RNDINT: they round (cpu/fpu_arith.h) */
+        if (fpu_op(cpu, form->a == U_SQRT ? HOP_SQRT : HOP_RNDINT, &f->st[phys(f, 0)], NULL, 0,
+                   &r, NULL))
+            st_set(f, 0, r);
+        return;
     }
-    if (fpu_report(cpu, &c, false))
-        st_set(f, 0, r);
 }
 
 /* FSIN, FCOS: |x| >= 2^63 sets C2 and leaves ST(0) (SDM FSIN). */
@@ -680,7 +497,7 @@ static void x_trig(struct cpu *cpu, const struct insn *in, const struct x87_form
     (void)in;
 
     if (st_empty(f, 0)) {
-        if (stack_fault(cpu, false))
+        if (fpu_stack_fault(cpu, false))
             st_set(f, 0, F80_INDEFINITE);
         return;
     }
@@ -705,7 +522,7 @@ static void x_binary01(struct cpu *cpu, const struct insn *in, const struct x87_
     (void)in;
 
     if (st_empty(f, 0) || st_empty(f, 1)) {
-        if (!stack_fault(cpu, false))
+        if (!fpu_stack_fault(cpu, false))
             return;
         st_set(f, to_st1 ? 1 : 0, F80_INDEFINITE);
         if (to_st1)
@@ -763,7 +580,7 @@ static void x_two_results(struct cpu *cpu, const struct insn *in, const struct x
 
     if (st_empty(f, 0) || !st_empty(f, 7)) {
         bool overflow = !st_empty(f, 0);
-        if (!stack_fault(cpu, overflow))
+        if (!fpu_stack_fault(cpu, overflow))
             return;
         st_set(f, 0, F80_INDEFINITE);
         st_push(f, F80_INDEFINITE);
@@ -837,7 +654,7 @@ static void x_load_const(struct cpu *cpu, const struct insn *in, const struct x8
         (rc == FPR_UP || (rc == FPR_NEAREST && load_constants[k].nearest_up)))
         v.sig++;
     if (!st_empty(f, 7)) {
-        if (stack_fault(cpu, true))
+        if (fpu_stack_fault(cpu, true))
             st_push(f, F80_INDEFINITE);
         return;
     }
@@ -1198,7 +1015,7 @@ static void check_pending(struct cpu *cpu)
         cpu->bus.ferr(cpu->bus.opaque, true);
 }
 
-static void op_x87(struct cpu *cpu, const struct insn *in)
+void fpu_exec(struct cpu *cpu, const struct insn *in)
 {
     unsigned esc = (unsigned)(in->opcode - 0xd8) & 7;
     const struct x87_form *form =
@@ -1321,7 +1138,7 @@ static void op_fxrstor(struct cpu *cpu, const struct insn *in)
 }
 
 const struct op_handler fpu_handlers[] = {
-    {OP_X87, op_x87},
+    {OP_X87, fpu_exec},
     {OP_WAIT, op_wait},
     {OP_FXSAVE, op_fxsave},
     {OP_FXRSTOR, op_fxrstor},

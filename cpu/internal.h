@@ -445,6 +445,8 @@ uint64_t cpu_tsc(struct cpu *cpu);
 /* The specialised handler for `in`'s operation and operand form if
  * cpu/fastpath.c has one, else in->fn. For the block cache. */
 insn_fn cpu_fast_handler(const struct insn *in);
+/* The specialised handler of an x87 form (cpu/fpu_fast.c), or NULL. */
+insn_fn fpu_fast_handler(const struct insn *in);
 /* A handler running `first` (a handler cpu_fast_handler chose) and then
  * the instruction `second` that follows it in the block, or NULL if the
  * pair has none. The pair's handler is given the first insn and reads

@@ -25,6 +25,8 @@ struct cpu *cpu_new(const struct cpu_bus *bus)
         return NULL;
     cpu->bus = *bus;
     cpu->log = stderr;
+    const char *soft = getenv("GLASS_X87_SOFT");
+    cpu->x87_soft = soft && *soft && *soft != '0';
     cpu_reset(cpu);
     return cpu;
 }

@@ -623,8 +623,7 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     for (unsigned k = 0; k < n && !c->ended; k++) {
         struct jit_insn *ji = &tb->insns[k];
         ji->in = insns[k];
-        if (!ji->in.fn)
-            ji->in.fn = interp_unimplemented;
+        ji->in.fn = ji->in.fn ? cpu_fast_handler(&ji->in) : interp_unimplemented;
         ji->eip = eip;
         ji->next_eip = eip + insns[k].len;
         if (!(c->key & JK_CODE32))
