@@ -152,10 +152,20 @@ static bool gen_shift(struct jit_ctx *c, uint32_t r, uint32_t w)
     unsigned count = cnt->kind == OPND_ONE ? 1 : in->imm & 0x1f;
     if (d->kind == OPND_MEM) {
         /* A count of zero still reads (and on some parts writes) the
-         * operand: leave that corner to the handler. */
-        if (!gen_mem_ok(c, in) || by_cl || count == 0)
+         * operand: leave that corner to the handler (an immediate zero
+         * here, CL's at run time below). */
+        if (!gen_mem_ok(c, in) || (!by_cl && count == 0))
             return false;
         mem_operand(c, in, d->width, true);
+        if (by_cl) {
+            gen_flags_to_cpu(c);
+            x64_test_rm_imm(c->a, 1, x64_r(X_RCX), 0x1f);
+            gen_jump_slow(c, XCC_E);
+            /* From here the count is not zero: the flags it defines. */
+            bool rot = in->op == OP_ROL || in->op == OP_ROR || in->op == OP_RCL ||
+                       in->op == OP_RCR;
+            w = rot ? FL_CF | FL_OF : FL_ARITH;
+        }
     }
     flags_prepare(c, r, w);
     if (dbl) {
