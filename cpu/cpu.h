@@ -126,7 +126,10 @@ struct fpu {
     struct f80 st[8]; /* physical registers R0-R7; ST(i) = st[(top+i)&7] */
     uint16_t cw;      /* control word */
     uint16_t sw;      /* status word, TOP field kept in `top` */
-    uint16_t tw;      /* full tag word: 2 bits per physical register */
+    uint8_t tag_empty;/* bit r: physical register r is empty (tag 11B). The
+                       * other tags follow the register's contents (SDM
+                       * Vol. 1 8.1.7), so they are computed where stored:
+                       * fpu_tag_word */
     uint8_t top;
     uint16_t fop;     /* last non-control opcode, 11 bits */
     uint32_t fip, fdp;/* last instruction / operand offset */
@@ -439,6 +442,10 @@ struct cpu *cpu_new(const struct cpu_bus *bus);
 void cpu_free(struct cpu *cpu);
 /* RESET: registers as at power-on; EDX holds the family/model/stepping. */
 void cpu_reset(struct cpu *cpu);
+/* The x87 tag word as FSTENV stores it: 2 bits per physical register,
+ * 11B for an empty one, else valid, zero or special by its contents. */
+uint16_t fpu_tag_word(const struct fpu *f);
+
 /* INIT: as RESET but x87, MSRs and caches are kept (SDM Table 9-1). */
 void cpu_init_signal(struct cpu *cpu);
 

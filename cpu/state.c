@@ -88,7 +88,7 @@ static void fpu_power_on(struct fpu *f)
 {
     memset(f, 0, sizeof(*f));
     f->cw = 0x0040;
-    f->tw = 0x5555;
+    f->tag_empty = 0; /* tags "zero": they follow the +0.0 contents */
 }
 
 void cpu_reset(struct cpu *cpu)

@@ -45,7 +45,7 @@ static void rig_setup(void)
      * with CR0.NE set (a modern kernel's setting). */
     rig.cpu->cr0 = (rig.cpu->cr0 | 0x20) & ~0xeu;
     rig.cpu->fpu.cw = 0x037f;
-    rig.cpu->fpu.tw = 0xffff;
+    rig.cpu->fpu.tag_empty = 0xff;
 }
 
 static void rig_teardown(void)
@@ -182,7 +182,7 @@ Test(fpu, load_add_store_double)
     cr_assert_eq(xm(0xdd, 3, 0x110), -1); /* FSTP m64 */
     cr_assert_eq(get64(0x110), D_3_75);
     cr_assert_eq(fsw(), 0); /* TOP back to 0, no exception */
-    cr_assert_eq(rig.cpu->fpu.tw, 0xffff);
+    cr_assert_eq(fpu_tag_word(&rig.cpu->fpu), 0xffff);
 }
 
 Test(fpu, register_arithmetic_and_tags)
@@ -191,9 +191,9 @@ Test(fpu, register_arithmetic_and_tags)
     cr_assert_eq(xr(0xd8, 0xc0), -1); /* FADD ST0,ST0 -> 2.0 */
     cr_assert_eq((fsw() >> 11) & 7, 7);
     /* TOP = 7: physical R7 holds a valid number (tag 00), others empty. */
-    cr_assert_eq(rig.cpu->fpu.tw, 0x3fff);
+    cr_assert_eq(fpu_tag_word(&rig.cpu->fpu), 0x3fff);
     cr_assert_eq(xr(0xd9, 0xee), -1); /* FLDZ: R6 tag zero (01) */
-    cr_assert_eq(rig.cpu->fpu.tw, 0x1fff);
+    cr_assert_eq(fpu_tag_word(&rig.cpu->fpu), 0x1fff);
     cr_assert_eq(xr(0xde, 0xc1), -1); /* FADDP ST1,ST0 */
     cr_assert_eq(xm(0xdd, 3, 0x200), -1);
     cr_assert_eq(get64(0x200), D_2_0);
@@ -446,10 +446,10 @@ Test(fpu, fsave_frstor_round_trip_real_mode)
     cr_assert_eq(get16(0x400 + 36), 0x3fff);
     /* FSAVE ran FNINIT. */
     cr_assert_eq(fsw(), 0);
-    cr_assert_eq(rig.cpu->fpu.tw, 0xffff);
+    cr_assert_eq(fpu_tag_word(&rig.cpu->fpu), 0xffff);
     cr_assert_eq(xm_size(0xdd, 4, 0x400, 4), -1); /* FRSTOR */
     cr_assert_eq((fsw() >> 11) & 7, 6);
-    cr_assert_eq(rig.cpu->fpu.tw, 0x0fff);
+    cr_assert_eq(fpu_tag_word(&rig.cpu->fpu), 0x0fff);
     cr_assert_eq(xm(0xdd, 3, 0x500), -1);
     cr_assert_eq(get64(0x500), D_ONE);
     cr_assert_eq(xm(0xdd, 3, 0x500), -1);
@@ -495,7 +495,7 @@ Test(fpu, fxsave_fxrstor)
     rs.modrm = 0x0e;
     cr_assert_eq(run(&rs), -1);
     cr_assert_eq((fsw() >> 11) & 7, 6);
-    cr_assert_eq(rig.cpu->fpu.tw, 0x1fff); /* R6 zero (01), R7 valid (00) */
+    cr_assert_eq(fpu_tag_word(&rig.cpu->fpu), 0x1fff); /* R6 zero (01), R7 valid (00) */
 }
 
 Test(fpu, decoder_group_15)
@@ -533,7 +533,7 @@ Test(fpu, fstenv_fldenv_32bit_protected_layout)
     cr_assert_eq(xm_size(0xd9, 4, 0x700, 4), -1); /* FLDENV */
     cr_assert_eq(rig.cpu->fpu.cw, 0x037b);
     cr_assert_eq(fsw() & 0x8084, 0x8084);
-    cr_assert_eq(rig.cpu->fpu.tw, 0x3fff); /* R7 valid, recomputed */
+    cr_assert_eq(fpu_tag_word(&rig.cpu->fpu), 0x3fff); /* R7 valid, recomputed */
 }
 
 Test(fpu, fprem_quotient_bits)

@@ -806,7 +806,7 @@ static uint64_t fz_state_digest(struct cpu *cpu)
         h = fz_digest(h, &cpu->fpu.st[i].sig, 8);
         h = fz_digest(h, &cpu->fpu.st[i].sign_exp, 2);
     }
-    uint16_t fw[4] = { cpu->fpu.cw, cpu->fpu.sw, cpu->fpu.tw, cpu->fpu.top };
+    uint16_t fw[4] = { cpu->fpu.cw, cpu->fpu.sw, cpu->fpu.tag_empty, cpu->fpu.top };
     return fz_digest(h, fw, sizeof(fw));
 }
 
