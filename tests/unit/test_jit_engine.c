@@ -286,3 +286,47 @@ Test(jit_engine, frame_accesses_in_one_page_or_not)
     cr_assert_eq(frame_sum(CPU_ENGINE_JIT, 0x301004), 2600u); /* [ebp-8] on the page below */
     cr_assert_eq(frame_sum(CPU_ENGINE_JIT, 0x301ffc), 2600u); /* [ebp+4] on the page above */
 }
+
+/* LDS changes DS's class, which is part of the block key: the code after
+ * it must run as translated for the new class. The first pass loads the
+ * flat selector, so the block after LDS exists for a flat DS; the second
+ * loads a selector with base 2000H, and the same bytes must then read
+ * through that base (they did not when the exit after LDS looked its
+ * target up in the jump cache under the old key). */
+static uint32_t lds_class_result(int engine)
+{
+    static const uint8_t code[] = {
+        0xbb, 0x00, 0x30, 0x00, 0x00, /* mov ebx, 0x3000 (the far pointers) */
+        0xb9, 0x02, 0x00, 0x00, 0x00, /* mov ecx, 2 */
+        0x31, 0xff,                   /* xor edi, edi */
+        0xc5, 0x33,                   /* again: lds esi, [ebx] */
+        0x8b, 0x06,                   /* mov eax, [esi] */
+        0x01, 0xc7,                   /* add edi, eax */
+        0x83, 0xc3, 0x06,             /* add ebx, 6 */
+        0x49,                         /* dec ecx */
+        0x75, 0xf4,                   /* jnz again */
+        0xf4,                         /* hlt */
+    };
+    static const uint8_t flat_data[8] = { 0xff, 0xff, 0x00, 0x00, 0x00, 0x93, 0xcf, 0x00 };
+    static const uint8_t based_data[8] = { 0xff, 0xff, 0x00, 0x20, 0x00, 0x93, 0xcf, 0x00 };
+    static const uint8_t far_ptrs[12] = { 0x00, 0x40, 0x00, 0x00, 0x10, 0x00,
+                                          0x00, 0x40, 0x00, 0x00, 0x18, 0x00 };
+    struct je m = je_new(engine);
+    memcpy(m.ram + JE_GDT + 0x10, flat_data, sizeof(flat_data));
+    memcpy(m.ram + JE_GDT + 0x18, based_data, sizeof(based_data));
+    m.cpu->gdtr.limit = 31;
+    memcpy(m.ram + 0x3000, far_ptrs, sizeof(far_ptrs));
+    m.ram[0x4000] = 1;   /* [0x4000] through the flat DS */
+    m.ram[0x6000] = 100; /* [0x4000] through base 0x2000 */
+    je_code(&m, code, sizeof(code));
+    je_run_to_halt(&m);
+    uint32_t edi = m.cpu->regs[R_EDI];
+    je_free(&m);
+    return edi;
+}
+
+Test(jit_engine, lds_changes_the_key_of_the_code_after_it)
+{
+    cr_assert_eq(lds_class_result(CPU_ENGINE_INTERP), 101u);
+    cr_assert_eq(lds_class_result(CPU_ENGINE_JIT), 101u);
+}

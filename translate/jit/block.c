@@ -190,6 +190,17 @@ static bool may_trap(const struct insn *in)
 /* Which operations end a JIT block                                    */
 /* ------------------------------------------------------------------ */
 
+/* The instructions that end a JIT block because they change its key. */
+static bool changes_key(const struct insn *in)
+{
+    switch ((enum op)in->op) {
+    case OP_LDS: case OP_LES: case OP_LFS: case OP_LGS:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* The interpreter's block ends; every instruction that can change the
  * block key without ending an interpreter block (the data segment loads:
  * the key holds each segment's class); and the REP string instructions,
@@ -197,9 +208,9 @@ static bool may_trap(const struct insn *in)
  * at the instruction for the rest (the block's exit goes there). */
 static bool jit_ends_block(const struct insn *in)
 {
-    switch ((enum op)in->op) {
-    case OP_LDS: case OP_LES: case OP_LFS: case OP_LGS:
+    if (changes_key(in))
         return true;
+    switch ((enum op)in->op) {
     case OP_MOVS: case OP_STOS: case OP_LODS: case OP_CMPS: case OP_SCAS: case OP_INS:
     case OP_OUTS:
         return in->rep != REP_NONE;
@@ -365,11 +376,14 @@ void gen_helper(struct jit_ctx *c)
     c->fl_host = false;
     if (!jit_ends_block(c->in))
         return;
-    /* The handler left the next EIP in cpu->eip. Near transfers may go
-     * on through the jump cache; anything else goes back to the
-     * dispatcher, which looks at the new state (mode, interrupts). */
+    /* The handler left the next EIP in cpu->eip. Near transfers and REP
+     * string instructions may go on through the jump cache; anything else
+     * goes back to the dispatcher, which looks at the new state (mode,
+     * interrupts; LDS and the like change the key that the jump cache
+     * would look the target up under). */
     c->live_in = F_ALL;
-    if (tb_is_near_or_plain((enum op)c->in->op) && (c->key & JK_CS_FLAT)) {
+    if (tb_is_near_or_plain((enum op)c->in->op) && !changes_key(c->in) &&
+        (c->key & JK_CS_FLAT)) {
         x64_mov_reg_rm(c->a, 4, T_ADDR, cpu_field(CPU_OFF(eip)));
         gen_exit_indirect(c, T_ADDR, c->idx + 1);
     } else {
