@@ -364,6 +364,11 @@ struct cpu {
     uint8_t jit_noframe;
     /* Valid bit and epoch of the JIT's jump-cache tags (translate/jit). */
     uint32_t jit_jc_stamp;
+    /* Scratch of the JIT's inline x87 code (translate/jit/gen_x87.c): the
+     * host's status word after an operation, and the exception flags that
+     * send an operation to its handler in this run. */
+    uint16_t jit_x87_sw;
+    uint32_t jit_x87_bad;
 
     struct dtr gdtr, idtr;
     struct seg ldtr, tr;
@@ -442,6 +447,12 @@ struct cpu *cpu_new(const struct cpu_bus *bus);
 void cpu_free(struct cpu *cpu);
 /* RESET: registers as at power-on; EDX holds the family/model/stepping. */
 void cpu_reset(struct cpu *cpu);
+/* Whether the host's x87 may run the guest's x87 arithmetic as it is,
+ * under the guest's control word (the JIT's inline x87): an x86-64 host,
+ * CR0.EM and TS clear (no #NM), every exception masked and none pending
+ * (no #MF), a defined precision control, cpu->x87_soft clear. */
+bool fpu_host_inline_ok(const struct cpu *cpu);
+
 /* The x87 tag word as FSTENV stores it: 2 bits per physical register,
  * 11B for an empty one, else valid, zero or special by its contents. */
 uint16_t fpu_tag_word(const struct fpu *f);

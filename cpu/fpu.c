@@ -1015,6 +1015,13 @@ static void check_pending(struct cpu *cpu)
         cpu->bus.ferr(cpu->bus.opaque, true);
 }
 
+bool fpu_host_inline_ok(const struct cpu *cpu)
+{
+    const struct fpu *f = &cpu->fpu;
+    return FPU_HOST && !cpu->x87_soft && !(cpu->cr0 & (CR0_EM | CR0_TS)) &&
+           (f->cw & SW_EXC) == SW_EXC && !(f->sw & SW_ES) && (f->cw & 0x300) != 0x100;
+}
+
 uint16_t fpu_tag_word(const struct fpu *f)
 {
     uint16_t tw = 0;

@@ -257,7 +257,7 @@ void gen_cf_to_host(struct jit_ctx *c)
 /* Stubs                                                               */
 /* ------------------------------------------------------------------ */
 
-static struct stub *stub_new(struct jit_ctx *c, enum stub_kind kind)
+struct stub *gen_stub_new(struct jit_ctx *c, enum stub_kind kind)
 {
     if (c->nstubs >= JIT_MAX_STUBS) {
         c->a->bad = true;
@@ -269,7 +269,7 @@ static struct stub *stub_new(struct jit_ctx *c, enum stub_kind kind)
     return s;
 }
 
-static void stub_jump(struct jit_ctx *c, struct stub *s, int cc)
+void gen_stub_jump(struct jit_ctx *c, struct stub *s, int cc)
 {
     size_t f = cc < 0 ? x64_jmp32(c->a) : x64_jcc32(c->a, (enum x64_cc)cc);
     if (s->nfields >= JIT_MAX_FIELDS) {
@@ -282,28 +282,29 @@ static void stub_jump(struct jit_ctx *c, struct stub *s, int cc)
 void gen_jump_slow(struct jit_ctx *c, int cc)
 {
     if (c->slow < 0) {
-        struct stub *s = stub_new(c, STUB_SLOW);
+        struct stub *s = gen_stub_new(c, STUB_SLOW);
         s->ji = c->ji;
         c->slow = (int)(s - c->stubs);
     }
-    stub_jump(c, &c->stubs[c->slow], cc);
+    gen_stub_jump(c, &c->stubs[c->slow], cc);
 }
 
 struct stub *gen_jump_exit(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired)
 {
-    struct stub *s = stub_new(c, STUB_EXIT);
+    struct stub *s = gen_stub_new(c, STUB_EXIT);
     s->eip = eip;
     s->budget_back = (int32_t)(c->tb->n - retired);
-    stub_jump(c, s, cc);
+    gen_stub_jump(c, s, cc);
     return s;
 }
 
 struct stub *gen_jump_jc(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired)
 {
-    struct stub *s = stub_new(c, STUB_JC);
+    struct stub *s = gen_stub_new(c, STUB_JC);
     s->eip = eip;
+    s->key = gen_key_now(c);
     s->budget_back = (int32_t)(c->tb->n - retired);
-    stub_jump(c, s, cc);
+    gen_stub_jump(c, s, cc);
     return s;
 }
 
@@ -333,6 +334,11 @@ static void emit_stubs(struct jit_ctx *c)
         struct stub *s = &c->stubs[i];
         for (unsigned k = 0; k < s->nfields; k++)
             x64_patch_rel32(a, s->fields[k], a->pos);
+        if (s->kind == STUB_X87) {
+            gen_x87_stub(c, s);
+            emit_exit_body(c, s);
+            continue;
+        }
         if (s->kind == STUB_SLOW) {
             x64_mov_r64_imm(a, T_IDX, (uint64_t)(uintptr_t)s->ji);
             x64_call_abs(a, c->exec_base, c->j->thunk[s->thunk]);
@@ -356,7 +362,7 @@ static void emit_stubs(struct jit_ctx *c)
         }
         if (s->kind == STUB_JC) {
             x64_mov_r32_imm(a, T_ADDR, c->tb->cs_base + s->eip);
-            gen_jc_probe(c, T_ADDR);
+            gen_jc_probe(c, T_ADDR, s->key);
         }
         emit_exit_body(c, s);
     }
@@ -374,8 +380,10 @@ void gen_helper(struct jit_ctx *c)
     x64_mov_r64_imm(c->a, T_IDX, (uint64_t)(uintptr_t)c->ji);
     x64_call_abs(c->a, c->exec_base, c->j->thunk[thunk]);
     c->fl_host = false;
-    if (!jit_ends_block(c->in))
+    if (!jit_ends_block(c->in)) {
+        gen_x87_after_helper(c);
         return;
+    }
     /* The handler left the next EIP in cpu->eip. Near transfers and REP
      * string instructions may go on through the jump cache; anything else
      * goes back to the dispatcher, which looks at the new state (mode,
@@ -582,7 +590,7 @@ static void emit_frame_check(struct jit_ctx *c, const struct frame_plan *p, bool
     int32_t tag = entry + (int32_t)(p->write ? offsetof(struct tlb_entry, tag_write)
                                              : offsetof(struct tlb_entry, tag_read));
     x64_alu_reg_rm(a, ALU_CMP, 4, T_ADDR, x64_m(x64_mem_idx(JIT_CPU, T_IDX, 0, tag)));
-    stub_jump(c, fail, XCC_NE);
+    gen_stub_jump(c, fail, XCC_NE);
     x64_mov_reg_rm(a, 8, T_FRAME,
                    x64_m(x64_mem_idx(JIT_CPU, T_IDX, 0,
                                      entry + (int32_t)offsetof(struct tlb_entry, addend))));
@@ -615,6 +623,7 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     c->fl_host = false;
     c->ended = false;
     c->nstubs = 0;
+    gen_x87_start(c);
     x64_alu_rm_imm(a, ALU_SUB, 4, x64_r(JIT_BUDGET), n);
     struct stub *budget_exit = gen_jump_exit(c, XCC_S, tb->eip, 0);
     /* A block that overwrites the flags before it reads them may be
@@ -654,7 +663,7 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
         c->slow = -1;
         c->resume = 0;
 
-        bool done = native && (gen_ctrl(c) || gen_alu(c));
+        bool done = native && (gen_x87(c) || gen_ctrl(c) || gen_alu(c));
         if (done)
             c->j->stats.insns_inline++;
         else
@@ -669,9 +678,11 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     if (!c->ended) {
         /* Fell off the end: the page end, the size limit, or an
          * instruction that does not decode comes next. */
+        gen_x87_end(c);
         gen_exit_direct(c, -1, eip, 0, n);
     }
     tb->flags_in = live[0];
+    tb->key_out = gen_key_now(c);
     emit_stubs(c);
     return !a->full && !a->bad;
 }

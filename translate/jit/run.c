@@ -206,6 +206,8 @@ uint32_t jit_key(const struct cpu *cpu)
     static const int data_segs[] = { SEG_ES, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
     for (unsigned i = 0; i < 5; i++)
         key |= (uint32_t)seg_class(cpu, data_segs[i]) << (JK_SEG_SHIFT + 2 * data_segs[i]);
+    if (fpu_host_inline_ok(cpu))
+        key |= JK_X87 | (uint32_t)(cpu->fpu.top & 7) << JK_TOP_SHIFT;
     return key;
 }
 
@@ -279,12 +281,13 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
     j->stats.dispatches++;
 
     /* Link the direct exit that brought us here, if it still can be:
-     * both blocks alive and of one key (a direct exit never changes
-     * the key, but its block may have died since). */
+     * both blocks alive and the key at the exit the target's (a direct
+     * exit never changes the key but for the x87 TOP, which is known at
+     * translation; its block may have died since). */
     struct jit_tb *from = j->pending_from;
     if (from) {
         unsigned e = j->pending_exit;
-        if (!from->dead && from->exit_eip[e] == cpu->eip && from->key == tb->key &&
+        if (!from->dead && from->exit_eip[e] == cpu->eip && from->key_out == tb->key &&
             from->cs_base == tb->cs_base && from->cs_limit == tb->cs_limit)
             jit_link(j, from, e, tb);
         j->pending_from = NULL;

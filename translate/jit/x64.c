@@ -513,3 +513,14 @@ void x64_jmp_abs(struct x64_asm *a, uintptr_t exec_base, const void *target)
 {
     branch_abs(a, exec_base, target, 0xe9, 4);
 }
+
+void x64_x87_mem(struct x64_asm *a, uint8_t esc, unsigned digit, struct x64_mem m)
+{
+    op_digit(a, 4, &esc, 1, digit, x64_m(m), 0, 0);
+}
+
+void x64_x87(struct x64_asm *a, uint8_t esc, uint8_t modrm)
+{
+    x64_byte(a, esc);
+    x64_byte(a, modrm);
+}

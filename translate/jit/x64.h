@@ -146,6 +146,11 @@ void x64_movsxd(struct x64_asm *a, unsigned dst, struct x64_rm src);
 /* cqo: RDX:RAX = sign-extended RAX. */
 void x64_cqo(struct x64_asm *a);
 
+/* x87 (SDM Vol. 2, escape opcodes D8-DF): a memory form `esc /digit m`,
+ * and a register or operand-less form `esc modrm` (ModRM C0H-FFH). */
+void x64_x87_mem(struct x64_asm *a, uint8_t esc, unsigned digit, struct x64_mem m);
+void x64_x87(struct x64_asm *a, uint8_t esc, uint8_t modrm);
+
 void x64_setcc(struct x64_asm *a, enum x64_cc cc, struct x64_rm dst);
 void x64_cmovcc(struct x64_asm *a, enum x64_cc cc, unsigned size, unsigned dst,
                 struct x64_rm src);
