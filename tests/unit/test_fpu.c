@@ -548,3 +548,26 @@ Test(fpu, fprem_quotient_bits)
     cr_assert_eq(xm(0xdd, 3, 0x110), -1);
     cr_assert_eq(get64(0x110), D_ONE);
 }
+
+/* A denormal memory operand's DE yields to a higher-priority condition
+ * of the same instruction (SDM Vol. 1 4.9.2): a QNaN operand, or a
+ * division by zero (both are above the denormal operand). The host's
+ * x87 reports them so; the JIT, which runs such forms on it, must agree
+ * with these handlers. */
+Test(fpu, denormal_memory_operand_yields_to_qnan_and_zero_divide)
+{
+    put64(0x100, 0x7ff8000000000000ull); /* a QNaN double */
+    memcpy(rig.ram + 0x108, &(uint32_t){ 0x00000001u }, 4); /* the least float denormal */
+    cr_assert_eq(xm(0xdd, 0, 0x100), -1);               /* FLD m64: QNaN */
+    cr_assert_eq(xm(0xd8, 0, 0x108), -1);               /* FADD m32 denormal */
+    cr_assert_eq(fsw() & 0x3f, 0, "QNaN + denormal: %04x", fsw());
+    cr_assert_eq(xm(0xdd, 3, 0x110), -1);               /* FSTP */
+    put64(0x118, 0x0000000000000001ull);                /* the least double denormal */
+    cr_assert_eq(xr(0xd9, 0xee), -1);                   /* FLDZ */
+    cr_assert_eq(xm(0xdc, 7, 0x118), -1);               /* FDIVR m64: denormal / +0 */
+    cr_assert_eq(fsw() & 0x3f, 0x04, "denormal / 0: %04x", fsw()); /* ZE alone */
+    /* With nothing higher, the denormal is reported. */
+    cr_assert_eq(xr(0xd9, 0xe8), -1);                   /* FLD1 */
+    cr_assert_eq(xm(0xdc, 0, 0x118), -1);               /* FADD m64 denormal */
+    cr_assert_eq(fsw() & 0x3f, 0x04 | 0x02 | 0x20, "1 + denormal: %04x", fsw());
+}
