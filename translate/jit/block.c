@@ -225,11 +225,8 @@ static bool jit_ends_block(const struct insn *in)
 
 void gen_flags_to_cpu(struct jit_ctx *c)
 {
-    if (c->fl_host && c->live_in) {
-        x64_pushfq(c->a);
-        x64_pop(c->a, T_IDX);
-        x64_mov_rm_reg(c->a, 4, cpu_field(CPU_OFF(cc.res)), T_IDX);
-    }
+    if (c->fl_host && c->live_in)
+        x64_store_flags(c->a, x64_mem(JIT_CPU, CPU_OFF(cc.res)), T_IDX);
     c->fl_host = false;
 }
 
@@ -349,9 +346,7 @@ static void emit_stubs(struct jit_ctx *c)
         if (s->tb_exit)
             c->tb->exit_stub[s->tb_exit - 1] = (uint32_t)a->pos;
         if (s->save_flags) {
-            x64_pushfq(a);
-            x64_pop(a, T_IDX);
-            x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(cc.res)), T_IDX);
+            x64_store_flags(a, x64_mem(JIT_CPU, CPU_OFF(cc.res)), T_IDX);
             if (s->tb_exit) {
                 /* Linked to a block that reads the flags: from here. */
                 size_t f = x64_jmp32(a);

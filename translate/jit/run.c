@@ -82,9 +82,7 @@ static int emit_runtime(struct jit *j)
     for (unsigned v = 0; v < JIT_THUNKS; v++) {
         thunk[v] = a.pos;
         if (v & JIT_THUNK_SAVE_FLAGS) {
-            x64_pushfq(&a);
-            x64_pop(&a, X_R11);
-            x64_mov_rm_reg(&a, 4, cpu_field(CPU_OFF(cc.res)), X_R11);
+            x64_store_flags(&a, x64_mem(JIT_CPU, CPU_OFF(cc.res)), X_R11);
         }
         store_guest_regs(&a);
         x64_mov_rm_reg(&a, 4, cpu_field(CPU_OFF(jit_budget)), JIT_BUDGET);

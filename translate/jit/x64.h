@@ -159,6 +159,11 @@ void x64_push(struct x64_asm *a, unsigned reg);
 void x64_pop(struct x64_asm *a, unsigned reg);
 void x64_push_mem(struct x64_asm *a, struct x64_mem m);
 void x64_pushfq(struct x64_asm *a);
+/* The six arithmetic flags into the 32-bit field at `m` as an EFLAGS
+ * image (CF bit 0 ... OF bit 11, bit 1 set, the rest 0), through LAHF
+ * and SETO, which cost less than PUSHF: RAX is kept in `scratch`, and
+ * the host's flags are clobbered afterwards. */
+void x64_store_flags(struct x64_asm *a, struct x64_mem m, unsigned scratch);
 void x64_popfq(struct x64_asm *a);
 void x64_ret(struct x64_asm *a);
 
