@@ -560,3 +560,94 @@ Test(jit_engine, x87_programs_as_the_interpreter_runs_them, .timeout = 120)
                          i, want.data[i], got.data[i]);
     }
 }
+
+/* ------------------------------------------------------------------ */
+/* Instructions that run on into the next page                         */
+/* ------------------------------------------------------------------ */
+
+/* MOV EAX, imm32 at 1FFDh: its last two immediate bytes are in the page
+ * at 2000h, then HLT. Paging maps the first 4 MiB one to one (page
+ * directory at 100000h, page table at 101000h), so a test can map the
+ * page at linear 2000h elsewhere. */
+#define CROSS_EIP 0x1ffdu
+
+static void cross_setup(struct je *m)
+{
+    static const uint8_t head[] = { 0xb8, 0xaa, 0xbb };          /* at 1FFDh */
+    static const uint8_t tail_a[] = { 0x11, 0x22, 0xf4 };        /* at 2000h */
+    static const uint8_t tail_b[] = { 0x33, 0x44, 0xf4 };        /* at 5000h */
+    memcpy(m->ram + CROSS_EIP, head, sizeof(head));
+    memcpy(m->ram + 0x2000, tail_a, sizeof(tail_a));
+    memcpy(m->ram + 0x5000, tail_b, sizeof(tail_b));
+    uint32_t pde = 0x101000u | 7;
+    memcpy(m->ram + 0x100000, &pde, 4);
+    for (uint32_t i = 0; i < 1024; i++) {
+        uint32_t pte = i << 12 | 7;
+        memcpy(m->ram + 0x101000 + 4 * i, &pte, 4);
+    }
+    m->cpu->cr3 = 0x100000;
+    m->cpu->cr0 |= CR0_PG;
+    tlb_flush_all(&m->cpu->tlb);
+}
+
+static uint32_t cross_run(struct je *m)
+{
+    m->cpu->eip = CROSS_EIP;
+    m->cpu->halted = 0;
+    je_run_to_halt(m);
+    return m->cpu->regs[R_EAX];
+}
+
+/* The bytes in the second page change (a write, as DMA or a loader
+ * would make it): the instruction runs with the new ones. */
+Test(jit_engine, crossing_instruction_sees_writes_to_its_second_page)
+{
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        struct je m = je_new(engine);
+        cross_setup(&m);
+        cr_assert_eq(cross_run(&m), 0x2211bbaau);
+        cr_assert_eq(cross_run(&m), 0x2211bbaau);
+        static const uint8_t changed[] = { 0x55, 0x66 };
+        phys_write_buf(m.pm, 0x2000, changed, sizeof(changed));
+        cr_assert_eq(cross_run(&m), 0x6655bbaau, "engine %d", engine);
+        je_free(&m);
+    }
+}
+
+/* The second page is mapped elsewhere (the page table is changed and the
+ * TLB flushed, as after INVLPG): the instruction reads the new page. */
+Test(jit_engine, crossing_instruction_follows_its_second_page_mapping)
+{
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        struct je m = je_new(engine);
+        cross_setup(&m);
+        cr_assert_eq(cross_run(&m), 0x2211bbaau);
+        cr_assert_eq(cross_run(&m), 0x2211bbaau);
+        uint32_t pte = 0x5000u | 7;
+        memcpy(m.ram + 0x101000 + 4 * 2, &pte, 4);
+        tlb_flush_all(&m.cpu->tlb);
+        cr_assert_eq(cross_run(&m), 0x4433bbaau, "engine %d", engine);
+        je_free(&m);
+    }
+}
+
+/* The second page is not present: #PF for its linear address (CR2),
+ * with EIP at the instruction, raised as the CPU's fetch would. */
+Test(jit_engine, crossing_instruction_faults_on_its_second_page)
+{
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        struct je m = je_new(engine);
+        cross_setup(&m);
+        cr_assert_eq(cross_run(&m), 0x2211bbaau);
+        uint32_t pte = 0;
+        memcpy(m.ram + 0x101000 + 4 * 2, &pte, 4);
+        tlb_flush_all(&m.cpu->tlb);
+        m.cpu->eip = CROSS_EIP;
+        m.cpu->halted = 0;
+        /* No IDT: the #PF becomes a triple fault; CR2 tells whose it was. */
+        int exit = cpu_exec(m.cpu, 1000);
+        cr_assert_eq(exit, CPU_EXIT_SHUTDOWN, "engine %d: exit %d", engine, exit);
+        cr_assert_eq(m.cpu->cr2, 0x2000u, "engine %d: cr2 %x", engine, m.cpu->cr2);
+        je_free(&m);
+    }
+}

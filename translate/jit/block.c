@@ -706,16 +706,58 @@ static void trace_block(struct jit *j, const struct jit_tb *tb, const uint8_t *g
     }
 }
 
+/*
+ * The instruction at page offset `off` when it runs on into the next
+ * linear page (tb_decode stops before such an instruction; this one then
+ * starts a block of its own). Its bytes are gathered into `bytes` from
+ * both pages: the next page is translated for a fetch as the CPU would
+ * fetch it (a #PF there is this instruction's). Returns its length, and
+ * the next page's physical address in *page2; 0 if it does not cross
+ * (or is invalid, or passes the CS limit or a 16-bit IP wrap: the
+ * careful path runs it).
+ */
+static unsigned decode_crossing(struct jit *j, const uint8_t *host, unsigned off, bool code32,
+                                uint32_t room, struct insn *in, uint8_t bytes[15],
+                                uint64_t *page2)
+{
+    struct cpu *cpu = j->cpu;
+    unsigned avail = 4096 - off;
+    if (avail >= 15 || decode_insn(in, host + off, avail, code32) != DECODE_MORE)
+        return 0;
+    if (!code32 && cpu->eip + avail > 0xffff)
+        return 0;
+    uint64_t paddr2;
+    const uint8_t *host2 = cpu_code_page(cpu, cpu->eip + avail, &paddr2);
+    if (!host2)
+        return 0;
+    memcpy(bytes, host + off, avail);
+    memcpy(bytes + avail, host2, 15 - avail);
+    int r = decode_insn(in, bytes, 15, code32);
+    if (r <= (int)avail || (unsigned)r - 1 > room)
+        return 0;
+    *page2 = paddr2 & ~(uint64_t)0xfff;
+    return (unsigned)r;
+}
+
 struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr, uint32_t key,
                              uint32_t room)
 {
     struct cpu *cpu = j->cpu;
     struct insn insns[JIT_MAX_INSNS];
     unsigned off = (unsigned)(paddr & 0xfff), end;
-    unsigned n = tb_decode(insns, JIT_MAX_INSNS, host, off, (key & JK_CODE32) != 0, room,
-                           jit_ends_block, &end);
-    if (n == 0)
-        return NULL;
+    bool code32 = (key & JK_CODE32) != 0;
+    unsigned n = tb_decode(insns, JIT_MAX_INSNS, host, off, code32, room, jit_ends_block, &end);
+    uint8_t cross_bytes[15];
+    const uint8_t *guest = host + off;
+    uint64_t page2 = 0;
+    if (n == 0) {
+        unsigned len = decode_crossing(j, host, off, code32, room, &insns[0], cross_bytes, &page2);
+        if (!len)
+            return NULL;
+        n = 1;
+        end = off + len;
+        guest = cross_bytes;
+    }
 
     /* Try natively; if the emitter refused something, the same block
      * with every instruction through its helper; if the buffer filled
@@ -734,6 +776,8 @@ struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr,
         tb->key = key;
         tb->bytes = (uint16_t)(end - off);
         tb->n = (uint16_t)n;
+        tb->crosses = end > 4096;
+        tb->paddr2 = page2;
 
         struct x64_asm a;
         x64_init(&a, j->code.rw + j->code_used, j->code.size - j->code_used);
@@ -751,8 +795,9 @@ struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr,
             j->code_used += (a.pos + 15) & ~(size_t)15;
             j->stats.insns_translated += n;
             j->stats.code_bytes += a.pos;
-            jit_tb_commit(j, tb);
-            trace_block(j, tb, host + off, a.buf);
+            if (!jit_tb_commit(j, tb))
+                return NULL;
+            trace_block(j, tb, guest, a.buf);
             return tb;
         }
         if (a.bad && native) {

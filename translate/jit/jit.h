@@ -132,6 +132,12 @@ struct jit_tb {
     uint32_t code_size;
     uint8_t dead;        /* dropped (its page was written); memory stays
                             until the next full flush */
+    /* A block of one instruction that runs on into the next linear page
+     * (cache.c keeps it on both physical pages; the dispatcher checks
+     * the second page's translation before running it, and no direct
+     * exit is linked to it). */
+    uint8_t crosses;
+    uint64_t paddr2;     /* the physical page of its last bytes */
 
     /* Direct exits: the rel32 field of the jump that leaves for exit i
      * (0 = none), where it jumps while unlinked (its exit stub), the
@@ -285,12 +291,16 @@ struct jit_tb *jit_lookup(struct jit *j, uint64_t paddr, uint32_t pc, uint32_t c
  * empty cache has no room. */
 struct jit_tb *jit_tb_alloc(struct jit *j, unsigned n);
 /* Enters a translated block into the lookup structures and marks its
- * page as holding code. */
-void jit_tb_commit(struct jit *j, struct jit_tb *tb);
+ * page (pages) as holding code; false when there was no memory for the
+ * records (the block is then never found). */
+bool jit_tb_commit(struct jit *j, struct jit_tb *tb);
 void jit_link(struct jit *j, struct jit_tb *from, unsigned exit, struct jit_tb *to);
 void jit_jc_insert(struct jit *j, struct jit_tb *tb);
 void jit_jc_flush(struct jit *j);
 void jit_invalidate_page(struct jit *j, uint64_t page);
+/* Drops one block (a crossing block whose second page now translates
+ * elsewhere). */
+void jit_invalidate_block(struct jit *j, struct jit_tb *tb);
 
 /* block.c: translates the block at the CPU's CS:EIP (physical `paddr`,
  * page bytes at `host`). NULL if no instruction there can be translated

@@ -261,6 +261,17 @@ static struct jit_tb *find_block(struct jit *j, struct cpu *cpu)
         cpu->jit_noframe = 0;
     }
     struct jit_tb *tb = jit_lookup(j, paddr, cs->base + eip, cs->base, cs->limit, key);
+    if (tb && tb->crosses) {
+        /* Its last bytes must still come from the page they were read
+         * from (a fetch: a #PF is this instruction's, as the CPU's). */
+        uint64_t paddr2;
+        uint32_t eip2 = eip + (4096 - (uint32_t)(paddr & 0xfff));
+        if (!cpu_code_page(cpu, eip2, &paddr2) ||
+            (paddr2 & ~(uint64_t)0xfff) != tb->paddr2) {
+            jit_invalidate_block(j, tb);
+            tb = NULL;
+        }
+    }
     if (!tb)
         tb = jit_translate(j, host, paddr, key, tb_code_room(cpu, eip));
     return tb;
@@ -285,7 +296,8 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
     struct jit_tb *from = j->pending_from;
     if (from) {
         unsigned e = j->pending_exit;
-        if (!from->dead && from->exit_eip[e] == cpu->eip && from->key_out == tb->key &&
+        if (!from->dead && !tb->crosses && from->exit_eip[e] == cpu->eip &&
+            from->key_out == tb->key &&
             from->cs_base == tb->cs_base && from->cs_limit == tb->cs_limit)
             jit_link(j, from, e, tb);
         j->pending_from = NULL;
