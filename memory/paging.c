@@ -288,3 +288,107 @@ int paging_load_pdptes(struct phys_mem *pm, struct paging_mode *mode)
         mode->pdpte[i] = pdpte[i];
     return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* Probing: the walk as a debugger sees it                             */
+/* ------------------------------------------------------------------ */
+
+/* Records one entry read by paging_probe. */
+static void probe_add(struct walk_report *r, const char *name, uint64_t addr, uint64_t value)
+{
+    if (r->nlevels < WALK_LEVELS_MAX)
+        r->level[r->nlevels++] = (struct walk_level){ name, addr, value };
+}
+
+void paging_probe(struct phys_mem *pm, const struct paging_mode *mode, uint32_t lin,
+                  struct walk_report *r)
+{
+    *r = (struct walk_report){ .paging = (mode->cr0 & CR0_PG) != 0,
+                               .pae = (mode->cr4 & CR4_PAE) != 0,
+                               .rw = true, .us = true };
+    if (!r->paging) {
+        r->present = true;
+        r->paddr = lin;
+        r->page_size = SIZE_4K;
+        return;
+    }
+    struct rights rt = { true, true, false };
+    if (!r->pae) {
+        uint64_t addr = (mode->cr3 & 0xfffff000u) | ((lin >> 22) << 2);
+        uint64_t pde = phys_read(pm, addr, 4);
+        probe_add(r, "PDE", addr, pde);
+        if (!(pde & PTE_P))
+            return;
+        rights_add(&rt, pde, false);
+        if ((pde & PTE_PS) && (mode->cr4 & CR4_PSE)) {
+            r->rsvd = (pde & PSE36_RSVD) != 0;
+            r->paddr = (pde & 0xffc00000u) | ((uint64_t)((pde & PSE36_HIGH_MASK) >> 13) << 32) |
+                       (lin & (SIZE_4M - 1));
+            r->page_size = SIZE_4M;
+        } else {
+            addr = (pde & 0xfffff000u) | (((lin >> 12) & 0x3ff) << 2);
+            uint64_t pte = phys_read(pm, addr, 4);
+            probe_add(r, "PTE", addr, pte);
+            if (!(pte & PTE_P))
+                return;
+            rights_add(&rt, pte, false);
+            r->paddr = (pte & 0xfffff000u) | (lin & (SIZE_4K - 1));
+            r->page_size = SIZE_4K;
+        }
+    } else {
+        uint64_t rsvd = PAE_RSVD_HIGH | (mode->nxe ? 0 : PTE_XD);
+        uint64_t pdpte = mode->pdpte[lin >> 30];
+        /* The PDPTE register, not memory: its address is where MOV CR3
+         * loaded it from. */
+        probe_add(r, "PDPTE", (mode->cr3 & 0xffffffe0u) + 8 * (lin >> 30), pdpte);
+        if (!(pdpte & PTE_P))
+            return;
+        uint64_t addr = (pdpte & PAE_ADDR_MASK) | (((lin >> 21) & 0x1ff) << 3);
+        uint64_t pde = phys_read(pm, addr, 8);
+        probe_add(r, "PDE", addr, pde);
+        if (!(pde & PTE_P))
+            return;
+        rights_add(&rt, pde, mode->nxe);
+        if (pde & rsvd) {
+            r->rsvd = true;
+        } else if (pde & PTE_PS) {
+            r->rsvd = (pde & PAE_RSVD_2M) != 0;
+            r->paddr = (pde & PAE_ADDR_MASK & ~(uint64_t)(SIZE_2M - 1)) | (lin & (SIZE_2M - 1));
+            r->page_size = SIZE_2M;
+        } else {
+            addr = (pde & PAE_ADDR_MASK) | (((lin >> 12) & 0x1ff) << 3);
+            uint64_t pte = phys_read(pm, addr, 8);
+            probe_add(r, "PTE", addr, pte);
+            if (!(pte & PTE_P))
+                return;
+            rights_add(&rt, pte, mode->nxe);
+            r->rsvd = (pte & rsvd) != 0;
+            r->paddr = (pte & PAE_ADDR_MASK) | (lin & (SIZE_4K - 1));
+            r->page_size = SIZE_4K;
+        }
+    }
+    r->rw = rt.rw;
+    r->us = rt.us;
+    r->xd = rt.xd;
+    r->present = !r->rsvd;
+}
+
+uint32_t paging_probe_fault(const struct paging_mode *mode, const struct walk_report *r,
+                            enum mem_access access, bool user)
+{
+    if (!r->paging)
+        return 0;
+    uint32_t err;
+    if (r->rsvd) {
+        err = PFERR_P | PFERR_RSVD;
+    } else if (!r->present) {
+        err = 0;
+    } else {
+        struct rights rt = { r->rw, r->us, r->xd };
+        struct page_walk unused;
+        err = check_rights(mode, &rt, access, user, &unused);
+        if (!err)
+            return 0;
+    }
+    return err | access_bits(mode, access, user) | PAGING_PROBE_FAULTS;
+}

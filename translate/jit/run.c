@@ -160,7 +160,7 @@ int jit_exec_insn(struct cpu *cpu, const struct jit_insn *ji)
  * -accel interp and -singlestep trace each instruction). Never stops. */
 int jit_trace_block(struct cpu *cpu, const struct jit_tb *tb)
 {
-    if (cpu->log)
+    if (cpu->log && cpu_log_wanted_at(cpu, tb->pc))
         fprintf(cpu->log, "exec: %04x:%08x  block of %u instructions (linear %08x)\n",
                 cpu->seg[SEG_CS].sel, tb->eip, tb->n, tb->pc);
     return 0;
