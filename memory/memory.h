@@ -255,6 +255,15 @@ void paging_probe(struct phys_mem *pm, const struct paging_mode *mode, uint32_t 
 uint32_t paging_probe_fault(const struct paging_mode *mode, const struct walk_report *r,
                             enum mem_access access, bool user);
 
+/* Every present leaf mapping of the current tables, in linear order,
+ * with the rights combined over its levels (rw: R/W at every level, us:
+ * U/S at every level, xd: XD at some level); reads only. Without paging,
+ * the identity over 4 GiB (in two halves). */
+typedef void (*paging_map_fn)(void *opaque, uint32_t lin, uint64_t phys, uint32_t size,
+                              bool rw, bool us, bool xd);
+void paging_for_each_mapping(struct phys_mem *pm, const struct paging_mode *mode,
+                             paging_map_fn fn, void *opaque);
+
 /* Loads the four PAE PDPTEs from CR3 (at MOV CR3, or CR0/CR4 writes that
  * enable PAE paging). Returns -1 if one has reserved bits set (the caller
  * raises #GP(0)). */

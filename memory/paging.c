@@ -392,3 +392,83 @@ uint32_t paging_probe_fault(const struct paging_mode *mode, const struct walk_re
     }
     return err | access_bits(mode, access, user) | PAGING_PROBE_FAULTS;
 }
+
+/* ------------------------------------------------------------------ */
+/* Every mapping, for the monitor's info mem                           */
+/* ------------------------------------------------------------------ */
+
+/* Calls fn for a leaf mapping [lin, lin+size) with combined rights. */
+static void leaf(struct rights r, uint32_t lin, uint64_t phys, uint32_t size, paging_map_fn fn,
+                 void *opaque)
+{
+    fn(opaque, lin, phys, size, r.rw, r.us, r.xd);
+}
+
+void paging_for_each_mapping(struct phys_mem *pm, const struct paging_mode *mode,
+                             paging_map_fn fn, void *opaque)
+{
+    struct rights all = { true, true, false };
+    if (!(mode->cr0 & CR0_PG)) {
+        /* One identity mapping of the whole space, in two halves (a
+         * size of 4 GiB does not fit in 32 bits). */
+        leaf(all, 0, 0, 0x80000000u, fn, opaque);
+        leaf(all, 0x80000000u, 0x80000000u, 0x80000000u, fn, opaque);
+        return;
+    }
+    if (!(mode->cr4 & CR4_PAE)) {
+        uint32_t pd = mode->cr3 & 0xfffff000u;
+        for (uint32_t i = 0; i < 1024; i++) {
+            uint64_t pde = phys_read(pm, pd + 4 * i, 4);
+            if (!(pde & PTE_P))
+                continue;
+            struct rights r = all;
+            rights_add(&r, pde, false);
+            uint32_t lin = i << 22;
+            if ((pde & PTE_PS) && (mode->cr4 & CR4_PSE)) {
+                if (!(pde & PSE36_RSVD))
+                    leaf(r, lin, (pde & 0xffc00000u) |
+                                           ((uint64_t)((pde & PSE36_HIGH_MASK) >> 13) << 32),
+                         SIZE_4M, fn, opaque);
+                continue;
+            }
+            uint32_t pt = (uint32_t)pde & 0xfffff000u;
+            for (uint32_t j = 0; j < 1024; j++) {
+                uint64_t pte = phys_read(pm, pt + 4 * j, 4);
+                if (!(pte & PTE_P))
+                    continue;
+                struct rights r2 = r;
+                rights_add(&r2, pte, false);
+                leaf(r2, lin | (j << 12), pte & 0xfffff000u, SIZE_4K, fn, opaque);
+            }
+        }
+        return;
+    }
+    uint64_t rsvd = PAE_RSVD_HIGH | (mode->nxe ? 0 : PTE_XD);
+    for (uint32_t k = 0; k < 4; k++) {
+        uint64_t pdpte = mode->pdpte[k];
+        if (!(pdpte & PTE_P))
+            continue;
+        for (uint32_t i = 0; i < 512; i++) {
+            uint64_t pde = phys_read(pm, (pdpte & PAE_ADDR_MASK) + 8 * i, 8);
+            if (!(pde & PTE_P) || (pde & rsvd))
+                continue;
+            struct rights r = all;
+            rights_add(&r, pde, mode->nxe);
+            uint32_t lin = (k << 30) | (i << 21);
+            if (pde & PTE_PS) {
+                if (!(pde & PAE_RSVD_2M))
+                    leaf(r, lin, pde & PAE_ADDR_MASK & ~(uint64_t)(SIZE_2M - 1), SIZE_2M,
+                         fn, opaque);
+                continue;
+            }
+            for (uint32_t j = 0; j < 512; j++) {
+                uint64_t pte = phys_read(pm, (pde & PAE_ADDR_MASK) + 8 * j, 8);
+                if (!(pte & PTE_P) || (pte & rsvd))
+                    continue;
+                struct rights r2 = r;
+                rights_add(&r2, pte, mode->nxe);
+                leaf(r2, lin | (j << 12), pte & PAE_ADDR_MASK, SIZE_4K, fn, opaque);
+            }
+        }
+    }
+}
