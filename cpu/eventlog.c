@@ -72,7 +72,7 @@ static void mode_name(uint32_t sig, char *buf, size_t len)
 }
 
 void cpu_mode_log_check(struct cpu *cpu, uint16_t cs, uint32_t eip, uint32_t lin,
-                        const char *by)
+                        uint64_t icount, const char *by)
 {
     uint32_t now = cpu_mode_signature(cpu);
     uint32_t before = cpu->mode_logged;
@@ -84,7 +84,7 @@ void cpu_mode_log_check(struct cpu *cpu, uint16_t cs, uint32_t eip, uint32_t lin
     mode_name(before, from, sizeof(from));
     mode_name(now, to, sizeof(to));
     fprintf(cpu->log, "mode: %s -> %s at %04x:%08x by %s icount=%" PRIu64 "\n", from, to, cs,
-            eip, by, cpu->icount);
+            eip, by, icount);
 }
 
 /* ------------------------------------------------------------------ */

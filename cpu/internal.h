@@ -432,9 +432,10 @@ void cpu_dbg_check_access(struct cpu *cpu, uint32_t lin, unsigned size, bool wri
 uint32_t cpu_mode_signature(const struct cpu *cpu);
 /* Logs a line if the mode differs from cpu->mode_logged: the change was
  * made by `by` (an instruction's name and bytes, or an event) at
- * cs:eip, linear `lin`. */
+ * cs:eip, linear `lin`, when `icount` instructions had retired before
+ * it. */
 void cpu_mode_log_check(struct cpu *cpu, uint16_t cs, uint32_t eip, uint32_t lin,
-                        const char *by);
+                        uint64_t icount, const char *by);
 /* The #PF recorded in cpu->exc_* with the walk of CR2 (-d mmu). */
 void cpu_mmu_log_fault(struct cpu *cpu);
 /* Whether the instruction count lies in -d window= (no ranges looked at). */

@@ -716,7 +716,7 @@ static const struct option_def option_table[] = {
       "(with ,server,nowait as QEMU; Glass always listens)" },
     { "gdb", "DEV", opt_gdb, "wait for gdb on tcp:HOST:PORT (HOST empty: 127.0.0.1)" },
     { "s", NULL, opt_s, "the same as -gdb tcp:127.0.0.1:1234" },
-    { "S", NULL, opt_S, "start with the CPU stopped (gdb's continue or cont starts it)" },
+    { "S", NULL, opt_S, "start with the CPU stopped (until gdb's continue or cont)" },
     { "help", NULL, opt_help, "show this help and exit" },
     { "h", NULL, opt_help, NULL },
     { "version", NULL, opt_version, "show the version and exit" },

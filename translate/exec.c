@@ -92,7 +92,7 @@ static void mode_log_event(struct cpu *cpu, uint16_t cs, uint32_t eip, uint32_t 
 {
     char by[48];
     snprintf(by, sizeof(by), "vector %02x (%s)", vector & 0xff, kind);
-    cpu_mode_log_check(cpu, cs, eip, lin, by);
+    cpu_mode_log_check(cpu, cs, eip, lin, cpu->icount, by);
 }
 
 /* A log window's first instruction is reached exactly: the engine stops

@@ -70,7 +70,7 @@ static void mode_log_insn(struct cpu *cpu, uint16_t cs, uint32_t eip, uint32_t l
         n += snprintf(by + n, sizeof(by) - (size_t)n, "%s%02x", i ? " " : "", bytes[i]);
     if (n > 0 && (size_t)n + 2 < sizeof(by))
         snprintf(by + n, sizeof(by) - (size_t)n, ")");
-    cpu_mode_log_check(cpu, cs, eip, lin, by);
+    cpu_mode_log_check(cpu, cs, eip, lin, cpu->icount - 1, by);
 }
 
 static void step(struct cpu *cpu)
