@@ -329,10 +329,11 @@ enum cpu_exit {
  * An attached debugger's breakpoints and watchpoints (cpu/debugger.c).
  * They are not the architectural DR0-DR7, which belong to the guest: a
  * guest's own INT3 and #DB go to its IDT as ever, and no byte of guest
- * memory is changed to plant a breakpoint. While any is set, cpu_exec
- * runs every instruction through the careful path, which checks the
- * breakpoints before each instruction and the watchpoints on each data
- * access.
+ * memory is changed to plant a breakpoint. While a watchpoint is set,
+ * cpu_exec runs every instruction through the careful path, which checks
+ * it on each data access; while a breakpoint is set, the JIT runs one
+ * block at a time, none that holds a breakpoint, and the careful path
+ * runs those, checking the breakpoints before each instruction.
  */
 #define CPU_DBG_BREAK_MAX 64
 #define CPU_DBG_WATCH_MAX 16
@@ -554,6 +555,8 @@ int cpu_dbg_watch_remove(struct cpu *cpu, uint32_t lin, uint32_t len, enum cpu_w
 /* Removes every breakpoint and watchpoint (a debugger detaches). */
 void cpu_dbg_clear(struct cpu *cpu);
 bool cpu_dbg_break_at(const struct cpu *cpu, uint32_t lin);
+/* Whether a breakpoint lies in [lin, lin+len). */
+bool cpu_dbg_break_in(const struct cpu *cpu, uint32_t lin, uint32_t len);
 /* The next instruction will not stop at a breakpoint on its own address
  * (call when the debugger resumes the CPU). */
 void cpu_dbg_resume(struct cpu *cpu);

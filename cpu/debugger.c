@@ -48,6 +48,14 @@ bool cpu_dbg_break_at(const struct cpu *cpu, uint32_t lin)
     return false;
 }
 
+bool cpu_dbg_break_in(const struct cpu *cpu, uint32_t lin, uint32_t len)
+{
+    for (unsigned i = 0; i < cpu->dbg.nbrk; i++)
+        if (cpu->dbg.brk[i] - lin < len) /* unsigned: lin <= brk < lin + len */
+            return true;
+    return false;
+}
+
 #define WATCH_LEN_MAX 4096u
 
 int cpu_dbg_watch_insert(struct cpu *cpu, uint32_t lin, uint32_t len, enum cpu_watch_kind k)

@@ -77,12 +77,14 @@ static bool log_careful(const struct cpu *cpu, bool jit)
 }
 
 /* Whether the next instruction must take the careful path. A debugger's
- * breakpoints and watchpoints are checked there only. */
+ * watchpoints are checked there only; its breakpoints there too, but the
+ * JIT may run the blocks that hold none (jit_exec checks). */
 static bool careful(const struct cpu *cpu, bool jit)
 {
     return cpu->no_block_cache || cpu->singlestep || cpu->inhibit_irq ||
-           (cpu->eflags & (FL_TF | FL_RF)) || (cpu->dr[7] & 0xff) || cpu->dbg.nbrk ||
-           cpu->dbg_watching || (cpu->log_mask && log_careful(cpu, jit));
+           (cpu->eflags & (FL_TF | FL_RF)) || (cpu->dr[7] & 0xff) ||
+           (cpu->dbg.nbrk && (!jit || cpu->lockstep_on)) || cpu->dbg_watching ||
+           (cpu->log_mask && log_careful(cpu, jit));
 }
 
 /* -d mode after an event: the mode it changed was changed by delivering
@@ -202,7 +204,7 @@ static enum cpu_exit exec_loop(struct cpu *cpu, const uint64_t limit)
                     longjmp(here, 1); /* deliver it below the setjmp */
                 if (r == LOCKSTEP_RAN)
                     continue;
-            } else if (jit ? jit_exec(cpu, limit - used)
+            } else if (jit ? jit_exec(cpu, cpu->dbg.nbrk ? 1 : limit - used)
                            : cpu->tbc && tb_run_block(cpu->tbc, cpu)) {
                 continue;
             }

@@ -309,3 +309,31 @@ Test(debugger, eflags_write_takes_effect_on_the_next_instruction)
     cr_assert_eq(cpu->eip, 0x0101);
     dbgr_free(cpu);
 }
+
+Test(debugger, breakpoint_at_a_chained_block)
+{
+    if (!cpu_exec_jit_available())
+        cr_skip_test("no JIT on this host");
+    struct cpu *cpu = dbgr_cpu(CPU_ENGINE_JIT);
+    /* 1000: inc ax; jmp 1010 / 1010: inc bx; jmp 1000 — two blocks,
+     * chained to each other by the first run. */
+    static const uint8_t a[] = { 0x40, 0xeb, 0x0d };
+    static const uint8_t b[] = { 0x43, 0xeb, 0xed };
+    put(0x1000, a, sizeof(a));
+    put(0x1010, b, sizeof(b));
+    cr_assert_eq(cpu_exec(cpu, 5000), CPU_EXIT_BUDGET);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(cpu_dbg_break_insert(cpu, 0x1010), 0);
+        cr_assert_eq(cpu_exec(cpu, 5000), CPU_EXIT_DEBUG);
+        cr_assert_eq(cpu->eip, 0x1010);
+        uint32_t bx = cpu->regs[R_EBX];
+        /* Resume: B runs once, A once, then B's breakpoint again. */
+        cpu_dbg_resume(cpu);
+        cr_assert_eq(cpu_exec(cpu, 5000), CPU_EXIT_DEBUG);
+        cr_assert_eq(cpu->eip, 0x1010);
+        cr_assert_eq(cpu->regs[R_EBX], bx + 1);
+        cr_assert_eq(cpu_dbg_break_remove(cpu, 0x1010), 0);
+        cr_assert_eq(cpu_exec(cpu, 5000), CPU_EXIT_BUDGET);
+    }
+    dbgr_free(cpu);
+}

@@ -276,6 +276,11 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
     struct jit_tb *tb = find_block(j, cpu);
     if (!tb)
         return false;
+    /* A debugger's breakpoint in the block: the careful path runs it,
+     * stopping before that instruction (cpu_exec runs one block per call
+     * while breakpoints are set, so no chained block runs unchecked). */
+    if (cpu->dbg.nbrk && cpu_dbg_break_in(cpu, tb->pc, tb->bytes))
+        return false;
     j->stats.dispatches++;
 
     /* Link the direct exit that brought us here, if it still can be:
