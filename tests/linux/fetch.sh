@@ -4,8 +4,6 @@
 # dpkg -x, and leaves in the cache directory:
 #   vmlinuz      the bzImage (boot/vmlinuz-* of the package)
 #   config       the kernel's build configuration (boot/config-*)
-#   System.map   the kernel's symbol addresses (boot/System.map-*: the
-#                gdb test breaks at start_kernel's, tests/gdb/run.sh)
 #   busybox      the static i386 busybox binary
 #   modules/     the kernel's disk modules (ata_piix, sd_mod, sr_mod, ext4,
 #                isofs, vfat and what they depend on) picked by kmods.py,
@@ -24,30 +22,9 @@ cd "$CACHE"
 # their dependencies (libata, scsi_mod, jbd2, crc16, fat, cdrom, ...).
 KMODS="crc32c_generic crct10dif_generic ata_piix sd_mod sr_mod ext4 isofs vfat nls_cp437 nls_ascii nls_utf8"
 
-if [ -s vmlinuz ] && [ -s busybox ] && [ -s config ] && [ -s modules/load-order ] &&
-   [ -s System.map ]; then
-    echo "fetch.sh: $CACHE already holds vmlinuz, config, System.map, busybox and modules"
+if [ -s vmlinuz ] && [ -s busybox ] && [ -s config ] && [ -s modules/load-order ]; then
+    echo "fetch.sh: $CACHE already holds vmlinuz, config, busybox and modules"
     exit 0
-fi
-
-# A cache made before System.map was kept: fetch the same kernel package
-# again for it.
-if [ -s vmlinuz ] && [ -s busybox ] && [ -s config ] && [ -s modules/load-order ] &&
-   [ -s kernel-package ]; then
-    KDEB=$(cat kernel-package)
-    KNAME=${KDEB%%_*}
-    KVER=${KDEB#*_}; KVER=${KVER%_*}
-    rm -rf debs unpack
-    mkdir -p debs unpack
-    if (cd debs && apt-get download "$KNAME:i386=$KVER"); then
-        dpkg -x debs/*.deb unpack
-        set -- unpack/boot/System.map-*
-        [ -f "$1" ] && cp "$1" System.map
-        rm -rf unpack debs
-        [ -s System.map ] && exit 0
-    fi
-    echo "fetch.sh: no System.map for $KNAME $KVER: fetching everything again" >&2
-    rm -rf unpack debs
 fi
 
 # A cache made before the modules were kept: fetch the same kernel
@@ -110,8 +87,6 @@ set -- unpack/boot/vmlinuz-*
 cp "$1" vmlinuz.tmp && mv vmlinuz.tmp vmlinuz
 set -- unpack/boot/config-*
 [ -f "$1" ] && cp "$1" config
-set -- unpack/boot/System.map-*
-[ -f "$1" ] && cp "$1" System.map
 "$HERE_DIR/kmods.py" unpack/lib/modules/* modules $KMODS
 cp unpack/bin/busybox busybox.tmp && chmod 755 busybox.tmp && mv busybox.tmp busybox
 basename "$(ls debs/linux-image-*.deb)" > kernel-package
