@@ -77,6 +77,10 @@ struct sessions *sessions_new(const struct options *o, struct chardev *serial[2]
         sessions_free(s);
         return NULL;
     }
+    /* Stopped until gdb comes: say where it is awaited (scripts wait for
+     * this line before they start gdb). */
+    if (o->gdb && o->start_paused)
+        fprintf(stderr, "glass: waiting for gdb on %s\n", o->gdb);
     return s;
 }
 
@@ -138,11 +142,11 @@ static void open_mon_client(struct sessions *s, int fd)
 int sessions_attach(struct sessions *s, struct pc *pc, char *err, size_t errlen)
 {
     s->pc = pc;
-    if (s->monitor_on_stdio || s->mon_listener) {
-        if (!(s->mon = monitor_new(pc))) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
+    /* Even without a terminal or socket for it, gdb's "monitor"
+     * commands (qRcmd) run on it. */
+    if (!(s->mon = monitor_new(pc))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
     if (s->monitor_on_stdio) {
         s->mon_stdio = monitor_session_new(s->mon, write_stdio, s, isatty(STDIN_FILENO));
