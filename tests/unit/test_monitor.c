@@ -48,10 +48,16 @@ static void mon_setup(void)
     cr_assert_not_null(mon);
 }
 
+static char *run_text; /* the last answer (run) */
+
 static void mon_teardown(void)
 {
+    free(run_text);
+    run_text = NULL;
     monitor_free(mon);
+    mon = NULL;
     pc_free(mon_pc);
+    mon_pc = NULL;
     unlink(mon_kernel);
 }
 
@@ -60,15 +66,14 @@ TestSuite(monitor, .init = mon_setup, .fini = mon_teardown);
 /* Runs a command; returns its answer (valid until the next call). */
 static const char *run(const char *line)
 {
-    static char *text;
     size_t len;
-    free(text);
-    text = NULL;
-    FILE *out = open_memstream(&text, &len);
+    free(run_text);
+    run_text = NULL;
+    FILE *out = open_memstream(&run_text, &len);
     cr_assert_not_null(out);
     monitor_execute(mon, line, out);
     fclose(out);
-    return text;
+    return run_text;
 }
 
 #define HAS(answer, needle) cr_assert(strstr((answer), (needle)), "no '%s' in:\n%s", needle, answer)
@@ -261,9 +266,10 @@ static bool reset_from_poll(void *opaque)
     return true;
 }
 
+/* Criterion runs the suite's .init, then the test's. */
 Test(monitor, system_reset, .init = cr_redirect_stderr)
 {
-    mon_setup();
+    /* The suite's machine, built again with the poll callback. */
     monitor_free(mon);
     pc_free(mon_pc);
     const struct pc_config cfg = { .ram_size = 8u << 20, .kernel = mon_kernel,
