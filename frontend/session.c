@@ -9,10 +9,11 @@
  * except -monitor ...,server without nowait, which waits for its first
  * client before the machine starts, as QEMU does.
  */
-#define _POSIX_C_SOURCE 200809L /* poll, isatty */
+#define _GNU_SOURCE /* ppoll: a wait to the nanosecond */
 
 #include <poll.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -312,8 +313,12 @@ void sessions_wait(void *opaque, uint64_t max_ns)
     if (s->gdb_listener)
         p[n++] = (struct pollfd){ .fd = s->gdb_fd >= 0 ? s->gdb_fd : listener_fd(s->gdb_listener),
                                   .events = POLLIN };
-    int ms = (int)((max_ns + 999999) / 1000000);
-    poll(p, (nfds_t)n, ms);
+    /* To the nanosecond: a halted CPU waits here for its next timer, and
+     * a wait rounded up to whole milliseconds slows a guest's 1024 Hz
+     * RTC interrupt by a tenth. */
+    struct timespec ts = { .tv_sec = (time_t)(max_ns / 1000000000u),
+                           .tv_nsec = (long)(max_ns % 1000000000u) };
+    ppoll(p, (nfds_t)n, &ts, NULL);
 }
 
 void sessions_stopped(void *opaque, const struct cpu_dbg_stop *why)
