@@ -192,10 +192,8 @@ int cpu_debug_set_seg(struct cpu *cpu, int seg, uint16_t sel)
                 cpu_raise(cpu, EXC_GP, sel & 0xfffc);
             seg_from_desc(&cpu->seg[SEG_CS], sel, d);
             cpu_mode_changed(cpu);
-        } else if (seg == SEG_SS) {
-            /* SS must match the CPL the debugger left in CS. */
-            cpu_load_seg(cpu, seg, sel);
         } else {
+            /* SS must then match the CPL, as for MOV SS. */
             cpu_load_seg(cpu, seg, sel);
         }
     } else {

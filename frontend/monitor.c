@@ -179,7 +179,7 @@ static void print_seg(FILE *out, const char *name, const struct seg *s)
             (ar & AR_DB) ? "32-bit" : "16-bit", (ar & AR_G) ? " 4K-granular" : "");
 }
 
-/* The set bits of a register, by name, lowest first. */
+/* The set bits of a register that have names, highest first. */
 static void print_bits(FILE *out, uint32_t v, const char *const names[32])
 {
     fputs(" [", out);
