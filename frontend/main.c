@@ -52,21 +52,6 @@ static int open_serial(const struct options *o, struct chardev *chr[2])
     return 0;
 }
 
-/* Between CPU slices: host input to the serial ports; false once the
- * user typed the quit escape (Ctrl-A x). */
-static bool poll_serial(void *opaque)
-{
-    struct chardev **chr = opaque;
-    for (int i = 0; i < 2; i++) {
-        if (!chr[i])
-            continue;
-        chardev_poll(chr[i]);
-        if (chardev_quit_requested(chr[i]))
-            return false;
-    }
-    return true;
-}
-
 int main(int argc, char **argv)
 {
     struct options o;
@@ -98,6 +83,19 @@ int main(int argc, char **argv)
     struct chardev *serial[2];
     if (open_serial(&o, serial) != 0)
         return 1;
+    /* The serial port on the terminal, if any: the monitor shares it. */
+    struct chardev *stdio = NULL;
+    for (unsigned i = 0; i < 2; i++)
+        if (serial[i] && (o.serial_count == 0 || o.serial[i].kind == SERIAL_STDIO))
+            stdio = serial[i];
+    struct sessions *sessions = sessions_new(&o, serial, stdio, err, sizeof(err));
+    if (!sessions) {
+        fprintf(stderr, "glass: %s\n", err);
+        for (int i = 0; i < 2; i++)
+            if (serial[i])
+                chardev_free(serial[i]);
+        return 1;
+    }
 
     struct pc_config cfg = {
         .ram_size = o.ram_size,
@@ -120,21 +118,29 @@ int main(int argc, char **argv)
         .jit_code_size = (size_t)o.tb_size_mb << 20,
         .singlestep = o.singlestep,
         .lockstep = o.lockstep,
-        .poll = poll_serial,
-        .poll_opaque = serial,
+        .poll = sessions_poll,
+        .wait_input = sessions_wait,
+        .stopped = sessions_stopped,
+        .poll_opaque = sessions,
+        .start_paused = o.start_paused,
+        .log_filter = o.log_filtered ? &o.log_filter : NULL,
     };
     for (int i = 0; i < OPT_DRIVE_MAX && i < 4; i++)
         cfg.drive[i] = (struct pc_drive){ .file = o.drive[i].file, .cdrom = o.drive[i].cdrom,
                                           .readonly = o.drive[i].readonly };
     struct pc *pc = pc_new(&cfg, err, sizeof(err));
-    if (!pc) {
+    if (!pc || sessions_attach(sessions, pc, err, sizeof(err)) != 0) {
         fprintf(stderr, "glass: %s\n", err);
+        sessions_free(sessions);
+        pc_free(pc);
         for (int i = 0; i < 2; i++)
             if (serial[i])
                 chardev_free(serial[i]);
         return 1;
     }
     int status = pc_run(pc);
+    sessions_finish(sessions, status);
+    sessions_free(sessions);
     pc_free(pc);
     for (int i = 0; i < 2; i++)
         if (serial[i])

@@ -158,7 +158,7 @@ int jit_exec_insn(struct cpu *cpu, const struct jit_insn *ji)
  * -accel interp and -singlestep trace each instruction). Never stops. */
 int jit_trace_block(struct cpu *cpu, const struct jit_tb *tb)
 {
-    if (cpu->log)
+    if (cpu->log && cpu_log_wanted_at(cpu, tb->pc))
         fprintf(cpu->log, "exec: %04x:%08x  block of %u instructions (linear %08x)\n",
                 cpu->seg[SEG_CS].sel, tb->eip, tb->n, tb->pc);
     return 0;
@@ -286,6 +286,11 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
     }
     struct jit_tb *tb = find_block(j, cpu);
     if (!tb)
+        return false;
+    /* A debugger's breakpoint in the block: the careful path runs it,
+     * stopping before that instruction (cpu_exec runs one block per call
+     * while breakpoints are set, so no chained block runs unchecked). */
+    if (cpu->dbg.nbrk && cpu_dbg_break_in(cpu, tb->pc, tb->bytes))
         return false;
     j->stats.dispatches++;
 
