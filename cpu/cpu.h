@@ -519,6 +519,9 @@ bool fpu_host_inline_ok(const struct cpu *cpu);
 /* The x87 tag word as FSTENV stores it: 2 bits per physical register,
  * 11B for an empty one, else valid, zero or special by its contents. */
 uint16_t fpu_tag_word(const struct fpu *f);
+/* Loads a tag word as FLDENV does: a tag of 11B empties its register,
+ * any other marks it in use (its tag then follows its contents). */
+void fpu_set_tag_word(struct fpu *f, uint16_t tw);
 
 /* INIT: as RESET but x87, MSRs and caches are kept (SDM Table 9-1). */
 void cpu_init_signal(struct cpu *cpu);

@@ -795,10 +795,7 @@ static void env_load(struct cpu *cpu, const struct insn *in, int seg, uint32_t o
     out->cw = (uint16_t)((field[0] & CW_WRITABLE) | CW_FIXED1);
     out->sw = (uint16_t)field[1];
     out->top = (uint8_t)((field[1] >> 11) & 7);
-    out->tag_empty = 0;
-    for (unsigned r = 0; r < 8; r++)
-        if (((field[2] >> (2 * r)) & 3) == TAG_EMPTY)
-            out->tag_empty |= (uint8_t)(1u << r);
+    fpu_set_tag_word(out, (uint16_t)field[2]);
     if (env_protected(cpu)) {
         out->fip = fw == 4 ? field[3] : field[3] & 0xffff;
         out->fcs = (uint16_t)field[4];
@@ -1028,6 +1025,14 @@ uint16_t fpu_tag_word(const struct fpu *f)
     for (unsigned r = 0; r < 8; r++)
         tw |= (uint16_t)(tag_get(f, r) << (2 * r));
     return tw;
+}
+
+void fpu_set_tag_word(struct fpu *f, uint16_t tw)
+{
+    f->tag_empty = 0;
+    for (unsigned r = 0; r < 8; r++)
+        if (((tw >> (2 * r)) & 3) == TAG_EMPTY)
+            f->tag_empty |= (uint8_t)(1u << r);
 }
 
 void fpu_exec(struct cpu *cpu, const struct insn *in)

@@ -329,7 +329,7 @@ static void reg_get(struct cpu *cpu, int r, uint8_t *b)
     else switch (r) {
     case GR_FCTRL: v = f->cw; break;
     case GR_FSTAT: v = (f->sw & ~0x3800u) | (unsigned)f->top << 11; break;
-    case GR_FTAG: v = f->tw; break;
+    case GR_FTAG: v = fpu_tag_word(f); break;
     case GR_FISEG: v = f->fcs; break;
     case GR_FIOFF: v = f->fip; break;
     case GR_FOSEG: v = f->fds; break;
@@ -378,7 +378,7 @@ static int reg_set(struct cpu *cpu, int r, const uint8_t *b)
     } else switch (r) {
     case GR_FCTRL: f->cw = (uint16_t)v; break;
     case GR_FSTAT: f->sw = (uint16_t)(v & ~0x3800u); f->top = (v >> 11) & 7; break;
-    case GR_FTAG: f->tw = (uint16_t)v; break;
+    case GR_FTAG: fpu_set_tag_word(f, (uint16_t)v); break;
     case GR_FISEG: f->fcs = (uint16_t)v; break;
     case GR_FIOFF: f->fip = v; break;
     case GR_FOSEG: f->fds = (uint16_t)v; break;

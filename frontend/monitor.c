@@ -195,14 +195,15 @@ static void print_bits(FILE *out, uint32_t v, const char *const names[32])
 
 static void print_x87(FILE *out, const struct fpu *f)
 {
+    unsigned tw = fpu_tag_word(f);
     fprintf(out, "FPU: FCW=%04x FSW=%04x (TOP=%u) FTW=%04x FOP=%03x FIP=%04x:%08x "
             "FDP=%04x:%08x\n", f->cw, (f->sw & ~0x3800u) | ((unsigned)f->top << 11), f->top,
-            f->tw, f->fop, f->fcs, f->fip, f->fds, f->fdp);
+            tw, f->fop, f->fcs, f->fip, f->fds, f->fdp);
     static const char *const tags[4] = { "valid", "zero", "special", "empty" };
     for (int i = 0; i < 8; i++) {
         int phys = (f->top + i) & 7;
         const struct f80 *r = &f->st[phys];
-        unsigned tag = (f->tw >> (2 * phys)) & 3;
+        unsigned tag = (tw >> (2 * phys)) & 3;
         fprintf(out, "ST%d=%04x %016" PRIx64 " %-7s", i, r->sign_exp, r->sig, tags[tag]);
 #if defined(__x86_64__) || defined(__i386__)
         if (tag != 3) {
