@@ -1,0 +1,230 @@
+/*
+ * test_jit.c — the JIT (translate/jit/) against the careful path, one
+ * instruction or a small block at a time: each case runs the same bytes
+ * from the same state under both engines and requires the same registers,
+ * EIP, EFLAGS, instruction count and memory, and sometimes a value the
+ * SDM gives. The regressions found by the fuzz tests (test_fuzz_jit.c,
+ * test_fuzz_cpu.c) live here, minimised.
+ *
+ * The machine: flat 32-bit protected mode at CPL 0 without paging, 1 MiB
+ * of RAM; every exception vector v goes to a HLT at JT_STUBS + v (so a
+ * fault ends the run at JT_STUBS + v + 1), code at JT_CODE, data at
+ * JT_DATA, the stack below JT_STACK. Skipped on hosts without the JIT.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/internal.h"
+#include "memory/memory.h"
+#include "translate/translate.h"
+
+#define JT_RAM_SIZE 0x100000u
+#define JT_GDT 0x0800u
+#define JT_IDT 0x1000u
+#define JT_STUBS 0x2000u
+#define JT_CODE 0x10000u
+#define JT_DATA 0x20000u
+#define JT_STACK 0x80000u
+
+struct jt {
+    uint8_t *ram;
+    uint8_t *image; /* RAM as each run starts */
+    struct phys_mem *pm;
+    struct cpu *cpu;
+    uint32_t ds_limit; /* DS's limit in the runs (flat by default) */
+};
+
+/* What one run left. */
+struct jt_out {
+    enum cpu_exit why;
+    uint32_t regs[8], eip, eflags;
+    uint64_t icount;
+    uint8_t *ram;
+};
+
+static struct jt *jt_new(void)
+{
+    struct jt *t = calloc(1, sizeof(*t));
+    cr_assert_not_null(t);
+    t->ram = aligned_alloc(4096, JT_RAM_SIZE);
+    t->image = calloc(1, JT_RAM_SIZE);
+    t->pm = phys_new();
+    cr_assert(t->ram && t->image && t->pm);
+    cr_assert_eq(phys_map_ram(t->pm, 0, JT_RAM_SIZE, t->ram), 0);
+    struct cpu_bus bus = { .mem = t->pm };
+    t->cpu = cpu_new(&bus);
+    cr_assert_not_null(t->cpu);
+    t->cpu->log = NULL;
+    t->cpu->jit_code_size = 1u << 20;
+    t->ds_limit = 0xffffffffu;
+    /* GDT: flat code 08h and data 10h. */
+    static const uint32_t gdt[6] = { 0, 0, 0x0000ffff, 0x00cf9a00, 0x0000ffff, 0x00cf9200 };
+    memcpy(t->image + JT_GDT, gdt, sizeof(gdt));
+    /* Interrupt gates to the HLT stubs. */
+    for (uint32_t v = 0; v < 32; v++) {
+        uint32_t off = JT_STUBS + v, lo = (off & 0xffff) | (0x08u << 16);
+        uint32_t hi = (off & 0xffff0000u) | 0x8e00u;
+        memcpy(t->image + JT_IDT + 8 * v, &lo, 4);
+        memcpy(t->image + JT_IDT + 8 * v + 4, &hi, 4);
+    }
+    memset(t->image + JT_STUBS, 0xf4, 32);
+    return t;
+}
+
+static void jt_free(struct jt *t)
+{
+    cpu_exec_release(t->cpu);
+    cpu_free(t->cpu);
+    phys_free(t->pm);
+    free(t->ram);
+    free(t->image);
+    free(t);
+}
+
+static void jt_code(struct jt *t, uint32_t at, const uint8_t *bytes, size_t n)
+{
+    memcpy(t->image + at, bytes, n);
+}
+
+/* Runs from JT_CODE with `regs` and the arithmetic flags `flags` under
+ * one engine until a HLT (or `budget` instructions). */
+static void jt_run(struct jt *t, bool jit, const uint32_t regs[8], uint32_t flags,
+                   uint64_t budget, struct jt_out *out)
+{
+    struct cpu *cpu = t->cpu;
+    /* Through the bus: the JIT drops what it translated from the
+     * previous run's bytes. */
+    phys_write_buf(t->pm, 0, t->image, JT_RAM_SIZE);
+    cpu_reset(cpu);
+    cpu->cr0 = CR0_PE | CR0_ET;
+    cpu->gdtr = (struct dtr){ JT_GDT, 3 * 8 - 1 };
+    cpu->idtr = (struct dtr){ JT_IDT, 32 * 8 - 1 };
+    for (int s = 0; s < SEG_COUNT; s++) {
+        uint32_t type = s == SEG_CS ? AR_T_CODE | AR_T_READABLE : AR_T_WRITABLE;
+        cpu->seg[s] = (struct seg){ s == SEG_CS ? 0x08 : 0x10, 0, 0xffffffffu,
+                                    AR_P | AR_S | AR_DB | AR_G | AR_T_ACCESSED | type };
+    }
+    cpu->seg[SEG_DS].limit = t->ds_limit;
+    cpu->code32 = cpu->stack32 = 1;
+    memcpy(cpu->regs, regs, sizeof(cpu->regs));
+    cpu->regs[R_ESP] = JT_STACK;
+    cpu->eflags = FL_FIXED1 | (flags & FL_ARITH);
+    cpu->eip = JT_CODE;
+    cpu_tlb_flush(cpu);
+    cpu->no_block_cache = !jit;
+    cpu->engine = jit ? CPU_ENGINE_JIT : CPU_ENGINE_INTERP;
+    const uint64_t icount0 = cpu->icount;
+    out->why = cpu_exec(cpu, budget);
+    memcpy(out->regs, cpu->regs, sizeof(out->regs));
+    out->eip = cpu->eip;
+    out->eflags = cpu_get_eflags(cpu);
+    out->icount = cpu->icount - icount0;
+    out->ram = malloc(JT_RAM_SIZE);
+    cr_assert_not_null(out->ram);
+    memcpy(out->ram, t->ram, JT_RAM_SIZE);
+}
+
+/* Runs the case under both engines, requires them to agree, and leaves
+ * the JIT's outcome in *jit_out (its RAM copy freed). */
+static void jt_both(struct jt *t, const uint32_t regs[8], uint32_t flags, uint64_t budget,
+                    struct jt_out *jit_out)
+{
+    struct jt_out o[2];
+    for (int e = 0; e < 2; e++)
+        jt_run(t, e == 1, regs, flags, budget, &o[e]);
+    cr_expect_eq(o[1].why, o[0].why, "exit: careful %d, JIT %d", o[0].why, o[1].why);
+    static const char *const names[8] = { "EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI" };
+    for (int r = 0; r < 8; r++)
+        cr_expect_eq(o[1].regs[r], o[0].regs[r], "%s: careful %08x, JIT %08x", names[r],
+                     o[0].regs[r], o[1].regs[r]);
+    cr_expect_eq(o[1].eip, o[0].eip, "EIP: careful %08x, JIT %08x", o[0].eip, o[1].eip);
+    cr_expect_eq(o[1].eflags, o[0].eflags, "EFLAGS: careful %08x, JIT %08x", o[0].eflags,
+                 o[1].eflags);
+    cr_expect_eq(o[1].icount, o[0].icount, "instructions: careful %llu, JIT %llu",
+                 (unsigned long long)o[0].icount, (unsigned long long)o[1].icount);
+    uint32_t a = 0;
+    while (a < JT_RAM_SIZE && o[0].ram[a] == o[1].ram[a])
+        a++;
+    cr_expect_eq(a, JT_RAM_SIZE, "memory differs first at %#x: careful %02x, JIT %02x", a,
+                 a < JT_RAM_SIZE ? o[0].ram[a] : 0, a < JT_RAM_SIZE ? o[1].ram[a] : 0);
+    free(o[0].ram);
+    free(o[1].ram);
+    o[1].ram = NULL;
+    *jit_out = o[1];
+}
+
+static void jt_skip_without_jit(void)
+{
+    if (!cpu_exec_jit_available())
+        cr_skip_test("no JIT on this host");
+}
+
+/* ------------------------------------------------------------------ */
+/* Regressions                                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Without a board clock the TSC counts retired instructions (cpu/state.c
+ * cpu_tsc), and RDTSC in the middle of a block must see the instructions
+ * of the block before it. Found by fuzz_cpu (the JIT pass, e.g. real
+ * mode, GLASS_FUZZ_ONE=14229317746695216365: "EAX 3 vs 0"): generated
+ * code counts by blocks and cpu->icount was only brought up to date when
+ * the chain of blocks returned, so RDTSC read the count at the block's
+ * entry. jit_exec_insn now makes icount exact around each helper.
+ */
+Test(jit, rdtsc_counts_the_instructions_before_it_in_its_block)
+{
+    jt_skip_without_jit();
+    struct jt *t = jt_new();
+    /* nop; nop; nop; rdtsc; hlt */
+    static const uint8_t code[] = { 0x90, 0x90, 0x90, 0x0f, 0x31, 0xf4 };
+    jt_code(t, JT_CODE, code, sizeof(code));
+    uint32_t regs[8] = { 0 };
+    struct jt_out o;
+    jt_both(t, regs, 0, 100, &o);
+    cr_expect_eq(o.regs[R_EAX], 3, "TSC after three instructions: %u", o.regs[R_EAX]);
+    cr_expect_eq(o.why, CPU_EXIT_HALT);
+    jt_free(t);
+}
+
+/* The same after a loop (chained blocks) and after a fault in the middle
+ * of a block: the faulting instruction and the rest of its block are not
+ * counted, what ran before it is, once. */
+Test(jit, rdtsc_after_a_loop_and_after_a_fault)
+{
+    jt_skip_without_jit();
+    struct jt *t = jt_new();
+    static const uint8_t code[] = {
+        0xb9, 0x05, 0x00, 0x00, 0x00,       /* mov ecx, 5 */
+        0x49, 0x75, 0xfd,                   /* L: dec ecx; jnz L */
+        0x90, 0x0f, 0x31,                   /* nop; rdtsc */
+        0xa3, 0x00, 0x00, 0x02, 0x00,       /* mov [JT_DATA], eax */
+        0x90, 0x90,                         /* nop; nop */
+        /* mov ebx, ds:[ecx - 16]: ECX = 0, past DS's 1 MiB limit: #GP */
+        0x3e, 0x8b, 0x99, 0xf0, 0xff, 0xff, 0xff,
+        0xf4,
+    };
+    /* The #GP handler: nop; rdtsc; hlt. */
+    static const uint8_t handler[] = { 0x90, 0x0f, 0x31, 0xf4 };
+    jt_code(t, JT_CODE, code, sizeof(code));
+    jt_code(t, 0x3000, handler, sizeof(handler));
+    uint32_t lo = 0x3000 | (0x08u << 16), hi = 0x8e00u;
+    memcpy(t->image + JT_IDT + 8 * EXC_GP, &lo, 4);
+    memcpy(t->image + JT_IDT + 8 * EXC_GP + 4, &hi, 4);
+    t->ds_limit = JT_RAM_SIZE - 1;
+    uint32_t regs[8] = { 0 };
+    struct jt_out o;
+    jt_both(t, regs, 0, 200, &o);
+    uint32_t first;
+    memcpy(&first, t->ram + JT_DATA, 4);
+    cr_expect_eq(o.why, CPU_EXIT_HALT);
+    cr_expect_eq(o.eip, 0x3004, "EIP %08x: not in the #GP handler", o.eip);
+    /* mov, 5 x (dec, jnz), nop = 12 before the first RDTSC */
+    cr_expect_eq(first, 12, "first TSC %u", first);
+    /* then rdtsc, mov, nop, nop, (the faulting mov not), the handler's nop */
+    cr_expect_eq(o.regs[R_EAX], 17, "TSC in the handler %u", o.regs[R_EAX]);
+    /* and the handler's rdtsc and hlt */
+    cr_expect_eq(o.icount, 19, "%llu instructions", (unsigned long long)o.icount);
+    jt_free(t);
+}
