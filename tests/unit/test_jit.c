@@ -17,6 +17,7 @@
 
 #include "cpu/internal.h"
 #include "memory/memory.h"
+#include "translate/jit/jit.h"
 #include "translate/translate.h"
 
 #define JT_RAM_SIZE 0x100000u
@@ -226,5 +227,104 @@ Test(jit, rdtsc_after_a_loop_and_after_a_fault)
     cr_expect_eq(o.regs[R_EAX], 17, "TSC in the handler %u", o.regs[R_EAX]);
     /* and the handler's rdtsc and hlt */
     cr_expect_eq(o.icount, 19, "%llu instructions", (unsigned long long)o.icount);
+    jt_free(t);
+}
+
+/* ------------------------------------------------------------------ */
+/* The translation cache                                               */
+/* ------------------------------------------------------------------ */
+
+static int jt_ptr_cmp(const void *a, const void *b)
+{
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* What is wrong with the direct links of the blocks in the cache (NULL:
+ * nothing): every incoming link must come from a block in the cache whose
+ * exit points back, and every linked exit at a block in the cache. */
+static const char *jt_check_links(const struct jit *j)
+{
+    static char why[160];
+    size_t n = 0, cap = 1024;
+    uintptr_t *live = malloc(cap * sizeof(*live));
+    cr_assert_not_null(live);
+    for (unsigned h = 0; h < JIT_HASH_SIZE; h++)
+        for (struct jit_tb *tb = j->hash[h]; tb; tb = tb->hash_next) {
+            if (n == cap)
+                live = realloc(live, (cap *= 2) * sizeof(*live));
+            cr_assert_not_null(live);
+            live[n++] = (uintptr_t)tb;
+        }
+    qsort(live, n, sizeof(*live), jt_ptr_cmp);
+    const char *bad = NULL;
+    for (size_t i = 0; i < n && !bad; i++) {
+        const struct jit_tb *tb = (const struct jit_tb *)live[i];
+        unsigned guard = 0;
+        for (uintptr_t pair = tb->in_first; pair && !bad;) {
+            uintptr_t from = pair & ~(uintptr_t)1;
+            unsigned e = (unsigned)(pair & 1);
+            if (!bsearch(&from, live, n, sizeof(*live), jt_ptr_cmp)) {
+                snprintf(why, sizeof(why), "block %08x has a link from something not in the "
+                         "cache", tb->eip);
+                bad = why;
+                break;
+            }
+            const struct jit_tb *f = (const struct jit_tb *)from;
+            if (f->exit_dest[e] != tb) {
+                snprintf(why, sizeof(why), "block %08x: a link from %08x whose exit is elsewhere",
+                         tb->eip, f->eip);
+                bad = why;
+                break;
+            }
+            pair = f->in_next[e];
+            if (++guard > 100000)
+                bad = "a loop in a list of links";
+        }
+        for (unsigned e = 0; e < JIT_EXITS && !bad; e++) {
+            uintptr_t to = (uintptr_t)tb->exit_dest[e];
+            if (to && !bsearch(&to, live, n, sizeof(*live), jt_ptr_cmp)) {
+                snprintf(why, sizeof(why), "block %08x is linked to something not in the cache",
+                         tb->eip);
+                bad = why;
+            }
+        }
+    }
+    free(live);
+    return bad;
+}
+
+/*
+ * A full cache is flushed while the dispatcher holds the direct exit it
+ * is about to link (run.c's pending_from): that block is gone after the
+ * flush, and linking it (to the first new block, which its exit leads
+ * to) left a link from freed metadata that later invalidations walked.
+ * Found by fuzz_jit (flat, GLASS_FUZZ_JIT_ONE=3760203254631408111, while
+ * minimising: a SIGSEGV in unlink_exit from jit_invalidate_page). Runs a
+ * chain of 20000 one-instruction blocks (INC EAX; JMP to the next), so
+ * that the 1 MiB cache fills and is flushed several times, each time
+ * between an exit and the link of its target; then checks the links.
+ */
+Test(jit, a_flush_forgets_the_exit_it_was_about_to_link)
+{
+    jt_skip_without_jit();
+    struct jt *t = jt_new();
+    enum { BLOCKS = 20000 };
+    for (unsigned i = 0; i < BLOCKS; i++) {
+        static const uint8_t blk[3] = { 0x40, 0xeb, 0x00 }; /* inc eax; jmp $+2 */
+        jt_code(t, JT_CODE + 3 * i, blk, 3);
+    }
+    const uint8_t hlt = 0xf4;
+    jt_code(t, JT_CODE + 3 * BLOCKS, &hlt, 1);
+    uint32_t regs[8] = { 0 };
+    struct jt_out o;
+    jt_both(t, regs, 0, 3 * BLOCKS, &o);
+    cr_expect_eq(o.regs[R_EAX], BLOCKS);
+    const struct jit *j = t->cpu->jit;
+    cr_assert_not_null(j);
+    cr_expect_geq(j->stats.flushes, 2, "the cache was flushed %llu times",
+                  (unsigned long long)j->stats.flushes);
+    const char *bad = jt_check_links(j);
+    cr_expect_null(bad, "%s", bad);
     jt_free(t);
 }
