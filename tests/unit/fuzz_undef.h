@@ -11,7 +11,9 @@
  *     the interpreter leaves it unchanged;
  *   - CF, OF, SF, AF, PF after BSF/BSR: the interpreter leaves them;
  *   - result and flags of a 16-bit SHLD/SHRD by 17-31: the interpreter
- *     shifts the 48-bit string dst:src:dst, the host something else.
+ *     shifts the 48-bit string dst:src:dst, the host something else;
+ *     and OF after a 16-bit SHLD by 16 (OF is defined for counts of 1
+ *     only).
  * (Measured on this host, instruction by instruction: rotates, BT*,
  * MUL/IMUL, the logical operations' AF and the shifts' OF and CF agree;
  * the AMD host leaves BT*'s and MUL/IMUL's undefined flags unchanged,
@@ -61,6 +63,8 @@ static inline uint32_t fuzz_undef_effect(const struct insn *in, const struct cpu
             return 0;
         if (in->dst.width == 2 && count > 16)
             return FL_ARITH | FUZZ_UNDEF_RESULT;
+        if (in->dst.width == 2 && count == 16 && in->op == OP_SHLD)
+            return FL_AF | FL_OF;
         return FL_AF;
     default:
         return 0;
