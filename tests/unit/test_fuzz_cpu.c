@@ -35,6 +35,7 @@
 #include <sys/time.h>
 
 #include "cpu/internal.h"
+#include "fuzz_total.h"
 #include "fuzz_undef.h"
 #include "memory/memory.h"
 #include "translate/translate.h"
@@ -1078,6 +1079,7 @@ static void fz_run_mode(enum fz_mode mode)
     if (f->livelocks)
         cr_log_info("fuzz %s: %u runs only ended on the timer", fz_mode_name[mode],
                     f->livelocks);
+    fuzz_total_add(f->jit_insns);
     fz_free(f);
 }
 

@@ -51,12 +51,16 @@
  * difference stays, GLASS_FUZZ_JIT_MINIMISE=n tries at most) and the
  * remaining instructions are printed with both end states.
  */
+#define _POSIX_C_SOURCE 200809L /* getppid */
 #include <criterion/criterion.h>
+#include <criterion/hooks.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cpu/internal.h"
+#include "fuzz_total.h"
 #include "fuzz_undef.h"
 #include "memory/memory.h"
 #include "translate/jit/jit.h"
@@ -1066,10 +1070,11 @@ static void before(struct gen *g, uint32_t reads, const struct rm *o, bool fault
     need_flags(g, reads);
 }
 
-/* ADD OR ADC SBB AND SUB XOR CMP in every form. */
-static void gen_alu2(struct gen *g)
+/* ADD OR ADC SBB AND SUB XOR CMP (op: their group-1 number) in every
+ * form. */
+static void gen_alu2_op(struct gen *g, unsigned op)
 {
-    unsigned op = below(8), w = pick_width();
+    unsigned w = pick_width();
     bool writes = op != 7;
     uint32_t reads = (op == 2 || op == 3) ? FL_CF : 0;
     unsigned form = below(6);
@@ -1146,6 +1151,11 @@ static void gen_alu2(struct gen *g)
     }
     }
     flags_written(g, F_ALL, 0);
+}
+
+static void gen_alu2(struct gen *g)
+{
+    gen_alu2_op(g, below(8));
 }
 
 static void gen_test(struct gen *g)
@@ -1973,14 +1983,62 @@ static void gen_rare(struct gen *g)
     }
 }
 
+/* An instruction that reads the flags (some of them): SETcc, CMOVcc,
+ * ADC, SBB, RCL/RCR, CMC, LAHF, PUSHF. */
+static void gen_flag_reader(struct gen *g)
+{
+    switch (below(7)) {
+    case 0: case 1:
+        gen_cond(g);
+        break;
+    case 2:
+        gen_alu2_op(g, 2 + below(2)); /* ADC, SBB */
+        break;
+    case 3: { /* RCL/RCR r/m, 1 */
+        unsigned w = pick_width();
+        struct rm o;
+        if (!pick_rm(g, w, true, chance(30), true, true, 0, &o))
+            return;
+        before(g, FL_CF, &o, false);
+        ins_begin(g);
+        uint8_t opc = (uint8_t)(0xd0 + (w > 1));
+        emit_op(g, osz(w), &opc, 1, 2 + below(2), &o, 0, 0);
+        ins_end(g);
+        clobber_rm(g, &o, w);
+        flags_written(g, FL_CF | FL_OF, 0);
+        break;
+    }
+    case 4: /* CMC */
+        need_flags(g, FL_CF);
+        ins_begin(g);
+        b1(g, 0xf5);
+        ins_end(g);
+        break;
+    case 5: /* LAHF */
+        if (!(writable_regs(g) & RBIT(R_EAX)))
+            return;
+        need_flags(g, F_ALL & ~FL_OF);
+        ins_begin(g);
+        b1(g, 0x9f);
+        ins_end(g);
+        clobber(g, R_EAX);
+        break;
+    default:
+        if (!g->shrt)
+            gen_pushf_popf(g);
+        break;
+    }
+}
+
 /*
- * One data instruction, at random; often followed by an instruction that
- * reads the flags it wrote (ADC/SBB, SETcc, CMOVcc, PUSHF, LAHF, RCL...),
- * so that every kind of flag writer meets every kind of reader.
+ * One data instruction, at random; a third of the flag writers followed
+ * by an instruction that reads the flags (gen_flag_reader; Jcc come with
+ * the branches), so that every kind of writer meets every kind of reader.
  */
 static void gen_data_insn(struct gen *g)
 {
     unsigned r = below(100);
+    bool writer = true;
     if (r < 22) gen_alu2(g);
     else if (r < 25) gen_test(g);
     else if (r < 32) gen_unary(g);
@@ -1988,16 +2046,23 @@ static void gen_data_insn(struct gen *g)
     else if (r < 45) gen_shxd(g);
     else if (r < 50) gen_mul(g);
     else if (r < 53) gen_div(g);
-    else if (r < 64) gen_mov(g);
-    else if (r < 68) gen_movx(g);
-    else if (r < 71) gen_lea(g);
-    else if (r < 76) gen_xchg(g);
-    else if (r < 81) gen_bits(g);
-    else if (r < 88) gen_cond(g);
-    else if (r < 93 || g->shrt) gen_misc(g);
-    else if (r < 95) gen_push_pop(g);
-    else if (r < 97) gen_pushf_popf(g);
-    else gen_rare(g);
+    else if (r < 76) {
+        writer = r >= 71; /* XADD, CMPXCHG */
+        if (r < 64) gen_mov(g);
+        else if (r < 68) gen_movx(g);
+        else if (r < 71) gen_lea(g);
+        else gen_xchg(g);
+    } else if (r < 81) gen_bits(g);
+    else {
+        writer = false;
+        if (r < 88) gen_cond(g);
+        else if (r < 93 || g->shrt) gen_misc(g);
+        else if (r < 95) gen_push_pop(g);
+        else if (r < 97) gen_pushf_popf(g);
+        else gen_rare(g);
+    }
+    if (writer && chance(33))
+        gen_flag_reader(g);
 }
 
 /* ------------------------------------------------------------------ */
@@ -4104,6 +4169,44 @@ static void fj_report(struct fj *f, uint64_t seed)
 /* The tests                                                           */
 /* ------------------------------------------------------------------ */
 
+/* fuzz_total.h: the file of the runner process (a test's parent). */
+static void fj_total_path(char *buf, size_t size, long runner)
+{
+    const char *dir = getenv("TMPDIR");
+    snprintf(buf, size, "%s/glass-fuzz-jit-insns.%ld", dir && *dir ? dir : "/tmp", runner);
+}
+
+void fuzz_total_add(uint64_t jit_insns)
+{
+    char path[256];
+    fj_total_path(path, sizeof(path), (long)getppid());
+    FILE *f = fopen(path, "a");
+    if (f) {
+        fprintf(f, "%llu\n", (unsigned long long)jit_insns);
+        fclose(f);
+    }
+}
+
+/* In the runner, after every test: the sum (each test requires its own
+ * share of the ten million, FJ_MIN_JIT_INSNS). */
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+    (void)stats;
+    char path[256];
+    fj_total_path(path, sizeof(path), (long)getpid());
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    unsigned long long n, total = 0;
+    unsigned tests = 0;
+    while (fscanf(f, "%llu", &n) == 1)
+        total += n, tests++;
+    fclose(f);
+    remove(path);
+    fprintf(stderr, "[----] fuzz tests: %llu guest instructions under the JIT in %u tests\n",
+            total, tests);
+}
+
 static uint64_t fj_env(const char *name, uint64_t dflt)
 {
     const char *s = getenv(name);
@@ -4251,6 +4354,7 @@ static void fj_run_mode(enum fj_mode mode, size_t jit_code_size)
                 fj_mode_name[mode], f->programs, f->rejected, (unsigned long long)f->jit_insns,
                 (unsigned long long)f->careful_insns, (unsigned long long)f->faults,
                 f->ended_at_end, f->ended_elsewhere, f->budget_ends, f->shutdowns, f->tainted);
+    fuzz_total_add(f->jit_insns);
     const struct jit_stats *js = &f->cpu->jit->stats;
     cr_log_info("fuzz_jit %s: the JIT translated %llu blocks (%llu instructions, %llu%% inline), "
                 "flushed its cache %llu times, dropped %llu pages for stores into code, made "
