@@ -27,7 +27,8 @@
  * ring switches, the same with paging (page-table edits with INVLPG or a
  * CR3 reload right after each, so that no stale translation is ever
  * used), and 16-bit code with 16-bit addressing, 16- or 32-bit stacks and
- * excursions to real mode (CR0.PE cleared and set again).
+ * excursions to real mode (CR0.PE cleared and set again); the stack at
+ * ring 0 sometimes in a segment with a base.
  *
  * Undefined flags: while fuzz_undef.h tolerates the known differences
  * (shifts' AF, BSF/BSR, 16-bit SHLD/SHRD by 16-31), the generator never
@@ -121,7 +122,9 @@ enum {
     SEL_CODE0 = 0x08, SEL_DATA0 = 0x10, SEL_CODE3 = 0x1b, SEL_DATA3 = 0x23, SEL_TSS = 0x28,
     SEL_CODE16 = 0x30, SEL_DATA16 = 0x3b, SEL_STACK16 = 0x40, SEL_DATAB = 0x4b,
     SEL_SMALL = 0x53, SEL_RO = 0x5b, SEL_EXPDOWN = 0x63, SEL_NP = 0x6b, SEL_HIBASE = 0x73,
+    SEL_STACKB = 0x78, /* a 32-bit stack segment based at FJ_STACKB_BASE */
 };
+#define FJ_STACKB_BASE 0x1000u
 
 /* Exception vectors with an error code. */
 static bool fj_has_error(unsigned v)
@@ -721,11 +724,11 @@ static bool kind_range(const struct gen *g, enum mem_kind k, uint32_t *lo, uint3
 {
     switch (k) {
     case MK_DATA: *lo = FJ_RAND; *hi = FJ_DATA_END; return true;
-    case MK_STACK:
+    case MK_STACK: /* the free stack below ESP (an offset in SS) */
         if (!g->esp_known)
             return false;
-        *lo = g->val[R_ESP] - 0x300;
-        *hi = g->val[R_ESP];
+        *lo = g->seg[SEG_SS].base + g->val[R_ESP] - 0x300;
+        *hi = g->seg[SEG_SS].base + g->val[R_ESP];
         return true;
     case MK_TABLES: *lo = FJ_DATA; *hi = FJ_RAND; return true;
     case MK_CODE: *lo = FJ_CODE; *hi = FJ_CODE + FJ_CODE_SIZE; return true;
@@ -3558,9 +3561,9 @@ static bool fj_generate(struct gen *g, uint64_t seed, enum fj_mode mode, struct 
     st->cpl = (uint8_t)g->cpl;
     st->cs = g->code32 ? (g->cpl ? SEL_CODE3 : SEL_CODE0) : SEL_CODE16;
     if (g->code32)
-        st->ss = g->cpl ? SEL_DATA3 : SEL_DATA0;
+        st->ss = g->cpl ? SEL_DATA3 : chance(30) ? SEL_STACKB : SEL_DATA0;
     else
-        st->ss = chance(50) ? SEL_STACK16 : SEL_DATA0;
+        st->ss = chance(50) ? SEL_STACK16 : chance(50) ? SEL_STACKB : SEL_DATA0;
     bool ring3 = g->cpl == 3;
     if (g->code32)
         st->ds = chance(85) ? (ring3 ? SEL_DATA3 : (chance(50) ? SEL_DATA0 : SEL_DATA3))
@@ -3576,6 +3579,8 @@ static bool fj_generate(struct gen *g, uint64_t seed, enum fj_mode mode, struct 
     for (unsigned r = 0; r < 8; r++)
         st->regs[r] = fj_value();
     st->regs[R_ESP] = g->code32 ? (ring3 ? FJ_STACK3 : FJ_STACK0) : 0xfff0;
+    if (st->ss == SEL_STACKB)
+        st->regs[R_ESP] -= FJ_STACKB_BASE;
     st->eflags = FL_FIXED1 | (rnd() & FL_ARITH) | (chance(20) ? FL_DF : 0);
 
     g->seg[SEG_CS] = fj_seg_of(st->cs);
@@ -3785,6 +3790,7 @@ static void fj_build_base(struct gen *g)
     fj_desc(img, SEL_EXPDOWN, FJ_DATA, 0xfff, 0xf6, 0);
     fj_desc(img, SEL_NP, 0, 0xfffff, 0x72, 0xc);
     fj_desc(img, SEL_HIBASE, 0xfffff000u, 0xfffff, 0xf2, 0xc);
+    fj_desc(img, SEL_STACKB, FJ_STACKB_BASE, 0xfffff, 0x92, 0x4);
     put32(img, FJ_TSS + 4, FJ_STACK0);
     put32(img, FJ_TSS + 8, SEL_DATA0);
     put16(img, FJ_TSS + 0x66, 0x68); /* I/O map past the limit: none */
