@@ -75,6 +75,14 @@ static const char *const fz_mode_name[FZ_MODES] = {
     "real", "pm16", "pm32-cpl0", "pm32-cpl3", "v86", "paging",
 };
 
+/* A machine: RAM, its address space, ports, a CPU. */
+struct fz_machine {
+    uint8_t *ram;
+    struct phys_mem *pm;
+    struct io_space *io;
+    struct cpu *cpu;
+};
+
 struct fz {
     uint8_t *ram;   /* the guest's RAM */
     uint8_t *image; /* where a case is built before it is copied in */
@@ -87,6 +95,10 @@ struct fz {
     uint64_t jit_insns;    /* guest instructions the JIT's passes retired */
     uint32_t undef;        /* fuzz_undef_effect of the careful run so far */
     bool jit;              /* a third pass under the JIT */
+    /* The JIT's pass runs on a machine of its own, so that its
+     * translation cache lives from case to case (switching one CPU's
+     * engine would free it: cpu_exec) and is flushed as it fills. */
+    struct fz_machine other;
     bool log_exec;         /* GLASS_FUZZ_LOG asked for every instruction */
     struct phys_mem *pm;
     struct io_space *io;
@@ -744,30 +756,59 @@ static uint64_t fz_env(const char *name, uint64_t dflt)
     return s && *s ? strtoull(s, NULL, 0) : dflt;
 }
 
+static void fz_machine_new(struct fz *f, struct fz_machine *m)
+{
+    m->ram = aligned_alloc(4096, FZ_RAM_SIZE);
+    m->pm = phys_new();
+    m->io = io_new();
+    cr_assert(m->ram && m->pm && m->io);
+    cr_assert_eq(phys_map_ram(m->pm, 0, FZ_RAM_SIZE, m->ram), 0);
+    struct cpu_bus bus = { .mem = m->pm, .io = m->io };
+    m->cpu = cpu_new(&bus);
+    cr_assert_not_null(m->cpu);
+    m->cpu->log = NULL;
+    m->cpu->trace_insn = fz_trace;
+    m->cpu->trace_opaque = f;
+    m->cpu->jit_code_size = 1u << 20;
+    if (getenv("GLASS_FUZZ_LOG")) { /* -d int,cpu for one case */
+        m->cpu->log = stderr;
+        m->cpu->log_mask = LOG_INT | (unsigned)strtoul(getenv("GLASS_FUZZ_LOG"), NULL, 0);
+        f->log_exec = m->cpu->log_mask & LOG_EXEC;
+    }
+}
+
+static void fz_machine_free(struct fz_machine *m)
+{
+    if (!m->cpu)
+        return;
+    cpu_exec_release(m->cpu);
+    cpu_free(m->cpu);
+    io_free(m->io);
+    phys_free(m->pm);
+    free(m->ram);
+}
+
+/* Makes the other machine the current one (f->ram, pm, io, cpu). */
+static void fz_swap_machine(struct fz *f)
+{
+    struct fz_machine cur = { f->ram, f->pm, f->io, f->cpu };
+    f->ram = f->other.ram, f->pm = f->other.pm, f->io = f->other.io, f->cpu = f->other.cpu;
+    f->other = cur;
+}
+
 static struct fz *fz_new(void)
 {
     struct fz *f = calloc(1, sizeof(*f));
     cr_assert_not_null(f);
-    f->ram = aligned_alloc(4096, FZ_RAM_SIZE);
     f->image = malloc(FZ_RAM_SIZE);
     f->after = malloc(FZ_RAM_SIZE);
-    f->pm = phys_new();
-    f->io = io_new();
-    cr_assert(f->ram && f->image && f->after && f->pm && f->io);
-    cr_assert_eq(phys_map_ram(f->pm, 0, FZ_RAM_SIZE, f->ram), 0);
-    struct cpu_bus bus = { .mem = f->pm, .io = f->io };
-    f->cpu = cpu_new(&bus);
-    cr_assert_not_null(f->cpu);
-    f->cpu->log = NULL;
-    f->cpu->trace_insn = fz_trace;
-    f->cpu->trace_opaque = f;
-    f->cpu->jit_code_size = 1u << 20;
+    cr_assert(f->image && f->after);
+    struct fz_machine m;
+    fz_machine_new(f, &m);
+    f->ram = m.ram, f->pm = m.pm, f->io = m.io, f->cpu = m.cpu;
     f->jit = cpu_exec_jit_available() && fz_env("GLASS_FUZZ_JIT", 1) != 0;
-    if (getenv("GLASS_FUZZ_LOG")) { /* -d int,cpu for one case */
-        f->cpu->log = stderr;
-        f->cpu->log_mask = LOG_INT | (unsigned)strtoul(getenv("GLASS_FUZZ_LOG"), NULL, 0);
-        f->log_exec = f->cpu->log_mask & LOG_EXEC;
-    }
+    if (f->jit)
+        fz_machine_new(f, &f->other);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = fz_on_alarm;
@@ -779,11 +820,9 @@ static void fz_free(struct fz *f)
 {
     fz_arm(f->cpu, 0);
     fz_alarm_cpu = NULL;
-    interp_release(f->cpu);
-    cpu_free(f->cpu);
-    io_free(f->io);
-    phys_free(f->pm);
-    free(f->ram);
+    struct fz_machine m = { f->ram, f->pm, f->io, f->cpu };
+    fz_machine_free(&m);
+    fz_machine_free(&f->other);
     free(f->image);
     free(f->after);
     free(f);
@@ -971,6 +1010,8 @@ static const char *fz_case(struct fz *f, enum fz_mode mode, uint64_t seed)
     const uint64_t rng_built = f->rng;
     const unsigned passes = f->jit ? FZ_PASSES : FZ_JIT;
     for (unsigned pass = 0; pass < passes; pass++) {
+        if (pass == FZ_JIT)
+            fz_swap_machine(f);
         /* Through the bus, as DMA would write: the block cache drops what
          * it decoded from the previous case's (or pass's) code. */
         phys_write_buf(f->pm, 0, f->image, FZ_RAM_SIZE);
@@ -991,8 +1032,11 @@ static const char *fz_case(struct fz *f, enum fz_mode mode, uint64_t seed)
                 f->undef = 0;
             }
             const char *bad = fz_run(f, mode, start, (enum fz_pass)pass, &out[pass][run]);
-            if (bad)
+            if (bad) {
+                if (pass == FZ_JIT)
+                    fz_swap_machine(f);
                 return bad;
+            }
             if (pass == FZ_CAREFUL) {
                 unsure[run] = memcmp(f->code_before, f->ram + FZ_CODE, FZ_CODE_SIZE) != 0 ||
                               fz_paging_written(f);
@@ -1025,6 +1069,8 @@ static const char *fz_case(struct fz *f, enum fz_mode mode, uint64_t seed)
                 snprintf(why, sizeof(why), "the %s and the careful path disagree after run "
                          "%u (careful vs %s: %s; GLASS_FUZZ_LOG=2 shows both)",
                          fz_pass_name[pass], run, fz_pass_name[pass], diff);
+                if (pass == FZ_JIT)
+                    fz_swap_machine(f);
                 return why;
             }
         }
@@ -1036,8 +1082,12 @@ static const char *fz_case(struct fz *f, enum fz_mode mode, uint64_t seed)
                 a++;
             snprintf(why, sizeof(why), "the %s and the careful path leave different "
                      "memory (first at %#x)", fz_pass_name[pass], a);
+            if (pass == FZ_JIT)
+                fz_swap_machine(f);
             return why;
         }
+        if (pass == FZ_JIT)
+            fz_swap_machine(f);
     }
     return NULL;
 }
