@@ -30,17 +30,18 @@
  * excursions to real mode (CR0.PE cleared and set again); the stack at
  * ring 0 sometimes in a segment with a base.
  *
- * Undefined flags: while fuzz_undef.h tolerates the known differences
- * (shifts' AF, BSF/BSR, 16-bit SHLD/SHRD by 16-31), the generator never
+ * Undefined flags: the interpreter takes them from the host as the JIT
+ * does (cpu/host_flags.c), and every bit is compared. Where it does not,
+ * fuzz_undef.h tolerates the known differences (shifts' AF, BSF/BSR,
+ * 16-bit SHLD/SHRD by 16-31), and then the generator never
  * lets a flag the SDM leaves undefined be observed (a
  * PUSHF/AND/POPF or a flag-writing instruction redefines it before
  * anything could read it, fault or end the program) and keeps 16-bit
- * SHLD/SHRD counts at 16 or below. With GLASS_FUZZ_UNDEF=0 it does not,
- * and every bit must match.
+ * SHLD/SHRD counts at 16 or below (GLASS_FUZZ_UNDEF=1 forces that mode).
  *
- * The careful pass also follows which flags are undefined (fj_trace) and
- * notes a program that lets one be seen: a generator bug, counted (and
- * failed) separately from divergences.
+ * In that mode the careful pass also follows which flags are undefined
+ * (fj_trace) and notes a program that lets one be seen: a generator bug,
+ * counted (and failed) separately from divergences.
  *
  * Environment: GLASS_FUZZ_SEED=n (the seed is printed), GLASS_FUZZ_JIT_PROGS=n
  * programs per test (FJ_PROGRAMS), GLASS_FUZZ_JIT_SCALE=percent (scales the
