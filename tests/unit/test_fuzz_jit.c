@@ -26,9 +26,17 @@
  * Programs come in modes (fj_mode): flat 32-bit code at CPL 0 or 3 with
  * ring switches, the same with paging (page-table edits with INVLPG or a
  * CR3 reload right after each, so that no stale translation is ever
- * used), and 16-bit code with 16-bit addressing, 16- or 32-bit stacks and
- * excursions to real mode (CR0.PE cleared and set again); the stack at
- * ring 0 sometimes in a segment with a base.
+ * used, and half the time the stacks' and data's pages shuffled over
+ * their frames), and 16-bit code with 16-bit addressing, 16- or 32-bit
+ * stacks and excursions to real mode (CR0.PE cleared and set again); the
+ * stack at ring 0 sometimes in a segment with a base.
+ *
+ * Frame accesses (the JIT proves a block's [EBP + disp] / [ESP + disp]
+ * operands in one TLB page in its prologue): runs of such operands with
+ * the base unwritten, ESP moved by PUSH/POP/ADD/SUB/LEA on the way, frames
+ * inside a page, across a page's end or hugging one from below (only the
+ * last bytes crossing), up to the special pages, and [EBP + disp] right
+ * after a LEAVE in the same block.
  *
  * Undefined flags: the interpreter takes them from the host as the JIT
  * does (cpu/host_flags.c), and every bit is compared. Where it does not,
@@ -320,6 +328,10 @@ struct gen {
     bool no_esp_base;     /* the next memory operand may not use ESP (POP m) */
     bool shrt;            /* in a body a short jump must get over: small items */
     bool force_disp;      /* the next memory operand: a displacement only (moffs) */
+    /* A frame run (gen_frame_run): memory operands are [force_base + disp]
+     * in SS, reaching linear [frame_lo, frame_hi); -1 otherwise. */
+    int force_base;
+    uint32_t frame_lo, frame_hi;
     uint32_t switch_next; /* next free jump-table byte */
     uint32_t templ_len;   /* bytes of the code template (FJ_TAB_TEMPL) */
 };
@@ -930,11 +942,45 @@ static bool encode_offset(struct gen *g, uint32_t off, bool a16, uint32_t avoid,
  * `avoid`).
  * False if nothing fits.
  */
+/* [base + disp8/disp32] in SS for a frame run: linear target within
+ * [frame_lo, frame_hi). */
+static bool make_frame_mem(struct gen *g, unsigned size, bool write, struct rm *o)
+{
+    const unsigned base = (unsigned)g->force_base;
+    const struct fj_seg *ss = &g->seg[SEG_SS];
+    if (g->frame_hi - g->frame_lo <= size)
+        return false;
+    for (int tries = 0; tries < 8; tries++) {
+        uint32_t lin = g->frame_lo + below(g->frame_hi - g->frame_lo - size);
+        if (chance(30)) /* at the top (the frame's last bytes: a page's end, maybe) */
+            lin = g->frame_hi - size - below(3 < g->frame_hi - g->frame_lo - size ? 3 : 1);
+        uint32_t off = lin - ss->base;
+        if (!seg_allows(ss, off, size, write))
+            continue;
+        int32_t disp = (int32_t)(off - g->val[base]);
+        o->mem = true, o->a16 = false, o->unsafe = false;
+        o->mod = disp >= -128 && disp <= 127 ? 1 : 2;
+        o->disp_size = o->mod == 1 ? 1 : 4;
+        o->disp = (uint32_t)disp & (o->mod == 1 ? 0xffu : 0xffffffffu);
+        o->has_sib = base == R_ESP || chance(15); /* EBP through a SIB byte too */
+        o->rmf = o->has_sib ? 4 : (uint8_t)base;
+        o->sib = (uint8_t)(below(4) << 6 | 4 << 3 | base); /* no index */
+        o->seg_prefix = chance(10) ? SEG_SS : -1;
+        o->lin = lin;
+        o->unsafe = lin + size > FJ_DATA_END && lin < FJ_SPECIAL_END; /* a special page */
+        return true;
+    }
+    return false;
+}
+
 static bool make_mem(struct gen *g, unsigned size, bool write, bool may_fault, uint32_t avoid,
                      struct rm *o)
 {
     memset(o, 0, sizeof(*o));
     o->seg_prefix = -1;
+    if (g->force_base >= 0 && !g->force_disp && !g->no_esp_base &&
+        make_frame_mem(g, size, write, o))
+        return true;
     bool a16 = g->code32 ? chance(10) : chance(85);
     bool special = may_fault && !g->real && chance(g->in_func ? 10 : 30);
     for (int tries = 0; tries < 16; tries++) {
@@ -1050,6 +1096,8 @@ static uint32_t cond_flags(unsigned cc)
 static bool pick_rm(struct gen *g, unsigned w, bool dst, bool mem, bool write, bool unsafe_ok,
                     uint32_t avoid, struct rm *o)
 {
+    if (g->force_base >= 0 && chance(60))
+        mem = true; /* a frame run: mostly frame accesses */
     if (mem)
         return make_mem(g, w, write, unsafe_ok, avoid, o);
     int r = dst ? pick_dst(g, w) : (int)below(8);
@@ -3240,16 +3288,73 @@ static void gen_fault(struct gen *g)
     ins_end(g);
 }
 
+/*
+ * A region of data for [EBP + disp] operands (gen_frame_run, after a
+ * LEAVE), and EBP at it: inside a page, across a page's end, or hugging
+ * one from below (so that only the highest access may straddle it); with
+ * paging, across or up to the end of the data, where the special pages
+ * begin (not present, read-only, an alias...: another host address or a
+ * fault, which is what makes a frame the JIT proves wrongly show).
+ * False if SS does not reach the data.
+ */
+static bool frame_in_data(struct gen *g, uint32_t *lo, uint32_t *hi)
+{
+    const struct fj_seg *ss = &g->seg[SEG_SS];
+    if (!(writable_regs(g) & RBIT(R_EBP)) || ss->expdown || ss->base > FJ_RAND ||
+        ss->limit < FJ_DATA_END + 0x100 - ss->base)
+        return false;
+    uint32_t end = ((FJ_RAND + 0x1000 + below(FJ_DATA_END - FJ_RAND - 0x3000)) | 0xfff) + 1;
+    unsigned how = below(4);
+    if (how == 3 && g->paging)
+        end = FJ_DATA_END, how = below(2);
+    uint32_t centre;
+    switch (how) {
+    case 0: /* hugging a page's end */
+        *lo = end - 0x60, *hi = end + 1 + below(3), centre = end - 0x30;
+        break;
+    case 1: /* across one */
+        centre = end - 0x40 + below(0x80), *lo = centre - 0x100, *hi = centre + 0x100;
+        break;
+    default:
+        centre = end - 0x800, *lo = centre - 0x100, *hi = centre + 0x100;
+        break;
+    }
+    set_reg(g, R_EBP, centre - 0x20 + below(0x40) - ss->base);
+    return true;
+}
+
+/* n data instructions whose memory operands are [base + disp] in SS,
+ * reaching [lo, hi) (make_frame_mem); base kept from being written. */
+static void frame_insns(struct gen *g, unsigned base, uint32_t lo, uint32_t hi, unsigned n)
+{
+    const int outer = g->force_base;
+    const uint32_t olo = g->frame_lo, ohi = g->frame_hi, reserved = g->reserved;
+    g->reserved |= RBIT(base);
+    g->force_base = (int)base;
+    g->frame_lo = lo, g->frame_hi = hi;
+    while (n-- > 0 && !g->full)
+        gen_data_insn(g);
+    g->force_base = outer;
+    g->frame_lo = olo, g->frame_hi = ohi;
+    g->reserved = reserved;
+}
+
 /* A stack frame: ENTER or PUSH EBP/MOV EBP, ESP/SUB ESP; work with EBP
- * known; LEAVE. */
+ * known (often through [EBP + disp] only, below the saved EBP); LEAVE;
+ * sometimes [EBP + disp] accesses again right after it, in the same block,
+ * on the EBP it restored (set to a data pointer before the frame). */
 static void gen_frame(struct gen *g)
 {
     if (!g->esp_known || !(writable_regs(g) & RBIT(R_EBP)) || g->in_func)
         return;
     /* 16-bit code sets only BP, but LEAVE on a 32-bit stack loads ESP
      * from all of EBP: its upper half must be ESP's (zero). */
+    uint32_t after_lo = 0, after_hi = 0;
+    bool after = false;
     if (!g->code32)
         set_reg(g, R_EBP, rnd() & 0xffff);
+    else if (chance(40))
+        after = frame_in_data(g, &after_lo, &after_hi);
     bool ebp_known = reg_known(g, R_EBP);
     uint32_t ebp_val = g->val[R_EBP];
     uint32_t esp0 = g->val[R_ESP];
@@ -3283,9 +3388,18 @@ static void gen_frame(struct gen *g)
     esp_add(g, -(int32_t)size);
     reg_set(g, R_EBP, frame);
     const uint32_t reserved = g->reserved;
+    const int outer = g->force_base;
     g->reserved |= RBIT(R_EBP);
     g->depth++;
-    gen_items(g, 2 + below(6), false);
+    if (g->code32 && chance(50)) {
+        /* The locals and what is below them (the saved EBP above stays) */
+        uint32_t top = g->seg[SEG_SS].base + frame;
+        frame_insns(g, R_EBP, top - 0x100, top, 3 + below(8));
+    } else {
+        g->force_base = -1;
+        gen_items(g, 2 + below(6), false);
+        g->force_base = outer;
+    }
     g->depth--;
     g->reserved = reserved;
     ins_begin(g);
@@ -3296,6 +3410,84 @@ static void gen_frame(struct gen *g)
         reg_set(g, R_EBP, ebp_val);
     else
         clobber(g, R_EBP);
+    if (after && chance(70))
+        frame_insns(g, R_EBP, after_lo, after_hi, 3 + below(4));
+}
+
+/*
+ * A run of data instructions whose memory operands are [EBP + disp] or
+ * [ESP + disp] in SS, the base not written meanwhile (a JMP before them
+ * starts a block without the base's setup): what the JIT turns into frame
+ * accesses, proved in one TLB page by the block's prologue (and run by
+ * its variant without them when they are not). The frame sometimes sits
+ * across a page boundary.
+ */
+static void gen_frame_run(struct gen *g)
+{
+    if (!g->esp_known || g->in_func || g->real || g->force_base >= 0)
+        return;
+    const struct fj_seg *ss = &g->seg[SEG_SS];
+    unsigned base = R_ESP;
+    uint32_t lo, hi;
+    if (chance(60) && frame_in_data(g, &lo, &hi)) {
+        base = R_EBP;
+    } else {
+        /* The free stack below ESP. */
+        lo = ss->base + g->val[R_ESP] - 0x300, hi = ss->base + g->val[R_ESP];
+        if (chance(40) && (writable_regs(g) & RBIT(R_EBP))) {
+            base = R_EBP;
+            set_reg(g, R_EBP, g->val[R_ESP] - below(0x200));
+        }
+    }
+    if (g->undef)
+        emit_sanitizer(g, false);
+    ins_begin(g); /* JMP $+2: the run starts a block */
+    b1(g, 0xeb);
+    b1(g, 0x00);
+    ins_end(g);
+    if (base == R_EBP) {
+        frame_insns(g, R_EBP, lo, hi, 3 + below(10));
+        return;
+    }
+    /* ESP moved by known amounts on the way: SUB/ADD ESP, imm and LEA
+     * ESP, [ESP + disp], given back at the end. */
+    const uint32_t reserved = g->reserved;
+    g->reserved |= RBIT(base);
+    g->force_base = (int)base;
+    g->frame_lo = lo, g->frame_hi = hi;
+    int32_t moved = 0;
+    for (unsigned n = 3 + below(10); n > 0 && !g->full; n--) {
+        if (chance(30)) {
+            int32_t d = chance(70) ? -(int32_t)(4 * (1 + below(16))) : -(int32_t)(1 + below(31));
+            if (moved + d < -0x70 || chance(30))
+                d = -moved; /* (d may be 0: an ADD ESP, 0; never past a disp8) */
+            ins_begin(g);
+            if (!g->code32)
+                b1(g, 0x66), b1(g, 0x67);
+            if (chance(50)) { /* ADD/SUB ESP, imm8 */
+                b1(g, 0x83), b1(g, d < 0 ? 0xec : 0xc4), b1(g, (uint8_t)(d < 0 ? -d : d));
+                ins_end(g);
+                flags_written(g, F_ALL, 0);
+            } else { /* LEA ESP, [ESP + disp8] */
+                b1(g, 0x8d), b1(g, 0x64), b1(g, 0x24), b1(g, (uint8_t)d);
+                ins_end(g);
+            }
+            esp_add(g, d);
+            moved += d;
+            continue;
+        }
+        gen_data_insn(g);
+    }
+    if (moved) {
+        ins_begin(g);
+        if (!g->code32)
+            b1(g, 0x66), b1(g, 0x67);
+        b1(g, 0x8d), b1(g, 0x64), b1(g, 0x24), b1(g, (uint8_t)-moved);
+        ins_end(g);
+        esp_add(g, -moved);
+    }
+    g->force_base = -1;
+    g->reserved = reserved;
 }
 
 /* ------------------------------------------------------------------ */
@@ -3450,12 +3642,14 @@ static void gen_chunk(struct gen *g)
         gen_ring(g);
     else if (r < 85)
         gen_paging(g);
-    else if (r < 88)
+    else if (r < 87)
         gen_real(g);
-    else if (r < 92)
+    else if (r < 90)
         gen_fault(g);
-    else if (r < 96)
+    else if (r < 93)
         gen_frame(g);
+    else if (r < 99)
+        gen_frame_run(g);
     else
         gen_push_pop(g);
 }
@@ -3502,6 +3696,7 @@ static bool fj_generate(struct gen *g, uint64_t seed, enum fj_mode mode, struct 
     g->dyn = 0;
     g->switch_next = FJ_TAB_SWITCH;
     g->no_esp_base = g->force_disp = g->shrt = false;
+    g->force_base = -1;
     g->undef = 0;
 
     /* Data, tables. */
@@ -3541,6 +3736,22 @@ static bool fj_generate(struct gen *g, uint64_t seed, enum fj_mode mode, struct 
     put32(img, FJ_PT_MMIO + ((FJ_HOLE - FJ_MMIO) >> 12) * 4, FJ_HOLE | 7);
     for (uint32_t i = 0; i < 1024; i++)
         put32(img, FJ_PT0 + 4 * i, (i << 12) | 7);
+    /* Half the time with paging, the stacks' and the random data's pages
+     * in a shuffled order of their frames: neighbouring pages then have
+     * unrelated host addresses, as in any real guest (an access or a
+     * frame the JIT wrongly proves within one page shows). The tables,
+     * the handler and the code stay where they are. */
+    if (g->paging && chance(50)) {
+        static const uint32_t ranges[3][2] = { { 0x9, 0x10 }, { 0x11, 0x20 },
+                                               { FJ_RAND >> 12, FJ_DATA_END >> 12 } };
+        for (unsigned r = 0; r < 3; r++)
+            for (uint32_t i = ranges[r][1] - 1; i > ranges[r][0]; i--) {
+                uint32_t j = ranges[r][0] + below(i - ranges[r][0] + 1);
+                uint32_t a = get32(img, FJ_PT0 + 4 * i), b = get32(img, FJ_PT0 + 4 * j);
+                put32(img, FJ_PT0 + 4 * i, b);
+                put32(img, FJ_PT0 + 4 * j, a);
+            }
+    }
     static const uint32_t sp_bits[SP_STATES] = { 7, 6, 0x204, 5, 3, 7 };
     for (unsigned i = 0; i < FJ_SPECIAL_PAGES; i++) {
         unsigned stt = chance(40) ? SP_NORMAL : below(SP_STATES);
@@ -3580,6 +3791,8 @@ static bool fj_generate(struct gen *g, uint64_t seed, enum fj_mode mode, struct 
     for (unsigned r = 0; r < 8; r++)
         st->regs[r] = fj_value();
     st->regs[R_ESP] = g->code32 ? (ring3 ? FJ_STACK3 : FJ_STACK0) : 0xfff0;
+    if (!user && chance(50)) /* (ring switches need ESP0 exactly) */
+        st->regs[R_ESP] -= 4 * below(g->code32 ? 0x800 : 0x200);
     if (st->ss == SEL_STACKB)
         st->regs[R_ESP] -= FJ_STACKB_BASE;
     st->eflags = FL_FIXED1 | (rnd() & FL_ARITH) | (chance(20) ? FL_DF : 0);
