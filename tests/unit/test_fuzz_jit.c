@@ -943,8 +943,10 @@ static bool encode_offset(struct gen *g, uint32_t off, bool a16, uint32_t avoid,
  * False if nothing fits.
  */
 /* [base + disp8/disp32] in SS for a frame run: linear target within
- * [frame_lo, frame_hi). */
-static bool make_frame_mem(struct gen *g, unsigned size, bool write, struct rm *o)
+ * [frame_lo, frame_hi); in a special page only if it `may_fault` (a PUSH
+ * or POP must not: the stack would lose its balance). */
+static bool make_frame_mem(struct gen *g, unsigned size, bool write, bool may_fault,
+                           struct rm *o)
 {
     const unsigned base = (unsigned)g->force_base;
     const struct fj_seg *ss = &g->seg[SEG_SS];
@@ -955,7 +957,8 @@ static bool make_frame_mem(struct gen *g, unsigned size, bool write, struct rm *
         if (chance(30)) /* at the top (the frame's last bytes: a page's end, maybe) */
             lin = g->frame_hi - size - below(3 < g->frame_hi - g->frame_lo - size ? 3 : 1);
         uint32_t off = lin - ss->base;
-        if (!seg_allows(ss, off, size, write))
+        bool special = lin + size > FJ_DATA_END && lin < FJ_SPECIAL_END;
+        if (!seg_allows(ss, off, size, write) || (special && !may_fault))
             continue;
         int32_t disp = (int32_t)(off - g->val[base]);
         o->mem = true, o->a16 = false, o->unsafe = false;
@@ -967,7 +970,7 @@ static bool make_frame_mem(struct gen *g, unsigned size, bool write, struct rm *
         o->sib = (uint8_t)(below(4) << 6 | 4 << 3 | base); /* no index */
         o->seg_prefix = chance(10) ? SEG_SS : -1;
         o->lin = lin;
-        o->unsafe = lin + size > FJ_DATA_END && lin < FJ_SPECIAL_END; /* a special page */
+        o->unsafe = special;
         return true;
     }
     return false;
@@ -979,7 +982,7 @@ static bool make_mem(struct gen *g, unsigned size, bool write, bool may_fault, u
     memset(o, 0, sizeof(*o));
     o->seg_prefix = -1;
     if (g->force_base >= 0 && !g->force_disp && !g->no_esp_base &&
-        make_frame_mem(g, size, write, o))
+        make_frame_mem(g, size, write, may_fault, o))
         return true;
     bool a16 = g->code32 ? chance(10) : chance(85);
     bool special = may_fault && !g->real && chance(g->in_func ? 10 : 30);
@@ -1912,8 +1915,10 @@ static void gen_pushf_popf(struct gen *g)
         if (bits & FL_DF)
             g->df = op == 0 ? 1 : op == 1 ? 0 : (g->df < 0 ? -1 : !g->df);
     }
-    if (chance(20))
-        gen_data_insn(g); /* something between, flags live in memory */
+    /* Something between, the flags live in memory (not in a frame run,
+     * whose operands may be anywhere below the frame's top: the image). */
+    if (chance(20) && g->force_base < 0)
+        gen_data_insn(g);
     ins_begin(g);
     emit_prefixes(g, w, NULL, 0);
     b1(g, 0x9d);
