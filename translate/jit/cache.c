@@ -340,6 +340,9 @@ void jit_flush(struct jit *j)
     memset(j->jc, 0, JIT_JC_SIZE * sizeof(*j->jc));
     j->code_used = j->code_reserved;
     j->meta_used = 0;
+    /* The exit the dispatcher was about to link belongs to a block that
+     * no longer exists (its memory is about to hold others). */
+    j->pending_from = NULL;
     j->stats.flushes++;
     j->cpu->code_changed = 1;
 }

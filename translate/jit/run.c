@@ -138,7 +138,15 @@ int jit_exec_insn(struct cpu *cpu, const struct jit_insn *ji)
     cpu->eip = ji->eip;
     cpu->next_eip = ji->next_eip;
     cpu->jit_ileft = ji->ileft;
+    /* Generated code counts by whole blocks (cpu->jit_budget) and the
+     * dispatcher adds them to cpu->icount when the chain returns; for the
+     * handler's sake (RDTSC without a board clock counts retired
+     * instructions) icount counts exactly the instructions retired before
+     * this one. A fault leaves it so (jit_fault_unwound). */
+    const uint64_t ran = (uint64_t)(cpu->jit->slice - cpu->jit_budget - ji->ileft);
+    cpu->icount += ran;
     ji->in.fn(cpu, &ji->in);
+    cpu->icount -= ran;
     cpu->eip = cpu->next_eip;
     cpu->jit_ileft = 0;
     if (cpu->cc.op != CC_BITS)
@@ -340,11 +348,12 @@ void jit_fault_unwound(struct cpu *cpu)
     struct jit *j = cpu->jit;
     if (!j || !j->running)
         return;
-    /* The faulting instruction and the rest of its block did not run. */
+    /* The faulting instruction and the rest of its block did not run;
+     * every fault comes from a handler, and jit_exec_insn counted what
+     * ran before it in cpu->icount already. */
     j->running = false;
     cpu->jit_budget += cpu->jit_ileft;
     cpu->jit_ileft = 0;
-    cpu->icount += (uint64_t)(j->slice - cpu->jit_budget);
     j->pending_from = NULL;
 }
 
