@@ -651,3 +651,75 @@ Test(jit_engine, crossing_instruction_faults_on_its_second_page)
         je_free(&m);
     }
 }
+
+/* ------------------------------------------------------------------ */
+/* #DE from DIV and IDIV                                               */
+/* ------------------------------------------------------------------ */
+
+/* Divisions that fault (a zero divisor, quotients that do not fit, IDIV
+ * of 80000000h by -1) and some that do not, each followed by a store of
+ * the flags: the #DE handler counts in EBX and steps over the 2-byte
+ * DIV/IDIV ECX. Under the JIT the host's own division faults (then
+ * SIGFPE, translate/jit/hostfault.c): the guest must see exactly what it
+ * sees under the interpreter. */
+static void de_run(int engine, uint32_t out[16])
+{
+    static const uint8_t code[] = {
+        0x31, 0xdb,                               /* xor ebx, ebx */
+        0xbf, 0x00, 0x50, 0x00, 0x00,             /* mov edi, 0x5000 */
+        /* div by zero */
+        0xb8, 0x07, 0x00, 0x00, 0x00, 0x31, 0xd2, 0x31, 0xc9, /* eax=7 edx=0 ecx=0 */
+        0xf9, 0xf7, 0xf1,                         /* stc; div ecx */
+        0x9c, 0x8f, 0x07, 0x83, 0xc7, 0x04,       /* pushfd; pop [edi]; add edi, 4 */
+        /* div: EDX >= ECX */
+        0xba, 0x05, 0x00, 0x00, 0x00, 0xb9, 0x05, 0x00, 0x00, 0x00, /* edx=5 ecx=5 */
+        0xf7, 0xf1,                               /* div ecx */
+        0x9c, 0x8f, 0x07, 0x83, 0xc7, 0x04,
+        /* idiv 80000000h by -1 */
+        0xb8, 0x00, 0x00, 0x00, 0x80, 0x99, 0xb9, 0xff, 0xff, 0xff, 0xff, /* eax; cdq; ecx=-1 */
+        0xf7, 0xf9,                               /* idiv ecx */
+        0x9c, 0x8f, 0x07, 0x83, 0xc7, 0x04,
+        /* idiv: 1_00000000h / 1 */
+        0xba, 0x01, 0x00, 0x00, 0x00, 0x31, 0xc0, 0xb9, 0x01, 0x00, 0x00, 0x00,
+        0xf7, 0xf9,
+        0x9c, 0x8f, 0x07, 0x83, 0xc7, 0x04,
+        /* fine: -100 / 7 and 1_00000064h / 3 */
+        0xb8, 0x9c, 0xff, 0xff, 0xff, 0x99, 0xb9, 0x07, 0x00, 0x00, 0x00, 0xf7, 0xf9,
+        0x89, 0x07, 0x89, 0x57, 0x04, 0x83, 0xc7, 0x08, /* mov [edi], eax; mov [edi+4], edx */
+        0xba, 0x01, 0x00, 0x00, 0x00, 0xb8, 0x64, 0x00, 0x00, 0x00, 0xb9, 0x03, 0x00, 0x00, 0x00,
+        0xf7, 0xf1,
+        0x89, 0x07, 0x89, 0x57, 0x04,
+        0xf4,                                     /* hlt */
+    };
+    static const uint8_t handler[] = {
+        0x83, 0x04, 0x24, 0x02, /* add dword [esp], 2 */
+        0x43,                   /* inc ebx */
+        0xcf,                   /* iret */
+    };
+    static const uint8_t flat_data[8] = { 0xff, 0xff, 0x00, 0x00, 0x00, 0x93, 0xcf, 0x00 };
+    static const uint8_t flat_code[8] = { 0xff, 0xff, 0x00, 0x00, 0x00, 0x9b, 0xcf, 0x00 };
+    struct je m = je_new(engine);
+    memcpy(m.ram + JE_GDT + 0x08, flat_code, 8);
+    memcpy(m.ram + JE_GDT + 0x10, flat_data, 8);
+    uint8_t gate[8] = { 0x00, 0x40, 0x08, 0x00, 0x00, 0x8e, 0x00, 0x00 }; /* 8:4000h */
+    memcpy(m.ram + 0x3000, gate, 8);
+    m.cpu->idtr = (struct dtr){ 0x3000, 0x7ff };
+    memcpy(m.ram + 0x4000, handler, sizeof(handler));
+    je_code(&m, code, sizeof(code));
+    je_run_to_halt(&m);
+    memcpy(out, m.ram + 0x5000, 8 * 4);
+    out[8] = m.cpu->regs[R_EBX];
+    out[9] = m.cpu->regs[R_EAX];
+    out[10] = m.cpu->regs[R_EDX];
+    je_free(&m);
+}
+
+Test(jit_engine, divide_errors_as_the_interpreter_raises_them)
+{
+    uint32_t want[16] = { 0 }, got[16] = { 0 };
+    de_run(CPU_ENGINE_INTERP, want);
+    de_run(CPU_ENGINE_JIT, got);
+    cr_assert_eq(want[8], 4u, "four #DE under the interpreter: %u", want[8]);
+    for (int i = 0; i < 11; i++)
+        cr_assert_eq(want[i], got[i], "word %d: %08x / %08x", i, want[i], got[i]);
+}

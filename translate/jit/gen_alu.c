@@ -340,12 +340,15 @@ static bool gen_mul1(struct jit_ctx *c, uint32_t r, uint32_t w)
 }
 
 /*
- * DIV / IDIV r/m32: the host's own division on EDX:EAX, once the divisor
- * is known not to fault (#DE for a zero divisor or a quotient that does
- * not fit, SDM DIV/IDIV): those cases, and IDIV by -1, go to the handler,
- * which raises #DE. The flags, all undefined, are what the host's DIV
- * leaves (cpu/host_flags.c gives the interpreter the same): the guest's
- * are loaded into the host's first when anything reads them later.
+ * DIV / IDIV r/m32: the host's own division on EDX:EAX by the divisor in
+ * R8D, with no checks: a zero divisor or a quotient that does not fit
+ * makes the host raise #DE right there, as the guest must (SDM DIV,
+ * IDIV), and hostfault.c sends it to the slow path, whose handler raises
+ * the guest's. Nothing has changed then, the guest's flags included
+ * (still in the host's, if they were: the slow path saves them). The
+ * flags after, all undefined, are what the host's division leaves
+ * (cpu/host_flags.c gives the interpreter the same): the guest's are
+ * loaded into the host's first when anything reads them later.
  */
 static bool gen_divide(struct jit_ctx *c)
 {
@@ -359,65 +362,24 @@ static bool gen_divide(struct jit_ctx *c)
             return false;
         mem_operand(c, in, 4, false);
     }
-    gen_flags_to_cpu(c); /* the checks below clobber the host's flags */
     bool flags_live = c->live_out != 0;
     x64_mov_reg_rm(a, 4, T_VAL, rm_of(c, d));
-    x64_test_rm_reg(a, 4, x64_r(T_VAL), T_VAL);
-    gen_jump_slow(c, XCC_E);
-    if (in->op == OP_DIV) {
-        /* The quotient fits in 32 bits exactly when EDX < divisor. */
-        x64_alu_reg_rm(a, ALU_CMP, 4, X_RDX, x64_r(T_VAL));
-        gen_jump_slow(c, XCC_AE);
-        if (flags_live)
-            gen_flags_to_host(c);
-        x64_unary(a, UN_DIV, 4, x64_r(T_VAL));
-        c->fl_host = flags_live;
-        return true;
-    }
-    x64_alu_rm_imm(a, ALU_CMP, 4, x64_r(T_VAL), 0xffffffffu);
-    gen_jump_slow(c, XCC_E);
-    /* A dividend that fits in 32 bits (EDX its sign, as after CDQ): the
-     * guest's 32-bit IDIV cannot overflow with a divisor other than 0
-     * and -1, and is much faster than the 128-bit one below. */
-    x64_mov_rm_reg(a, 4, x64_r(T_ADDR), X_RAX);
-    x64_shift_imm(a, SH_SAR, 4, x64_r(T_ADDR), 31);
-    x64_alu_reg_rm(a, ALU_CMP, 4, T_ADDR, x64_r(X_RDX));
-    size_t wide = x64_jcc32(a, XCC_NE);
     if (flags_live)
         gen_flags_to_host(c);
-    x64_unary(a, UN_IDIV, 4, x64_r(T_VAL));
-    size_t done = x64_jmp32(a);
-    x64_patch_rel32(a, wide, a->pos);
-    c->fl_host = false;
-    /* Else divide the 64-bit dividend by the sign-extended divisor (never
-     * a host fault: the divisor is neither 0 nor -1) and check that the
-     * quotient fits in 32 bits; the guest's EAX/EDX wait in T_TAG/T_IDX
-     * in case it does not. */
-    x64_movsxd(a, T_VAL, x64_r(T_VAL));
-    x64_mov_rm_reg(a, 8, x64_r(T_TAG), X_RAX);
-    x64_mov_rm_reg(a, 8, x64_r(T_IDX), X_RDX);
-    x64_mov_rm_reg(a, 4, x64_r(X_RAX), X_RAX); /* zero-extend EAX */
-    x64_shift_imm(a, SH_SHL, 8, x64_r(X_RDX), 32);
-    x64_alu_rm_reg(a, ALU_OR, 8, x64_r(X_RAX), X_RDX);
-    x64_cqo(a);
-    x64_unary(a, UN_IDIV, 8, x64_r(T_VAL));
-    x64_movsxd(a, T_ADDR, x64_r(X_RAX));
-    x64_alu_reg_rm(a, ALU_CMP, 8, T_ADDR, x64_r(X_RAX));
-    size_t ok = x64_jcc8(a, XCC_E);
-    x64_mov_rm_reg(a, 8, x64_r(X_RAX), T_TAG);
-    x64_mov_rm_reg(a, 8, x64_r(X_RDX), T_IDX);
-    gen_jump_slow(c, -1);
-    x64_patch_rel8(a, ok, a->pos);
-    if (flags_live) {
-        /* The flags of the guest's own 32-bit IDIV, which cannot fault
-         * now: from the original operands, the guest's flags loaded. */
-        x64_mov_rm_reg(a, 8, x64_r(X_RAX), T_TAG);
-        x64_mov_rm_reg(a, 8, x64_r(X_RDX), T_IDX);
-        gen_flags_to_host(c);
-        x64_unary(a, UN_IDIV, 4, x64_r(T_VAL));
-    }
-    x64_patch_rel32(a, done, a->pos);
+    /* The fault site (JIT_DIVIDE_SITE, jit.h). */
+    struct stub *s = gen_stub_new(c, STUB_SLOW);
+    s->ji = c->ji;
+    s->thunk = (c->fl_host && c->live_in) ? JIT_THUNK_SAVE_FLAGS : 0;
+    x64_unary(a, in->op == OP_DIV ? UN_DIV : UN_IDIV, 4, x64_r(T_VAL));
+    size_t over = x64_jmp8(a);
+    gen_stub_jump(c, s, -1);
+    x64_patch_rel8(a, over, a->pos);
     c->fl_host = flags_live;
+    /* Never back from a handler that raises #DE; if it came back, on from
+     * here with the flags it left. */
+    s->resume = a->pos;
+    if (flags_live)
+        s->thunk |= JIT_THUNK_LOAD_FLAGS;
     return true;
 }
 

@@ -103,6 +103,11 @@ static inline enum jit_seg_class jk_seg(uint32_t key, int seg)
 /* The key of the CPU's current state. */
 uint32_t jit_key(const struct cpu *cpu);
 
+/* hostfault.c: the SIGFPE handler that sends a host #DE at a guest
+ * division (a JIT_DIVIDE_SITE: DIV/IDIV R8D, JMP +5, JMP rel32 to the
+ * slow path) to its slow path. Installed once by jit_new; -1 on error. */
+int jit_hostfault_install(void);
+
 /* ------------------------------------------------------------------ */
 /* Blocks                                                              */
 /* ------------------------------------------------------------------ */

@@ -230,7 +230,8 @@ struct jit *jit_new(struct cpu *cpu, size_t code_size)
         return NULL;
     j->cpu = cpu;
     j->code.fd = -1;
-    if (jit_cache_init(j, code_size) != 0 || emit_runtime(j) != 0) {
+    if (jit_hostfault_install() != 0 || jit_cache_init(j, code_size) != 0 ||
+        emit_runtime(j) != 0) {
         jit_cache_free(j);
         free(j);
         return NULL;
