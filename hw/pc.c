@@ -398,6 +398,8 @@ static int build(struct pc *pc, char *err, size_t errlen)
         return -1;
     }
     pc->cpu->log = pc->log;
+    /* Dirty logs (the VGA's) revoke the CPU's write fast paths. */
+    phys_attach_tlb(pc->phys, &pc->cpu->tlb);
     pc->cpu->log_mask = cfg->log_mask;
     pc->cpu->engine = (uint8_t)cfg->engine;
     pc->cpu->jit_code_size = cfg->jit_code_size;
@@ -473,6 +475,7 @@ void pc_free(struct pc *pc)
     pic_free(pc->pic);
     vclock_free(pc->clock);
     if (pc->cpu) {
+        phys_detach_tlb(pc->phys, &pc->cpu->tlb);
         cpu_exec_release(pc->cpu);
         cpu_free(pc->cpu);
     }
