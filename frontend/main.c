@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "frontend/chardev.h"
+#include "frontend/display.h"
 #include "frontend/frontend.h"
 #include "hw/hw.h"
 #include "translate/translate.h"
@@ -52,11 +53,19 @@ static int open_serial(const struct options *o, struct chardev *chr[2])
     return 0;
 }
 
-/* Between CPU slices: host input to the serial ports; false once the
- * user typed the quit escape (Ctrl-A x). */
-static bool poll_serial(void *opaque)
+/* What the board's poll looks at between CPU slices. */
+struct host_io {
+    struct chardev **serial;
+    struct display *display; /* the window, or NULL */
+};
+
+/* Between CPU slices: host input to the serial ports, and the window's
+ * frame when one is due; false once the user typed the quit escape
+ * (Ctrl-A x) or closed the window. */
+static bool poll_host(void *opaque)
 {
-    struct chardev **chr = opaque;
+    struct host_io *h = opaque;
+    struct chardev **chr = h->serial;
     for (int i = 0; i < 2; i++) {
         if (!chr[i])
             continue;
@@ -64,6 +73,8 @@ static bool poll_serial(void *opaque)
         if (chardev_quit_requested(chr[i]))
             return false;
     }
+    if (h->display && !display_poll(h->display))
+        return false;
     return true;
 }
 
@@ -98,6 +109,7 @@ int main(int argc, char **argv)
     struct chardev *serial[2];
     if (open_serial(&o, serial) != 0)
         return 1;
+    struct host_io host = { .serial = serial };
 
     struct pc_config cfg = {
         .ram_size = o.ram_size,
@@ -120,8 +132,8 @@ int main(int argc, char **argv)
         .jit_code_size = (size_t)o.tb_size_mb << 20,
         .singlestep = o.singlestep,
         .lockstep = o.lockstep,
-        .poll = poll_serial,
-        .poll_opaque = serial,
+        .poll = poll_host,
+        .poll_opaque = &host,
     };
     for (int i = 0; i < OPT_DRIVE_MAX && i < 4; i++)
         cfg.drive[i] = (struct pc_drive){ .file = o.drive[i].file, .cdrom = o.drive[i].cdrom,
@@ -134,7 +146,18 @@ int main(int argc, char **argv)
                 chardev_free(serial[i]);
         return 1;
     }
+    /* The window, once the machine it shows exists. */
+    if (options_display(&o) == DISPLAY_SDL && !(host.display = display_sdl_new(pc, err,
+                                                                                sizeof(err)))) {
+        fprintf(stderr, "glass: %s\n", err);
+        pc_free(pc);
+        for (int i = 0; i < 2; i++)
+            if (serial[i])
+                chardev_free(serial[i]);
+        return 1;
+    }
     int status = pc_run(pc);
+    display_free(host.display);
     pc_free(pc);
     for (int i = 0; i < 2; i++)
         if (serial[i])

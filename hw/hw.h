@@ -152,6 +152,9 @@ struct phys_mem *pc_phys(struct pc *pc);
 struct io_space *pc_io(struct pc *pc);
 uint8_t *pc_ram(struct pc *pc);
 uint8_t pc_post_code(const struct pc *pc);
+/* The devices the window shows and feeds (hw/vga.h, hw/i8042.h). */
+struct vga *pc_vga(struct pc *pc);
+struct i8042 *pc_kbc(struct pc *pc);
 
 /* ------------------------------------------------------------------ */
 /* Debug console, port 0xE9 (hw/debugcon.c)                            */

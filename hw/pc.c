@@ -658,3 +658,13 @@ uint8_t pc_post_code(const struct pc *pc)
 {
     return post_last(pc->post);
 }
+
+struct vga *pc_vga(struct pc *pc)
+{
+    return pc->vga;
+}
+
+struct i8042 *pc_kbc(struct pc *pc)
+{
+    return pc->kbc;
+}
