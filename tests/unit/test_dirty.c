@@ -191,12 +191,9 @@ Test(dirty, bad_arguments)
 
 /* A bare CPU in flat 32-bit protected mode on dl_pm, its TLB attached
  * as the board attaches it. */
-static struct cpu *dc_cpu(int engine)
+static struct cpu *dc_cpu(int engine, struct io_space *io)
 {
-    struct cpu_bus bus = { .mem = dl_pm, .io = NULL };
-    static struct io_space *io;
-    io = io_new();
-    bus.io = io;
+    struct cpu_bus bus = { .mem = dl_pm, .io = io };
     struct cpu *cpu = cpu_new(&bus);
     cr_assert_not_null(cpu);
     cpu->engine = (uint8_t)engine;
@@ -236,7 +233,8 @@ static void dc_program(void)
 
 static void dc_rounds(int engine)
 {
-    struct cpu *cpu = dc_cpu(engine);
+    struct io_space *io = io_new();
+    struct cpu *cpu = dc_cpu(engine, io);
     dc_program();
     dl_take();
     for (int round = 0; round < 3; round++) {
@@ -258,6 +256,7 @@ static void dc_rounds(int engine)
     phys_detach_tlb(dl_pm, &cpu->tlb);
     cpu_exec_release(cpu);
     cpu_free(cpu);
+    io_free(io);
 }
 
 Test(dirty, guest_stores_are_seen_every_round_interpreter)
