@@ -26,8 +26,9 @@ static FILE *open_debugcon(const struct options *o)
 }
 
 /* The host ends of the serial ports. Without -serial, COM1 is the
- * terminal (there is no window yet, so -nographic or not, as QEMU does
- * with -nographic). Returns -1 with a message on a bad backend. */
+ * terminal, window or not (the window has no text console of its own;
+ * QEMU does the same with -nographic). Returns -1 with a message on a
+ * bad backend. */
 static int open_serial(const struct options *o, struct chardev *chr[2])
 {
     chr[0] = chr[1] = NULL;
