@@ -10,9 +10,12 @@
 #   bios        Glass's BIOS boots tests/display/hello.asm from -hda: its
 #               banner and 16 colours show in text mode 3 (720x400),
 #               typed keys echo through INT 16h/INT 10h, Ctrl+Alt+G grabs
-#               and releases (the title says so), Ctrl+Alt+F scales the
-#               picture to the screen with its aspect kept and back; Esc
-#               ends it (status 1)
+#               and releases (the title says so), a click grabs and mouse
+#               motion and buttons reach INT 15h C2h, a wider window and
+#               Ctrl+Alt+F (with WM=1) scale the picture with its aspect
+#               kept; then mode 13h's colour bars and a VBE 640x480x32
+#               picture filled through the banked window; Esc ends it
+#               (status 1)
 #   linux-text  Debian's kernel (-kernel, console=tty0) on the VGA text
 #               console: its boot messages and the shell prompt read
 #               back in the VGA font, `echo $((6*7))` typed answers 42;
@@ -174,7 +177,7 @@ stage_nodisplay() {
 }
 
 stage_bios() {
-    start -m 32 -hda "$HELLO" -serial null || return
+    start -m 32 -hda "$HELLO" -serial null -debugcon "file:$OUT/bios.e9" || return
     if wait_text '^  Glass display test: BIOS text mode$' 30 bios; then
         pass "the BIOS booted the disk; its banner reads back in the BIOS font"
     else
@@ -217,6 +220,30 @@ stage_bios() {
     *"releases"*) fail "release: title $(title)" ;;
     *) pass "Ctrl+Alt+G again releases it" ;;
     esac
+    # A click grabs the mouse; motion and buttons then reach the guest's
+    # PS/2 mouse (the guest's INT 15h C2h handler logs its packets).
+    xdotool mousemove --window "$WID" 100 100
+    xdotool click 1
+    sleep 0.5
+    for i in 1 2 3; do
+        xdotool mousemove_relative -- 20 5
+        sleep 0.2
+    done
+    xdotool click 3
+    sleep 0.5
+    case $(title) in
+    *"Ctrl+Alt+G releases the mouse"*) pass "a click grabs the mouse" ;;
+    *) fail "click: title $(title)" ;;
+    esac
+    key ctrl+alt+g
+    # Right (X 0014h), down (Y FBh with the sign bit, 20h, in the status:
+    # PS/2 counts up), then the right button (status bit 1).
+    if grep -q '^M 0028 0014 00FB$' "$OUT/bios.e9" && grep -q '^M 000A 0000 0000$' "$OUT/bios.e9"
+    then
+        pass "mouse motion and buttons reach INT 15h C2h as PS/2 packets"
+    else
+        fail "mouse packets: $(grep '^M' "$OUT/bios.e9" | tr '\n' ';')"
+    fi
     # Full screen: the 720x400 picture scaled to the screen's width,
     # centred between black bars (the aspect kept).
     # A window of another shape: the picture scaled to its width,
@@ -241,6 +268,40 @@ stage_bios() {
             fail "after full screen: $size"
     else
         echo "SKIP display/$stage: full screen (no window manager: WM=1 starts evilwm)"
+    fi
+    # Mode 13h (chain-4): 16 bars of 20 pixels, the window twice the
+    # 320x200 picture.
+    type_keys 1
+    sleep 1
+    shot bios-13h
+    size=$("$SCREEN" size "$OUT/bios-13h.ppm")
+    got=
+    for i in $(seq 0 15); do
+        got="$got $("$SCREEN" pixel "$OUT/bios-13h.ppm" $(( (i * 20 + 10) * 2 )) 200)"
+    done
+    if [ "$size" = "640 400" ] && [ "$got" = " $want" ]; then
+        pass "mode 13h: 16 colour bars, 320x200 shown at 640x400"
+        keep bios-13h
+    else
+        fail "mode 13h: window $size, colours$got"
+    fi
+    # VBE 640x480x32 filled bank by bank through the A0000h window.
+    type_keys 2
+    sleep 1.5
+    shot bios-vbe
+    size=$("$SCREEN" size "$OUT/bios-vbe.ppm")
+    ok=1
+    for y in 0 100 250 479; do
+        for x in 0 333 639; do
+            w=$(printf %06x $(( ((y * 2560 + x * 4) >> 16) * 0x0d0b09 )))
+            [ "$("$SCREEN" pixel "$OUT/bios-vbe.ppm" $x $y)" = "$w" ] || ok=0
+        done
+    done
+    if [ "$size" = "640 480" ] && [ "$ok" = 1 ]; then
+        pass "VBE 640x480x32 through the banked window: every bank's colour"
+        keep bios-vbe
+    else
+        fail "VBE 32 bpp: window $size, colours wrong"
     fi
     key Escape
     wait_exit 10
