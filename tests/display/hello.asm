@@ -8,7 +8,9 @@
 ; to port 0xE9 as "M ssss xxxx yyyy" (status, X and Y words in hex).
 ; Key '1' switches to mode 13h and draws 16 bars of 20 pixels in
 ; colours 0-15; key '2' sets VBE mode 142h (640x480, 32 bpp) and fills
-; it through the 64 KiB window, bank b (4F05h) with colour b * 0D0B09h.
+; it through the 64 KiB window, bank b (4F05h) with colour b * 0D0B09h;
+; key '3' masks the timer's IRQ 0, so that waiting for a key the CPU
+; sits in HLT and runs nothing until the next key.
         bits 16
         org 0x7c00
         xor ax, ax
@@ -76,6 +78,13 @@
         je .mode13
         cmp al, '2'
         je .vbe
+        cmp al, '3'
+        jne .notimer
+        in al, 0x21
+        or al, 0x01
+        out 0x21, al
+        jmp .keys
+.notimer:
         cmp al, 13
         jne .echo
         call putc

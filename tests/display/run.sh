@@ -14,7 +14,8 @@
 #               motion and buttons reach INT 15h C2h, a wider window and
 #               Ctrl+Alt+F (with WM=1) scale the picture with its aspect
 #               kept; then mode 13h's colour bars and a VBE 640x480x32
-#               picture filled through the banked window; Esc ends it
+#               picture filled through the banked window; the title says
+#               "halted" while the guest waits in HLT; Esc ends it
 #               (status 1)
 #   linux-text  Debian's kernel (-kernel, console=tty0) on the VGA text
 #               console: its boot messages and the shell prompt read
@@ -303,6 +304,13 @@ stage_bios() {
     else
         fail "VBE 32 bpp: window $size, colours wrong"
     fi
+    # With the timer masked the guest waits in HLT and runs nothing.
+    type_keys 3
+    sleep 2.5
+    case $(title) in
+    "Glass - halted") pass "a guest idle in HLT: the title says halted" ;;
+    *) fail "idle guest: title $(title)" ;;
+    esac
     key Escape
     wait_exit 10
     [ "$status" = 1 ] && pass "Esc: the guest's exit (status 1)" || fail "exit status $status"
