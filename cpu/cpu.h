@@ -126,7 +126,10 @@ struct fpu {
     struct f80 st[8]; /* physical registers R0-R7; ST(i) = st[(top+i)&7] */
     uint16_t cw;      /* control word */
     uint16_t sw;      /* status word, TOP field kept in `top` */
-    uint16_t tw;      /* full tag word: 2 bits per physical register */
+    uint8_t tag_empty;/* bit r: physical register r is empty (tag 11B). The
+                       * other tags follow the register's contents (SDM
+                       * Vol. 1 8.1.7), so they are computed where stored:
+                       * fpu_tag_word */
     uint8_t top;
     uint16_t fop;     /* last non-control opcode, 11 bits */
     uint32_t fip, fdp;/* last instruction / operand offset */
@@ -298,6 +301,22 @@ struct cpu_bus {
 #define LOG_JIT (1u << 4)    /* the JIT's statistics at exit */
 #define LOG_IN_ASM (1u << 5) /* each guest block as the JIT translates it */
 #define LOG_OUT_ASM (1u << 6)/* the host code the JIT emits for it */
+#define LOG_MMU (1u << 10)   /* each page fault with the walk that caused it */
+#define LOG_MODE (1u << 11)  /* each change of real/protected/paging/PAE/v86 mode and CPL */
+
+/*
+ * -d dfilter= and window=: which events the log shows. An event (an
+ * instruction traced, an interrupt, a page fault, a mode change) is
+ * logged when its linear EIP lies in one of the ranges (none: anywhere)
+ * and the count of instructions retired before it lies in the window.
+ */
+#define LOG_RANGES_MAX 16
+struct log_filter {
+    unsigned nranges;
+    struct { uint32_t first, last; } range[LOG_RANGES_MAX]; /* inclusive */
+    uint64_t window_first; /* instruction count */
+    uint64_t window_end;   /* first count past the window; 0: no end */
+};
 
 /* Reasons cpu_run returns. */
 enum cpu_exit {
@@ -306,6 +325,45 @@ enum cpu_exit {
     CPU_EXIT_HALT,       /* HLT with interrupts that cannot wake it */
     CPU_EXIT_SHUTDOWN,   /* triple fault (the board resets) */
     CPU_EXIT_DIVERGED,   /* lockstep: the JIT and the interpreter disagreed */
+    CPU_EXIT_DEBUG,      /* a debugger's breakpoint or watchpoint (cpu->dbg.stop) */
+};
+
+/*
+ * An attached debugger's breakpoints and watchpoints (cpu/debugger.c).
+ * They are not the architectural DR0-DR7, which belong to the guest: a
+ * guest's own INT3 and #DB go to its IDT as ever, and no byte of guest
+ * memory is changed to plant a breakpoint. While a watchpoint is set,
+ * cpu_exec runs every instruction through the careful path, which checks
+ * it on each data access; while a breakpoint is set, the JIT runs one
+ * block at a time, none that holds a breakpoint, and the careful path
+ * runs those, checking the breakpoints before each instruction.
+ */
+#define CPU_DBG_BREAK_MAX 64
+#define CPU_DBG_WATCH_MAX 16
+enum cpu_watch_kind { CPU_WATCH_WRITE = 1, CPU_WATCH_READ = 2, CPU_WATCH_ACCESS = 3 };
+enum cpu_dbg_stop_kind { CPU_DBG_NONE = 0, CPU_DBG_BREAK, CPU_DBG_WATCH };
+struct cpu_dbg_stop {
+    uint8_t kind;       /* enum cpu_dbg_stop_kind */
+    uint8_t watch_kind; /* enum cpu_watch_kind of the watchpoint hit */
+    uint32_t addr;      /* the breakpoint's or watchpoint's linear address */
+};
+struct cpu_debugger {
+    uint32_t brk[CPU_DBG_BREAK_MAX]; /* linear addresses; one may repeat */
+    unsigned nbrk;
+    struct cpu_watch {
+        uint32_t lin, len;
+        uint8_t kind;   /* enum cpu_watch_kind */
+    } watch[CPU_DBG_WATCH_MAX];
+    unsigned nwatch;
+    /* The breakpoint at resume_lin does not stop the first instruction
+     * after a resume (the debugger continues from it). */
+    bool resume_armed;
+    uint32_t resume_lin;
+    /* Why cpu_exec last returned CPU_EXIT_DEBUG. */
+    struct cpu_dbg_stop stop;
+    /* cpu_exec_step is running: no interrupt is taken, exit requests
+     * wait, breakpoints do not stop the instruction. */
+    bool stepping;
 };
 
 struct msr_state {
@@ -361,6 +419,11 @@ struct cpu {
     uint8_t jit_noframe;
     /* Valid bit and epoch of the JIT's jump-cache tags (translate/jit). */
     uint32_t jit_jc_stamp;
+    /* Scratch of the JIT's inline x87 code (translate/jit/gen_x87.c): the
+     * host's status word after an operation, and the exception flags that
+     * send an operation to its handler in this run. */
+    uint16_t jit_x87_sw;
+    uint32_t jit_x87_bad;
 
     struct dtr gdtr, idtr;
     struct seg ldtr, tr;
@@ -421,9 +484,17 @@ struct cpu {
     uint8_t ss_shadow;
     uint32_t dr6_held;
 
+    /* A debugger's breakpoints and watchpoints; dbg_watching is true
+     * while a watchpoint is set (the data fast paths test it with DR7). */
+    struct cpu_debugger dbg;
+    uint8_t dbg_watching;
+
     /* Logging (frontend sets these). */
     unsigned log_mask;
     FILE *log;
+    const struct log_filter *log_filter; /* NULL: every event */
+    /* -d mode: the mode last logged (cpu/modelog.c). */
+    uint32_t mode_logged;
     /* Called before each instruction when log_mask has LOG_EXEC, with its
      * bytes (the frontend disassembles them with Capstone). */
     void (*trace_insn)(void *opaque, struct cpu *cpu, const uint8_t *bytes, unsigned len);
@@ -439,6 +510,19 @@ struct cpu *cpu_new(const struct cpu_bus *bus);
 void cpu_free(struct cpu *cpu);
 /* RESET: registers as at power-on; EDX holds the family/model/stepping. */
 void cpu_reset(struct cpu *cpu);
+/* Whether the host's x87 may run the guest's x87 arithmetic as it is,
+ * under the guest's control word (the JIT's inline x87): an x86-64 host,
+ * CR0.EM and TS clear (no #NM), every exception masked and none pending
+ * (no #MF), a defined precision control, cpu->x87_soft clear. */
+bool fpu_host_inline_ok(const struct cpu *cpu);
+
+/* The x87 tag word as FSTENV stores it: 2 bits per physical register,
+ * 11B for an empty one, else valid, zero or special by its contents. */
+uint16_t fpu_tag_word(const struct fpu *f);
+/* Loads a tag word as FLDENV does: a tag of 11B empties its register,
+ * any other marks it in use (its tag then follows its contents). */
+void fpu_set_tag_word(struct fpu *f, uint16_t tw);
+
 /* INIT: as RESET but x87, MSRs and caches are kept (SDM Table 9-1). */
 void cpu_init_signal(struct cpu *cpu);
 
@@ -477,6 +561,60 @@ size_t cpu_debug_read(struct cpu *cpu, uint32_t lin, void *buf, size_t len);
 
 /* Prints the register state the way `-d cpu` shows it. */
 void cpu_dump_state(struct cpu *cpu, FILE *f);
+
+/* ------------------------------------------------------------------ */
+/* Debugger access (cpu/debugger.c)                                    */
+/* ------------------------------------------------------------------ */
+
+/* Breakpoints on a linear address (gdb's Z0 and Z1): 0, or -1 when the
+ * list is full (insert) or holds no such address (remove). */
+int cpu_dbg_break_insert(struct cpu *cpu, uint32_t lin);
+int cpu_dbg_break_remove(struct cpu *cpu, uint32_t lin);
+/* Watchpoints on [lin, lin+len), len 1 to 4096: 0 or -1 as above. */
+int cpu_dbg_watch_insert(struct cpu *cpu, uint32_t lin, uint32_t len, enum cpu_watch_kind k);
+int cpu_dbg_watch_remove(struct cpu *cpu, uint32_t lin, uint32_t len, enum cpu_watch_kind k);
+/* Removes every breakpoint and watchpoint (a debugger detaches). */
+void cpu_dbg_clear(struct cpu *cpu);
+bool cpu_dbg_break_at(const struct cpu *cpu, uint32_t lin);
+/* Whether a breakpoint lies in [lin, lin+len). */
+bool cpu_dbg_break_in(const struct cpu *cpu, uint32_t lin, uint32_t len);
+/* The next instruction will not stop at a breakpoint on its own address
+ * (call when the debugger resumes the CPU). */
+void cpu_dbg_resume(struct cpu *cpu);
+
+/* Writes guest memory at a linear address for debuggers: no faults, no
+ * A/D bits; through the physical address space, so translated code of
+ * the bytes written is dropped. Returns bytes written (it stops at the
+ * first page that is not mapped). */
+size_t cpu_debug_write(struct cpu *cpu, uint32_t lin, const void *buf, size_t len);
+/* The physical address of a linear one as the debugger sees it (no A/D
+ * bits set); false if not mapped. */
+bool cpu_debug_translate(struct cpu *cpu, uint32_t lin, uint64_t *paddr);
+/* Loads a segment register as the current mode would: real mode base =
+ * selector x 16 (every time), v86 mode likewise with v86 rights,
+ * protected mode from the descriptor table (a null selector makes a
+ * data register unusable). Returns 0, or -1 (registers unchanged) if the
+ * descriptor cannot be loaded. */
+int cpu_debug_set_seg(struct cpu *cpu, int seg, uint16_t sel);
+/* Writes EFLAGS whole (reserved bits as the CPU keeps them); TF, IF, VM,
+ * IOPL... take effect at the next instruction. */
+void cpu_debug_set_eflags(struct cpu *cpu, uint32_t val);
+/* Writes CR0, CR3 or CR4 (n) as a debugger: no checks, TLB flushed, the
+ * PAE PDPTEs reloaded, the mode recomputed. Returns 0, or -1 for another
+ * n. */
+int cpu_debug_set_cr(struct cpu *cpu, int n, uint32_t val);
+
+/* Whether -d's dfilter and window let an event at the current
+ * instruction be logged (cpu/modelog.c). */
+bool cpu_log_wanted(const struct cpu *cpu);
+/* The same for an event at linear address `lin`. */
+bool cpu_log_wanted_at(const struct cpu *cpu, uint32_t lin);
+
+/* A probed walk (paging_probe), one line per level prefixed by
+ * `prefix`: "PDE   @000101004 = 00102027 [P RW US A]" (cpu/eventlog.c). */
+void cpu_walk_print(FILE *f, const char *prefix, const struct walk_report *r);
+/* A page-fault error code in words: "not present, write, user". */
+void cpu_pf_error_text(uint32_t err, char *buf, size_t len);
 
 /* Name of an operation, for tracing. */
 const char *op_name(enum op op);

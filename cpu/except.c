@@ -468,7 +468,7 @@ static void protected_deliver(struct cpu *cpu, int vector, bool has_error, uint3
 static void log_event(struct cpu *cpu, int vector, bool has_error, uint32_t error,
                       enum event_kind kind)
 {
-    if (!(cpu->log_mask & LOG_INT) || !cpu->log)
+    if (!(cpu->log_mask & LOG_INT) || !cpu->log || !cpu_log_wanted(cpu))
         return;
     if (has_error)
         fprintf(cpu->log, "int: vec=%02x err=%04x cs:eip=%04x:%08x cr2=%08x (%s)\n", vector,

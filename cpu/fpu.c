@@ -394,7 +394,7 @@ static void x_fxch(struct cpu *cpu, const struct insn *in, const struct x87_form
 static void x_ffree(struct cpu *cpu, const struct insn *in, const struct x87_form *form)
 {
     struct fpu *f = &cpu->fpu;
-    tag_put(f, phys(f, in->rm & 7), TAG_EMPTY);
+    reg_set_empty(f, phys(f, in->rm & 7), true);
     if (form->b)
         st_pop(f);
 }
@@ -673,7 +673,7 @@ static void fpu_init_state(struct cpu *cpu)
     f->cw = CW_INIT;
     f->sw = 0;
     f->top = 0;
-    f->tw = 0xffff;
+    f->tag_empty = 0xff;
     f->fop = 0;
     f->fip = f->fdp = 0;
     f->fcs = f->fds = 0;
@@ -753,7 +753,7 @@ static void env_store(struct cpu *cpu, const struct insn *in, int seg, uint32_t 
 
     field[0] = f->cw;
     field[1] = sw_read(f);
-    field[2] = f->tw;
+    field[2] = fpu_tag_word(f);
     if (env_protected(cpu)) {
         field[3] = f->fip;
         field[4] = f->fcs;
@@ -795,7 +795,7 @@ static void env_load(struct cpu *cpu, const struct insn *in, int seg, uint32_t o
     out->cw = (uint16_t)((field[0] & CW_WRITABLE) | CW_FIXED1);
     out->sw = (uint16_t)field[1];
     out->top = (uint8_t)((field[1] >> 11) & 7);
-    out->tw = (uint16_t)field[2];
+    fpu_set_tag_word(out, (uint16_t)field[2]);
     if (env_protected(cpu)) {
         out->fip = fw == 4 ? field[3] : field[3] & 0xffff;
         out->fcs = (uint16_t)field[4];
@@ -821,7 +821,6 @@ static void env_load(struct cpu *cpu, const struct insn *in, int seg, uint32_t o
 static void env_commit(struct cpu *cpu, const struct fpu *in_env, const struct f80 *regs)
 {
     struct fpu *f = &cpu->fpu;
-    uint16_t tw = in_env->tw;
     bool had_error = (f->sw & SW_ES) != 0;
 
     f->cw = in_env->cw;
@@ -835,9 +834,7 @@ static void env_commit(struct cpu *cpu, const struct fpu *in_env, const struct f
     if (regs)
         for (unsigned i = 0; i < 8; i++)
             f->st[phys(f, i)] = regs[i];
-    f->tw = 0;
-    for (unsigned r = 0; r < 8; r++)
-        tag_put(f, r, ((tw >> (2 * r)) & 3) == TAG_EMPTY ? TAG_EMPTY : tag_of(f->st[r]));
+    f->tag_empty = in_env->tag_empty;
     /* ES/B follow the new flags and mask; starting from the old ES lets
      * the update lower FERR# when the error is gone. */
     f->sw = (uint16_t)((f->sw & ~(SW_ES | SW_B)) | (had_error ? SW_ES : 0));
@@ -1015,6 +1012,29 @@ static void check_pending(struct cpu *cpu)
         cpu->bus.ferr(cpu->bus.opaque, true);
 }
 
+bool fpu_host_inline_ok(const struct cpu *cpu)
+{
+    const struct fpu *f = &cpu->fpu;
+    return FPU_HOST && !cpu->x87_soft && !(cpu->cr0 & (CR0_EM | CR0_TS)) &&
+           (f->cw & SW_EXC) == SW_EXC && !(f->sw & SW_ES) && (f->cw & 0x300) != 0x100;
+}
+
+uint16_t fpu_tag_word(const struct fpu *f)
+{
+    uint16_t tw = 0;
+    for (unsigned r = 0; r < 8; r++)
+        tw |= (uint16_t)(tag_get(f, r) << (2 * r));
+    return tw;
+}
+
+void fpu_set_tag_word(struct fpu *f, uint16_t tw)
+{
+    f->tag_empty = 0;
+    for (unsigned r = 0; r < 8; r++)
+        if (((tw >> (2 * r)) & 3) == TAG_EMPTY)
+            f->tag_empty |= (uint8_t)(1u << r);
+}
+
 void fpu_exec(struct cpu *cpu, const struct insn *in)
 {
     unsigned esc = (unsigned)(in->opcode - 0xd8) & 7;
@@ -1078,11 +1098,8 @@ static void op_fxsave(struct cpu *cpu, const struct insn *in)
     const struct fpu *f = &cpu->fpu;
     uint32_t off = fx_check(cpu, in, true);
     int seg = in->seg;
-    uint8_t ftw = 0;
+    uint8_t ftw = (uint8_t)~f->tag_empty; /* abridged: 1 = in use */
 
-    for (unsigned r = 0; r < 8; r++)
-        if (tag_get(f, r) != TAG_EMPTY)
-            ftw |= (uint8_t)(1u << r);
     cpu_write(cpu, seg, off + 0, f->cw, 2);
     cpu_write(cpu, seg, off + 2, sw_read(f), 2);
     cpu_write(cpu, seg, off + 4, ftw, 2); /* byte 5 reserved: 0 */
@@ -1130,9 +1147,8 @@ static void op_fxrstor(struct cpu *cpu, const struct insn *in)
     for (unsigned i = 0; i < 8; i++)
         f->st[phys(f, i)] = regs[i];
     /* The abridged tag says only empty / in use; the full tag of a used
-     * register is rebuilt from its value (SDM FXRSTOR). */
-    for (unsigned r = 0; r < 8; r++)
-        tag_put(f, r, (ftw >> r) & 1 ? tag_of(f->st[r]) : TAG_EMPTY);
+     * register follows its value (SDM FXRSTOR, fpu_tag_word). */
+    f->tag_empty = (uint8_t)~ftw;
     f->sw = (uint16_t)((f->sw & ~(SW_ES | SW_B)) | (had_error ? SW_ES : 0));
     sw_update_summary(cpu);
 }

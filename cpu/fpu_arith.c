@@ -31,7 +31,7 @@ static bool soft_op(struct cpu *cpu, enum host_op op, const struct f80 *a, const
                     unsigned pre, struct f80 *r, uint64_t *m)
 {
     struct fp_ctx c = ctx_of(&cpu->fpu);
-    c.flags = (uint8_t)pre;
+    c.flags = 0;
     switch (op) {
     case HOP_ADD: *r = f80_add(&c, *a, *b); break;
     case HOP_MUL: *r = f80_mul(&c, *a, *b); break;
@@ -45,6 +45,7 @@ static bool soft_op(struct cpu *cpu, enum host_op op, const struct f80 *a, const
     case HOP_I32: *m = (uint32_t)f80_to_int(&c, *a, 32); break;
     default: *m = (uint64_t)f80_to_int(&c, *a, 64); break;
     }
+    c.flags = (uint8_t)fpu_merge_pre(pre, c.flags, a, op < HOP_SQRT ? b : NULL);
     return fpu_report(cpu, &c, op >= HOP_F32);
 }
 
@@ -56,7 +57,8 @@ bool fpu_op_slow(struct cpu *cpu, enum host_op op, const struct f80 *a, const st
     if (!cpu->x87_soft && host_operand_ok(a) && (op >= HOP_SQRT || host_operand_ok(b))) {
         host_clear_flags();
         unsigned sw = host_x87(op, host_cw_index(f->cw), a, b, r, m);
-        unsigned raised = (sw | pre) & SW_EXC, unmasked = ~f->cw & SW_EXC;
+        unsigned raised = fpu_merge_pre(pre, sw, a, op < HOP_SQRT ? b : NULL) & SW_EXC;
+        unsigned unmasked = ~f->cw & SW_EXC;
         /* With nothing unmasked raised, the masked response is the
          * answer; a register result with exponent 0 under an unmasked UE
          * may be a tiny one to re-bias (cpu/fpu_arith.h). */

@@ -52,6 +52,21 @@ static inline bool host_operand_ok(const struct f80 *v)
     return (v->sig >> 63) == ((v->sign_exp & 0x7fff) != 0);
 }
 
+/* The exceptions of an operation (`raised`) with those that converting
+ * its memory operand raised before it (`pre`). A denormal operand has a
+ * lower priority than an invalid operation, a QNaN operand and a
+ * division by zero, and "the higher-priority exception being handled,
+ * the lower-priority ones are ignored" (SDM Vol. 1 4.9.2): the
+ * conversion's DE goes then, as on the host's x87. */
+static inline unsigned fpu_merge_pre(unsigned pre, unsigned raised, const struct f80 *a,
+                                     const struct f80 *b)
+{
+    if ((pre & FPX_DE) &&
+        ((raised & (FPX_IE | FPX_ZE)) || f80_is_nan(*a) || (b && f80_is_nan(*b))))
+        pre &= ~FPX_DE;
+    return pre | raised;
+}
+
 /* The careful path (cpu/fpu_arith.c): flags cleared first, then the
  * host or fpu_soft. Same contract as fpu_op. */
 bool fpu_op_slow(struct cpu *cpu, enum host_op op, const struct f80 *a, const struct f80 *b,
@@ -84,6 +99,10 @@ static inline bool fpu_op(struct cpu *cpu, enum host_op op, const struct f80 *a,
         unsigned sw = host_x87(op, host_cw_index(f->cw), a, b, r, m);
         if (!((((sw | pre) & ~f->sw) | (sw & FPX_IE)) & SW_EXC)) {
             f->sw = (uint16_t)((f->sw & ~SW_C1) | (sw & SW_C1));
+            /* The JIT's inline x87 code takes a host DE as raised by its
+             * own operation (gen_x87.c): leave none behind. */
+            if (sw & FPX_DE)
+                host_clear_flags();
             return true;
         }
     }
@@ -134,7 +153,11 @@ static inline int fpu_compare(const struct cpu *cpu, struct fp_ctx *c, const str
         int mag = ea != eb ? (ea < eb ? -1 : 1) : a->sig != b->sig ? (a->sig < b->sig ? -1 : 1) : 0;
         return sa ? -mag : mag;
     }
-    return f80_compare(c, *a, *b, quiet);
+    unsigned pre = c->flags;
+    c->flags = 0;
+    int rel = f80_compare(c, *a, *b, quiet);
+    c->flags = (uint8_t)fpu_merge_pre(pre, c->flags, a, b);
+    return rel;
 }
 
 #endif

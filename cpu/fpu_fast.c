@@ -27,11 +27,6 @@ static inline bool fast_ok(const struct cpu *cpu)
     return !(cpu->cr0 & (CR0_EM | CR0_TS)) && !(cpu->fpu.sw & SW_ES) && !cpu->x87_soft;
 }
 
-static inline bool reg_empty(const struct fpu *f, unsigned r)
-{
-    return tag_get(f, r) == TAG_EMPTY;
-}
-
 /* FIP, FCS and FOP, as fpu_exec sets them for a non-control instruction. */
 static inline void note_insn(struct cpu *cpu, const struct insn *in)
 {

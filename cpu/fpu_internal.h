@@ -54,17 +54,6 @@ static inline unsigned phys(const struct fpu *f, unsigned i)
     return (f->top + i) & 7;
 }
 
-static inline unsigned tag_get(const struct fpu *f, unsigned reg)
-{
-    return (f->tw >> (2 * (reg & 7))) & 3;
-}
-
-static inline void tag_put(struct fpu *f, unsigned reg, unsigned tag)
-{
-    unsigned sh = 2 * (reg & 7);
-    f->tw = (uint16_t)((f->tw & ~(3u << sh)) | (tag << sh));
-}
-
 /* The tag a value earns when written (SDM Vol. 1 8.1.7): zero, valid
  * (normalized finite), or special (NaN, infinity, denormal, unsupported). */
 static inline unsigned tag_of(struct f80 v)
@@ -77,9 +66,26 @@ static inline unsigned tag_of(struct f80 v)
     return TAG_VALID;
 }
 
+static inline bool reg_empty(const struct fpu *f, unsigned reg)
+{
+    return (f->tag_empty >> (reg & 7)) & 1;
+}
+
+static inline void reg_set_empty(struct fpu *f, unsigned reg, bool empty)
+{
+    uint8_t bit = (uint8_t)(1u << (reg & 7));
+    f->tag_empty = (uint8_t)(empty ? f->tag_empty | bit : f->tag_empty & ~bit);
+}
+
+/* The tag of physical register `reg` (SDM Vol. 1 Figure 8-7). */
+static inline unsigned tag_get(const struct fpu *f, unsigned reg)
+{
+    return reg_empty(f, reg) ? TAG_EMPTY : tag_of(f->st[reg & 7]);
+}
+
 static inline bool st_empty(const struct fpu *f, unsigned i)
 {
-    return tag_get(f, phys(f, i)) == TAG_EMPTY;
+    return reg_empty(f, phys(f, i));
 }
 
 /*
@@ -102,17 +108,16 @@ static inline struct f80 st_get(const struct fpu *f, unsigned i)
     return reg_get(f, phys(f, i));
 }
 
-/* Writes physical register `r` and its tag. The tag word is stored only
- * when the tag changes: most results have the tag of the value they
- * replace, and every store to it makes the next instruction's update of
- * it wait for this one (a chain through the store buffer). */
+/* Writes physical register `r`, which is then in use. The empty bits
+ * are stored only when they change: most results replace a value, and
+ * every store to them makes the next instruction's update wait for this
+ * one (a chain through the store buffer). */
 static inline void reg_set(struct fpu *f, unsigned r, struct f80 v)
 {
-    unsigned t = tag_of(v);
     f->st[r & 7].sig = v.sig;
     f->st[r & 7].sign_exp = v.sign_exp;
-    if (tag_get(f, r) != t)
-        tag_put(f, r, t);
+    if (reg_empty(f, r))
+        reg_set_empty(f, r, false);
 }
 
 static inline void st_set(struct fpu *f, unsigned i, struct f80 v)
@@ -128,7 +133,7 @@ static inline void st_push(struct fpu *f, struct f80 v)
 
 static inline void st_pop(struct fpu *f)
 {
-    tag_put(f, phys(f, 0), TAG_EMPTY);
+    reg_set_empty(f, phys(f, 0), true);
     f->top = (f->top + 1) & 7;
 }
 

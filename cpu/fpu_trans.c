@@ -16,6 +16,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "cpu/fpu_host.h"
 #include "cpu/fpu_soft.h"
 
 #define BIAS 16383
@@ -94,6 +95,17 @@ static struct f80 from_host(hostf v)
 #define H_LOG2E 1.44269504088896340735992468100189214
 #endif
 
+/* Every entry point first puts the host's x87 back to the process's own
+ * control word (64-bit precision, round to nearest) for its long double
+ * arithmetic: the JIT's inline x87 code leaves the guest's loaded
+ * (translate/jit/gen_x87.c). */
+static void host_precision(void)
+{
+#if FPU_HOST
+    __asm__ volatile("fldcw %0" : : "m"(host_cw_default));
+#endif
+}
+
 /* Flags for an inexact finite computation from finite operands: PE always,
  * UE for a tiny result, OE for one that overflowed. */
 static struct f80 inexact_result(struct fp_ctx *c, hostf v)
@@ -112,6 +124,7 @@ static struct f80 inexact_result(struct fp_ctx *c, hostf v)
  * SDM leaves the result undefined; this computes the same formula. */
 struct f80 f80_f2xm1(struct fp_ctx *c, struct f80 a)
 {
+    host_precision();
     enum f80_class k = f80_classify(a);
     if (is_special(k))
         return propagate(c, a, a);
@@ -144,6 +157,7 @@ static struct f80 times_exact(struct fp_ctx *c, struct f80 y, struct f80 l)
 /* FYL2X: ST(1) * log2(ST(0)) (SDM FYL2X table). */
 struct f80 f80_yl2x(struct fp_ctx *c, struct f80 x, struct f80 y)
 {
+    host_precision();
     enum f80_class kx = f80_classify(x), ky = f80_classify(y);
     if (is_special(kx) || is_special(ky))
         return propagate(c, x, y);
@@ -181,6 +195,7 @@ struct f80 f80_yl2x(struct fp_ctx *c, struct f80 x, struct f80 y)
  * table; log2(1 + x) has the sign of x and is zero exactly when x is). */
 struct f80 f80_yl2xp1(struct fp_ctx *c, struct f80 x, struct f80 y)
 {
+    host_precision();
     enum f80_class kx = f80_classify(x), ky = f80_classify(y);
     if (is_special(kx) || is_special(ky))
         return propagate(c, x, y);
@@ -213,6 +228,7 @@ struct f80 f80_yl2xp1(struct fp_ctx *c, struct f80 x, struct f80 y)
  * infinite cases, exactly as atan2 defines them; zeros are exact. */
 struct f80 f80_patan(struct fp_ctx *c, struct f80 x, struct f80 y)
 {
+    host_precision();
     enum f80_class kx = f80_classify(x), ky = f80_classify(y);
     if (is_special(kx) || is_special(ky))
         return propagate(c, x, y);
@@ -299,6 +315,7 @@ static unsigned reduce_pio2(struct f80 a, hostf *rem)
 void f80_sincos(struct fp_ctx *c, struct f80 a, struct f80 *sin_out, struct f80 *cos_out,
                 bool *out_of_range)
 {
+    host_precision();
     struct f80 r;
     if (!trig_prologue(c, a, &r, out_of_range)) {
         if (sin_out)
@@ -333,6 +350,7 @@ void f80_sincos(struct fp_ctx *c, struct f80 a, struct f80 *sin_out, struct f80 
 
 struct f80 f80_tan(struct fp_ctx *c, struct f80 a, bool *out_of_range)
 {
+    host_precision();
     struct f80 r;
     if (!trig_prologue(c, a, &r, out_of_range))
         return r;

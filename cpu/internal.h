@@ -125,12 +125,19 @@ const uint8_t *cpu_code_page(struct cpu *cpu, uint32_t off, uint64_t *paddr);
  * page, a page-crossing access) returns false: the caller takes cpu_read
  * or cpu_write, which make every check.
  */
+/* Whether data accesses must be checked one by one: the guest's data
+ * breakpoints (DR7) or a debugger's watchpoints are set. */
+static inline bool cpu_data_watched(const struct cpu *cpu)
+{
+    return (cpu->dr[7] & 0xff) | cpu->dbg_watching;
+}
+
 static inline bool seg_fast_ok(const struct cpu *cpu, const struct seg *s, uint32_t off,
                                unsigned size, uint32_t need)
 {
     uint32_t last = off + size - 1;
     return (s->ar & (AR_P | AR_S | AR_T_CODE | AR_T_EXPDOWN | need)) == (AR_P | AR_S | need) &&
-           last >= off && last <= s->limit && !(cpu->eflags & FL_AC) && !(cpu->dr[7] & 0xff);
+           last >= off && last <= s->limit && !(cpu->eflags & FL_AC) && !cpu_data_watched(cpu);
 }
 
 static inline bool cpu_read_fast(struct cpu *cpu, int seg, uint32_t off, unsigned size,
@@ -412,6 +419,27 @@ void cpu_task_switch(struct cpu *cpu, uint16_t tss_sel, struct desc tss_desc,
 /* I/O permission (cpu/io.c): raises #GP(0) unless CPL <= IOPL (and not
  * VM) or the TSS bitmap allows every port of [port, port+size). */
 void cpu_check_io(struct cpu *cpu, uint16_t port, unsigned size);
+
+/* A debugger's watchpoints (cpu/debugger.c): called by cpu/mem.c after
+ * a data access while any is set; records the first hit of the
+ * instruction in cpu->dbg.stop. */
+void cpu_dbg_check_access(struct cpu *cpu, uint32_t lin, unsigned size, bool write);
+
+/* -d mode and -d mmu (cpu/eventlog.c). The mode is its signature (PE,
+ * paging, PAE, VM, CPL); CPU_MODE_UNKNOWN in cpu->mode_logged makes the
+ * next check take the mode as it finds it, silently. */
+#define CPU_MODE_UNKNOWN 0xffffffffu
+uint32_t cpu_mode_signature(const struct cpu *cpu);
+/* Logs a line if the mode differs from cpu->mode_logged: the change was
+ * made by `by` (an instruction's name and bytes, or an event) at
+ * cs:eip, linear `lin`, when `icount` instructions had retired before
+ * it. */
+void cpu_mode_log_check(struct cpu *cpu, uint16_t cs, uint32_t eip, uint32_t lin,
+                        uint64_t icount, const char *by);
+/* The #PF recorded in cpu->exc_* with the walk of CR2 (-d mmu). */
+void cpu_mmu_log_fault(struct cpu *cpu);
+/* Whether the instruction count lies in -d window= (no ranges looked at). */
+bool cpu_log_in_window(const struct cpu *cpu);
 
 /* Debug registers (cpu/debug.c), SDM Vol. 3A chapter 17. */
 /* Called by cpu/mem.c after a data access when any of DR7's L/G bits is

@@ -196,6 +196,8 @@ static inline void data_breakpoint(struct cpu *cpu, uint32_t lin, unsigned size,
 {
     if (cpu->dr[7] & 0xff)
         cpu_check_data_breakpoint(cpu, lin, size, write);
+    if (cpu->dbg_watching)
+        cpu_dbg_check_access(cpu, lin, size, write);
 }
 
 uint32_t cpu_read(struct cpu *cpu, int seg, uint32_t off, unsigned size)
@@ -344,23 +346,19 @@ void cpu_tlb_flush(struct cpu *cpu)
 
 size_t cpu_debug_read(struct cpu *cpu, uint32_t lin, void *buf, size_t len)
 {
-    /* A debugger read: walks the tables itself each page so that a miss
-     * raises nothing. The walk may set accessed bits, as a hardware
-     * debugger's probe through the CPU would. */
-    struct paging_mode mode;
-    cpu_paging_mode(cpu, &mode);
+    /* A debugger read: probes the tables itself each page, so that a
+     * miss raises nothing and no accessed bit changes. */
     size_t done = 0;
     uint8_t *out = buf;
     while (done < len) {
         uint32_t a = lin + (uint32_t)done;
-        struct page_walk w;
-        uint32_t err;
-        if (paging_walk(cpu->bus.mem, &mode, a, ACCESS_READ, false, &w, &err) < 0)
+        uint64_t paddr;
+        if (!cpu_debug_translate(cpu, a, &paddr))
             break;
         size_t n = PAGE_SIZE - (a & PAGE_OFFSET_MASK);
         if (n > len - done)
             n = len - done;
-        phys_read_buf(cpu->bus.mem, w.paddr, out + done, n);
+        phys_read_buf(cpu->bus.mem, paddr, out + done, n);
         done += n;
     }
     return done;

@@ -80,6 +80,9 @@ static void reset_common(struct cpu *cpu)
     cpu->exc_soft = 0;
     cpu->msr.efer = 0;
     tlb_init(&cpu->tlb);
+    /* -d mode: a reset is no instruction's doing; the next check takes
+     * the mode as the reset (or a loader after it) left it. */
+    cpu->mode_logged = CPU_MODE_UNKNOWN;
 }
 
 /* x87 state after RESET (SDM Vol. 3A Table 9-1): control word 0040H,
@@ -88,7 +91,7 @@ static void fpu_power_on(struct fpu *f)
 {
     memset(f, 0, sizeof(*f));
     f->cw = 0x0040;
-    f->tw = 0x5555;
+    f->tag_empty = 0; /* tags "zero": they follow the +0.0 contents */
 }
 
 void cpu_reset(struct cpu *cpu)

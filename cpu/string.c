@@ -286,12 +286,12 @@ static uint32_t run_room(const struct cpu *cpu, int seg, uint32_t off, uint32_t 
 }
 
 /* Whether the fast path may run at all for this instruction: data
- * breakpoints need per-access checks (cpu/mem.c), and alignment checking
- * (#AC, SDM 6.15) is per element; single-stepping (TF) runs one
- * iteration per instruction anyway. */
+ * breakpoints and a debugger's watchpoints need per-access checks
+ * (cpu/mem.c), and alignment checking (#AC, SDM 6.15) is per element;
+ * single-stepping (TF) runs one iteration per instruction anyway. */
 static bool fast_allowed(const struct cpu *cpu)
 {
-    if (cpu->dr[7] & 0xff)
+    if (cpu_data_watched(cpu))
         return false;
     if (cpu->eflags & FL_TF)
         return false;

@@ -36,6 +36,12 @@ struct host_chr {
     bool escape;        /* a Ctrl-A was the last byte typed */
     bool eof;           /* input ended */
     bool quit;          /* Ctrl-A x */
+    /* The monitor sharing this terminal (Ctrl-A c switches to it), its
+     * input callback, and whether typed bytes go to it now. */
+    void (*mon_input)(void *opaque, const uint8_t *buf, size_t len);
+    void (*mon_focus)(void *opaque);
+    void *mon_opaque;
+    bool mon_focused;
     /* Host input decoded but not yet taken by the device. */
     uint8_t pend[PENDING_MAX];
     size_t pend_off, pend_len;
@@ -214,6 +220,7 @@ static const char mux_help[] =
     "\r\n"
     "C-a h    print this help\r\n"
     "C-a x    exit the emulator\r\n"
+    "C-a c    switch between the serial console and the monitor\r\n"
     "C-a C-a  send C-a\r\n";
 
 /* Decodes typed bytes into the pending buffer: the Ctrl-A escapes of
@@ -232,13 +239,22 @@ static void take_input(struct host_chr *h, const uint8_t *buf, size_t n)
                 fd_write_all(h->out_fd, (const uint8_t *)mux_help, sizeof(mux_help) - 1);
                 continue;
             }
+            if ((b == 'c' || b == 'C') && h->mon_input) {
+                h->mon_focused = !h->mon_focused;
+                fd_write_all(h->out_fd, (const uint8_t *)"\r\n", 2);
+                if (h->mon_focused && h->mon_focus)
+                    h->mon_focus(h->mon_opaque);
+                continue;
+            }
             if (b != CHARDEV_ESCAPE)
                 continue; /* an unknown escape is swallowed */
         } else if (h->mux && b == CHARDEV_ESCAPE) {
             h->escape = true;
             continue;
         }
-        if (h->pend_off + h->pend_len < PENDING_MAX)
+        if (h->mon_focused)
+            h->mon_input(h->mon_opaque, &b, 1);
+        else if (h->pend_off + h->pend_len < PENDING_MAX)
             h->pend[h->pend_off + h->pend_len++] = b;
     }
 }
@@ -287,4 +303,33 @@ bool chardev_quit_requested(const struct chardev *c)
 size_t chardev_pending(const struct chardev *c)
 {
     return ((const struct host_chr *)c)->pend_len;
+}
+
+void chardev_mux_monitor(struct chardev *c, void (*input)(void *opaque, const uint8_t *buf,
+                                                         size_t len),
+                         void (*focus)(void *opaque), void *opaque, bool focused)
+{
+    struct host_chr *h = (struct host_chr *)c;
+    h->mon_input = input;
+    h->mon_focus = focus;
+    h->mon_opaque = opaque;
+    h->mon_focused = input && focused;
+    if (h->mon_focused && focus)
+        focus(opaque);
+}
+
+bool chardev_monitor_focused(const struct chardev *c)
+{
+    return ((const struct host_chr *)c)->mon_focused;
+}
+
+void chardev_host_write(struct chardev *c, const void *buf, size_t len)
+{
+    fd_write_all(((struct host_chr *)c)->out_fd, buf, len);
+}
+
+int chardev_input_fd(const struct chardev *c)
+{
+    const struct host_chr *h = (const struct host_chr *)c;
+    return h->eof || h->quit ? -1 : h->in_fd;
 }

@@ -4,8 +4,9 @@
  *
  *   stdio      output to stdout, input from stdin. A terminal is put in
  *              raw mode (restored at exit and on fatal signals) and the
- *              QEMU -nographic escapes work: Ctrl-A x quits, Ctrl-A Ctrl-A
- *              sends a Ctrl-A, Ctrl-A h prints help.
+ *              QEMU -nographic escapes work: Ctrl-A x quits, Ctrl-A c
+ *              switches to the monitor and back, Ctrl-A Ctrl-A sends a
+ *              Ctrl-A, Ctrl-A h prints help.
  *   file:PATH  output to PATH (created or truncated), no input.
  *   null       output dropped, no input.
  *
@@ -52,5 +53,20 @@ bool chardev_quit_requested(const struct chardev *c);
 
 /* True when input is kept waiting for the device (for tests). */
 size_t chardev_pending(const struct chardev *c);
+
+/*
+ * The monitor shares this backend's terminal, as in QEMU's mux: Ctrl-A c
+ * switches typed bytes between the device and `input`; `focus` (may be
+ * NULL) is called each time the monitor gets them (to show its prompt);
+ * `focused` gives them to the monitor from the start.
+ */
+void chardev_mux_monitor(struct chardev *c, void (*input)(void *opaque, const uint8_t *buf,
+                                                         size_t len),
+                         void (*focus)(void *opaque), void *opaque, bool focused);
+bool chardev_monitor_focused(const struct chardev *c);
+/* Writes to the host end (the monitor's answers on the terminal). */
+void chardev_host_write(struct chardev *c, const void *buf, size_t len);
+/* The fd input comes from, to wait on; -1 when there is none (any more). */
+int chardev_input_fd(const struct chardev *c);
 
 #endif

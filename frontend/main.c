@@ -54,29 +54,31 @@ static int open_serial(const struct options *o, struct chardev *chr[2])
     return 0;
 }
 
-/* What the board's poll looks at between CPU slices. */
+/* What the board's poll serves between CPU slices: the sessions
+ * (serial input, the monitor, gdb) and the window. */
 struct host_io {
-    struct chardev **serial;
+    struct sessions *sessions;
     struct display *display; /* the window, or NULL */
 };
 
-/* Between CPU slices: host input to the serial ports, and the window's
- * frame when one is due; false once the user typed the quit escape
- * (Ctrl-A x) or closed the window. */
+/* The sessions' poll, then the window's frame when one is due; false
+ * once the user quit (Ctrl-A x, the monitor) or closed the window. */
 static bool poll_host(void *opaque)
 {
     struct host_io *h = opaque;
-    struct chardev **chr = h->serial;
-    for (int i = 0; i < 2; i++) {
-        if (!chr[i])
-            continue;
-        chardev_poll(chr[i]);
-        if (chardev_quit_requested(chr[i]))
-            return false;
-    }
-    if (h->display && !display_poll(h->display))
+    if (!sessions_poll(h->sessions))
         return false;
-    return true;
+    return !h->display || display_poll(h->display);
+}
+
+static void wait_host(void *opaque, uint64_t max_ns)
+{
+    sessions_wait(((struct host_io *)opaque)->sessions, max_ns);
+}
+
+static void stopped_host(void *opaque, const struct cpu_dbg_stop *why)
+{
+    sessions_stopped(((struct host_io *)opaque)->sessions, why);
 }
 
 int main(int argc, char **argv)
@@ -110,7 +112,20 @@ int main(int argc, char **argv)
     struct chardev *serial[2];
     if (open_serial(&o, serial) != 0)
         return 1;
-    struct host_io host = { .serial = serial };
+    /* The serial port on the terminal, if any: the monitor shares it. */
+    struct chardev *stdio = NULL;
+    for (unsigned i = 0; i < 2; i++)
+        if (serial[i] && (o.serial_count == 0 || o.serial[i].kind == SERIAL_STDIO))
+            stdio = serial[i];
+    struct sessions *sessions = sessions_new(&o, serial, stdio, err, sizeof(err));
+    if (!sessions) {
+        fprintf(stderr, "glass: %s\n", err);
+        for (int i = 0; i < 2; i++)
+            if (serial[i])
+                chardev_free(serial[i]);
+        return 1;
+    }
+    struct host_io host = { .sessions = sessions };
 
     struct pc_config cfg = {
         .ram_size = o.ram_size,
@@ -134,14 +149,20 @@ int main(int argc, char **argv)
         .singlestep = o.singlestep,
         .lockstep = o.lockstep,
         .poll = poll_host,
+        .wait_input = wait_host,
+        .stopped = stopped_host,
         .poll_opaque = &host,
+        .start_paused = o.start_paused,
+        .log_filter = o.log_filtered ? &o.log_filter : NULL,
     };
     for (int i = 0; i < OPT_DRIVE_MAX && i < 4; i++)
         cfg.drive[i] = (struct pc_drive){ .file = o.drive[i].file, .cdrom = o.drive[i].cdrom,
                                           .readonly = o.drive[i].readonly };
     struct pc *pc = pc_new(&cfg, err, sizeof(err));
-    if (!pc) {
+    if (!pc || sessions_attach(sessions, pc, err, sizeof(err)) != 0) {
         fprintf(stderr, "glass: %s\n", err);
+        sessions_free(sessions);
+        pc_free(pc);
         for (int i = 0; i < 2; i++)
             if (serial[i])
                 chardev_free(serial[i]);
@@ -151,6 +172,7 @@ int main(int argc, char **argv)
     if (options_display(&o) == DISPLAY_SDL && !(host.display = display_sdl_new(pc, err,
                                                                                 sizeof(err)))) {
         fprintf(stderr, "glass: %s\n", err);
+        sessions_free(sessions);
         pc_free(pc);
         for (int i = 0; i < 2; i++)
             if (serial[i])
@@ -159,6 +181,8 @@ int main(int argc, char **argv)
     }
     int status = pc_run(pc);
     display_free(host.display);
+    sessions_finish(sessions, status);
+    sessions_free(sessions);
     pc_free(pc);
     for (int i = 0; i < 2; i++)
         if (serial[i])

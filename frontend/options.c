@@ -1,7 +1,8 @@
 /*
  * frontend/options.c — glass's command line, spelled as QEMU spells it
- * (-m, -kernel, -append, -bios, -debugcon, -display, -nographic, -accel, -tb-size,
- * -singlestep, -d, -D, -no-reboot), so that a QEMU command line for a test kernel works with
+ * (-m, -kernel, -append, -bios, -debugcon, -display, -nographic, -accel,
+ * -tb-size, -singlestep, -d, -dfilter, -D, -no-reboot, -monitor, -gdb,
+ * -s, -S), so that a QEMU command line for a test kernel works with
  * Glass unchanged. Each option is one row of a table with its handler.
  * Every error is one message naming the option or value at fault.
  */
@@ -49,6 +50,10 @@ static const struct log_item log_items[] = {
     { "jit", LOG_JIT, "at exit, show the JIT's statistics (blocks, exits, helpers, flushes)" },
     { "in_asm", LOG_IN_ASM, "show each guest block as the JIT translates it" },
     { "out_asm", LOG_OUT_ASM, "show the host code the JIT emits for each block" },
+    { "mmu", LOG_MMU, "show each page fault with the page walk that caused it" },
+    { "mode", LOG_MODE,
+      "show each change of real/protected/paging/PAE/v86 mode and of CPL,\n"
+      "naming the instruction or event that made it" },
 };
 #define LOG_ITEM_COUNT (sizeof(log_items) / sizeof(log_items[0]))
 
@@ -472,19 +477,223 @@ static enum options_result opt_singlestep(struct options *o, const char *arg, FI
     return OPTIONS_RUN;
 }
 
+static bool parse_u64(const char *s, size_t len, uint64_t *v)
+{
+    char buf[32];
+    if (len == 0 || len >= sizeof(buf) || !isdigit((unsigned char)s[0]))
+        return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    errno = 0;
+    char *end;
+    unsigned long long n = strtoull(buf, &end, 0);
+    if (errno || *end)
+        return false;
+    *v = n;
+    return true;
+}
+
+int options_parse_range(const char *s, size_t len, struct log_filter *f, char *err,
+                        size_t errlen)
+{
+    const char *dots = NULL, *plus = NULL;
+    for (size_t i = 0; i + 1 < len; i++)
+        if (s[i] == '.' && s[i + 1] == '.') {
+            dots = s + i;
+            break;
+        }
+    if (!dots)
+        plus = memchr(s, '+', len);
+    const char *sep = dots ? dots : plus;
+    uint64_t a, b;
+    if (!sep || !parse_u64(s, (size_t)(sep - s), &a)) {
+        snprintf(err, errlen, "dfilter: '%.*s': expected START..END or START+LENGTH",
+                 (int)(len > 40 ? 40 : len), s);
+        return -1;
+    }
+    const char *rest = sep + (dots ? 2 : 1);
+    size_t rlen = len - (size_t)(rest - s);
+    if (!parse_u64(rest, rlen, &b) || (plus && b == 0)) {
+        snprintf(err, errlen, "dfilter: '%.*s': expected START..END or START+LENGTH",
+                 (int)(len > 40 ? 40 : len), s);
+        return -1;
+    }
+    uint64_t last = plus ? a + b - 1 : b;
+    if (a > last || last > 0xffffffffu) {
+        snprintf(err, errlen, "dfilter: '%.*s': not a range of 32-bit addresses",
+                 (int)(len > 40 ? 40 : len), s);
+        return -1;
+    }
+    if (f->nranges >= LOG_RANGES_MAX) {
+        snprintf(err, errlen, "dfilter: at most %d ranges", LOG_RANGES_MAX);
+        return -1;
+    }
+    f->range[f->nranges].first = (uint32_t)a;
+    f->range[f->nranges].last = (uint32_t)last;
+    f->nranges++;
+    return 0;
+}
+
+int options_parse_window(const char *s, struct log_filter *f, char *err, size_t errlen)
+{
+    const char *dots = strstr(s, "..");
+    uint64_t a, b = 0;
+    if (!dots || !parse_u64(s, (size_t)(dots - s), &a) ||
+        (dots[2] && !parse_u64(dots + 2, strlen(dots + 2), &b)) || (dots[2] && b < a) ||
+        b == UINT64_MAX) {
+        snprintf(err, errlen, "window=%s: expected FIRST..LAST or FIRST.. (instruction counts)",
+                 s);
+        return -1;
+    }
+    f->window_first = a;
+    f->window_end = dots[2] ? b + 1 : 0;
+    return 0;
+}
+
+/* -d's items, with dfilter=RANGE (further ranges may follow as items of
+ * their own) and window=FIRST..LAST among the category names. */
 static enum options_result opt_d(struct options *o, const char *arg, FILE *out, char *err,
                                  size_t errlen)
 {
     if (strcmp(arg, "help") == 0) {
         fprintf(out, "Log items (-d item,item,...):\n");
-        for (size_t i = 0; i < LOG_ITEM_COUNT; i++)
-            fprintf(out, "  %-8s %s\n", log_items[i].name, log_items[i].help);
+        for (size_t i = 0; i < LOG_ITEM_COUNT; i++) {
+            fprintf(out, "  %-8s ", log_items[i].name);
+            for (const char *h = log_items[i].help; *h; h++) {
+                fputc(*h, out);
+                if (*h == '\n')
+                    fprintf(out, "  %-8s ", "");
+            }
+            fputc('\n', out);
+        }
+        fprintf(out, "  dfilter=START..END[,START..END...] (or START+LENGTH)\n"
+                     "           log only events whose linear EIP is in a range\n"
+                     "  window=FIRST..LAST\n"
+                     "           log only while the instruction count is in the window\n");
         return OPTIONS_EXIT;
     }
-    unsigned mask;
-    if (options_parse_log(arg, &mask, err, errlen) != 0)
+    if (*arg == '\0') {
+        snprintf(err, errlen, "-d: empty list (-d help lists the items)");
         return OPTIONS_ERROR;
-    o->log_mask |= mask;
+    }
+    bool in_dfilter = false;
+    for (const char *p = arg;;) {
+        size_t len = strcspn(p, ",");
+        if (len > 8 && !strncmp(p, "dfilter=", 8)) {
+            if (options_parse_range(p + 8, len - 8, &o->log_filter, err, errlen) != 0)
+                return OPTIONS_ERROR;
+            o->log_filtered = in_dfilter = true;
+        } else if (len > 7 && !strncmp(p, "window=", 7)) {
+            char w[64];
+            snprintf(w, sizeof(w), "%.*s", (int)(len - 7 < 63 ? len - 7 : 63), p + 7);
+            if (options_parse_window(w, &o->log_filter, err, errlen) != 0)
+                return OPTIONS_ERROR;
+            o->log_filtered = true;
+            in_dfilter = false;
+        } else if (in_dfilter && isdigit((unsigned char)*p)) {
+            if (options_parse_range(p, len, &o->log_filter, err, errlen) != 0)
+                return OPTIONS_ERROR;
+        } else {
+            char item[32];
+            if (len == 0 || len >= sizeof(item)) {
+                snprintf(err, errlen, "-d: unknown log item '%.*s' (-d help lists them)",
+                         (int)(len > 40 ? 40 : len), p);
+                return OPTIONS_ERROR;
+            }
+            memcpy(item, p, len);
+            item[len] = '\0';
+            unsigned mask;
+            if (options_parse_log(item, &mask, err, errlen) != 0)
+                return OPTIONS_ERROR;
+            o->log_mask |= mask;
+            in_dfilter = false;
+        }
+        if (p[len] == '\0')
+            break;
+        p += len + 1;
+    }
+    return OPTIONS_RUN;
+}
+
+/* -dfilter RANGE[,RANGE...], as QEMU spells it. */
+static enum options_result opt_dfilter(struct options *o, const char *arg, FILE *out,
+                                       char *err, size_t errlen)
+{
+    (void)out;
+    for (const char *p = arg;;) {
+        size_t len = strcspn(p, ",");
+        if (options_parse_range(p, len, &o->log_filter, err, errlen) != 0)
+            return OPTIONS_ERROR;
+        if (p[len] == '\0')
+            break;
+        p += len + 1;
+    }
+    o->log_filtered = true;
+    return OPTIONS_RUN;
+}
+
+/* -monitor stdio|none|tcp:HOST:PORT|unix:PATH[,server][,nowait|,wait]:
+ * Glass always listens; ",server" without ",nowait" waits for the first
+ * client before the machine starts, as QEMU does. */
+static enum options_result opt_monitor(struct options *o, const char *arg, FILE *out,
+                                       char *err, size_t errlen)
+{
+    (void)out;
+    if (!strcmp(arg, "stdio") || !strcmp(arg, "none") || !strcmp(arg, "mon:stdio")) {
+        o->monitor = !strcmp(arg, "none") ? "none" : "stdio";
+        return OPTIONS_RUN;
+    }
+    if (strncmp(arg, "tcp:", 4) && strncmp(arg, "unix:", 5))
+        return opt_error(err, errlen, "-monitor %s: expected stdio, none, tcp:HOST:PORT or "
+                         "unix:PATH", arg);
+    size_t len = strcspn(arg, ",");
+    if (len >= sizeof(o->monitor_buf))
+        return opt_error(err, errlen, "-monitor: the address is too long");
+    memcpy(o->monitor_buf, arg, len);
+    o->monitor_buf[len] = '\0';
+    bool server = false, nowait = false;
+    for (const char *p = arg + len; *p;) {
+        p++;
+        size_t n = strcspn(p, ",");
+        if (n == 6 && !strncmp(p, "server", 6))
+            server = true;
+        else if (n == 6 && !strncmp(p, "nowait", 6))
+            nowait = true;
+        else if (n == 4 && !strncmp(p, "wait", 4))
+            nowait = false;
+        else
+            return opt_error(err, errlen, "-monitor %s: unknown flag '%.*s' (server, nowait)",
+                             arg, (int)n, p);
+        p += n;
+    }
+    o->monitor = o->monitor_buf;
+    o->monitor_wait = server && !nowait;
+    return OPTIONS_RUN;
+}
+
+static enum options_result opt_gdb(struct options *o, const char *arg, FILE *out, char *err,
+                                   size_t errlen)
+{
+    (void)out;
+    if (strncmp(arg, "tcp:", 4) && strncmp(arg, "unix:", 5))
+        return opt_error(err, errlen, "-gdb %s: expected tcp:HOST:PORT or unix:PATH", arg);
+    o->gdb = arg;
+    return OPTIONS_RUN;
+}
+
+static enum options_result opt_s(struct options *o, const char *arg, FILE *out, char *err,
+                                 size_t errlen)
+{
+    (void)arg, (void)out, (void)err, (void)errlen;
+    o->gdb = "tcp:127.0.0.1:1234";
+    return OPTIONS_RUN;
+}
+
+static enum options_result opt_S(struct options *o, const char *arg, FILE *out, char *err,
+                                 size_t errlen)
+{
+    (void)arg, (void)out, (void)err, (void)errlen;
+    o->start_paused = true;
     return OPTIONS_RUN;
 }
 
@@ -533,8 +742,15 @@ static const struct option_def option_table[] = {
       "(each JIT block checked against the interpreter)" },
     { "tb-size", "MB", opt_tb_size, "the JIT's translation cache in MiB (default 32)" },
     { "singlestep", NULL, opt_singlestep, "run one instruction at a time (careful path)" },
-    { "d", "ITEMS", opt_d, "log items, comma-separated (-d help lists them)" },
+    { "d", "ITEMS", opt_d, "log items, comma-separated (-d help lists them), with\n"
+      "dfilter=START..END and window=FIRST..LAST" },
+    { "dfilter", "RANGES", opt_dfilter, "log only events at these linear EIPs (START..END,...)" },
     { "D", "FILE", opt_D, "write the log to FILE instead of stderr" },
+    { "monitor", "DEV", opt_monitor, "the monitor on stdio, none, tcp:HOST:PORT or unix:PATH\n"
+      "(with ,server,nowait as QEMU; Glass always listens)" },
+    { "gdb", "DEV", opt_gdb, "wait for gdb on tcp:HOST:PORT (HOST empty: 127.0.0.1)" },
+    { "s", NULL, opt_s, "the same as -gdb tcp:127.0.0.1:1234" },
+    { "S", NULL, opt_S, "start with the CPU stopped (until gdb's continue or cont)" },
     { "help", NULL, opt_help, "show this help and exit" },
     { "h", NULL, opt_help, NULL },
     { "version", NULL, opt_version, "show the version and exit" },

@@ -26,6 +26,8 @@ struct vclock {
     uint64_t start_ns; /* host: CLOCK_MONOTONIC at creation */
     uint64_t now_ns;   /* manual: current time */
     uint64_t read_step; /* manual: added after each read (vclock_set_read_step) */
+    bool paused;        /* host: vclock_pause; time stands at paused_ns */
+    uint64_t paused_ns;
     struct vtimer *armed;
 };
 
@@ -65,7 +67,7 @@ void vclock_free(struct vclock *c)
 uint64_t vclock_ns(const struct vclock *c)
 {
     if (!c->manual)
-        return host_ns() - c->start_ns;
+        return c->paused ? c->paused_ns : host_ns() - c->start_ns;
     uint64_t now = c->now_ns;
     if (c->read_step) {
         /* The clock object is never const itself (vclock_new_manual
@@ -73,6 +75,23 @@ uint64_t vclock_ns(const struct vclock *c)
         ((struct vclock *)c)->now_ns += c->read_step;
     }
     return now;
+}
+
+void vclock_pause(struct vclock *c)
+{
+    if (c->manual || c->paused)
+        return;
+    c->paused_ns = host_ns() - c->start_ns;
+    c->paused = true;
+}
+
+void vclock_resume(struct vclock *c)
+{
+    if (c->manual || !c->paused)
+        return;
+    /* Time goes on from where it stood: the pause never happened. */
+    c->start_ns = host_ns() - c->paused_ns;
+    c->paused = false;
 }
 
 void vclock_set_read_step(struct vclock *c, uint64_t ns)

@@ -98,6 +98,11 @@ void vclock_skip(struct vclock *c, uint64_t ns);
  * as a host clock moves while a device works or its process is
  * preempted between two reads. For tests of such races. */
 void vclock_set_read_step(struct vclock *c, uint64_t ns);
+/* Host clocks: stops time (a paused machine: its timers neither fall due
+ * nor pile up) and starts it again where it stopped. Manual clocks
+ * ignore both. */
+void vclock_pause(struct vclock *c);
+void vclock_resume(struct vclock *c);
 /* Runs every timer whose deadline has passed. */
 void vclock_run_timers(struct vclock *c);
 /* Nanoseconds until the earliest armed timer is due (0 if overdue), or

@@ -119,6 +119,16 @@ struct pc_config {
      * stdin) here. Returns false when the user asked to quit. */
     bool (*poll)(void *opaque);
     void *poll_opaque;
+    /* Waits at most `max_ns` for host input, while the machine is paused
+     * or its CPU halted (NULL: the board sleeps instead). poll runs
+     * after it. */
+    void (*wait_input)(void *opaque, uint64_t max_ns);
+    /* A debugger's breakpoint or watchpoint stopped the CPU; the machine
+     * is paused (pc_paused) when it is called. Takes poll_opaque. */
+    void (*stopped)(void *opaque, const struct cpu_dbg_stop *why);
+    bool start_paused;     /* -S: the CPU waits for a debugger or "cont" */
+    /* -d dfilter= and window= (NULL: log everything); kept by pointer. */
+    const struct log_filter *log_filter;
 };
 
 struct pc;
@@ -146,6 +156,41 @@ bool pc_exit_requested(const struct pc *pc, int *status);
  * Returns 0, or -1 with a message in err if the kernel cannot be
  * reloaded. */
 int pc_reset(struct pc *pc, char *err, size_t errlen);
+
+/*
+ * Run control, for the monitor and the gdbstub (called from the poll
+ * callback). A paused machine runs no instruction and no timer (its
+ * clock stands still), yet the board keeps calling wait_input and poll.
+ */
+void pc_pause(struct pc *pc);
+void pc_resume(struct pc *pc);
+bool pc_paused(const struct pc *pc);
+/* While paused: exactly one instruction (cpu_exec_step's rules: an
+ * exception or INT n stops at its handler, no interrupt is taken).
+ * Returns what cpu_exec_step returned; a triple fault resets the machine
+ * at the next turn of the loop, as the guest's own would. */
+enum cpu_exit pc_debug_step(struct pc *pc);
+/* The reset button (system_reset): the machine resets between slices
+ * (under -no-reboot it stops, as for the guest's own reset). */
+void pc_request_reset(struct pc *pc);
+/* The ACPI power button (system_powerdown): PWRBTN_STS in the PIIX4's
+ * PM1 status, and an SCI if the guest enabled it; the guest decides. */
+void pc_power_button(struct pc *pc);
+/* A key pressed or released on the PS/2 keyboard behind the 8042.
+ * `usage` is the key's USB HID usage ID (Keyboard page 07h, "HID Usage
+ * Tables" chapter 10: 04h is A, E0h left Ctrl...). */
+void pc_key_event(struct pc *pc, unsigned usage, bool pressed);
+
+/* What the monitor's info commands print. */
+enum pc_info { PC_INFO_PIC, PC_INFO_PIT, PC_INFO_PCI, PC_INFO_BLOCK };
+void pc_print_info(struct pc *pc, enum pc_info what, FILE *out);
+
+/* The display as XRGB8888 pixels: vga_render's contract (hw/vga.h):
+ * returns 0 with the size, or -1 with the size needed when `pixels` is
+ * NULL or too small. */
+int pc_screen_render(struct pc *pc, uint32_t *pixels, int *width, int *height, int stride);
+/* The text screen as ASCII lines (empty in a graphics mode). */
+size_t pc_screen_text(struct pc *pc, char *buf, size_t len);
 
 struct cpu *pc_cpu(struct pc *pc);
 struct phys_mem *pc_phys(struct pc *pc);

@@ -74,6 +74,8 @@ struct pc {
     bool exit_pending;
     int exit_status;
     bool reset_pending;
+    bool shutdown_pending; /* a debugger's step triple-faulted */
+    bool paused;
 };
 
 static void pc_reset_request(void *opaque);
@@ -408,6 +410,7 @@ static int build(struct pc *pc, char *err, size_t errlen)
     pc->cpu->trace_insn = cfg->trace_insn;
     pc->cpu->trace_code = cfg->trace_code;
     pc->cpu->trace_opaque = cfg->trace_opaque;
+    pc->cpu->log_filter = cfg->log_filter;
     if (cfg->log_mask & LOG_IOPORT)
         io_set_trace(pc->io, pc_trace_io, pc);
     io_set_before_access(pc->io, pc_timers_before_io, pc);
@@ -450,6 +453,8 @@ struct pc *pc_new(const struct pc_config *cfg, char *err, size_t errlen)
     /* Mapping changes while building asked the CPU to leave its block;
      * nothing runs yet. */
     pc->cpu->exit_request = 0;
+    if (cfg->start_paused)
+        pc_pause(pc);
     return pc;
 }
 
@@ -576,6 +581,20 @@ int pc_run(struct pc *pc)
     return status;
 }
 
+/* Waits for host input at most `ns`: the frontend's wait (it wakes at
+ * once when its user types), or a sleep. */
+static void pc_wait(struct pc *pc, uint64_t ns)
+{
+    if (ns == 0)
+        return;
+    if (pc->cfg.wait_input) {
+        pc->cfg.wait_input(pc->cfg.poll_opaque, ns);
+        return;
+    }
+    struct timespec ts = { .tv_sec = (time_t)(ns / NS_PER_SEC), .tv_nsec = (long)(ns % NS_PER_SEC) };
+    nanosleep(&ts, NULL);
+}
+
 /* Sleeps until the next timer is due, at most PC_IDLE_POLL_NS: a halted
  * CPU waits for an interrupt without spinning the host. */
 static void pc_idle(struct pc *pc)
@@ -583,10 +602,7 @@ static void pc_idle(struct pc *pc)
     uint64_t ns = vclock_time_to_next(pc->clock);
     if (ns > PC_IDLE_POLL_NS)
         ns = PC_IDLE_POLL_NS;
-    if (ns == 0)
-        return;
-    struct timespec ts = { .tv_sec = (time_t)(ns / NS_PER_SEC), .tv_nsec = (long)(ns % NS_PER_SEC) };
-    nanosleep(&ts, NULL);
+    pc_wait(pc, ns);
 }
 
 /* Whether anything can ever wake a halted CPU: an interrupt it accepts
@@ -596,19 +612,118 @@ static bool pc_can_wake(struct pc *pc)
     return (cpu_get_eflags(pc->cpu) & FL_IF) || pc->cpu->nmi_pending;
 }
 
+void pc_pause(struct pc *pc)
+{
+    if (pc->paused)
+        return;
+    pc->paused = true;
+    vclock_pause(pc->clock);
+}
+
+void pc_resume(struct pc *pc)
+{
+    if (!pc->paused)
+        return;
+    pc->paused = false;
+    vclock_resume(pc->clock);
+    /* Continuing from a breakpoint runs the instruction under it. */
+    cpu_dbg_resume(pc->cpu);
+}
+
+bool pc_paused(const struct pc *pc)
+{
+    return pc->paused;
+}
+
+enum cpu_exit pc_debug_step(struct pc *pc)
+{
+    enum cpu_exit why = cpu_exec_step(pc->cpu);
+    if (why == CPU_EXIT_SHUTDOWN)
+        pc->shutdown_pending = true;
+    return why;
+}
+
+void pc_request_reset(struct pc *pc)
+{
+    pc_reset_request(pc);
+}
+
+void pc_power_button(struct pc *pc)
+{
+    piix4_pm_power_button(pc->pm);
+}
+
+void pc_key_event(struct pc *pc, unsigned usage, bool pressed)
+{
+    i8042_key_event(pc->kbc, usage, pressed);
+}
+
+static void print_block_info(struct pc *pc, FILE *out)
+{
+    static const char *const where[4] = { "ide0 primary master", "ide1 primary slave",
+                                          "ide2 secondary master", "ide3 secondary slave" };
+    for (int i = 0; i < 4; i++) {
+        const struct block *b = pc->drives[i];
+        if (!b) {
+            fprintf(out, "%s: empty\n", where[i]);
+            continue;
+        }
+        fprintf(out, "%s: %s %s, %llu bytes%s\n", where[i], pc->cfg.drive[i].cdrom ? "cdrom" : "disk",
+                block_path(b), (unsigned long long)block_size(b),
+                block_read_only(b) ? ", read-only" : "");
+    }
+}
+
+void pc_print_info(struct pc *pc, enum pc_info what, FILE *out)
+{
+    switch (what) {
+    case PC_INFO_PIC: pic_print_info(pc->pic, out); break;
+    case PC_INFO_PIT: pit_print_info(pc->pit, out); break;
+    case PC_INFO_PCI: pci_bus_print_info(pc->pci, out); break;
+    case PC_INFO_BLOCK: print_block_info(pc, out); break;
+    }
+}
+
+int pc_screen_render(struct pc *pc, uint32_t *pixels, int *width, int *height, int stride)
+{
+    return vga_render(pc->vga, pixels, width, height, stride);
+}
+
+size_t pc_screen_text(struct pc *pc, char *buf, size_t len)
+{
+    return vga_text_snapshot(pc->vga, buf, len);
+}
+
+/* A paused machine's turn of the loop: wait for its user. */
+#define PC_PAUSED_WAIT_NS 20000000ull
+
 static int pc_run_loop(struct pc *pc)
 {
     for (;;) {
-        enum cpu_exit why = cpu_exec(pc->cpu, PC_SLICE);
+        enum cpu_exit why = CPU_EXIT_BUDGET;
+        if (pc->paused) {
+            pc_wait(pc, PC_PAUSED_WAIT_NS);
+        } else {
+            why = cpu_exec(pc->cpu, PC_SLICE);
+            if (why == CPU_EXIT_DEBUG) {
+                pc_pause(pc);
+                if (pc->cfg.stopped)
+                    pc->cfg.stopped(pc->cfg.poll_opaque, &pc->cpu->dbg.stop);
+            }
+        }
         vclock_run_timers(pc->clock);
         if (pc->cfg.poll && !pc->cfg.poll(pc->cfg.poll_opaque))
-            return 0; /* the user quit (Ctrl-A x) */
+            return 0; /* the user quit (Ctrl-A x, the monitor's quit) */
         if (pc->exit_pending)
             break;
         if (pc->reset_pending) {
             if (!pc_reboot(pc, "the guest requested a reset"))
                 return 0;
             continue;
+        }
+        if (pc->shutdown_pending) {
+            pc->shutdown_pending = false;
+            why = CPU_EXIT_SHUTDOWN;
         }
         if (why == CPU_EXIT_DIVERGED) {
             fprintf(stderr, "glass: lockstep: the JIT and the interpreter disagree (the log "

@@ -599,3 +599,32 @@ static const struct dev_field pci_bus_fields[] = {
 };
 
 const struct dev_state_desc pci_bus_state_desc = { "pci-bus", 1, pci_bus_fields };
+
+void pci_bus_print_info(const struct pci_bus *bus, FILE *out)
+{
+    for (int devfn = 0; devfn < 256; devfn++) {
+        const struct pci_device *d = bus->dev[devfn];
+        if (!d || !d->registered)
+            continue;
+        const uint8_t *c = d->config;
+        fprintf(out, "pci 00:%02x.%x %02x%02x:%02x%02x class %02x%02x%02x command %02x%02x",
+                devfn >> 3, devfn & 7, c[PCI_VENDOR_ID + 1], c[PCI_VENDOR_ID],
+                c[PCI_DEVICE_ID + 1], c[PCI_DEVICE_ID], c[PCI_CLASS_BASE], c[PCI_CLASS_SUB],
+                c[PCI_CLASS_PROG], c[PCI_COMMAND + 1], c[PCI_COMMAND]);
+        if (c[PCI_INTERRUPT_PIN])
+            fprintf(out, " INT%c# line %u", 'A' + c[PCI_INTERRUPT_PIN] - 1,
+                    c[PCI_INTERRUPT_LINE]);
+        fputc('\n', out);
+        for (int b = 0; b <= PCI_NUM_BARS; b++) {
+            const struct pci_bar *bar = &d->bars[b];
+            if (!bar->size)
+                continue;
+            char where[24] = "unmapped";
+            if (bar->mapped != PCI_BAR_UNMAPPED)
+                snprintf(where, sizeof(where), "at %08x", bar->mapped);
+            fprintf(out, "    %s%d %s %u bytes %s\n", b == PCI_NUM_BARS ? "ROM" : "BAR",
+                    b == PCI_NUM_BARS ? 0 : b, bar->type == PCI_BAR_IO ? "io " : "mem",
+                    bar->size, where);
+        }
+    }
+}

@@ -41,6 +41,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "hw/dev.h"
 #include "memory/memory.h"
@@ -318,5 +319,10 @@ struct pci_device *i440fx_pci(struct i440fx *h);
 /* After a snapshot restored i440fx_state_desc: redo the PAM mappings. */
 void i440fx_post_load(struct i440fx *h);
 extern const struct dev_state_desc i440fx_state_desc;
+
+/* The monitor's "info pci": each function's address, IDs, class,
+ * command register, interrupt pin and line, and its BARs with the
+ * address each decodes now. */
+void pci_bus_print_info(const struct pci_bus *bus, FILE *out);
 
 #endif

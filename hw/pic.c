@@ -471,3 +471,17 @@ const struct dev_state_desc pic_state_desc = {
     .version = 1,
     .fields = pic_fields,
 };
+
+void pic_print_info(const struct pic *p, FILE *out)
+{
+    static const char *const names[2] = { "master", "slave" };
+    for (int i = 0; i < 2; i++) {
+        const struct pic_chip *c = &p->chip[i];
+        fprintf(out, "pic %-6s irr=%02x isr=%02x imr=%02x elcr=%02x base=%02x lowest=%u%s%s%s%s\n",
+                names[i], c->irr, c->isr, c->imr, c->elcr, c->base, c->lowest,
+                (c->icw4 & ICW4_AEOI) ? " aeoi" : "", c->special_mask ? " smm" : "",
+                (c->icw1 & ICW1_LTIM) ? " level" : "",
+                c->init_step != INIT_READY ? " (initialising)" : "");
+    }
+    fprintf(out, "pic INT output %s\n", p->chip[0].out ? "high" : "low");
+}

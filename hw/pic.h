@@ -11,6 +11,8 @@
 #ifndef GLASS_HW_PIC_H
 #define GLASS_HW_PIC_H
 
+#include <stdio.h>
+
 #include "hw/dev.h"
 
 struct pic;
@@ -39,6 +41,10 @@ void pic_set_irq(void *opaque, int irq, int level);
  * the chip that had nothing to give (no in-service bit set there).
  */
 int pic_intr_ack(struct pic *p);
+
+/* The monitor's "info pic": each chip's IRR, ISR, IMR, ELCR, vector base
+ * and modes, one line per chip. Changes nothing (no poll, no INTA). */
+void pic_print_info(const struct pic *p, FILE *out);
 
 /* The level of the INT output to the CPU (for tests and the board). */
 bool pic_intr_level(const struct pic *p);

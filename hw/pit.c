@@ -718,3 +718,18 @@ const struct dev_state_desc pit_state_desc = {
     .version = 1,
     .fields = pit_fields,
 };
+
+void pit_print_info(struct pit *p, FILE *out)
+{
+    static const char *const access[4] = { "latch", "lsb", "msb", "lsb/msb" };
+    uint64_t t = now_tick(p);
+    for (int n = 0; n < 3; n++) {
+        const struct pit_channel *c = &p->ch[n];
+        struct view v = eval(c, t);
+        fprintf(out, "pit channel %d: mode %u %s%s count register %04x count %04x gate %u "
+                "out %u%s\n", n, c->mode, access[c->rw & 3], c->bcd ? " bcd" : "",
+                c->cr, to_display(c, v.count), c->gate, v.out,
+                c->state == CH_IDLE ? " (idle)" : c->state == CH_FROZEN ? " (frozen)" : "");
+    }
+    fprintf(out, "pit port 61h: %02x\n", read_port61(p));
+}

@@ -10,6 +10,8 @@
 #ifndef GLASS_HW_PIT_H
 #define GLASS_HW_PIT_H
 
+#include <stdio.h>
+
 #include "hw/dev.h"
 
 struct pit;
@@ -32,6 +34,11 @@ void pit_set_gate(struct pit *p, int channel, bool level);
 bool pit_out(struct pit *p, int channel);
 /* Port 61h bit 1 AND OUT2: what reaches the speaker. */
 bool pit_speaker(struct pit *p);
+
+/* The monitor's "info pit": each channel's mode, count register, current
+ * count, gate and OUT, one line per channel, and port 61h. Reads no
+ * latch and changes nothing. */
+void pit_print_info(struct pit *p, FILE *out);
 
 extern const struct dev_state_desc pit_state_desc;
 

@@ -263,6 +263,46 @@ int paging_walk(struct phys_mem *pm, const struct paging_mode *mode, uint32_t li
                 enum mem_access access, bool user, struct page_walk *out,
                 uint32_t *pf_error);
 
+/*
+ * The walk of `lin` as a debugger sees it: every paging-structure entry
+ * read, level by level, with nothing written (no accessed or dirty bit
+ * set, no fault raised). For the monitor's walk and info mem, the
+ * gdbstub's memory accesses and -d mmu.
+ */
+#define WALK_LEVELS_MAX 3
+struct walk_level {
+    const char *name; /* "PDPTE", "PDE" or "PTE" */
+    uint64_t addr;    /* physical address of the entry (PDPTE: where CR3 loaded it from) */
+    uint64_t value;
+};
+struct walk_report {
+    bool paging, pae;     /* CR0.PG, CR4.PAE */
+    unsigned nlevels;
+    struct walk_level level[WALK_LEVELS_MAX];
+    bool present;         /* every level present and no reserved bit set */
+    bool rsvd;            /* the last entry read has a reserved bit set */
+    uint64_t paddr;       /* when present: the byte's physical address */
+    uint32_t page_size;
+    bool rw, us, xd;      /* when present: R/W and U/S at every level, XD at some */
+};
+void paging_probe(struct phys_mem *pm, const struct paging_mode *mode, uint32_t lin,
+                  struct walk_report *r);
+/* Whether an access of kind `access` at privilege `user` through the
+ * probed translation would fault: 0 if it would not, else
+ * PAGING_PROBE_FAULTS | the page-fault error code paging_walk gives. */
+#define PAGING_PROBE_FAULTS (1u << 31)
+uint32_t paging_probe_fault(const struct paging_mode *mode, const struct walk_report *r,
+                            enum mem_access access, bool user);
+
+/* Every present leaf mapping of the current tables, in linear order,
+ * with the rights combined over its levels (rw: R/W at every level, us:
+ * U/S at every level, xd: XD at some level); reads only. Without paging,
+ * the identity over 4 GiB (in two halves). */
+typedef void (*paging_map_fn)(void *opaque, uint32_t lin, uint64_t phys, uint32_t size,
+                              bool rw, bool us, bool xd);
+void paging_for_each_mapping(struct phys_mem *pm, const struct paging_mode *mode,
+                             paging_map_fn fn, void *opaque);
+
 /* Loads the four PAE PDPTEs from CR3 (at MOV CR3, or CR0/CR4 writes that
  * enable PAE paging). Returns -1 if one has reserved bits set (the caller
  * raises #GP(0)). */

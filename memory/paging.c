@@ -288,3 +288,187 @@ int paging_load_pdptes(struct phys_mem *pm, struct paging_mode *mode)
         mode->pdpte[i] = pdpte[i];
     return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* Probing: the walk as a debugger sees it                             */
+/* ------------------------------------------------------------------ */
+
+/* Records one entry read by paging_probe. */
+static void probe_add(struct walk_report *r, const char *name, uint64_t addr, uint64_t value)
+{
+    if (r->nlevels < WALK_LEVELS_MAX)
+        r->level[r->nlevels++] = (struct walk_level){ name, addr, value };
+}
+
+void paging_probe(struct phys_mem *pm, const struct paging_mode *mode, uint32_t lin,
+                  struct walk_report *r)
+{
+    *r = (struct walk_report){ .paging = (mode->cr0 & CR0_PG) != 0,
+                               .pae = (mode->cr4 & CR4_PAE) != 0,
+                               .rw = true, .us = true };
+    if (!r->paging) {
+        r->present = true;
+        r->paddr = lin;
+        r->page_size = SIZE_4K;
+        return;
+    }
+    struct rights rt = { true, true, false };
+    if (!r->pae) {
+        uint64_t addr = (mode->cr3 & 0xfffff000u) | ((lin >> 22) << 2);
+        uint64_t pde = phys_read(pm, addr, 4);
+        probe_add(r, "PDE", addr, pde);
+        if (!(pde & PTE_P))
+            return;
+        rights_add(&rt, pde, false);
+        if ((pde & PTE_PS) && (mode->cr4 & CR4_PSE)) {
+            r->rsvd = (pde & PSE36_RSVD) != 0;
+            r->paddr = (pde & 0xffc00000u) | ((uint64_t)((pde & PSE36_HIGH_MASK) >> 13) << 32) |
+                       (lin & (SIZE_4M - 1));
+            r->page_size = SIZE_4M;
+        } else {
+            addr = (pde & 0xfffff000u) | (((lin >> 12) & 0x3ff) << 2);
+            uint64_t pte = phys_read(pm, addr, 4);
+            probe_add(r, "PTE", addr, pte);
+            if (!(pte & PTE_P))
+                return;
+            rights_add(&rt, pte, false);
+            r->paddr = (pte & 0xfffff000u) | (lin & (SIZE_4K - 1));
+            r->page_size = SIZE_4K;
+        }
+    } else {
+        uint64_t rsvd = PAE_RSVD_HIGH | (mode->nxe ? 0 : PTE_XD);
+        uint64_t pdpte = mode->pdpte[lin >> 30];
+        /* The PDPTE register, not memory: its address is where MOV CR3
+         * loaded it from. */
+        probe_add(r, "PDPTE", (mode->cr3 & 0xffffffe0u) + 8 * (lin >> 30), pdpte);
+        if (!(pdpte & PTE_P))
+            return;
+        uint64_t addr = (pdpte & PAE_ADDR_MASK) | (((lin >> 21) & 0x1ff) << 3);
+        uint64_t pde = phys_read(pm, addr, 8);
+        probe_add(r, "PDE", addr, pde);
+        if (!(pde & PTE_P))
+            return;
+        rights_add(&rt, pde, mode->nxe);
+        if (pde & rsvd) {
+            r->rsvd = true;
+        } else if (pde & PTE_PS) {
+            r->rsvd = (pde & PAE_RSVD_2M) != 0;
+            r->paddr = (pde & PAE_ADDR_MASK & ~(uint64_t)(SIZE_2M - 1)) | (lin & (SIZE_2M - 1));
+            r->page_size = SIZE_2M;
+        } else {
+            addr = (pde & PAE_ADDR_MASK) | (((lin >> 12) & 0x1ff) << 3);
+            uint64_t pte = phys_read(pm, addr, 8);
+            probe_add(r, "PTE", addr, pte);
+            if (!(pte & PTE_P))
+                return;
+            rights_add(&rt, pte, mode->nxe);
+            r->rsvd = (pte & rsvd) != 0;
+            r->paddr = (pte & PAE_ADDR_MASK) | (lin & (SIZE_4K - 1));
+            r->page_size = SIZE_4K;
+        }
+    }
+    r->rw = rt.rw;
+    r->us = rt.us;
+    r->xd = rt.xd;
+    r->present = !r->rsvd;
+}
+
+uint32_t paging_probe_fault(const struct paging_mode *mode, const struct walk_report *r,
+                            enum mem_access access, bool user)
+{
+    if (!r->paging)
+        return 0;
+    uint32_t err;
+    if (r->rsvd) {
+        err = PFERR_P | PFERR_RSVD;
+    } else if (!r->present) {
+        err = 0;
+    } else {
+        struct rights rt = { r->rw, r->us, r->xd };
+        struct page_walk unused;
+        err = check_rights(mode, &rt, access, user, &unused);
+        if (!err)
+            return 0;
+    }
+    return err | access_bits(mode, access, user) | PAGING_PROBE_FAULTS;
+}
+
+/* ------------------------------------------------------------------ */
+/* Every mapping, for the monitor's info mem                           */
+/* ------------------------------------------------------------------ */
+
+/* Calls fn for a leaf mapping [lin, lin+size) with combined rights. */
+static void leaf(struct rights r, uint32_t lin, uint64_t phys, uint32_t size, paging_map_fn fn,
+                 void *opaque)
+{
+    fn(opaque, lin, phys, size, r.rw, r.us, r.xd);
+}
+
+void paging_for_each_mapping(struct phys_mem *pm, const struct paging_mode *mode,
+                             paging_map_fn fn, void *opaque)
+{
+    struct rights all = { true, true, false };
+    if (!(mode->cr0 & CR0_PG)) {
+        /* One identity mapping of the whole space, in two halves (a
+         * size of 4 GiB does not fit in 32 bits). */
+        leaf(all, 0, 0, 0x80000000u, fn, opaque);
+        leaf(all, 0x80000000u, 0x80000000u, 0x80000000u, fn, opaque);
+        return;
+    }
+    if (!(mode->cr4 & CR4_PAE)) {
+        uint32_t pd = mode->cr3 & 0xfffff000u;
+        for (uint32_t i = 0; i < 1024; i++) {
+            uint64_t pde = phys_read(pm, pd + 4 * i, 4);
+            if (!(pde & PTE_P))
+                continue;
+            struct rights r = all;
+            rights_add(&r, pde, false);
+            uint32_t lin = i << 22;
+            if ((pde & PTE_PS) && (mode->cr4 & CR4_PSE)) {
+                if (!(pde & PSE36_RSVD))
+                    leaf(r, lin, (pde & 0xffc00000u) |
+                                           ((uint64_t)((pde & PSE36_HIGH_MASK) >> 13) << 32),
+                         SIZE_4M, fn, opaque);
+                continue;
+            }
+            uint32_t pt = (uint32_t)pde & 0xfffff000u;
+            for (uint32_t j = 0; j < 1024; j++) {
+                uint64_t pte = phys_read(pm, pt + 4 * j, 4);
+                if (!(pte & PTE_P))
+                    continue;
+                struct rights r2 = r;
+                rights_add(&r2, pte, false);
+                leaf(r2, lin | (j << 12), pte & 0xfffff000u, SIZE_4K, fn, opaque);
+            }
+        }
+        return;
+    }
+    uint64_t rsvd = PAE_RSVD_HIGH | (mode->nxe ? 0 : PTE_XD);
+    for (uint32_t k = 0; k < 4; k++) {
+        uint64_t pdpte = mode->pdpte[k];
+        if (!(pdpte & PTE_P))
+            continue;
+        for (uint32_t i = 0; i < 512; i++) {
+            uint64_t pde = phys_read(pm, (pdpte & PAE_ADDR_MASK) + 8 * i, 8);
+            if (!(pde & PTE_P) || (pde & rsvd))
+                continue;
+            struct rights r = all;
+            rights_add(&r, pde, mode->nxe);
+            uint32_t lin = (k << 30) | (i << 21);
+            if (pde & PTE_PS) {
+                if (!(pde & PAE_RSVD_2M))
+                    leaf(r, lin, pde & PAE_ADDR_MASK & ~(uint64_t)(SIZE_2M - 1), SIZE_2M,
+                         fn, opaque);
+                continue;
+            }
+            for (uint32_t j = 0; j < 512; j++) {
+                uint64_t pte = phys_read(pm, (pde & PAE_ADDR_MASK) + 8 * j, 8);
+                if (!(pte & PTE_P) || (pte & rsvd))
+                    continue;
+                struct rights r2 = r;
+                rights_add(&r2, pte, mode->nxe);
+                leaf(r2, lin | (j << 12), pte & PAE_ADDR_MASK, SIZE_4K, fn, opaque);
+            }
+        }
+    }
+}

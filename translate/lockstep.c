@@ -223,7 +223,7 @@ static bool fpu_agree(const struct fpu *a, const struct fpu *b)
     for (int i = 0; i < 8; i++)
         if (a->st[i].sig != b->st[i].sig || a->st[i].sign_exp != b->st[i].sign_exp)
             return false;
-    return a->cw == b->cw && a->sw == b->sw && a->tw == b->tw && a->top == b->top &&
+    return a->cw == b->cw && a->sw == b->sw && a->tag_empty == b->tag_empty && a->top == b->top &&
            a->fop == b->fop && a->fip == b->fip && a->fdp == b->fdp && a->fcs == b->fcs &&
            a->fds == b->fds;
 }

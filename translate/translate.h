@@ -48,6 +48,16 @@ bool cpu_exec_jit_available(void);
  * through the careful path.
  */
 enum cpu_exit cpu_exec(struct cpu *cpu, uint64_t budget);
+/*
+ * A debugger's step: runs exactly one instruction through the careful
+ * path, or, if it raises an exception or executes INT n, delivers that
+ * and stops at the handler's first instruction with the frame pushed. No
+ * external interrupt or NMI is taken, a pending exit request is left for
+ * the next cpu_exec, breakpoints do not stop it. Returns CPU_EXIT_BUDGET
+ * (done), CPU_EXIT_DEBUG (a watchpoint hit), CPU_EXIT_HALT (the CPU is
+ * halted: nothing ran) or CPU_EXIT_SHUTDOWN.
+ */
+enum cpu_exit cpu_exec_step(struct cpu *cpu);
 /* Frees what cpu_exec attached to the CPU; call before cpu_free. */
 void cpu_exec_release(struct cpu *cpu);
 /* -d jit: the JIT's statistics, if it ran. */

@@ -16,7 +16,7 @@
 
 GUEST_STANDALONE := hello
 
-GUEST_CFLAGS = -m32 -march=i686 -std=gnu11 -O2 -Wall -Wextra -ffreestanding -fno-pic \
+GUEST_CFLAGS = -m32 -march=i686 -std=gnu11 -O2 -g -Wall -Wextra -ffreestanding -fno-pic \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
 	-Itests/guest $(if $(filter 1,$(WERROR)),-Werror)
 GUEST_LDFLAGS = -m32 -nostdlib -static -Wl,--build-id=none -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack \

@@ -210,3 +210,56 @@ Test(chardev, uart_reads_host_input_through_the_pipe)
     close(out[0]);
     close(out[1]);
 }
+
+/* The monitor's end of the mux: what it was given, and its focus calls. */
+struct tmon {
+    char got[64];
+    size_t len;
+    int focus_calls;
+};
+
+static void tmon_input(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct tmon *m = opaque;
+    for (size_t i = 0; i < len && m->len + 1 < sizeof(m->got); i++)
+        m->got[m->len++] = (char)buf[i];
+}
+
+static void tmon_focus(void *opaque)
+{
+    ((struct tmon *)opaque)->focus_calls++;
+}
+
+Test(chardev, ctrl_a_c_switches_to_the_monitor_and_back)
+{
+    int in[2], out[2];
+    cr_assert_eq(pipe(in), 0);
+    cr_assert_eq(pipe(out), 0);
+    struct chardev *c = chardev_new_fd(in[0], out[1], true);
+    struct tdev d = { .room = 100 };
+    chardev_attach(c, tdev_can_receive, tdev_receive, &d);
+    struct tmon m = { .len = 0 };
+    chardev_mux_monitor(c, tmon_input, tmon_focus, &m, false);
+    cr_assert(!chardev_monitor_focused(c));
+    put(in[1], "ab\x01" "cinfo\r\x01" "cz", 12);
+    chardev_poll(c);
+    cr_assert_eq(d.len, 3);
+    cr_assert_eq(memcmp(d.got, "abz", 3), 0);
+    cr_assert_eq(m.len, 5);
+    cr_assert_eq(memcmp(m.got, "info\r", 5), 0);
+    cr_assert_eq(m.focus_calls, 1);
+    cr_assert(!chardev_monitor_focused(c));
+    /* Focused from the start (-monitor stdio). */
+    chardev_mux_monitor(c, tmon_input, tmon_focus, &m, true);
+    cr_assert(chardev_monitor_focused(c));
+    cr_assert_eq(m.focus_calls, 2);
+    cr_assert_eq(chardev_input_fd(c), in[0]);
+    chardev_host_write(c, "ok", 2);
+    char buf[8];
+    cr_assert_eq(read(out[0], buf, sizeof(buf)), 6); /* two switches' "\r\n", "ok" */
+    chardev_free(c);
+    close(in[0]);
+    close(in[1]);
+    close(out[0]);
+    close(out[1]);
+}

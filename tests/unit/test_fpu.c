@@ -45,7 +45,7 @@ static void rig_setup(void)
      * with CR0.NE set (a modern kernel's setting). */
     rig.cpu->cr0 = (rig.cpu->cr0 | 0x20) & ~0xeu;
     rig.cpu->fpu.cw = 0x037f;
-    rig.cpu->fpu.tw = 0xffff;
+    rig.cpu->fpu.tag_empty = 0xff;
 }
 
 static void rig_teardown(void)
@@ -182,7 +182,7 @@ Test(fpu, load_add_store_double)
     cr_assert_eq(xm(0xdd, 3, 0x110), -1); /* FSTP m64 */
     cr_assert_eq(get64(0x110), D_3_75);
     cr_assert_eq(fsw(), 0); /* TOP back to 0, no exception */
-    cr_assert_eq(rig.cpu->fpu.tw, 0xffff);
+    cr_assert_eq(fpu_tag_word(&rig.cpu->fpu), 0xffff);
 }
 
 Test(fpu, register_arithmetic_and_tags)
@@ -191,9 +191,9 @@ Test(fpu, register_arithmetic_and_tags)
     cr_assert_eq(xr(0xd8, 0xc0), -1); /* FADD ST0,ST0 -> 2.0 */
     cr_assert_eq((fsw() >> 11) & 7, 7);
     /* TOP = 7: physical R7 holds a valid number (tag 00), others empty. */
-    cr_assert_eq(rig.cpu->fpu.tw, 0x3fff);
+    cr_assert_eq(fpu_tag_word(&rig.cpu->fpu), 0x3fff);
     cr_assert_eq(xr(0xd9, 0xee), -1); /* FLDZ: R6 tag zero (01) */
-    cr_assert_eq(rig.cpu->fpu.tw, 0x1fff);
+    cr_assert_eq(fpu_tag_word(&rig.cpu->fpu), 0x1fff);
     cr_assert_eq(xr(0xde, 0xc1), -1); /* FADDP ST1,ST0 */
     cr_assert_eq(xm(0xdd, 3, 0x200), -1);
     cr_assert_eq(get64(0x200), D_2_0);
@@ -446,10 +446,10 @@ Test(fpu, fsave_frstor_round_trip_real_mode)
     cr_assert_eq(get16(0x400 + 36), 0x3fff);
     /* FSAVE ran FNINIT. */
     cr_assert_eq(fsw(), 0);
-    cr_assert_eq(rig.cpu->fpu.tw, 0xffff);
+    cr_assert_eq(fpu_tag_word(&rig.cpu->fpu), 0xffff);
     cr_assert_eq(xm_size(0xdd, 4, 0x400, 4), -1); /* FRSTOR */
     cr_assert_eq((fsw() >> 11) & 7, 6);
-    cr_assert_eq(rig.cpu->fpu.tw, 0x0fff);
+    cr_assert_eq(fpu_tag_word(&rig.cpu->fpu), 0x0fff);
     cr_assert_eq(xm(0xdd, 3, 0x500), -1);
     cr_assert_eq(get64(0x500), D_ONE);
     cr_assert_eq(xm(0xdd, 3, 0x500), -1);
@@ -495,7 +495,7 @@ Test(fpu, fxsave_fxrstor)
     rs.modrm = 0x0e;
     cr_assert_eq(run(&rs), -1);
     cr_assert_eq((fsw() >> 11) & 7, 6);
-    cr_assert_eq(rig.cpu->fpu.tw, 0x1fff); /* R6 zero (01), R7 valid (00) */
+    cr_assert_eq(fpu_tag_word(&rig.cpu->fpu), 0x1fff); /* R6 zero (01), R7 valid (00) */
 }
 
 Test(fpu, decoder_group_15)
@@ -533,7 +533,7 @@ Test(fpu, fstenv_fldenv_32bit_protected_layout)
     cr_assert_eq(xm_size(0xd9, 4, 0x700, 4), -1); /* FLDENV */
     cr_assert_eq(rig.cpu->fpu.cw, 0x037b);
     cr_assert_eq(fsw() & 0x8084, 0x8084);
-    cr_assert_eq(rig.cpu->fpu.tw, 0x3fff); /* R7 valid, recomputed */
+    cr_assert_eq(fpu_tag_word(&rig.cpu->fpu), 0x3fff); /* R7 valid, recomputed */
 }
 
 Test(fpu, fprem_quotient_bits)
@@ -547,4 +547,27 @@ Test(fpu, fprem_quotient_bits)
     cr_assert_eq(fsw() & 0x4700, 0x4000);
     cr_assert_eq(xm(0xdd, 3, 0x110), -1);
     cr_assert_eq(get64(0x110), D_ONE);
+}
+
+/* A denormal memory operand's DE yields to a higher-priority condition
+ * of the same instruction (SDM Vol. 1 4.9.2): a QNaN operand, or a
+ * division by zero (both are above the denormal operand). The host's
+ * x87 reports them so; the JIT, which runs such forms on it, must agree
+ * with these handlers. */
+Test(fpu, denormal_memory_operand_yields_to_qnan_and_zero_divide)
+{
+    put64(0x100, 0x7ff8000000000000ull); /* a QNaN double */
+    memcpy(rig.ram + 0x108, &(uint32_t){ 0x00000001u }, 4); /* the least float denormal */
+    cr_assert_eq(xm(0xdd, 0, 0x100), -1);               /* FLD m64: QNaN */
+    cr_assert_eq(xm(0xd8, 0, 0x108), -1);               /* FADD m32 denormal */
+    cr_assert_eq(fsw() & 0x3f, 0, "QNaN + denormal: %04x", fsw());
+    cr_assert_eq(xm(0xdd, 3, 0x110), -1);               /* FSTP */
+    put64(0x118, 0x0000000000000001ull);                /* the least double denormal */
+    cr_assert_eq(xr(0xd9, 0xee), -1);                   /* FLDZ */
+    cr_assert_eq(xm(0xdc, 7, 0x118), -1);               /* FDIVR m64: denormal / +0 */
+    cr_assert_eq(fsw() & 0x3f, 0x04, "denormal / 0: %04x", fsw()); /* ZE alone */
+    /* With nothing higher, the denormal is reported. */
+    cr_assert_eq(xr(0xd9, 0xe8), -1);                   /* FLD1 */
+    cr_assert_eq(xm(0xdc, 0, 0x118), -1);               /* FADD m64 denormal */
+    cr_assert_eq(fsw() & 0x3f, 0x04 | 0x02 | 0x20, "1 + denormal: %04x", fsw());
 }

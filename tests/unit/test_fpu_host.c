@@ -164,20 +164,13 @@ static void rnd_state(struct snap *s)
     }
     f->cw = (uint16_t)(0x40 | masks | pc | rc << 10);
     f->top = (uint8_t)(rnd() & 7);
-    f->tw = 0;
+    f->tag_empty = 0;
     for (unsigned r = 0; r < 8; r++) {
         struct f80 v = doubles ? rnd_double_value() : rnd_value();
         f->st[r].sig = v.sig;
         f->st[r].sign_exp = v.sign_exp;
-        unsigned tag;
-        unsigned e = v.sign_exp & 0x7fff;
         if (rnd() % 10 == 0)
-            tag = 3; /* empty */
-        else if (e == 0)
-            tag = v.sig ? 2 : 1;
-        else
-            tag = (e == 0x7fff || !(v.sig >> 63)) ? 2 : 0;
-        f->tw |= (uint16_t)(tag << (2 * r));
+            f->tag_empty |= (uint8_t)(1u << r);
     }
     /* Sticky flags: often none, often PE (the common state of a running
      * program), sometimes any; ES and B as the masks make them. */
@@ -261,9 +254,9 @@ static bool same_state(const struct snap *a, const struct snap *b, char *why, si
                      (unsigned long long)y->st[r].sig);
             return false;
         }
-    if (x->sw != y->sw || x->cw != y->cw || x->tw != y->tw || x->top != y->top) {
-        snprintf(why, n, "sw %04x/%04x cw %04x/%04x tw %04x/%04x top %u/%u", x->sw, y->sw,
-                 x->cw, y->cw, x->tw, y->tw, x->top, y->top);
+    if (x->sw != y->sw || x->cw != y->cw || x->tag_empty != y->tag_empty || x->top != y->top) {
+        snprintf(why, n, "sw %04x/%04x cw %04x/%04x empty %02x/%02x top %u/%u", x->sw, y->sw,
+                 x->cw, y->cw, x->tag_empty, y->tag_empty, x->top, y->top);
         return false;
     }
     if (x->fip != y->fip || x->fop != y->fop || x->fdp != y->fdp || x->fcs != y->fcs ||
@@ -352,7 +345,7 @@ Test(fpu_host, stale_host_flags_are_not_reported)
     struct snap s, out;
     memset(&s, 0, sizeof(s));
     s.f.cw = 0x037f;
-    s.f.tw = 0xfff0; /* R0, R1 valid */
+    s.f.tag_empty = 0xfc; /* R0, R1 in use */
     s.f.st[0] = F(0x3fff, 1ull << 63); /* 1.0 + 2.0: exact */
     s.f.st[1] = F(0x4000, 1ull << 63);
     run(cpu_fast_handler(&fadd), &fadd, &s, false, 0x3f, &out);

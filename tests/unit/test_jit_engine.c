@@ -286,3 +286,368 @@ Test(jit_engine, frame_accesses_in_one_page_or_not)
     cr_assert_eq(frame_sum(CPU_ENGINE_JIT, 0x301004), 2600u); /* [ebp-8] on the page below */
     cr_assert_eq(frame_sum(CPU_ENGINE_JIT, 0x301ffc), 2600u); /* [ebp+4] on the page above */
 }
+
+/* LDS changes DS's class, which is part of the block key: the code after
+ * it must run as translated for the new class. The first pass loads the
+ * flat selector, so the block after LDS exists for a flat DS; the second
+ * loads a selector with base 2000H, and the same bytes must then read
+ * through that base (they did not when the exit after LDS looked its
+ * target up in the jump cache under the old key). */
+static uint32_t lds_class_result(int engine)
+{
+    static const uint8_t code[] = {
+        0xbb, 0x00, 0x30, 0x00, 0x00, /* mov ebx, 0x3000 (the far pointers) */
+        0xb9, 0x02, 0x00, 0x00, 0x00, /* mov ecx, 2 */
+        0x31, 0xff,                   /* xor edi, edi */
+        0xc5, 0x33,                   /* again: lds esi, [ebx] */
+        0x8b, 0x06,                   /* mov eax, [esi] */
+        0x01, 0xc7,                   /* add edi, eax */
+        0x83, 0xc3, 0x06,             /* add ebx, 6 */
+        0x49,                         /* dec ecx */
+        0x75, 0xf4,                   /* jnz again */
+        0xf4,                         /* hlt */
+    };
+    static const uint8_t flat_data[8] = { 0xff, 0xff, 0x00, 0x00, 0x00, 0x93, 0xcf, 0x00 };
+    static const uint8_t based_data[8] = { 0xff, 0xff, 0x00, 0x20, 0x00, 0x93, 0xcf, 0x00 };
+    static const uint8_t far_ptrs[12] = { 0x00, 0x40, 0x00, 0x00, 0x10, 0x00,
+                                          0x00, 0x40, 0x00, 0x00, 0x18, 0x00 };
+    struct je m = je_new(engine);
+    memcpy(m.ram + JE_GDT + 0x10, flat_data, sizeof(flat_data));
+    memcpy(m.ram + JE_GDT + 0x18, based_data, sizeof(based_data));
+    m.cpu->gdtr.limit = 31;
+    memcpy(m.ram + 0x3000, far_ptrs, sizeof(far_ptrs));
+    m.ram[0x4000] = 1;   /* [0x4000] through the flat DS */
+    m.ram[0x6000] = 100; /* [0x4000] through base 0x2000 */
+    je_code(&m, code, sizeof(code));
+    je_run_to_halt(&m);
+    uint32_t edi = m.cpu->regs[R_EDI];
+    je_free(&m);
+    return edi;
+}
+
+Test(jit_engine, lds_changes_the_key_of_the_code_after_it)
+{
+    cr_assert_eq(lds_class_result(CPU_ENGINE_INTERP), 101u);
+    cr_assert_eq(lds_class_result(CPU_ENGINE_JIT), 101u);
+}
+
+/* ------------------------------------------------------------------ */
+/* x87: random programs under both engines                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Straight-line programs of x87 instructions (the forms the JIT runs
+ * inline and others it leaves to their handlers), with jumps that split
+ * them into blocks, FLDCW of control words that sometimes unmask
+ * exceptions, FNSTSW AX and the flags of FCOMI stored to memory. Operands
+ * come from a table of doubles, floats and integers with zeros,
+ * denormals, infinities, quiet and signalling NaNs among them. The JIT's
+ * run must leave everything as the interpreter's does: registers,
+ * EFLAGS, the x87 state field by field and the data area (which ends
+ * with an FNSAVE image, tags included).
+ *
+ * To chase a difference: X87_SEED=N runs that program alone, X87_LEN=K
+ * makes every program K instructions long (the first K of the longer
+ * one: bisect), X87_RUNS=N runs N programs, X87_DUMP=N writes program N
+ * to /tmp/x87prog.bin (objdump -D -b binary -mi386 shows it).
+ */
+#define X87_DATA 0x20000u
+#define X87_DATA_SIZE 0x1000u
+#define X87_SAVE (X87_DATA + X87_DATA_SIZE)
+
+struct x87_gen {
+    uint64_t s;
+    uint8_t *p;
+};
+
+static uint32_t x87_rnd(struct x87_gen *g)
+{
+    g->s = g->s * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(g->s >> 33);
+}
+
+static void x87_emit(struct x87_gen *g, const uint8_t *b, size_t n)
+{
+    memcpy(g->p, b, n);
+    g->p += n;
+}
+
+/* esc /digit [disp32] with the operand at an 8-aligned data offset. */
+static void x87_mem(struct x87_gen *g, uint8_t esc, unsigned digit)
+{
+    uint32_t at = X87_DATA + (x87_rnd(g) % (X87_DATA_SIZE / 8)) * 8;
+    uint8_t b[6] = { esc, (uint8_t)(digit << 3 | 5) };
+    memcpy(b + 2, &at, 4);
+    x87_emit(g, b, 6);
+}
+
+static void x87_fill_data(struct x87_gen *g, uint8_t *data)
+{
+    static const uint64_t specials[] = {
+        0, 0x8000000000000000ull, 0x3ff0000000000000ull, 0xbff8000000000000ull,
+        0x0000000000000001ull, 0x000fffffffffffffull, 0x7ff0000000000000ull,
+        0xfff0000000000000ull, 0x7ff8000000000000ull, 0x7ff4000000000000ull,
+        0x7fefffffffffffffull, 0x0010000000000000ull, 0x4330000000000000ull,
+    };
+    for (unsigned i = 0; i < X87_DATA_SIZE; i += 8) {
+        uint64_t v;
+        switch (x87_rnd(g) % 6) {
+        case 0: v = specials[x87_rnd(g) % (sizeof(specials) / sizeof(specials[0]))]; break;
+        case 1: v = (uint64_t)x87_rnd(g) << 32 | x87_rnd(g); break; /* any bits */
+        case 2: v = (uint64_t)(x87_rnd(g) % 2000) - 1000; break;   /* small integers */
+        case 3: { /* a float in the low half, a small int in the high one */
+            float f = (float)((int)(x87_rnd(g) % 20001) - 10000) / 64.0f;
+            uint32_t fb;
+            memcpy(&fb, &f, 4);
+            v = fb | (uint64_t)(x87_rnd(g) % 100) << 32;
+            break;
+        }
+        default: { /* an ordinary double */
+            double d = ((double)x87_rnd(g) / 4294967296.0 - 0.5) * (double)(1u << (x87_rnd(g) % 24));
+            memcpy(&v, &d, 8);
+            break;
+        }
+        }
+        memcpy(data + i, &v, 8);
+    }
+}
+
+static void x87_program(struct x87_gen *g, unsigned n)
+{
+    static const uint8_t reg_rows[][2] = {
+        /* escape, ModRM base: the row's eight ST(i) forms */
+        {0xd8, 0xc0}, {0xd8, 0xc8}, {0xd8, 0xd0}, {0xd8, 0xd8}, {0xd8, 0xe0}, {0xd8, 0xe8},
+        {0xd8, 0xf0}, {0xd8, 0xf8}, {0xd9, 0xc0}, {0xd9, 0xc8}, {0xdb, 0xe8}, {0xdb, 0xf0},
+        {0xdc, 0xc0}, {0xdc, 0xc8}, {0xdc, 0xe0}, {0xdc, 0xe8}, {0xdc, 0xf0}, {0xdc, 0xf8},
+        {0xdd, 0xd0}, {0xdd, 0xd8}, {0xdd, 0xe0}, {0xdd, 0xe8}, {0xde, 0xc0}, {0xde, 0xc8},
+        {0xde, 0xe0}, {0xde, 0xe8}, {0xde, 0xf0}, {0xde, 0xf8}, {0xdf, 0xe8}, {0xdf, 0xf0},
+        {0xdd, 0xc0}, {0xda, 0xc0},
+    };
+    static const uint8_t singles[][2] = {
+        {0xd9, 0xe0}, {0xd9, 0xe1}, {0xd9, 0xe8}, {0xd9, 0xee}, {0xd9, 0xfa}, {0xda, 0xe9},
+        {0xde, 0xd9}, {0xdf, 0xe0}, {0xd9, 0xf7}, {0xd9, 0xf6}, {0xd9, 0xfc}, {0xd9, 0xfe},
+        {0xd9, 0xe4}, {0xd9, 0xe5}, {0xdb, 0xe2}, {0xd9, 0xeb}, {0xd9, 0xfd},
+    };
+    static const uint8_t mem_forms[][2] = {
+        /* escape, digit */
+        {0xd8, 0}, {0xd8, 1}, {0xd8, 2}, {0xd8, 3}, {0xd8, 4}, {0xd8, 5}, {0xd8, 6}, {0xd8, 7},
+        {0xdc, 0}, {0xdc, 1}, {0xdc, 2}, {0xdc, 3}, {0xdc, 4}, {0xdc, 5}, {0xdc, 6}, {0xdc, 7},
+        {0xda, 0}, {0xda, 1}, {0xda, 3}, {0xda, 4}, {0xda, 7}, {0xde, 0}, {0xde, 2}, {0xde, 6},
+        {0xd9, 0}, {0xd9, 2}, {0xd9, 3}, {0xdd, 0}, {0xdd, 2}, {0xdd, 3}, {0xdb, 0}, {0xdb, 2},
+        {0xdb, 3}, {0xdf, 0}, {0xdf, 2}, {0xdf, 3}, {0xdf, 5}, {0xdf, 7}, {0xdb, 5}, {0xdb, 7},
+    };
+    for (unsigned k = 0; k < n; k++) {
+        unsigned what = x87_rnd(g) % 100;
+        if (what < 40) {
+            const uint8_t *row = reg_rows[x87_rnd(g) % (sizeof(reg_rows) / 2)];
+            uint8_t b[2] = { row[0], (uint8_t)(row[1] + x87_rnd(g) % 8) };
+            x87_emit(g, b, 2);
+        } else if (what < 52) {
+            x87_emit(g, singles[x87_rnd(g) % (sizeof(singles) / 2)], 2);
+        } else if (what < 85) {
+            const uint8_t *f = mem_forms[x87_rnd(g) % (sizeof(mem_forms) / 2)];
+            x87_mem(g, f[0], f[1]);
+        } else if (what < 90) {
+            static const uint8_t split[] = { 0xeb, 0x00 }; /* jmp +0 */
+            x87_emit(g, split, 2);
+        } else if (what < 93) {
+            /* FLDCW: mostly all masked, any precision and rounding */
+            uint32_t at = X87_SAVE + 0x200 + (x87_rnd(g) % 4) * 2;
+            uint8_t b[6] = { 0xd9, 0x2d };
+            memcpy(b + 2, &at, 4);
+            x87_emit(g, b, 6);
+        } else if (what < 97) {
+            /* pushfd; pop eax; mov [data], eax: FCOMI's flags seen */
+            uint32_t at = X87_DATA + (x87_rnd(g) % (X87_DATA_SIZE / 4)) * 4;
+            uint8_t b[8] = { 0x9c, 0x58, 0x89, 0x05 };
+            memcpy(b + 4, &at, 4);
+            x87_emit(g, b, 8);
+        } else {
+            static const uint8_t inc_nop[] = { 0x40, 0x90 }; /* inc eax; nop */
+            x87_emit(g, inc_nop, 2);
+        }
+    }
+    /* fnsave [X87_SAVE]; hlt */
+    uint32_t at = X87_SAVE;
+    uint8_t b[7] = { 0xdd, 0x35 };
+    memcpy(b + 2, &at, 4);
+    b[6] = 0xf4;
+    x87_emit(g, b, 7);
+}
+
+struct x87_outcome {
+    uint32_t regs[8], eflags;
+    struct fpu fpu;
+    uint8_t data[X87_DATA_SIZE + 0x200];
+};
+
+static void x87_run(int engine, const uint8_t *code, size_t len, const uint8_t *data,
+                    const uint16_t *cws, struct x87_outcome *out)
+{
+    struct je m = je_new(engine);
+    memcpy(m.ram + X87_DATA, data, X87_DATA_SIZE);
+    memcpy(m.ram + X87_SAVE + 0x200, cws, 8);
+    je_code(&m, code, len);
+    m.cpu->fpu.cw = 0x037f;
+    m.cpu->fpu.tag_empty = 0xff;
+    int exit = cpu_exec(m.cpu, 10000000);
+    cr_assert_eq(exit, CPU_EXIT_HALT, "engine %d: exit %d at eip %x, exception %d", engine, exit,
+                 m.cpu->eip, m.cpu->exc_vector);
+    memcpy(out->regs, m.cpu->regs, sizeof(out->regs));
+    out->eflags = cpu_get_eflags(m.cpu);
+    out->fpu = m.cpu->fpu;
+    memcpy(out->data, m.ram + X87_DATA, sizeof(out->data));
+    je_free(&m);
+}
+
+static bool x87_same_fpu(const struct fpu *a, const struct fpu *b)
+{
+    for (int i = 0; i < 8; i++)
+        if (a->st[i].sig != b->st[i].sig || a->st[i].sign_exp != b->st[i].sign_exp)
+            return false;
+    return a->cw == b->cw && a->sw == b->sw && a->tag_empty == b->tag_empty &&
+           a->top == b->top && a->fop == b->fop && a->fip == b->fip && a->fdp == b->fdp &&
+           a->fcs == b->fcs && a->fds == b->fds;
+}
+
+Test(jit_engine, x87_programs_as_the_interpreter_runs_them, .timeout = 120)
+{
+    static struct x87_outcome want, got;
+    static uint8_t data[X87_DATA_SIZE], code[8192];
+    unsigned runs = 1500;
+    if (getenv("X87_RUNS"))
+        runs = (unsigned)atoi(getenv("X87_RUNS"));
+    unsigned first = 1;
+    if (getenv("X87_SEED"))
+        first = runs = (unsigned)atoi(getenv("X87_SEED"));
+    for (unsigned seed = first; seed <= runs; seed++) {
+        struct x87_gen g = { seed * 0x9e3779b97f4a7c15ull, code };
+        x87_fill_data(&g, data);
+        /* Control words: double or extended precision, any rounding, all
+         * masked; every fourth program one with PE or more unmasked. */
+        uint16_t cws[4];
+        for (int i = 0; i < 4; i++)
+            cws[i] = (uint16_t)(0x007f | (x87_rnd(&g) % 4) << 10 | (2 + x87_rnd(&g) % 2) << 8);
+        if (seed % 4 == 0)
+            cws[x87_rnd(&g) % 4] &= (uint16_t)~(1u << (x87_rnd(&g) % 6));
+        unsigned ninsns = 48;
+        if (getenv("X87_LEN"))
+            ninsns = (unsigned)atoi(getenv("X87_LEN"));
+        x87_program(&g, ninsns);
+        size_t len = (size_t)(g.p - code);
+        if (getenv("X87_DUMP") && (unsigned)atoi(getenv("X87_DUMP")) == seed) {
+            FILE *f = fopen("/tmp/x87prog.bin", "wb");
+            fwrite(code, 1, len, f);
+            fclose(f);
+        }
+        x87_run(CPU_ENGINE_INTERP, code, len, data, cws, &want);
+        x87_run(CPU_ENGINE_JIT, code, len, data, cws, &got);
+        cr_assert(!memcmp(want.regs, got.regs, sizeof(want.regs)), "seed %u: registers", seed);
+        cr_assert_eq(want.eflags, got.eflags, "seed %u: eflags %08x / %08x", seed, want.eflags,
+                     got.eflags);
+        for (int r = 0; r < 8; r++)
+            cr_assert(want.fpu.st[r].sig == got.fpu.st[r].sig &&
+                          want.fpu.st[r].sign_exp == got.fpu.st[r].sign_exp,
+                      "seed %u: R%d %04x:%016llx / %04x:%016llx", seed, r,
+                      want.fpu.st[r].sign_exp, (unsigned long long)want.fpu.st[r].sig,
+                      got.fpu.st[r].sign_exp, (unsigned long long)got.fpu.st[r].sig);
+        cr_assert(x87_same_fpu(&want.fpu, &got.fpu),
+                  "seed %u: x87 sw %04x/%04x top %u/%u empty %02x/%02x fip %x/%x fop %x/%x",
+                  seed, want.fpu.sw, got.fpu.sw, want.fpu.top, got.fpu.top, want.fpu.tag_empty,
+                  got.fpu.tag_empty, want.fpu.fip, got.fpu.fip, want.fpu.fop, got.fpu.fop);
+        for (size_t i = 0; i < sizeof(want.data); i++)
+            cr_assert_eq(want.data[i], got.data[i], "seed %u: data byte %zx: %02x / %02x", seed,
+                         i, want.data[i], got.data[i]);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Instructions that run on into the next page                         */
+/* ------------------------------------------------------------------ */
+
+/* MOV EAX, imm32 at 1FFDh: its last two immediate bytes are in the page
+ * at 2000h, then HLT. Paging maps the first 4 MiB one to one (page
+ * directory at 100000h, page table at 101000h), so a test can map the
+ * page at linear 2000h elsewhere. */
+#define CROSS_EIP 0x1ffdu
+
+static void cross_setup(struct je *m)
+{
+    static const uint8_t head[] = { 0xb8, 0xaa, 0xbb };          /* at 1FFDh */
+    static const uint8_t tail_a[] = { 0x11, 0x22, 0xf4 };        /* at 2000h */
+    static const uint8_t tail_b[] = { 0x33, 0x44, 0xf4 };        /* at 5000h */
+    memcpy(m->ram + CROSS_EIP, head, sizeof(head));
+    memcpy(m->ram + 0x2000, tail_a, sizeof(tail_a));
+    memcpy(m->ram + 0x5000, tail_b, sizeof(tail_b));
+    uint32_t pde = 0x101000u | 7;
+    memcpy(m->ram + 0x100000, &pde, 4);
+    for (uint32_t i = 0; i < 1024; i++) {
+        uint32_t pte = i << 12 | 7;
+        memcpy(m->ram + 0x101000 + 4 * i, &pte, 4);
+    }
+    m->cpu->cr3 = 0x100000;
+    m->cpu->cr0 |= CR0_PG;
+    tlb_flush_all(&m->cpu->tlb);
+}
+
+static uint32_t cross_run(struct je *m)
+{
+    m->cpu->eip = CROSS_EIP;
+    m->cpu->halted = 0;
+    je_run_to_halt(m);
+    return m->cpu->regs[R_EAX];
+}
+
+/* The bytes in the second page change (a write, as DMA or a loader
+ * would make it): the instruction runs with the new ones. */
+Test(jit_engine, crossing_instruction_sees_writes_to_its_second_page)
+{
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        struct je m = je_new(engine);
+        cross_setup(&m);
+        cr_assert_eq(cross_run(&m), 0x2211bbaau);
+        cr_assert_eq(cross_run(&m), 0x2211bbaau);
+        static const uint8_t changed[] = { 0x55, 0x66 };
+        phys_write_buf(m.pm, 0x2000, changed, sizeof(changed));
+        cr_assert_eq(cross_run(&m), 0x6655bbaau, "engine %d", engine);
+        je_free(&m);
+    }
+}
+
+/* The second page is mapped elsewhere (the page table is changed and the
+ * TLB flushed, as after INVLPG): the instruction reads the new page. */
+Test(jit_engine, crossing_instruction_follows_its_second_page_mapping)
+{
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        struct je m = je_new(engine);
+        cross_setup(&m);
+        cr_assert_eq(cross_run(&m), 0x2211bbaau);
+        cr_assert_eq(cross_run(&m), 0x2211bbaau);
+        uint32_t pte = 0x5000u | 7;
+        memcpy(m.ram + 0x101000 + 4 * 2, &pte, 4);
+        tlb_flush_all(&m.cpu->tlb);
+        cr_assert_eq(cross_run(&m), 0x4433bbaau, "engine %d", engine);
+        je_free(&m);
+    }
+}
+
+/* The second page is not present: #PF for its linear address (CR2),
+ * with EIP at the instruction, raised as the CPU's fetch would. */
+Test(jit_engine, crossing_instruction_faults_on_its_second_page)
+{
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        struct je m = je_new(engine);
+        cross_setup(&m);
+        cr_assert_eq(cross_run(&m), 0x2211bbaau);
+        uint32_t pte = 0;
+        memcpy(m.ram + 0x101000 + 4 * 2, &pte, 4);
+        tlb_flush_all(&m.cpu->tlb);
+        m.cpu->eip = CROSS_EIP;
+        m.cpu->halted = 0;
+        /* No IDT: the #PF becomes a triple fault; CR2 tells whose it was. */
+        int exit = cpu_exec(m.cpu, 1000);
+        cr_assert_eq(exit, CPU_EXIT_SHUTDOWN, "engine %d: exit %d", engine, exit);
+        cr_assert_eq(m.cpu->cr2, 0x2000u, "engine %d: cr2 %x", engine, m.cpu->cr2);
+        je_free(&m);
+    }
+}

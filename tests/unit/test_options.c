@@ -352,3 +352,70 @@ Test(cmdline, display_and_nographic)
     cr_assert(strstr(help, "  -display TYPE "), "%s", help);
     cr_assert(strstr(help, "  -nographic "), "%s", help);
 }
+
+Test(cmdline, monitor_and_gdb)
+{
+    struct options o;
+    cr_assert_eq(PARSE(&o, "-kernel", "k"), OPTIONS_RUN);
+    cr_assert_null(o.monitor);
+    cr_assert_null(o.gdb);
+    cr_assert(!o.start_paused);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-monitor", "stdio", "-S", "-s"), OPTIONS_RUN);
+    cr_assert_str_eq(o.monitor, "stdio");
+    cr_assert_str_eq(o.gdb, "tcp:127.0.0.1:1234");
+    cr_assert(o.start_paused);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-monitor", "tcp:127.0.0.1:4444,server,nowait"),
+                 OPTIONS_RUN);
+    cr_assert_str_eq(o.monitor, "tcp:127.0.0.1:4444");
+    cr_assert(!o.monitor_wait);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-monitor", "unix:/tmp/m.sock,server"), OPTIONS_RUN);
+    cr_assert_str_eq(o.monitor, "unix:/tmp/m.sock");
+    cr_assert(o.monitor_wait, "server without nowait waits for a client");
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-monitor", "vc"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "-monitor vc"), "%s", opt_err);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-monitor", "tcp::1,telnet"), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "unknown flag 'telnet'"), "%s", opt_err);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-gdb", "tcp::9999"), OPTIONS_RUN);
+    cr_assert_str_eq(o.gdb, "tcp::9999");
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-gdb", "9999"), OPTIONS_ERROR);
+}
+
+Test(cmdline, log_filters)
+{
+    struct options o;
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-d", "mmu,mode"), OPTIONS_RUN);
+    cr_assert_eq(o.log_mask, LOG_MMU | LOG_MODE);
+    cr_assert(!o.log_filtered);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-d",
+                       "int,dfilter=0x1000..0x1fff,0x8000+0x100,mode,window=100..199"),
+                 OPTIONS_RUN);
+    cr_assert_eq(o.log_mask, LOG_INT | LOG_MODE);
+    cr_assert(o.log_filtered);
+    cr_assert_eq(o.log_filter.nranges, 2);
+    cr_assert_eq(o.log_filter.range[0].first, 0x1000);
+    cr_assert_eq(o.log_filter.range[0].last, 0x1fff);
+    cr_assert_eq(o.log_filter.range[1].first, 0x8000);
+    cr_assert_eq(o.log_filter.range[1].last, 0x80ff);
+    cr_assert_eq(o.log_filter.window_first, 100);
+    cr_assert_eq(o.log_filter.window_end, 200);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-d", "exec,window=5000.."), OPTIONS_RUN);
+    cr_assert_eq(o.log_filter.window_first, 5000);
+    cr_assert_eq(o.log_filter.window_end, 0);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-dfilter", "0x100000..0x100fff,16+16"), OPTIONS_RUN);
+    cr_assert_eq(o.log_filter.nranges, 2);
+    cr_assert_eq(o.log_filter.range[1].first, 16);
+    cr_assert_eq(o.log_filter.range[1].last, 31);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-d", "dfilter=0x2000..0x1000"), OPTIONS_ERROR);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-d", "dfilter=0x1000"), OPTIONS_ERROR);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-d", "dfilter=0x1000..0x100000000"), OPTIONS_ERROR);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-d", "window=9..3"), OPTIONS_ERROR);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-d", "window=x"), OPTIONS_ERROR);
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-dfilter", "1+0"), OPTIONS_ERROR);
+    /* Bounded: more ranges than the filter holds is an error, not an
+     * overflow. */
+    char many[1024] = "0..1";
+    for (int i = 0; i < LOG_RANGES_MAX; i++)
+        strcat(many, ",0..1");
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-dfilter", many), OPTIONS_ERROR);
+    cr_assert(strstr(opt_err, "at most"), "%s", opt_err);
+}

@@ -190,6 +190,17 @@ static bool may_trap(const struct insn *in)
 /* Which operations end a JIT block                                    */
 /* ------------------------------------------------------------------ */
 
+/* The instructions that end a JIT block because they change its key. */
+static bool changes_key(const struct insn *in)
+{
+    switch ((enum op)in->op) {
+    case OP_LDS: case OP_LES: case OP_LFS: case OP_LGS:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* The interpreter's block ends; every instruction that can change the
  * block key without ending an interpreter block (the data segment loads:
  * the key holds each segment's class); and the REP string instructions,
@@ -197,9 +208,9 @@ static bool may_trap(const struct insn *in)
  * at the instruction for the rest (the block's exit goes there). */
 static bool jit_ends_block(const struct insn *in)
 {
-    switch ((enum op)in->op) {
-    case OP_LDS: case OP_LES: case OP_LFS: case OP_LGS:
+    if (changes_key(in))
         return true;
+    switch ((enum op)in->op) {
     case OP_MOVS: case OP_STOS: case OP_LODS: case OP_CMPS: case OP_SCAS: case OP_INS:
     case OP_OUTS:
         return in->rep != REP_NONE;
@@ -214,11 +225,8 @@ static bool jit_ends_block(const struct insn *in)
 
 void gen_flags_to_cpu(struct jit_ctx *c)
 {
-    if (c->fl_host && c->live_in) {
-        x64_pushfq(c->a);
-        x64_pop(c->a, T_IDX);
-        x64_mov_rm_reg(c->a, 4, cpu_field(CPU_OFF(cc.res)), T_IDX);
-    }
+    if (c->fl_host && c->live_in)
+        x64_store_flags(c->a, x64_mem(JIT_CPU, CPU_OFF(cc.res)), T_IDX);
     c->fl_host = false;
 }
 
@@ -246,7 +254,7 @@ void gen_cf_to_host(struct jit_ctx *c)
 /* Stubs                                                               */
 /* ------------------------------------------------------------------ */
 
-static struct stub *stub_new(struct jit_ctx *c, enum stub_kind kind)
+struct stub *gen_stub_new(struct jit_ctx *c, enum stub_kind kind)
 {
     if (c->nstubs >= JIT_MAX_STUBS) {
         c->a->bad = true;
@@ -258,7 +266,7 @@ static struct stub *stub_new(struct jit_ctx *c, enum stub_kind kind)
     return s;
 }
 
-static void stub_jump(struct jit_ctx *c, struct stub *s, int cc)
+void gen_stub_jump(struct jit_ctx *c, struct stub *s, int cc)
 {
     size_t f = cc < 0 ? x64_jmp32(c->a) : x64_jcc32(c->a, (enum x64_cc)cc);
     if (s->nfields >= JIT_MAX_FIELDS) {
@@ -271,28 +279,29 @@ static void stub_jump(struct jit_ctx *c, struct stub *s, int cc)
 void gen_jump_slow(struct jit_ctx *c, int cc)
 {
     if (c->slow < 0) {
-        struct stub *s = stub_new(c, STUB_SLOW);
+        struct stub *s = gen_stub_new(c, STUB_SLOW);
         s->ji = c->ji;
         c->slow = (int)(s - c->stubs);
     }
-    stub_jump(c, &c->stubs[c->slow], cc);
+    gen_stub_jump(c, &c->stubs[c->slow], cc);
 }
 
 struct stub *gen_jump_exit(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired)
 {
-    struct stub *s = stub_new(c, STUB_EXIT);
+    struct stub *s = gen_stub_new(c, STUB_EXIT);
     s->eip = eip;
     s->budget_back = (int32_t)(c->tb->n - retired);
-    stub_jump(c, s, cc);
+    gen_stub_jump(c, s, cc);
     return s;
 }
 
 struct stub *gen_jump_jc(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired)
 {
-    struct stub *s = stub_new(c, STUB_JC);
+    struct stub *s = gen_stub_new(c, STUB_JC);
     s->eip = eip;
+    s->key = gen_key_now(c);
     s->budget_back = (int32_t)(c->tb->n - retired);
-    stub_jump(c, s, cc);
+    gen_stub_jump(c, s, cc);
     return s;
 }
 
@@ -322,6 +331,11 @@ static void emit_stubs(struct jit_ctx *c)
         struct stub *s = &c->stubs[i];
         for (unsigned k = 0; k < s->nfields; k++)
             x64_patch_rel32(a, s->fields[k], a->pos);
+        if (s->kind == STUB_X87) {
+            gen_x87_stub(c, s);
+            emit_exit_body(c, s);
+            continue;
+        }
         if (s->kind == STUB_SLOW) {
             x64_mov_r64_imm(a, T_IDX, (uint64_t)(uintptr_t)s->ji);
             x64_call_abs(a, c->exec_base, c->j->thunk[s->thunk]);
@@ -332,9 +346,7 @@ static void emit_stubs(struct jit_ctx *c)
         if (s->tb_exit)
             c->tb->exit_stub[s->tb_exit - 1] = (uint32_t)a->pos;
         if (s->save_flags) {
-            x64_pushfq(a);
-            x64_pop(a, T_IDX);
-            x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(cc.res)), T_IDX);
+            x64_store_flags(a, x64_mem(JIT_CPU, CPU_OFF(cc.res)), T_IDX);
             if (s->tb_exit) {
                 /* Linked to a block that reads the flags: from here. */
                 size_t f = x64_jmp32(a);
@@ -345,7 +357,7 @@ static void emit_stubs(struct jit_ctx *c)
         }
         if (s->kind == STUB_JC) {
             x64_mov_r32_imm(a, T_ADDR, c->tb->cs_base + s->eip);
-            gen_jc_probe(c, T_ADDR);
+            gen_jc_probe(c, T_ADDR, s->key);
         }
         emit_exit_body(c, s);
     }
@@ -363,13 +375,18 @@ void gen_helper(struct jit_ctx *c)
     x64_mov_r64_imm(c->a, T_IDX, (uint64_t)(uintptr_t)c->ji);
     x64_call_abs(c->a, c->exec_base, c->j->thunk[thunk]);
     c->fl_host = false;
-    if (!jit_ends_block(c->in))
+    if (!jit_ends_block(c->in)) {
+        gen_x87_after_helper(c);
         return;
-    /* The handler left the next EIP in cpu->eip. Near transfers may go
-     * on through the jump cache; anything else goes back to the
-     * dispatcher, which looks at the new state (mode, interrupts). */
+    }
+    /* The handler left the next EIP in cpu->eip. Near transfers and REP
+     * string instructions may go on through the jump cache; anything else
+     * goes back to the dispatcher, which looks at the new state (mode,
+     * interrupts; LDS and the like change the key that the jump cache
+     * would look the target up under). */
     c->live_in = F_ALL;
-    if (tb_is_near_or_plain((enum op)c->in->op) && (c->key & JK_CS_FLAT)) {
+    if (tb_is_near_or_plain((enum op)c->in->op) && !changes_key(c->in) &&
+        (c->key & JK_CS_FLAT)) {
         x64_mov_reg_rm(c->a, 4, T_ADDR, cpu_field(CPU_OFF(eip)));
         gen_exit_indirect(c, T_ADDR, c->idx + 1);
     } else {
@@ -568,7 +585,7 @@ static void emit_frame_check(struct jit_ctx *c, const struct frame_plan *p, bool
     int32_t tag = entry + (int32_t)(p->write ? offsetof(struct tlb_entry, tag_write)
                                              : offsetof(struct tlb_entry, tag_read));
     x64_alu_reg_rm(a, ALU_CMP, 4, T_ADDR, x64_m(x64_mem_idx(JIT_CPU, T_IDX, 0, tag)));
-    stub_jump(c, fail, XCC_NE);
+    gen_stub_jump(c, fail, XCC_NE);
     x64_mov_reg_rm(a, 8, T_FRAME,
                    x64_m(x64_mem_idx(JIT_CPU, T_IDX, 0,
                                      entry + (int32_t)offsetof(struct tlb_entry, addend))));
@@ -601,6 +618,7 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     c->fl_host = false;
     c->ended = false;
     c->nstubs = 0;
+    gen_x87_start(c);
     x64_alu_rm_imm(a, ALU_SUB, 4, x64_r(JIT_BUDGET), n);
     struct stub *budget_exit = gen_jump_exit(c, XCC_S, tb->eip, 0);
     /* A block that overwrites the flags before it reads them may be
@@ -640,7 +658,7 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
         c->slow = -1;
         c->resume = 0;
 
-        bool done = native && (gen_ctrl(c) || gen_alu(c));
+        bool done = native && (gen_x87(c) || gen_ctrl(c) || gen_alu(c));
         if (done)
             c->j->stats.insns_inline++;
         else
@@ -655,9 +673,11 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     if (!c->ended) {
         /* Fell off the end: the page end, the size limit, or an
          * instruction that does not decode comes next. */
+        gen_x87_end(c);
         gen_exit_direct(c, -1, eip, 0, n);
     }
     tb->flags_in = live[0];
+    tb->key_out = gen_key_now(c);
     emit_stubs(c);
     return !a->full && !a->bad;
 }
@@ -686,16 +706,58 @@ static void trace_block(struct jit *j, const struct jit_tb *tb, const uint8_t *g
     }
 }
 
+/*
+ * The instruction at page offset `off` when it runs on into the next
+ * linear page (tb_decode stops before such an instruction; this one then
+ * starts a block of its own). Its bytes are gathered into `bytes` from
+ * both pages: the next page is translated for a fetch as the CPU would
+ * fetch it (a #PF there is this instruction's). Returns its length, and
+ * the next page's physical address in *page2; 0 if it does not cross
+ * (or is invalid, or passes the CS limit or a 16-bit IP wrap: the
+ * careful path runs it).
+ */
+static unsigned decode_crossing(struct jit *j, const uint8_t *host, unsigned off, bool code32,
+                                uint32_t room, struct insn *in, uint8_t bytes[15],
+                                uint64_t *page2)
+{
+    struct cpu *cpu = j->cpu;
+    unsigned avail = 4096 - off;
+    if (avail >= 15 || decode_insn(in, host + off, avail, code32) != DECODE_MORE)
+        return 0;
+    if (!code32 && cpu->eip + avail > 0xffff)
+        return 0;
+    uint64_t paddr2;
+    const uint8_t *host2 = cpu_code_page(cpu, cpu->eip + avail, &paddr2);
+    if (!host2)
+        return 0;
+    memcpy(bytes, host + off, avail);
+    memcpy(bytes + avail, host2, 15 - avail);
+    int r = decode_insn(in, bytes, 15, code32);
+    if (r <= (int)avail || (unsigned)r - 1 > room)
+        return 0;
+    *page2 = paddr2 & ~(uint64_t)0xfff;
+    return (unsigned)r;
+}
+
 struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr, uint32_t key,
                              uint32_t room)
 {
     struct cpu *cpu = j->cpu;
     struct insn insns[JIT_MAX_INSNS];
     unsigned off = (unsigned)(paddr & 0xfff), end;
-    unsigned n = tb_decode(insns, JIT_MAX_INSNS, host, off, (key & JK_CODE32) != 0, room,
-                           jit_ends_block, &end);
-    if (n == 0)
-        return NULL;
+    bool code32 = (key & JK_CODE32) != 0;
+    unsigned n = tb_decode(insns, JIT_MAX_INSNS, host, off, code32, room, jit_ends_block, &end);
+    uint8_t cross_bytes[15];
+    const uint8_t *guest = host + off;
+    uint64_t page2 = 0;
+    if (n == 0) {
+        unsigned len = decode_crossing(j, host, off, code32, room, &insns[0], cross_bytes, &page2);
+        if (!len)
+            return NULL;
+        n = 1;
+        end = off + len;
+        guest = cross_bytes;
+    }
 
     /* Try natively; if the emitter refused something, the same block
      * with every instruction through its helper; if the buffer filled
@@ -714,6 +776,8 @@ struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr,
         tb->key = key;
         tb->bytes = (uint16_t)(end - off);
         tb->n = (uint16_t)n;
+        tb->crosses = end > 4096;
+        tb->paddr2 = page2;
 
         struct x64_asm a;
         x64_init(&a, j->code.rw + j->code_used, j->code.size - j->code_used);
@@ -731,8 +795,9 @@ struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr,
             j->code_used += (a.pos + 15) & ~(size_t)15;
             j->stats.insns_translated += n;
             j->stats.code_bytes += a.pos;
-            jit_tb_commit(j, tb);
-            trace_block(j, tb, host + off, a.buf);
+            if (!jit_tb_commit(j, tb))
+                return NULL;
+            trace_block(j, tb, guest, a.buf);
             return tb;
         }
         if (a.bad && native) {

@@ -5,7 +5,8 @@
  * - Lookup: a hash of (physical address, linear pc) holds every live
  *   block; a block matches when its whole key does (jit.h).
  * - Pages: each physical page with blocks has a list of them and a bitmap
- *   of the bytes they were decoded from. The page is marked as code in
+ *   of the bytes they were decoded from (a block whose instruction runs on
+ *   into the next page is on that page's list of crossings too). The page is marked as code in
  *   the physical address space, so every write to it (guest store, DMA,
  *   loader) leaves the TLB fast path and reaches code_written; a write
  *   that touches decoded bytes drops all of the page's blocks.
@@ -29,9 +30,18 @@
 
 #define PAGE_SIZE 4096u
 
+/* A block that crosses into this page from the one before: its first
+ * `tail` bytes here are code too. */
+struct jit_cross {
+    struct jit_tb *tb;
+    unsigned tail;
+    struct jit_cross *next;
+};
+
 struct jit_page {
     uint64_t page;
-    struct jit_tb *blocks;
+    struct jit_tb *blocks;   /* the blocks that start here */
+    struct jit_cross *cross; /* those that end here */
     struct jit_page *next;
     uint8_t code_bytes[PAGE_SIZE / 8];
 };
@@ -217,6 +227,8 @@ static void hash_remove(struct jit *j, struct jit_tb *tb)
 
 static void tb_drop(struct jit *j, struct jit_tb *tb)
 {
+    if (tb->dead)
+        return; /* a crossing block is on two pages */
     tb->dead = 1;
     hash_remove(j, tb);
     jc_remove(j, tb);
@@ -229,6 +241,11 @@ static void tb_drop(struct jit *j, struct jit_tb *tb)
         unlink_exit(j, tb, i);
 }
 
+void jit_invalidate_block(struct jit *j, struct jit_tb *tb)
+{
+    tb_drop(j, tb); /* its page records let go of it when next written */
+}
+
 void jit_invalidate_page(struct jit *j, uint64_t page)
 {
     page &= ~(uint64_t)(PAGE_SIZE - 1);
@@ -239,6 +256,8 @@ void jit_invalidate_page(struct jit *j, uint64_t page)
     if (p) {
         for (struct jit_tb *t = p->blocks; t; t = t->page_next)
             tb_drop(j, t);
+        for (struct jit_cross *x = p->cross; x; x = x->next)
+            tb_drop(j, x->tb);
         *pp = p->next;
         free(p);
         j->stats.invalidations++;
@@ -257,31 +276,46 @@ void jit_invalidate_page(struct jit *j, uint64_t page)
  * the translations of its caller on the same page); the page keeps its
  * mark while blocks remain, with the bytes they cover.
  */
+static void mark_bytes(struct jit_page *p, unsigned start, unsigned len)
+{
+    for (unsigned i = start; i < start + len && i < PAGE_SIZE; i++)
+        p->code_bytes[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
 static void invalidate_range(struct jit *j, struct jit_page *p, unsigned off, unsigned len)
 {
     struct jit_tb **tp = &p->blocks;
     while (*tp) {
         struct jit_tb *t = *tp;
         unsigned start = (unsigned)(t->paddr & (PAGE_SIZE - 1));
-        if (start < off + len && off < start + t->bytes) {
+        if (t->dead || (start < off + len && off < start + t->bytes)) {
             *tp = t->page_next;
             tb_drop(j, t);
         } else {
             tp = &t->page_next;
         }
     }
+    struct jit_cross **xp = &p->cross;
+    while (*xp) {
+        struct jit_cross *x = *xp;
+        if (x->tb->dead || off < x->tail) {
+            *xp = x->next;
+            tb_drop(j, x->tb);
+        } else {
+            xp = &x->next;
+        }
+    }
     j->stats.invalidations++;
     j->cpu->code_changed = 1; /* the running block may be one of them */
-    if (!p->blocks) {
+    if (!p->blocks && !p->cross) {
         jit_invalidate_page(j, p->page);
         return;
     }
     memset(p->code_bytes, 0, sizeof(p->code_bytes));
-    for (struct jit_tb *t = p->blocks; t; t = t->page_next) {
-        unsigned start = (unsigned)(t->paddr & (PAGE_SIZE - 1));
-        for (unsigned i = start; i < start + t->bytes && i < PAGE_SIZE; i++)
-            p->code_bytes[i / 8] |= (uint8_t)(1u << (i % 8));
-    }
+    for (struct jit_tb *t = p->blocks; t; t = t->page_next)
+        mark_bytes(p, (unsigned)(t->paddr & (PAGE_SIZE - 1)), t->bytes);
+    for (struct jit_cross *x = p->cross; x; x = x->next)
+        mark_bytes(p, 0, x->tail);
 }
 
 static void free_pages(struct jit *j)
@@ -306,6 +340,9 @@ void jit_flush(struct jit *j)
     memset(j->jc, 0, JIT_JC_SIZE * sizeof(*j->jc));
     j->code_used = j->code_reserved;
     j->meta_used = 0;
+    /* The exit the dispatcher was about to link belongs to a block that
+     * no longer exists (its memory is about to hold others). */
+    j->pending_from = NULL;
     j->stats.flushes++;
     j->cpu->code_changed = 1;
 }
@@ -336,7 +373,7 @@ static void *meta_alloc(struct jit *j, size_t size)
 
 struct jit_tb *jit_tb_alloc(struct jit *j, unsigned n)
 {
-    size_t need = sizeof(struct jit_tb) + n * sizeof(struct jit_insn) + 32;
+    size_t need = sizeof(struct jit_tb) + n * sizeof(struct jit_insn) + sizeof(struct jit_cross) + 48;
     if (j->meta_used + need > j->meta_size)
         jit_flush(j);
     struct jit_tb *tb = meta_alloc(j, sizeof(struct jit_tb));
@@ -348,27 +385,50 @@ struct jit_tb *jit_tb_alloc(struct jit *j, unsigned n)
     return tb;
 }
 
-void jit_tb_commit(struct jit *j, struct jit_tb *tb)
+/* Writes to `page` reach code_written from now on. */
+static void mark_code_page(struct jit *j, uint64_t page)
 {
-    uint64_t page = tb->paddr & ~(uint64_t)(PAGE_SIZE - 1);
-    struct jit_page *p = page_find(j, page, true);
-    unsigned h = tb_hash(tb->paddr, tb->pc);
-    tb->hash_next = j->hash[h];
-    j->hash[h] = tb;
-    if (!p)
-        return; /* no memory for the page record: the block is never dropped
-                   by a write, so refuse to keep it findable */
-    tb->page_next = p->blocks;
-    p->blocks = tb;
-    unsigned off = (unsigned)(tb->paddr & (PAGE_SIZE - 1));
-    for (unsigned i = off; i < off + tb->bytes && i < PAGE_SIZE; i++)
-        p->code_bytes[i / 8] |= (uint8_t)(1u << (i % 8));
     if (!phys_is_code_page(j->cpu->bus.mem, page)) {
         phys_mark_code_page(j->cpu->bus.mem, page);
         /* Entries filled before the mark let writes through: drop them. */
         tlb_flush_phys_page(&j->cpu->tlb, page);
     }
+}
+
+bool jit_tb_commit(struct jit *j, struct jit_tb *tb)
+{
+    uint64_t page = tb->paddr & ~(uint64_t)(PAGE_SIZE - 1);
+    struct jit_page *p = page_find(j, page, true);
+    /* No memory for a page record: the block would never be dropped by
+     * a write, so it is not kept findable. */
+    if (!p)
+        return false;
+    struct jit_page *p2 = NULL;
+    struct jit_cross *x = NULL;
+    if (tb->crosses) {
+        p2 = page_find(j, tb->paddr2, true);
+        x = meta_alloc(j, sizeof(*x));
+        if (!p2 || !x)
+            return false;
+    }
+    unsigned h = tb_hash(tb->paddr, tb->pc);
+    tb->hash_next = j->hash[h];
+    j->hash[h] = tb;
+    tb->page_next = p->blocks;
+    p->blocks = tb;
+    unsigned off = (unsigned)(tb->paddr & (PAGE_SIZE - 1));
+    mark_bytes(p, off, tb->bytes);
+    mark_code_page(j, page);
+    if (x) {
+        x->tb = tb;
+        x->tail = off + tb->bytes - PAGE_SIZE;
+        x->next = p2->cross;
+        p2->cross = x;
+        mark_bytes(p2, 0, x->tail);
+        mark_code_page(j, tb->paddr2);
+    }
     j->stats.blocks++;
+    return true;
 }
 
 int jit_cache_init(struct jit *j, size_t code_size)

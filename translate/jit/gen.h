@@ -31,7 +31,17 @@
  * the slow path of an instruction (run its handler, come back), an exit
  * (leave for the dispatcher), or a jump-cache probe for a constant
  * target in another page (then an exit if it misses). */
-enum stub_kind { STUB_SLOW, STUB_EXIT, STUB_JC };
+enum stub_kind { STUB_SLOW, STUB_EXIT, STUB_JC, STUB_X87 };
+
+/* Guest x87 registers held on the host's x87 stack (gen_x87.c): host
+ * ST(h) holds guest physical register phys[h], h < depth; `dirty` has
+ * bit p set where the host's copy of register p is newer than
+ * cpu->fpu.st[p]. */
+struct x87_cache {
+    uint8_t depth;
+    uint8_t phys[8];
+    uint8_t dirty;
+};
 struct stub {
     uint8_t kind;
     uint8_t thunk;      /* STUB_SLOW: JIT_THUNK_* flags of its call */
@@ -43,7 +53,10 @@ struct stub {
     size_t fields[JIT_MAX_FIELDS]; /* rel32 fields jumping here */
     const struct jit_insn *ji;     /* STUB_SLOW: the instruction */
     size_t resume;                 /* STUB_SLOW: where to go back to */
-    uint32_t eip;                  /* EXIT, JC: guest EIP to leave at */
+    uint32_t eip;                  /* EXIT, JC, X87: guest EIP to leave at */
+    uint32_t key;                  /* JC: the key to look the target up under */
+    struct x87_cache x87;          /* X87: the host stack to spill first, */
+    uint8_t x87_discard;           /* after dropping this many temporaries */
     int32_t budget_back;           /* EXIT, JC: instructions not run */
     uint64_t exit_code;            /* EXIT: what the block hands back */
 };
@@ -75,6 +88,21 @@ struct jit_ctx {
      * (set by gen_mem_operand). */
     struct x64_rm mem_rm;
 
+    /* x87 (gen_x87.c). Under JK_X87 the guest's TOP is known at every
+     * point of the block (`top`). Within a run of inline x87
+     * instructions the registers they use stay on the host's x87 stack
+     * (`x87`), spilled at the run's end; `x87_used` / `x87_empty` are
+     * registers proved in use / empty on the way here; `x87_cw`: the
+     * host's control word is the guest's; `x87_bad`: cpu->jit_x87_bad
+     * holds this run's mask; `x87_ptr`: the FIP/FCS/FOP of the last
+     * inline instruction (x87_fip, x87_fop) are still to be stored. */
+    unsigned top;
+    struct x87_cache x87;
+    uint8_t x87_used, x87_empty;
+    bool x87_cw, x87_bad, x87_ptr;
+    uint32_t x87_fip;
+    uint16_t x87_fop;
+
     struct stub stubs[JIT_MAX_STUBS];
     unsigned nstubs;
 };
@@ -93,6 +121,9 @@ void gen_flags_to_host(struct jit_ctx *c);
 /* Makes the host's CF hold the guest's, the other host flags being about
  * to be overwritten (INC/DEC, ADC/SBB, RCL/RCR with CF live). */
 void gen_cf_to_host(struct jit_ctx *c);
+/* A new stub of `kind`, and a jump (condition cc, or always) to it. */
+struct stub *gen_stub_new(struct jit_ctx *c, enum stub_kind kind);
+void gen_stub_jump(struct jit_ctx *c, struct stub *s, int cc);
 /* The current instruction through its handler in cpu/ (a helper call). */
 void gen_helper(struct jit_ctx *c);
 /* The slow-path stub of the current instruction (created on first use);
@@ -111,10 +142,18 @@ static inline void gen_mark_resume(struct jit_ctx *c)
 {
     c->resume = c->a->pos;
 }
-/* The jump-cache probe for the linear pc in register `pc` (32 bits):
- * jumps to the block on a hit, falls through on a miss. Clobbers T_IDX,
- * T_TAG, T_VAL and the host's flags. */
-void gen_jc_probe(struct jit_ctx *c, unsigned pc);
+/* The jump-cache probe for the linear pc in register `pc` (32 bits),
+ * for a block of key `key`: jumps to the block on a hit, falls through
+ * on a miss. Clobbers T_IDX, T_TAG, T_VAL and the host's flags. */
+void gen_jc_probe(struct jit_ctx *c, unsigned pc, uint32_t key);
+/* The block key at this point of the block (the x87 TOP may have moved
+ * since its entry). */
+static inline uint32_t gen_key_now(const struct jit_ctx *c)
+{
+    if (!(c->key & JK_X87))
+        return c->key;
+    return (c->key & ~JK_TOP_MASK) | (uint32_t)(c->top & 7) << JK_TOP_SHIFT;
+}
 
 /* Offsets of struct cpu fields for [R15 + disp] operands. */
 #define CPU_OFF(field) ((int32_t)offsetof(struct cpu, field))
@@ -159,6 +198,27 @@ bool gen_stack_ok(const struct jit_ctx *c);
  * they return false. */
 bool gen_alu(struct jit_ctx *c);
 bool gen_ctrl(struct jit_ctx *c);
+
+/* ---- gen_x87.c ------------------------------------------------------ */
+
+/* The block's x87 state at its entry (from the key). */
+void gen_x87_start(struct jit_ctx *c);
+/* The current instruction on the host's x87, if it is an x87 form done
+ * inline under the key; false if not (then its helper runs, after
+ * gen_x87_end). */
+bool gen_x87(struct jit_ctx *c);
+/* Ends a run of inline x87 instructions: the registers held on the
+ * host's stack go back to cpu->fpu, and the last one's pointers. No
+ * guest flags are touched. Call before anything else than gen_x87. */
+void gen_x87_end(struct jit_ctx *c);
+/* After the current instruction ran through its helper: what the helper
+ * may have changed of the x87 state is no longer known; an x87 or
+ * FXRSTOR helper that left TOP elsewhere than expected, or the state no
+ * longer fit for JK_X87, leaves the block after it. */
+void gen_x87_after_helper(struct jit_ctx *c);
+/* An X87 stub's code: drop temporaries, spill, run the instruction's
+ * helper, leave the block after it. */
+void gen_x87_stub(struct jit_ctx *c, const struct stub *s);
 
 /* Exits at the block's end (gen_ctrl.c). */
 void gen_exit_direct(struct jit_ctx *c, int cc, uint32_t target, unsigned exit_idx,

@@ -374,12 +374,25 @@ static bool gen_divide(struct jit_ctx *c)
         c->fl_host = flags_live;
         return true;
     }
-    /* IDIV: divide the 64-bit dividend by the sign-extended divisor (never
+    x64_alu_rm_imm(a, ALU_CMP, 4, x64_r(T_VAL), 0xffffffffu);
+    gen_jump_slow(c, XCC_E);
+    /* A dividend that fits in 32 bits (EDX its sign, as after CDQ): the
+     * guest's 32-bit IDIV cannot overflow with a divisor other than 0
+     * and -1, and is much faster than the 128-bit one below. */
+    x64_mov_rm_reg(a, 4, x64_r(T_ADDR), X_RAX);
+    x64_shift_imm(a, SH_SAR, 4, x64_r(T_ADDR), 31);
+    x64_alu_reg_rm(a, ALU_CMP, 4, T_ADDR, x64_r(X_RDX));
+    size_t wide = x64_jcc32(a, XCC_NE);
+    if (flags_live)
+        gen_flags_to_host(c);
+    x64_unary(a, UN_IDIV, 4, x64_r(T_VAL));
+    size_t done = x64_jmp32(a);
+    x64_patch_rel32(a, wide, a->pos);
+    c->fl_host = false;
+    /* Else divide the 64-bit dividend by the sign-extended divisor (never
      * a host fault: the divisor is neither 0 nor -1) and check that the
      * quotient fits in 32 bits; the guest's EAX/EDX wait in T_TAG/T_IDX
      * in case it does not. */
-    x64_alu_rm_imm(a, ALU_CMP, 4, x64_r(T_VAL), 0xffffffffu);
-    gen_jump_slow(c, XCC_E);
     x64_movsxd(a, T_VAL, x64_r(T_VAL));
     x64_mov_rm_reg(a, 8, x64_r(T_TAG), X_RAX);
     x64_mov_rm_reg(a, 8, x64_r(T_IDX), X_RDX);
@@ -403,6 +416,7 @@ static bool gen_divide(struct jit_ctx *c)
         gen_flags_to_host(c);
         x64_unary(a, UN_IDIV, 4, x64_r(T_VAL));
     }
+    x64_patch_rel32(a, done, a->pos);
     c->fl_host = flags_live;
     return true;
 }

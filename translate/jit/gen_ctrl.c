@@ -27,12 +27,12 @@
 /* Exits                                                               */
 /* ------------------------------------------------------------------ */
 
-void gen_jc_probe(struct jit_ctx *c, unsigned pc)
+void gen_jc_probe(struct jit_ctx *c, unsigned pc, uint32_t key)
 {
     struct x64_asm *a = c->a;
     /* T_TAG = pc << 32 | stamp | key (jit_jc_tag) */
     x64_mov_reg_rm(a, 4, T_TAG, cpu_field(CPU_OFF(jit_jc_stamp)));
-    x64_alu_rm_imm(a, ALU_OR, 4, x64_r(T_TAG), c->key);
+    x64_alu_rm_imm(a, ALU_OR, 4, x64_r(T_TAG), key);
     x64_mov_rm_reg(a, 4, x64_r(T_IDX), pc);
     x64_shift_imm(a, SH_SHL, 8, x64_r(T_IDX), 32);
     x64_alu_rm_reg(a, ALU_OR, 8, x64_r(T_TAG), T_IDX);
@@ -85,7 +85,7 @@ void gen_exit_indirect(struct jit_ctx *c, unsigned eip_reg, unsigned retired)
     struct x64_asm *a = c->a;
     gen_flags_to_cpu(c); /* the probe clobbers the host's flags */
     if (c->key & JK_CS_FLAT)
-        gen_jc_probe(c, eip_reg); /* pc = EIP: the base is 0 */
+        gen_jc_probe(c, eip_reg, gen_key_now(c)); /* pc = EIP: the base is 0 */
     x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(eip)), eip_reg);
     gen_exit_plain(c, retired);
 }

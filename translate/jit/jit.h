@@ -79,6 +79,14 @@ static inline unsigned jit_host_reg(unsigned guest)
  * for when a block's prologue found its frame accesses outside one TLB
  * page. In CS's two unused segment-class bits. */
 #define JK_NOFRAME (1u << (JK_SEG_SHIFT + 2 * SEG_CS))
+/* x87 instructions may run inline (gen_x87.c): CR0.EM and TS clear (no
+ * #NM), every exception masked and none pending (no #MF), so that the
+ * host's x87 computes them under the guest's control word; and the
+ * guest's TOP, in the 3 bits above, so that every ST(i) is a fixed
+ * physical register. Without JK_X87 the TOP bits are 0. */
+#define JK_X87 (1u << 21)
+#define JK_TOP_SHIFT 22
+#define JK_TOP_MASK (7u << JK_TOP_SHIFT)
 
 /* What an access through a segment needs inline (2 bits each). */
 enum jit_seg_class {
@@ -115,6 +123,7 @@ struct jit_tb {
     uint32_t pc;         /* linear address (CS base + EIP) */
     uint32_t cs_base, cs_limit;
     uint32_t key;        /* JK_* */
+    uint32_t key_out;    /* the key at its end: its TOP may differ (JK_X87) */
     uint32_t eip;
     uint16_t bytes;      /* guest bytes covered */
     uint16_t n;          /* guest instructions */
@@ -123,6 +132,12 @@ struct jit_tb {
     uint32_t code_size;
     uint8_t dead;        /* dropped (its page was written); memory stays
                             until the next full flush */
+    /* A block of one instruction that runs on into the next linear page
+     * (cache.c keeps it on both physical pages; the dispatcher checks
+     * the second page's translation before running it, and no direct
+     * exit is linked to it). */
+    uint8_t crosses;
+    uint64_t paddr2;     /* the physical page of its last bytes */
 
     /* Direct exits: the rel32 field of the jump that leaves for exit i
      * (0 = none), where it jumps while unlinked (its exit stub), the
@@ -156,17 +171,18 @@ struct jit_tb {
 /*
  * The jump cache: linear pc + key -> code, probed inline by indirect
  * jumps (flat CS only) and filled by the dispatcher. A tag is
- * pc << 32 | stamp | key: the key fits in the low 21 bits, the stamp
+ * pc << 32 | stamp | key: the key fits in the low 25 bits, the stamp
  * (cpu->jit_jc_stamp) holds bit 31 (an empty entry never matches) and a
- * 10-bit epoch in bits 21-30 that a TLB flush advances, so that a flush
+ * 6-bit epoch in bits 25-30 that a TLB flush advances, so that a flush
  * is an increment rather than a clear of the table.
  */
 #define JIT_JC_BITS 12
 #define JIT_JC_SIZE (1u << JIT_JC_BITS)
 #define JIT_JC_VALID (1u << 31)
-#define JIT_JC_EPOCH_ONE (1u << 21)
-#define JIT_JC_EPOCH_MASK (0x3ffu << 21)
-_Static_assert(JK_SEG_SHIFT + 12 <= 21, "the block key fits below the jump cache epoch");
+#define JIT_JC_EPOCH_ONE (1u << 25)
+#define JIT_JC_EPOCH_MASK (0x3fu << 25)
+_Static_assert(JK_SEG_SHIFT + 12 <= 21 && JK_TOP_SHIFT + 3 <= 25,
+               "the block key fits below the jump cache epoch");
 
 struct jit_jc_entry {
     uint64_t tag;
@@ -275,12 +291,16 @@ struct jit_tb *jit_lookup(struct jit *j, uint64_t paddr, uint32_t pc, uint32_t c
  * empty cache has no room. */
 struct jit_tb *jit_tb_alloc(struct jit *j, unsigned n);
 /* Enters a translated block into the lookup structures and marks its
- * page as holding code. */
-void jit_tb_commit(struct jit *j, struct jit_tb *tb);
+ * page (pages) as holding code; false when there was no memory for the
+ * records (the block is then never found). */
+bool jit_tb_commit(struct jit *j, struct jit_tb *tb);
 void jit_link(struct jit *j, struct jit_tb *from, unsigned exit, struct jit_tb *to);
 void jit_jc_insert(struct jit *j, struct jit_tb *tb);
 void jit_jc_flush(struct jit *j);
 void jit_invalidate_page(struct jit *j, uint64_t page);
+/* Drops one block (a crossing block whose second page now translates
+ * elsewhere). */
+void jit_invalidate_block(struct jit *j, struct jit_tb *tb);
 
 /* block.c: translates the block at the CPU's CS:EIP (physical `paddr`,
  * page bytes at `host`). NULL if no instruction there can be translated

@@ -82,9 +82,7 @@ static int emit_runtime(struct jit *j)
     for (unsigned v = 0; v < JIT_THUNKS; v++) {
         thunk[v] = a.pos;
         if (v & JIT_THUNK_SAVE_FLAGS) {
-            x64_pushfq(&a);
-            x64_pop(&a, X_R11);
-            x64_mov_rm_reg(&a, 4, cpu_field(CPU_OFF(cc.res)), X_R11);
+            x64_store_flags(&a, x64_mem(JIT_CPU, CPU_OFF(cc.res)), X_R11);
         }
         store_guest_regs(&a);
         x64_mov_rm_reg(&a, 4, cpu_field(CPU_OFF(jit_budget)), JIT_BUDGET);
@@ -140,7 +138,15 @@ int jit_exec_insn(struct cpu *cpu, const struct jit_insn *ji)
     cpu->eip = ji->eip;
     cpu->next_eip = ji->next_eip;
     cpu->jit_ileft = ji->ileft;
+    /* Generated code counts by whole blocks (cpu->jit_budget) and the
+     * dispatcher adds them to cpu->icount when the chain returns; for the
+     * handler's sake (RDTSC without a board clock counts retired
+     * instructions) icount counts exactly the instructions retired before
+     * this one. A fault leaves it so (jit_fault_unwound). */
+    const uint64_t ran = (uint64_t)(cpu->jit->slice - cpu->jit_budget - ji->ileft);
+    cpu->icount += ran;
     ji->in.fn(cpu, &ji->in);
+    cpu->icount -= ran;
     cpu->eip = cpu->next_eip;
     cpu->jit_ileft = 0;
     if (cpu->cc.op != CC_BITS)
@@ -160,7 +166,7 @@ int jit_exec_insn(struct cpu *cpu, const struct jit_insn *ji)
  * -accel interp and -singlestep trace each instruction). Never stops. */
 int jit_trace_block(struct cpu *cpu, const struct jit_tb *tb)
 {
-    if (cpu->log)
+    if (cpu->log && cpu_log_wanted_at(cpu, tb->pc))
         fprintf(cpu->log, "exec: %04x:%08x  block of %u instructions (linear %08x)\n",
                 cpu->seg[SEG_CS].sel, tb->eip, tb->n, tb->pc);
     return 0;
@@ -206,6 +212,8 @@ uint32_t jit_key(const struct cpu *cpu)
     static const int data_segs[] = { SEG_ES, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
     for (unsigned i = 0; i < 5; i++)
         key |= (uint32_t)seg_class(cpu, data_segs[i]) << (JK_SEG_SHIFT + 2 * data_segs[i]);
+    if (fpu_host_inline_ok(cpu))
+        key |= JK_X87 | (uint32_t)(cpu->fpu.top & 7) << JK_TOP_SHIFT;
     return key;
 }
 
@@ -261,6 +269,17 @@ static struct jit_tb *find_block(struct jit *j, struct cpu *cpu)
         cpu->jit_noframe = 0;
     }
     struct jit_tb *tb = jit_lookup(j, paddr, cs->base + eip, cs->base, cs->limit, key);
+    if (tb && tb->crosses) {
+        /* Its last bytes must still come from the page they were read
+         * from (a fetch: a #PF is this instruction's, as the CPU's). */
+        uint64_t paddr2;
+        uint32_t eip2 = eip + (4096 - (uint32_t)(paddr & 0xfff));
+        if (!cpu_code_page(cpu, eip2, &paddr2) ||
+            (paddr2 & ~(uint64_t)0xfff) != tb->paddr2) {
+            jit_invalidate_block(j, tb);
+            tb = NULL;
+        }
+    }
     if (!tb)
         tb = jit_translate(j, host, paddr, key, tb_code_room(cpu, eip));
     return tb;
@@ -276,15 +295,22 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
     struct jit_tb *tb = find_block(j, cpu);
     if (!tb)
         return false;
+    /* A debugger's breakpoint in the block: the careful path runs it,
+     * stopping before that instruction (cpu_exec runs one block per call
+     * while breakpoints are set, so no chained block runs unchecked). */
+    if (cpu->dbg.nbrk && cpu_dbg_break_in(cpu, tb->pc, tb->bytes))
+        return false;
     j->stats.dispatches++;
 
     /* Link the direct exit that brought us here, if it still can be:
-     * both blocks alive and of one key (a direct exit never changes
-     * the key, but its block may have died since). */
+     * both blocks alive and the key at the exit the target's (a direct
+     * exit never changes the key but for the x87 TOP, which is known at
+     * translation; its block may have died since). */
     struct jit_tb *from = j->pending_from;
     if (from) {
         unsigned e = j->pending_exit;
-        if (!from->dead && from->exit_eip[e] == cpu->eip && from->key == tb->key &&
+        if (!from->dead && !tb->crosses && from->exit_eip[e] == cpu->eip &&
+            from->key_out == tb->key &&
             from->cs_base == tb->cs_base && from->cs_limit == tb->cs_limit)
             jit_link(j, from, e, tb);
         j->pending_from = NULL;
@@ -322,11 +348,12 @@ void jit_fault_unwound(struct cpu *cpu)
     struct jit *j = cpu->jit;
     if (!j || !j->running)
         return;
-    /* The faulting instruction and the rest of its block did not run. */
+    /* The faulting instruction and the rest of its block did not run;
+     * every fault comes from a handler, and jit_exec_insn counted what
+     * ran before it in cpu->icount already. */
     j->running = false;
     cpu->jit_budget += cpu->jit_ileft;
     cpu->jit_ileft = 0;
-    cpu->icount += (uint64_t)(j->slice - cpu->jit_budget);
     j->pending_from = NULL;
 }
 

@@ -8,6 +8,7 @@
  * 101 means "disp32, no base", so RBP/R13 as a base always carry a
  * displacement and RSP/R12 as a base always need a SIB byte.
  */
+#include <cpuid.h>
 #include <string.h>
 
 #include "translate/jit/x64.h"
@@ -418,6 +419,39 @@ void x64_pushfq(struct x64_asm *a)
     x64_byte(a, 0x9c);
 }
 
+/* LAHF in 64-bit mode: CPUID 80000001H ECX bit 0 (SDM LAHF); the first
+ * x86-64 processors lacked it. */
+static bool host_has_lahf(void)
+{
+    static int has = -1;
+    if (has < 0) {
+        unsigned a, b, c = 0, d;
+        has = __get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & 1);
+    }
+    return has;
+}
+
+void x64_store_flags(struct x64_asm *a, struct x64_mem m, unsigned scratch)
+{
+    if (!host_has_lahf()) {
+        x64_pushfq(a);
+        x64_pop(a, scratch);
+        x64_mov_rm_reg(a, 4, x64_m(m), scratch);
+        return;
+    }
+    static const uint8_t capture[] = {
+        0x9f,                   /* lahf: AH = SF ZF 0 AF 0 PF 1 CF */
+        0x0f, 0x90, 0xc0,       /* seto al */
+        0x66, 0xc1, 0xc0, 0x08, /* rol ax, 8: AH = OF, AL = flags 0-7 */
+        0xc0, 0xe4, 0x03,       /* shl ah, 3: OF to bit 11 */
+        0x0f, 0xb7, 0xc0,       /* movzx eax, ax */
+    };
+    x64_mov_rm_reg(a, 8, x64_r((int)scratch), X_RAX);
+    x64_bytes(a, capture, sizeof(capture));
+    x64_mov_rm_reg(a, 4, x64_m(m), X_RAX);
+    x64_mov_rm_reg(a, 8, x64_r(X_RAX), scratch);
+}
+
 void x64_popfq(struct x64_asm *a)
 {
     x64_byte(a, 0x9d);
@@ -512,4 +546,15 @@ void x64_call_abs(struct x64_asm *a, uintptr_t exec_base, const void *target)
 void x64_jmp_abs(struct x64_asm *a, uintptr_t exec_base, const void *target)
 {
     branch_abs(a, exec_base, target, 0xe9, 4);
+}
+
+void x64_x87_mem(struct x64_asm *a, uint8_t esc, unsigned digit, struct x64_mem m)
+{
+    op_digit(a, 4, &esc, 1, digit, x64_m(m), 0, 0);
+}
+
+void x64_x87(struct x64_asm *a, uint8_t esc, uint8_t modrm)
+{
+    x64_byte(a, esc);
+    x64_byte(a, modrm);
 }

@@ -146,6 +146,11 @@ void x64_movsxd(struct x64_asm *a, unsigned dst, struct x64_rm src);
 /* cqo: RDX:RAX = sign-extended RAX. */
 void x64_cqo(struct x64_asm *a);
 
+/* x87 (SDM Vol. 2, escape opcodes D8-DF): a memory form `esc /digit m`,
+ * and a register or operand-less form `esc modrm` (ModRM C0H-FFH). */
+void x64_x87_mem(struct x64_asm *a, uint8_t esc, unsigned digit, struct x64_mem m);
+void x64_x87(struct x64_asm *a, uint8_t esc, uint8_t modrm);
+
 void x64_setcc(struct x64_asm *a, enum x64_cc cc, struct x64_rm dst);
 void x64_cmovcc(struct x64_asm *a, enum x64_cc cc, unsigned size, unsigned dst,
                 struct x64_rm src);
@@ -154,6 +159,11 @@ void x64_push(struct x64_asm *a, unsigned reg);
 void x64_pop(struct x64_asm *a, unsigned reg);
 void x64_push_mem(struct x64_asm *a, struct x64_mem m);
 void x64_pushfq(struct x64_asm *a);
+/* The six arithmetic flags into the 32-bit field at `m` as an EFLAGS
+ * image (CF bit 0 ... OF bit 11, bit 1 set, the rest 0), through LAHF
+ * and SETO, which cost less than PUSHF: RAX is kept in `scratch`, and
+ * the host's flags are clobbered afterwards. */
+void x64_store_flags(struct x64_asm *a, struct x64_mem m, unsigned scratch);
 void x64_popfq(struct x64_asm *a);
 void x64_ret(struct x64_asm *a);
 

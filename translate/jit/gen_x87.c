@@ -1,0 +1,822 @@
+/*
+ * translate/jit/gen_x87.c — x87 instructions on the host's x87.
+ *
+ * The host is an x87 too: the same formats, rounding and exception rules
+ * (SDM Vol. 1 chapter 8), so an instruction run on it under the guest's
+ * control word gives the guest's result to the bit. cpu/fpu_arith.h
+ * already does that one instruction at a time from the handlers; here
+ * the instructions of a block run inline, and the registers they use stay
+ * on the host's x87 stack from one instruction to the next.
+ *
+ * When: the block key has JK_X87 (jit.h, fpu_host_inline_ok): no #NM,
+ * every exception masked and none pending, so nothing can trap, and the
+ * host, given the guest's control word, computes the masked responses
+ * itself. The key also holds TOP, so every ST(i) is a physical register
+ * known at translation; an instruction's stack effect moves it.
+ *
+ * Registers: a run of inline x87 instructions loads each guest register
+ * it reads onto the host's stack once (FLD m80, which raises nothing)
+ * and works there (struct x87_cache, gen.h); the run's end spills the
+ * changed ones back (FSTP m80). A pop writes its register back first,
+ * as the interpreter leaves a popped register's contents in place.
+ *
+ * What the fast path proves, and where it gives up: an operand register
+ * must be in use and a push's destination empty (else a stack fault);
+ * the host's status word after the operation may show no exception that
+ * the guest's flags do not already have, and never IE or DE (an invalid
+ * or unsupported operand, a denormal: cases where fpu_soft follows the
+ * SDM whatever the host's vendor does, cpu/fpu_arith.h). The host's
+ * flags are sticky: the slow path clears them. Otherwise, and on a TLB
+ * miss, an X87 stub drops the operation's temporaries, spills the
+ * registers as they were before it, runs the instruction through its
+ * handler and leaves the block after it: nothing of the instruction had
+ * been committed, so the handler sees the state the interpreter would.
+ *
+ * State kept exact at every exit: TOP and the empty bits are stored as
+ * each instruction goes, C0-C3 too; FIP, FCS and FOP of the run's last
+ * instruction at the run's end (a slow path's handler sets its own); FDP
+ * and FDS with each memory operand. The host's control word is loaded
+ * from the guest's once per block (it stays; cpu/fpu_trans.c, the only
+ * other user of the host's x87 rounding, sets its own).
+ */
+#include "translate/jit/gen.h"
+
+/* Architectural bits of the x87 status and control words (SDM Vol. 1
+ * Figures 8-4 and 8-6). */
+enum {
+    X87_IE = 0x0001, X87_DE = 0x0002, X87_EXC = 0x003f, X87_ES = 0x0080,
+    X87_C0 = 0x0100, X87_C1 = 0x0200, X87_C2 = 0x0400, X87_TOP = 0x3800, X87_C3 = 0x4000,
+    X87_CC = X87_C0 | X87_C1 | X87_C2 | X87_C3,
+    X87_PC = 0x0300,
+};
+
+/* Host registers the guest registers may take: the rest of the host's
+ * eight is room for an operation's temporaries. */
+#define X87_CACHE_MAX 6
+
+#define FPU_OFF(field) (CPU_OFF(fpu) + (int32_t)offsetof(struct fpu, field))
+
+static struct x64_mem st_mem(unsigned p)
+{
+    return x64_mem(JIT_CPU, FPU_OFF(st) + (int32_t)((p & 7) * sizeof(struct f80)));
+}
+
+static struct x64_rm fpu_field(int32_t off)
+{
+    return cpu_field(off);
+}
+
+static uint8_t bit(unsigned p)
+{
+    return (uint8_t)(1u << (p & 7));
+}
+
+/* ------------------------------------------------------------------ */
+/* The register cache                                                  */
+/* ------------------------------------------------------------------ */
+
+static int cache_find(const struct x87_cache *x, unsigned p)
+{
+    for (unsigned h = 0; h < x->depth; h++)
+        if (x->phys[h] == p)
+            return (int)h;
+    return -1;
+}
+
+static void cache_push(struct x87_cache *x, unsigned p, bool dirty)
+{
+    memmove(x->phys + 1, x->phys, x->depth);
+    x->phys[0] = (uint8_t)p;
+    x->depth++;
+    x->dirty = (uint8_t)(dirty ? x->dirty | bit(p) : x->dirty & ~bit(p));
+}
+
+/* Pops host ST(0): into its register's memory when changed there. */
+static void spill_top(struct x64_asm *a, struct x87_cache *x)
+{
+    unsigned p = x->phys[0];
+    if (x->dirty & bit(p))
+        x64_x87_mem(a, 0xdb, 7, st_mem(p)); /* FSTP m80 */
+    else
+        x64_x87(a, 0xdd, 0xd8); /* FSTP ST(0) */
+    x->dirty &= (uint8_t)~bit(p);
+    memmove(x->phys, x->phys + 1, (size_t)(x->depth - 1));
+    x->depth--;
+}
+
+static void spill_all(struct x64_asm *a, struct x87_cache *x)
+{
+    while (x->depth)
+        spill_top(a, x);
+}
+
+/* Every register in `mask` onto the host's stack (spilling all first
+ * when they would not fit with room for two temporaries). */
+static void cache_need(struct jit_ctx *c, uint8_t mask)
+{
+    struct x87_cache *x = &c->x87;
+    unsigned missing = 0;
+    for (unsigned p = 0; p < 8; p++)
+        if ((mask & bit(p)) && cache_find(x, p) < 0)
+            missing++;
+    if (x->depth + missing > X87_CACHE_MAX)
+        spill_all(c->a, x);
+    for (unsigned p = 0; p < 8; p++)
+        if ((mask & bit(p)) && cache_find(x, p) < 0) {
+            x64_x87_mem(c->a, 0xdb, 5, st_mem(p)); /* FLD m80 */
+            cache_push(x, p, false);
+        }
+}
+
+/* Register p to host ST(0) (FXCH: a renaming on the host). */
+static void cache_top(struct jit_ctx *c, unsigned p)
+{
+    struct x87_cache *x = &c->x87;
+    int h = cache_find(x, p);
+    if (h <= 0)
+        return;
+    x64_x87(c->a, 0xd9, (uint8_t)(0xc8 + h)); /* FXCH ST(h) */
+    x->phys[h] = x->phys[0];
+    x->phys[0] = (uint8_t)p;
+}
+
+/* Register p leaves the host's stack; `keep`: its memory gets the value
+ * (a popped register keeps its contents), else it is about to be
+ * overwritten. Only FSTP forms: the host's flags stay. */
+static void cache_drop(struct jit_ctx *c, unsigned p, bool keep)
+{
+    struct x87_cache *x = &c->x87;
+    struct x64_asm *a = c->a;
+    int h = cache_find(x, p);
+    if (h < 0)
+        return;
+    if (!keep)
+        x->dirty &= (uint8_t)~bit(p);
+    if (h == 0) {
+        spill_top(a, x);
+        return;
+    }
+    if (x->dirty & bit(p)) {
+        x64_x87(a, 0xd9, (uint8_t)(0xc0 + h));   /* FLD ST(h) */
+        x64_x87_mem(a, 0xdb, 7, st_mem(p));      /* FSTP m80 */
+        x->dirty &= (uint8_t)~bit(p);
+    }
+    /* FSTP ST(h): ST(0) moves into slot h, then the pop. */
+    x64_x87(a, 0xdd, (uint8_t)(0xd8 + h));
+    uint8_t top = x->phys[0];
+    memmove(x->phys, x->phys + 1, (size_t)(h - 1));
+    x->phys[h - 1] = top;
+    memmove(x->phys + h, x->phys + h + 1, (size_t)(x->depth - h - 1));
+    x->depth--;
+}
+
+/* ------------------------------------------------------------------ */
+/* Slow paths                                                          */
+/* ------------------------------------------------------------------ */
+
+/* A jump (condition cc, or always) to this instruction's X87 stub for
+ * the cache as it is now, with `discard` temporaries above it. */
+static int x87_stub(struct jit_ctx *c, unsigned discard)
+{
+    for (unsigned i = 0; i < c->nstubs; i++) {
+        struct stub *s = &c->stubs[i];
+        if (s->kind == STUB_X87 && s->ji == c->ji && s->x87_discard == discard &&
+            s->nfields < JIT_MAX_FIELDS && !memcmp(&s->x87, &c->x87, sizeof(c->x87)))
+            return (int)i;
+    }
+    struct stub *s = gen_stub_new(c, STUB_X87);
+    s->ji = c->ji;
+    s->eip = c->next_eip;
+    s->budget_back = (int32_t)(c->tb->n - (c->idx + 1));
+    s->x87 = c->x87;
+    s->x87_discard = (uint8_t)discard;
+    s->save_flags = c->fl_host && c->live_in;
+    return (int)(s - c->stubs);
+}
+
+static void jump_slow(struct jit_ctx *c, int cc, unsigned discard)
+{
+    gen_stub_jump(c, &c->stubs[x87_stub(c, discard)], cc);
+}
+
+void gen_x87_stub(struct jit_ctx *c, const struct stub *s)
+{
+    struct x64_asm *a = c->a;
+    for (unsigned k = 0; k < s->x87_discard; k++)
+        x64_x87(a, 0xdd, 0xd8); /* FSTP ST(0) */
+    struct x87_cache x = s->x87;
+    spill_all(a, &x);
+    x64_x87(a, 0xdb, 0xe2); /* FNCLEX: the handler starts from clean host flags */
+    x64_mov_r64_imm(a, T_IDX, (uint64_t)(uintptr_t)s->ji);
+    x64_call_abs(a, c->exec_base, c->j->thunk[s->save_flags ? JIT_THUNK_SAVE_FLAGS : 0]);
+}
+
+/* ------------------------------------------------------------------ */
+/* State                                                               */
+/* ------------------------------------------------------------------ */
+
+void gen_x87_start(struct jit_ctx *c)
+{
+    c->top = (c->key >> JK_TOP_SHIFT) & 7;
+    memset(&c->x87, 0, sizeof(c->x87));
+    c->x87_used = c->x87_empty = 0;
+    c->x87_cw = c->x87_bad = c->x87_ptr = false;
+}
+
+void gen_x87_end(struct jit_ctx *c)
+{
+    struct x64_asm *a = c->a;
+    spill_all(a, &c->x87);
+    if (c->x87_ptr) {
+        x64_mov_rm_imm(a, 4, fpu_field(FPU_OFF(fip)), c->x87_fip);
+        x64_movzx(a, 4, T_VAL, 2,
+                  cpu_field(CPU_OFF(seg) + (int32_t)(SEG_CS * sizeof(struct seg) +
+                                                     offsetof(struct seg, sel))));
+        x64_mov_rm_reg(a, 2, fpu_field(FPU_OFF(fcs)), T_VAL);
+        x64_mov_rm_imm(a, 2, fpu_field(FPU_OFF(fop)), c->x87_fop);
+        c->x87_ptr = false;
+    }
+}
+
+/* Stack faults: every register of `used` must be in use, the one of
+ * `empty` (a push's destination) empty (SDM Vol. 1 8.5.1.1). */
+static void check_tags(struct jit_ctx *c, uint8_t used, uint8_t empty)
+{
+    struct x64_asm *a = c->a;
+    used &= (uint8_t)~c->x87_used;
+    empty &= (uint8_t)~c->x87_empty;
+    if (used) {
+        x64_test_rm_imm(a, 1, fpu_field(FPU_OFF(tag_empty)), used);
+        jump_slow(c, XCC_NE, 0);
+    }
+    if (empty) {
+        x64_test_rm_imm(a, 1, fpu_field(FPU_OFF(tag_empty)), empty);
+        jump_slow(c, XCC_E, 0);
+    }
+    c->x87_used |= used;
+    c->x87_empty |= empty;
+}
+
+/* The host rounds as the guest asks (PC, RC; the key proved every
+ * exception masked and PC defined). */
+static void need_cw(struct jit_ctx *c)
+{
+    if (!c->x87_cw)
+        x64_x87_mem(c->a, 0xd9, 5, x64_mem(JIT_CPU, FPU_OFF(cw))); /* FLDCW */
+    c->x87_cw = true;
+}
+
+/* After a host operation: T_VAL = the host's status word; to the slow
+ * path (dropping `discard` temporaries) if it shows IE, DE or an
+ * exception flag the guest's status word lacks. */
+static void check_exceptions(struct jit_ctx *c, unsigned discard)
+{
+    struct x64_asm *a = c->a;
+    if (!c->x87_bad) {
+        x64_movzx(a, 4, T_TAG, 2, fpu_field(FPU_OFF(sw)));
+        x64_unary(a, UN_NOT, 4, x64_r(T_TAG));
+        x64_alu_rm_imm(a, ALU_AND, 4, x64_r(T_TAG), X87_EXC & ~(X87_IE | X87_DE));
+        x64_alu_rm_imm(a, ALU_OR, 4, x64_r(T_TAG), X87_IE | X87_DE);
+        x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(jit_x87_bad)), T_TAG);
+        c->x87_bad = true;
+    }
+    x64_x87_mem(a, 0xdd, 7, x64_mem(JIT_CPU, CPU_OFF(jit_x87_sw))); /* FNSTSW m16 */
+    x64_movzx(a, 4, T_VAL, 2, cpu_field(CPU_OFF(jit_x87_sw)));
+    x64_test_rm_reg(a, 4, cpu_field(CPU_OFF(jit_x87_bad)), T_VAL);
+    jump_slow(c, XCC_NE, discard);
+}
+
+/* The guest's C1 from the host's (T_VAL), or cleared. */
+static void c1_from_host(struct jit_ctx *c)
+{
+    struct x64_asm *a = c->a;
+    x64_alu_rm_imm(a, ALU_AND, 4, x64_r(T_VAL), X87_C1);
+    x64_alu_rm_imm(a, ALU_AND, 2, fpu_field(FPU_OFF(sw)), (uint16_t)~X87_C1);
+    x64_alu_rm_reg(a, ALU_OR, 2, fpu_field(FPU_OFF(sw)), T_VAL);
+}
+
+static void c1_clear(struct jit_ctx *c)
+{
+    x64_alu_rm_imm(c->a, ALU_AND, 2, fpu_field(FPU_OFF(sw)), (uint16_t)~X87_C1);
+}
+
+/* C0-C3 of a compare from the host's (T_VAL); C1 cleared. */
+static void cc_from_host(struct jit_ctx *c)
+{
+    struct x64_asm *a = c->a;
+    x64_alu_rm_imm(a, ALU_AND, 4, x64_r(T_VAL), X87_C0 | X87_C2 | X87_C3);
+    x64_alu_rm_imm(a, ALU_AND, 2, fpu_field(FPU_OFF(sw)), (uint16_t)~X87_CC);
+    x64_alu_rm_reg(a, ALU_OR, 2, fpu_field(FPU_OFF(sw)), T_VAL);
+}
+
+/* The guest's stack moves: TOP and the empty bit stored now. */
+static void state_push(struct jit_ctx *c)
+{
+    struct x64_asm *a = c->a;
+    unsigned p = (c->top + 7) & 7;
+    x64_alu_rm_imm(a, ALU_AND, 1, fpu_field(FPU_OFF(tag_empty)), (uint8_t)~bit(p));
+    x64_mov_rm_imm(a, 1, fpu_field(FPU_OFF(top)), p);
+    c->top = p;
+    c->x87_used |= bit(p);
+    c->x87_empty &= (uint8_t)~bit(p);
+}
+
+static void state_pop(struct jit_ctx *c)
+{
+    struct x64_asm *a = c->a;
+    unsigned p = c->top & 7;
+    x64_alu_rm_imm(a, ALU_OR, 1, fpu_field(FPU_OFF(tag_empty)), bit(p));
+    x64_mov_rm_imm(a, 1, fpu_field(FPU_OFF(top)), (p + 1) & 7);
+    c->top = (p + 1) & 7;
+    c->x87_empty |= bit(p);
+    c->x87_used &= (uint8_t)~bit(p);
+}
+
+/* A guest pop: the state, then ST(0)'s register off the host's stack. */
+static void pop(struct jit_ctx *c)
+{
+    unsigned p = c->top & 7;
+    state_pop(c);
+    cache_drop(c, p, true);
+}
+
+/* FIP, FCS, FOP of a non-control instruction (SDM Vol. 1 8.1.8): stored
+ * at the run's end, when no later one replaced them. */
+static void note_insn(struct jit_ctx *c)
+{
+    const struct insn *in = c->in;
+    c->x87_ptr = true;
+    c->x87_fip = c->eip;
+    c->x87_fop = (uint16_t)((((unsigned)in->opcode - 0xd8) & 7) << 8 | in->modrm);
+}
+
+/* The memory operand: FDP and FDS now, then the access translated
+ * (a miss goes to the slow path with the cache as it is). */
+static struct x64_mem mem_operand(struct jit_ctx *c, unsigned size, bool write)
+{
+    struct x64_asm *a = c->a;
+    const struct insn *in = c->in;
+    gen_ea(c, in, T_VAL);
+    x64_mov_rm_reg(a, 4, fpu_field(FPU_OFF(fdp)), T_VAL);
+    x64_movzx(a, 4, T_VAL, 2,
+              cpu_field(CPU_OFF(seg) + (int32_t)(in->seg * sizeof(struct seg) +
+                                                 offsetof(struct seg, sel))));
+    x64_mov_rm_reg(a, 2, fpu_field(FPU_OFF(fds)), T_VAL);
+    c->slow = x87_stub(c, 0);
+    struct x64_rm rm = gen_mem_operand(c, in, size, write);
+    return rm.m;
+}
+
+/* ------------------------------------------------------------------ */
+/* Forms                                                               */
+/* ------------------------------------------------------------------ */
+
+/* ST(0) op= src or ST(i) op= ST(0) (`to_sti`), then a pop (`pop`):
+ * the D8, DC and DE register forms. `op` is the ModRM.reg of D8's
+ * form computing dest op src (0 ADD, 1 MUL, 4 SUB, 5 SUBR, 6 DIV, 7 DIVR). */
+static void arith_reg(struct jit_ctx *c, unsigned op, unsigned i, bool to_sti, bool pop_after)
+{
+    struct x64_asm *a = c->a;
+    unsigned p0 = c->top & 7, pi = (c->top + i) & 7;
+    unsigned d = to_sti ? pi : p0, s = to_sti ? p0 : pi;
+    check_tags(c, bit(p0) | bit(pi), 0);
+    cache_need(c, bit(p0) | bit(pi));
+    need_cw(c);
+    int hd = cache_find(&c->x87, d), hs = cache_find(&c->x87, s);
+    x64_x87(a, 0xd9, (uint8_t)(0xc0 + hd));                        /* FLD ST(hd) */
+    x64_x87(a, 0xd8, (uint8_t)(0xc0 + (op << 3) + (unsigned)hs + 1)); /* op ST(0), ST(hs+1) */
+    check_exceptions(c, 1);
+    x64_x87(a, 0xdd, (uint8_t)(0xd8 + hd + 1));                    /* FSTP ST(hd+1) */
+    c->x87.dirty |= bit(d);
+    c1_from_host(c);
+    note_insn(c);
+    if (pop_after)
+        pop(c);
+}
+
+/* ST(0) op= m32real / m64real / m32int / m16int: the guest's encoding on
+ * a copy of ST(0). */
+static void arith_mem(struct jit_ctx *c, unsigned size)
+{
+    struct x64_asm *a = c->a;
+    const struct insn *in = c->in;
+    unsigned p0 = c->top & 7;
+    check_tags(c, bit(p0), 0);
+    cache_need(c, bit(p0));
+    struct x64_mem m = mem_operand(c, size, false);
+    need_cw(c);
+    int h0 = cache_find(&c->x87, p0);
+    x64_x87(a, 0xd9, (uint8_t)(0xc0 + h0));  /* FLD ST(h0) */
+    x64_x87_mem(a, in->opcode, in->reg & 7, m);
+    check_exceptions(c, 1);
+    x64_x87(a, 0xdd, (uint8_t)(0xd8 + h0 + 1)); /* FSTP ST(h0+1) */
+    c->x87.dirty |= bit(p0);
+    c1_from_host(c);
+    note_insn(c);
+}
+
+/* FCOM/FUCOM ST(i) and their popping forms; FCOMI/FUCOMI(P) set the
+ * guest's ZF PF CF (OF SF AF cleared) from the host's own FCOMI. */
+static void compare_reg(struct jit_ctx *c, unsigned i, bool quiet, unsigned pops, bool eflags)
+{
+    struct x64_asm *a = c->a;
+    unsigned p0 = c->top & 7, pi = (c->top + i) & 7;
+    check_tags(c, bit(p0) | bit(pi), 0);
+    cache_need(c, bit(p0) | bit(pi));
+    cache_top(c, p0);
+    int hi = cache_find(&c->x87, pi);
+    /* FUCOM ST(hi) / FCOM ST(hi): IE and DE as the guest's form raises them. */
+    if (quiet)
+        x64_x87(a, 0xdd, (uint8_t)(0xe0 + hi));
+    else
+        x64_x87(a, 0xd8, (uint8_t)(0xd0 + hi));
+    check_exceptions(c, 0);
+    note_insn(c);
+    if (!eflags) {
+        cc_from_host(c);
+        while (pops--)
+            pop(c);
+        return;
+    }
+    /* Everything that touches the host's flags first, then FCOMI, then
+     * the pop's FSTP (which does not). */
+    c1_clear(c);
+    if (pops)
+        state_pop(c);
+    x64_x87(a, 0xdb, (uint8_t)((quiet ? 0xe8 : 0xf0) + hi)); /* FUCOMI / FCOMI ST(hi) */
+    if (pops)
+        cache_drop(c, p0, true);
+    c->fl_host = true;
+}
+
+/* FCOM/FCOMP/FICOM/FICOMP m: ST(0) against memory, C0-C3. */
+static void compare_mem(struct jit_ctx *c, unsigned size, bool pop_after)
+{
+    struct x64_asm *a = c->a;
+    const struct insn *in = c->in;
+    unsigned p0 = c->top & 7;
+    check_tags(c, bit(p0), 0);
+    cache_need(c, bit(p0));
+    cache_top(c, p0);
+    struct x64_mem m = mem_operand(c, size, false);
+    x64_x87_mem(a, in->opcode, 2, m); /* the non-popping form */
+    check_exceptions(c, 0);
+    cc_from_host(c);
+    note_insn(c);
+    if (pop_after)
+        pop(c);
+}
+
+/* FLD m32real/m64real, FILD m16/m32/m64int: pushed. `exact`: the
+ * conversion cannot raise anything (integers). */
+static void load_mem(struct jit_ctx *c, unsigned size, bool exact)
+{
+    const struct insn *in = c->in;
+    unsigned p7 = (c->top + 7) & 7;
+    check_tags(c, 0, bit(p7));
+    cache_need(c, 0);
+    struct x64_mem m = mem_operand(c, size, false);
+    x64_x87_mem(c->a, in->opcode, in->reg & 7, m);
+    if (!exact)
+        check_exceptions(c, 1);
+    cache_push(&c->x87, p7, true);
+    state_push(c);
+    c1_clear(c);
+    note_insn(c);
+}
+
+/* FST/FSTP m32real/m64real, FIST/FISTP m16/m32int, FISTP m64int: the
+ * popping form of the guest's encoding (`pop_digit`) on a copy of ST(0);
+ * then the guest's pop if it pops. */
+static void store_mem(struct jit_ctx *c, unsigned size, unsigned pop_digit, bool pop_after)
+{
+    struct x64_asm *a = c->a;
+    const struct insn *in = c->in;
+    unsigned p0 = c->top & 7;
+    check_tags(c, bit(p0), 0);
+    cache_need(c, bit(p0));
+    struct x64_mem m = mem_operand(c, size, true);
+    need_cw(c);
+    int h0 = cache_find(&c->x87, p0);
+    x64_x87(a, 0xd9, (uint8_t)(0xc0 + h0)); /* FLD ST(h0) */
+    /* The store happens before the check: a slow path stores again what
+     * the handler computes, over it. */
+    x64_x87_mem(a, in->opcode, pop_digit, m);
+    check_exceptions(c, 0);
+    c1_from_host(c);
+    note_insn(c);
+    if (pop_after)
+        pop(c);
+}
+
+/* FLD ST(i): a copy pushed. */
+static void fld_sti(struct jit_ctx *c, unsigned i)
+{
+    unsigned pi = (c->top + i) & 7, p7 = (c->top + 7) & 7;
+    check_tags(c, bit(pi), bit(p7));
+    cache_need(c, bit(pi));
+    x64_x87(c->a, 0xd9, (uint8_t)(0xc0 + cache_find(&c->x87, pi)));
+    cache_push(&c->x87, p7, true);
+    state_push(c);
+    c1_clear(c);
+    note_insn(c);
+}
+
+/* FLD1 / FLDZ: exact constants, pushed. */
+static void load_const(struct jit_ctx *c, uint8_t modrm)
+{
+    unsigned p7 = (c->top + 7) & 7;
+    check_tags(c, 0, bit(p7));
+    cache_need(c, 0);
+    x64_x87(c->a, 0xd9, modrm);
+    cache_push(&c->x87, p7, true);
+    state_push(c);
+    c1_clear(c);
+    note_insn(c);
+}
+
+/* FST/FSTP ST(i): ST(0) copied into ST(i) (in use or not), then popped. */
+static void fst_sti(struct jit_ctx *c, unsigned i, bool pop_after)
+{
+    struct x64_asm *a = c->a;
+    unsigned p0 = c->top & 7, pi = (c->top + i) & 7;
+    check_tags(c, bit(p0), 0);
+    if (pi != p0) {
+        cache_drop(c, pi, false);
+        cache_need(c, bit(p0));
+        x64_x87(a, 0xd9, (uint8_t)(0xc0 + cache_find(&c->x87, p0))); /* FLD ST(h0) */
+        cache_push(&c->x87, pi, true);
+        if (!(c->x87_used & bit(pi)))
+            x64_alu_rm_imm(a, ALU_AND, 1, fpu_field(FPU_OFF(tag_empty)), (uint8_t)~bit(pi));
+        c->x87_used |= bit(pi);
+        c->x87_empty &= (uint8_t)~bit(pi);
+    }
+    c1_clear(c);
+    note_insn(c);
+    if (pop_after)
+        pop(c);
+}
+
+/* FXCH ST(i): the two registers swap names on the host's stack. */
+static void fxch(struct jit_ctx *c, unsigned i)
+{
+    unsigned p0 = c->top & 7, pi = (c->top + i) & 7;
+    check_tags(c, bit(p0) | bit(pi), 0);
+    cache_need(c, bit(p0) | bit(pi));
+    int h0 = cache_find(&c->x87, p0), hi = cache_find(&c->x87, pi);
+    c->x87.phys[h0] = (uint8_t)pi;
+    c->x87.phys[hi] = (uint8_t)p0;
+    if (pi != p0)
+        c->x87.dirty |= (uint8_t)(bit(p0) | bit(pi));
+    c1_clear(c);
+    note_insn(c);
+}
+
+/* FCHS / FABS: the sign of ST(0) on the host's ST(0). */
+static void sign_op(struct jit_ctx *c, uint8_t modrm)
+{
+    unsigned p0 = c->top & 7;
+    check_tags(c, bit(p0), 0);
+    cache_need(c, bit(p0));
+    cache_top(c, p0);
+    x64_x87(c->a, 0xd9, modrm);
+    c->x87.dirty |= bit(p0);
+    c1_clear(c);
+    note_insn(c);
+}
+
+static void fsqrt(struct jit_ctx *c)
+{
+    struct x64_asm *a = c->a;
+    unsigned p0 = c->top & 7;
+    check_tags(c, bit(p0), 0);
+    cache_need(c, bit(p0));
+    need_cw(c);
+    int h0 = cache_find(&c->x87, p0);
+    x64_x87(a, 0xd9, (uint8_t)(0xc0 + h0)); /* FLD ST(h0) */
+    x64_x87(a, 0xd9, 0xfa);                 /* FSQRT */
+    check_exceptions(c, 1);
+    x64_x87(a, 0xdd, (uint8_t)(0xd8 + h0 + 1));
+    c->x87.dirty |= bit(p0);
+    c1_from_host(c);
+    note_insn(c);
+}
+
+/* FNSTSW AX: a control instruction (no pointers, no pending-exception
+ * check); the status word with TOP merged in. */
+static void fnstsw_ax(struct jit_ctx *c)
+{
+    struct x64_asm *a = c->a;
+    x64_movzx(a, 4, T_VAL, 2, fpu_field(FPU_OFF(sw)));
+    x64_alu_rm_imm(a, ALU_AND, 4, x64_r(T_VAL), (uint16_t)~X87_TOP);
+    if (c->top)
+        x64_alu_rm_imm(a, ALU_OR, 4, x64_r(T_VAL), (c->top & 7) << 11);
+    x64_mov_rm_reg(a, 2, x64_r(X_RAX), T_VAL);
+}
+
+/* The D8 ModRM.reg order (dest op src) of a DC/DE register form's
+ * operation on ST(i): there the subtractions and divisions are
+ * reversed (SDM Vol. 2 Table A-19, A-21). */
+static unsigned reversed(unsigned r)
+{
+    return r >= 4 ? r ^ 1 : r;
+}
+
+/* Register forms, by escape (0-7 for D8-DF) and ModRM & 3FH; false for
+ * those left to their handlers. */
+static bool reg_form(struct jit_ctx *c, unsigned esc, unsigned rm)
+{
+    unsigned r = rm >> 3, i = rm & 7;
+    switch (esc) {
+    case 0: /* D8 */
+        if (r == 2 || r == 3)
+            compare_reg(c, i, false, r - 2, false);
+        else
+            arith_reg(c, r, i, false, false);
+        return true;
+    case 1: /* D9 */
+        if (r == 0) { fld_sti(c, i); return true; }
+        if (r == 1) { fxch(c, i); return true; }
+        switch (rm) {
+        case 0x20: case 0x21: sign_op(c, (uint8_t)(0xc0 | rm)); return true; /* FCHS, FABS */
+        case 0x28: case 0x2e: load_const(c, (uint8_t)(0xc0 | rm)); return true; /* FLD1, FLDZ */
+        case 0x3a: fsqrt(c); return true;
+        default: return false;
+        }
+    case 2: /* DA */
+        if (rm == 0x29) { compare_reg(c, 1, true, 2, false); return true; } /* FUCOMPP */
+        return false;
+    case 3: /* DB */
+        if (r == 5 || r == 6) { compare_reg(c, i, r == 5, 0, true); return true; }
+        return false;
+    case 4: /* DC */
+        if (r == 2 || r == 3)
+            return false; /* FCOM2/FCOMP3 aliases */
+        arith_reg(c, reversed(r), i, true, false);
+        return true;
+    case 5: /* DD */
+        if (r == 2 || r == 3) { fst_sti(c, i, r == 3); return true; }
+        if (r == 4 || r == 5) { compare_reg(c, i, true, r - 4, false); return true; }
+        return false;
+    case 6: /* DE */
+        if (rm == 0x19) { compare_reg(c, 1, false, 2, false); return true; } /* FCOMPP */
+        if (r == 2 || r == 3)
+            return false;
+        arith_reg(c, reversed(r), i, true, true);
+        return true;
+    default: /* DF */
+        if (rm == 0x20) { fnstsw_ax(c); return true; }
+        if (r == 5 || r == 6) { compare_reg(c, i, r == 5, 1, true); return true; }
+        return false;
+    }
+}
+
+/* Whether a register form is one reg_form does (decided before anything
+ * is emitted). */
+static bool reg_form_known(unsigned esc, unsigned rm)
+{
+    unsigned r = rm >> 3;
+    switch (esc) {
+    case 0: return true;
+    case 1:
+        return r <= 1 || rm == 0x20 || rm == 0x21 || rm == 0x28 || rm == 0x2e || rm == 0x3a;
+    case 2: return rm == 0x29;
+    case 3: return r == 5 || r == 6;
+    case 4: return r != 2 && r != 3;
+    case 5: return r >= 2 && r <= 5;
+    case 6: return rm == 0x19 || (r != 2 && r != 3);
+    default: return rm == 0x20 || r == 5 || r == 6;
+    }
+}
+
+/* Memory forms: operand size by escape, or 0 where not done here. */
+static unsigned mem_form_size(unsigned esc, unsigned r)
+{
+    switch (esc) {
+    case 0: return 4;                               /* D8: m32real arithmetic */
+    case 1: return r == 0 || r == 2 || r == 3 ? 4 : 0; /* FLD/FST/FSTP m32real */
+    case 2: return 4;                               /* DA: m32int arithmetic */
+    case 3: return r == 0 || r == 2 || r == 3 ? 4 : 0; /* FILD/FIST/FISTP m32int */
+    case 4: return 8;                               /* DC: m64real arithmetic */
+    case 5: return r == 0 || r == 2 || r == 3 ? 8 : 0; /* FLD/FST/FSTP m64real */
+    case 6: return 2;                               /* DE: m16int arithmetic */
+    default:                                        /* FILD/FIST/FISTP m16int, m64int */
+        return r == 0 || r == 2 || r == 3 ? 2 : r == 5 || r == 7 ? 8 : 0;
+    }
+}
+
+static void mem_form(struct jit_ctx *c, unsigned esc, unsigned r, unsigned size)
+{
+    if (!(esc & 1)) { /* D8 DA DC DE: arithmetic and compares with ST(0) */
+        if (r == 2 || r == 3)
+            compare_mem(c, size, r == 3);
+        else
+            arith_mem(c, size);
+        return;
+    }
+    if (esc == 7 && r == 5) { load_mem(c, size, true); return; }  /* FILD m64 */
+    if (esc == 7 && r == 7) { store_mem(c, size, 7, true); return; } /* FISTP m64 */
+    if (r == 0)
+        load_mem(c, size, esc == 3 || esc == 7);
+    else
+        store_mem(c, size, 3, r == 3);
+}
+
+bool gen_x87(struct jit_ctx *c)
+{
+    const struct insn *in = c->in;
+    unsigned esc = ((unsigned)in->opcode - 0xd8) & 7;
+    bool ok = (c->key & JK_X87) && in->op == OP_X87 && !in->lock;
+    if (ok && in->mod == 3)
+        ok = reg_form_known(esc, in->modrm & 0x3f);
+    else if (ok)
+        ok = mem_form_size(esc, in->reg & 7) && gen_mem_ok(c, in);
+    if (!ok) {
+        gen_x87_end(c);
+        return false;
+    }
+    gen_flags_to_cpu(c); /* the checks below clobber the host's flags */
+    if (in->mod == 3)
+        reg_form(c, esc, in->modrm & 0x3f);
+    else
+        mem_form(c, esc, in->reg & 7, mem_form_size(esc, in->reg & 7));
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* After a helper                                                      */
+/* ------------------------------------------------------------------ */
+
+/* Where TOP ends after an x87 instruction that completes normally
+ * (SDM Vol. 2, each instruction's page): pushes -1, pops +1 or +2,
+ * FNINIT and FNSAVE 0; anything else leaves it. */
+static unsigned top_after(const struct insn *in, unsigned top)
+{
+    unsigned esc = ((unsigned)in->opcode - 0xd8) & 7, r = in->reg & 7, rm = in->modrm & 0x3f;
+    int d = 0;
+    if (in->mod != 3) {
+        static const int8_t mem_delta[8][8] = {
+            [0] = {0, 0, 0, 1, 0, 0, 0, 0},
+            [1] = {-1, 0, 0, 1, 0, 0, 0, 0},
+            [2] = {0, 0, 0, 1, 0, 0, 0, 0},
+            [3] = {-1, 1, 0, 1, 0, -1, 0, 1},
+            [4] = {0, 0, 0, 1, 0, 0, 0, 0},
+            [5] = {-1, 1, 0, 1, 0, 0, 0, 0},
+            [6] = {0, 0, 0, 1, 0, 0, 0, 0},
+            [7] = {-1, 1, 0, 1, -1, -1, 1, 1},
+        };
+        if (esc == 5 && r == 6)
+            return 0; /* FNSAVE: then as FNINIT */
+        d = mem_delta[esc][r];
+    } else {
+        switch (esc) {
+        case 0: d = r == 3; break;                        /* FCOMP */
+        case 1:
+            if (r == 0 || (rm >= 0x28 && rm <= 0x2e) || rm == 0x34 || rm == 0x36 || rm == 0x3b ||
+                rm == 0x32)
+                d = -1; /* FLD ST(i), constants, FXTRACT, FDECSTP, FSINCOS, FPTAN */
+            else if (r == 3 || rm == 0x31 || rm == 0x33 || rm == 0x37 || rm == 0x39)
+                d = 1;  /* FSTP1, FYL2X, FPATAN, FINCSTP, FYL2XP1 */
+            break;
+        case 2: d = rm == 0x29 ? 2 : 0; break;            /* FUCOMPP */
+        case 3:
+            if (rm == 0x23)
+                return 0;                                 /* FNINIT */
+            break;
+        case 4: d = r == 3; break;                        /* FCOMP3 */
+        case 5: d = r == 3 || r == 5; break;              /* FSTP, FUCOMP */
+        case 6: d = rm == 0x19 ? 2 : 1; break;            /* FCOMPP, the popping forms */
+        default: d = r == 0 || r >= 2; break;             /* FFREEP, FSTP8/9, FUCOMIP, FCOMIP */
+        }
+        if (esc == 7 && (r == 1 || r == 4))
+            d = 0; /* FXCH7, FNSTSW AX */
+    }
+    return (unsigned)((int)top + d) & 7;
+}
+
+void gen_x87_after_helper(struct jit_ctx *c)
+{
+    struct x64_asm *a = c->a;
+    const struct insn *in = c->in;
+    c->x87_cw = c->x87_bad = false;
+    c->x87_used = c->x87_empty = 0;
+    if (!(c->key & JK_X87) || (in->op != OP_X87 && in->op != OP_FXRSTOR))
+        return;
+    /* Still under the key? TOP where expected, nothing that would now
+     * trap or need the soft path; else leave after the instruction. */
+    unsigned top = in->op == OP_X87 ? top_after(in, c->top) : c->top;
+    x64_alu_rm_imm(a, ALU_CMP, 1, fpu_field(FPU_OFF(top)), top);
+    gen_jump_exit(c, XCC_NE, c->next_eip, c->idx + 1);
+    x64_test_rm_imm(a, 4, cpu_field(CPU_OFF(cr0)), CR0_EM | CR0_TS);
+    gen_jump_exit(c, XCC_NE, c->next_eip, c->idx + 1);
+    x64_test_rm_imm(a, 1, fpu_field(FPU_OFF(sw)), X87_ES);
+    gen_jump_exit(c, XCC_NE, c->next_eip, c->idx + 1);
+    x64_movzx(a, 4, T_VAL, 2, fpu_field(FPU_OFF(cw)));
+    x64_unary(a, UN_NOT, 4, x64_r(T_VAL));
+    x64_test_rm_imm(a, 4, x64_r(T_VAL), X87_EXC);
+    gen_jump_exit(c, XCC_NE, c->next_eip, c->idx + 1);
+    x64_alu_rm_imm(a, ALU_AND, 4, x64_r(T_VAL), X87_PC);
+    x64_alu_rm_imm(a, ALU_CMP, 4, x64_r(T_VAL), X87_PC & ~0x100u); /* ~PC == 10B: PC 01B */
+    gen_jump_exit(c, XCC_E, c->next_eip, c->idx + 1);
+    c->top = top;
+}
