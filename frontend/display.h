@@ -35,10 +35,6 @@ void display_free(struct display *d);
 #define DISPLAY_HZ 60
 bool display_poll(struct display *d);
 
-/* The guest state the title shows: the monitor or the debugger says
- * when the machine is stopped. */
-void display_set_paused(struct display *d, bool paused);
-
 /* ------------------------------------------------------------------ */
 /* Host keys (frontend/keymap.c)                                       */
 /* ------------------------------------------------------------------ */

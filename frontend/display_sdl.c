@@ -35,7 +35,7 @@
 #include <SDL.h>
 
 #include "hw/hw.h"
-#include "hw/i8042.h"
+#include "hw/ps2.h"
 #include "hw/vga.h"
 #include "hw/vga_render.h"
 
@@ -50,7 +50,6 @@
 struct display {
     struct pc *pc;
     struct vga *vga;
-    struct i8042 *kbc;
     SDL_Window *win;
     SDL_Renderer *ren;
     SDL_Texture *tex;
@@ -69,7 +68,6 @@ struct display {
     unsigned buttons;       /* PS2_BTN_* */
     int mdx, mdy, mdz;      /* mouse motion not yet sent */
 
-    bool paused;
     uint64_t title_at, title_icount;
     const char *state;
     double mips;
@@ -97,7 +95,8 @@ static void set_title(struct display *d)
 }
 
 /* Once a second: the guest's state and speed (instructions retired per
- * second of host time). Halted: in HLT with nothing retired since. */
+ * second of host time). Paused: stopped by the monitor or the debugger;
+ * halted: in HLT with nothing retired since. */
 static void update_title(struct display *d, uint64_t now)
 {
     if (now - d->title_at < TITLE_NS)
@@ -105,16 +104,9 @@ static void update_title(struct display *d, uint64_t now)
     struct cpu *cpu = pc_cpu(d->pc);
     uint64_t n = cpu->icount - d->title_icount;
     d->mips = (double)n * 1e3 / (double)(now - d->title_at);
-    d->state = d->paused ? "paused" : (n == 0 && cpu->halted) ? "halted" : "running";
+    d->state = pc_paused(d->pc) ? "paused" : (n == 0 && cpu->halted) ? "halted" : "running";
     d->title_at = now;
     d->title_icount = cpu->icount;
-    set_title(d);
-}
-
-void display_set_paused(struct display *d, bool paused)
-{
-    d->paused = paused;
-    d->state = paused ? "paused" : "running";
     set_title(d);
 }
 
@@ -138,11 +130,11 @@ static void release_all(struct display *d)
     for (unsigned k = 0; k < 256; k++)
         if (d->key_down[k]) {
             d->key_down[k] = false;
-            i8042_key_event(d->kbc, k, false);
+            pc_key_event(d->pc, k, false);
         }
     if (d->buttons) {
         d->buttons = 0;
-        i8042_mouse_event(d->kbc, 0, 0, 0, 0);
+        pc_mouse_event(d->pc, 0, 0, 0, 0);
     }
     set_grab(d, false);
 }
@@ -181,13 +173,13 @@ static void key(struct display *d, const SDL_KeyboardEvent *e)
     if (k == 0 || k > 255 || d->key_down[k] == down)
         return;
     d->key_down[k] = down;
-    i8042_key_event(d->kbc, k, down);
+    pc_key_event(d->pc, k, down);
 }
 
 static void flush_motion(struct display *d)
 {
     if (d->mdx || d->mdy || d->mdz)
-        i8042_mouse_event(d->kbc, d->mdx, d->mdy, d->mdz, d->buttons);
+        pc_mouse_event(d->pc, d->mdx, d->mdy, d->mdz, d->buttons);
     d->mdx = d->mdy = d->mdz = 0;
 }
 
@@ -240,7 +232,7 @@ static bool events(struct display *d)
                 d->buttons |= ps2_button(e.button.button);
             else
                 d->buttons &= ~ps2_button(e.button.button);
-            i8042_mouse_event(d->kbc, 0, 0, 0, d->buttons);
+            pc_mouse_event(d->pc, 0, 0, 0, d->buttons);
             break;
         case SDL_MOUSEWHEEL:
             if (d->grabbed) {
@@ -411,7 +403,6 @@ struct display *display_sdl_new(struct pc *pc, char *err, size_t errlen)
     }
     d->pc = pc;
     d->vga = pc_vga(pc);
-    d->kbc = pc_kbc(pc);
     d->state = "running";
     d->title_at = now_ns();
     d->title_icount = pc_cpu(pc)->icount;
@@ -475,9 +466,5 @@ bool display_poll(struct display *d)
     return true;
 }
 
-void display_set_paused(struct display *d, bool paused)
-{
-    (void)d, (void)paused;
-}
 
 #endif

@@ -658,6 +658,11 @@ void pc_key_event(struct pc *pc, unsigned usage, bool pressed)
     i8042_key_event(pc->kbc, usage, pressed);
 }
 
+void pc_mouse_event(struct pc *pc, int dx, int dy, int dz, unsigned buttons)
+{
+    i8042_mouse_event(pc->kbc, dx, dy, dz, buttons);
+}
+
 static void print_block_info(struct pc *pc, FILE *out)
 {
     static const char *const where[4] = { "ide0 primary master", "ide1 primary slave",
@@ -777,9 +782,4 @@ uint8_t pc_post_code(const struct pc *pc)
 struct vga *pc_vga(struct pc *pc)
 {
     return pc->vga;
-}
-
-struct i8042 *pc_kbc(struct pc *pc)
-{
-    return pc->kbc;
 }

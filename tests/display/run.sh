@@ -26,6 +26,8 @@
 #               vesafb's console at the guest's resolution, not blank;
 #               a typed printf draws $((6*7)) green cells (a run of 336
 #               pixels of 00aa00); poweroff -f (status 0)
+#   In bios and linux-fb the monitor (-monitor unix:) stops the machine:
+#   the title says paused and its screendump is the window's picture.
 #
 # Usage: run.sh [STAGE...]   (default: all; linux-* need tests/linux/
 # fetch.sh's cache and are skipped without it). Environment: GLASS
@@ -138,6 +140,48 @@ title() {
     xdotool getwindowname "$WID"
 }
 
+# One command to the stage's monitor (-monitor unix:$OUT/$stage.mon);
+# its answer on stdout.
+mon() {
+    python3 - "$OUT/$stage.mon" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(20)
+buf = b""
+def prompt():
+    global buf
+    while b"(glass) " not in buf:
+        d = s.recv(4096)
+        if not d:
+            break
+        buf += d
+prompt()
+buf = b""
+s.sendall(sys.argv[2].encode() + b"\n")
+prompt()
+sys.stdout.write(buf.decode(errors="replace").replace("(glass) ", ""))
+PY
+}
+
+# The machine stopped through the monitor: the title says paused, and
+# the monitor's screendump (the same renderer) is the window's picture
+# pixel for pixel; then it runs on.
+paused_screendump() {
+    mon stop >/dev/null
+    sleep 1.5
+    case $(title) in
+    "Glass - paused"*) pass "the monitor's stop: the title says paused" ;;
+    *) fail "stopped: title $(title)" ;;
+    esac
+    mon "screendump $OUT/$stage-dump.png" >/dev/null
+    shot "$stage-win"
+    diff=$(compare -metric AE "$OUT/$stage-dump.png" "$OUT/$stage-win.ppm" null: 2>&1)
+    [ "$diff" = 0 ] && pass "the monitor's screendump is the window's picture" ||
+        fail "screendump and window differ: $diff pixels"
+    mon cont >/dev/null
+}
+
 # Screenshot $1 must be $2 x $3 with mode 3's 720x400 picture scaled to
 # its width and centred between black bars; $4 says what it shows.
 letterbox() {
@@ -178,7 +222,8 @@ stage_nodisplay() {
 }
 
 stage_bios() {
-    start -m 32 -hda "$HELLO" -serial null -debugcon "file:$OUT/bios.e9" || return
+    start -m 32 -hda "$HELLO" -serial null -debugcon "file:$OUT/bios.e9" \
+        -monitor "unix:$OUT/bios.mon,server,nowait" || return
     if wait_text '^  Glass display test: BIOS text mode$' 30 bios; then
         pass "the BIOS booted the disk; its banner reads back in the BIOS font"
     else
@@ -200,6 +245,7 @@ stage_bios() {
     "Glass - running"*) pass "title: $(title)" ;;
     *) fail "title: $(title)" ;;
     esac
+    paused_screendump
     type_keys 'Hello, World!'
     key Return
     type_keys 'glass'
@@ -348,7 +394,8 @@ stage_linux_fb() {
         fail "mkdisk.sh: $(tail -n 1 "$OUT/linux-fb.mkdisk")"
         return
     fi
-    start -m 256 -hda "$img" -serial "file:$OUT/linux-fb.serial" || return
+    start -m 256 -hda "$img" -serial "file:$OUT/linux-fb.serial" \
+        -monitor "unix:$OUT/linux-fb.mon,server,nowait" || return
     end=$(( $(date +%s) + BOOT_TIMEOUT ))
     until grep -q 'Run /init' "$OUT/linux-fb.serial" 2>/dev/null; do
         if [ "$(date +%s)" -ge "$end" ] || ! kill -0 "$PID" 2>/dev/null; then
@@ -382,6 +429,7 @@ stage_linux_fb() {
     else
         fail "no bar of 42 green cells (longest run $1)"
     fi
+    paused_screendump
     type_keys 'poweroff -f'
     key Return
     wait_exit 30
