@@ -82,10 +82,12 @@ static uint64_t page_read(struct cpu *cpu, struct tlb_entry *e, uint32_t lin, un
 static void page_write(struct cpu *cpu, struct tlb_entry *e, uint32_t lin, uint64_t val,
                        unsigned size)
 {
-    if (e->tag_write == (lin & TLB_PAGE_MASK))
+    if (e->tag_write == (lin & TLB_PAGE_MASK)) {
         store_le((uint8_t *)(e->addend + lin), val, size);
-    else
+    } else {
         phys_write(cpu->bus.mem, e->paddr | (lin & PAGE_OFFSET_MASK), val, size);
+        tlb_write_logged(e);
+    }
 }
 
 /* Linear read of 1-8 bytes; page-crossing reads fault on the first page

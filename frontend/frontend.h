@@ -43,6 +43,10 @@ struct drive_opt {
  * small part of the host's memory. */
 #define TB_SIZE_MAX_MB 512u
 
+/* -display: the window (frontend/display_sdl.c) or none. DISPLAY_DEFAULT
+ * is SDL when a display server is there (options_display). */
+enum display_kind { DISPLAY_DEFAULT, DISPLAY_NONE, DISPLAY_SDL };
+
 struct options {
     uint64_t ram_size;       /* bytes */
     const char *kernel;
@@ -57,6 +61,7 @@ struct options {
     enum debugcon_kind debugcon;
     const char *debugcon_path; /* DEBUGCON_FILE */
     bool nographic;
+    enum display_kind display; /* -display */
     bool no_reboot;
     unsigned log_mask;       /* LOG_* of cpu.h and hw.h */
     const char *log_file;    /* -D, or NULL for stderr */
@@ -88,6 +93,11 @@ enum options_result options_parse(struct options *o, int argc, char *const argv[
  * and the size in bytes, or -1 if it is not a size. Range checks are the
  * caller's. */
 int options_parse_size(const char *s, uint64_t *bytes);
+
+/* The display to open: -display's, or without one, SDL if Glass has it,
+ * -nographic is not given and $DISPLAY or $WAYLAND_DISPLAY names a
+ * server, else none. */
+enum display_kind options_display(const struct options *o);
 
 /* -d's argument: names separated by commas. Returns 0, or -1 with the
  * unknown name in err. */

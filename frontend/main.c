@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "frontend/chardev.h"
+#include "frontend/display.h"
 #include "frontend/frontend.h"
 #include "hw/hw.h"
 #include "translate/translate.h"
@@ -25,8 +26,9 @@ static FILE *open_debugcon(const struct options *o)
 }
 
 /* The host ends of the serial ports. Without -serial, COM1 is the
- * terminal (there is no window yet, so -nographic or not, as QEMU does
- * with -nographic). Returns -1 with a message on a bad backend. */
+ * terminal, window or not (the window has no text console of its own;
+ * QEMU does the same with -nographic). Returns -1 with a message on a
+ * bad backend. */
 static int open_serial(const struct options *o, struct chardev *chr[2])
 {
     chr[0] = chr[1] = NULL;
@@ -50,6 +52,33 @@ static int open_serial(const struct options *o, struct chardev *chr[2])
         }
     }
     return 0;
+}
+
+/* What the board's poll serves between CPU slices: the sessions
+ * (serial input, the monitor, gdb) and the window. */
+struct host_io {
+    struct sessions *sessions;
+    struct display *display; /* the window, or NULL */
+};
+
+/* The sessions' poll, then the window's frame when one is due; false
+ * once the user quit (Ctrl-A x, the monitor) or closed the window. */
+static bool poll_host(void *opaque)
+{
+    struct host_io *h = opaque;
+    if (!sessions_poll(h->sessions))
+        return false;
+    return !h->display || display_poll(h->display);
+}
+
+static void wait_host(void *opaque, uint64_t max_ns)
+{
+    sessions_wait(((struct host_io *)opaque)->sessions, max_ns);
+}
+
+static void stopped_host(void *opaque, const struct cpu_dbg_stop *why)
+{
+    sessions_stopped(((struct host_io *)opaque)->sessions, why);
 }
 
 int main(int argc, char **argv)
@@ -96,6 +125,7 @@ int main(int argc, char **argv)
                 chardev_free(serial[i]);
         return 1;
     }
+    struct host_io host = { .sessions = sessions };
 
     struct pc_config cfg = {
         .ram_size = o.ram_size,
@@ -118,10 +148,10 @@ int main(int argc, char **argv)
         .jit_code_size = (size_t)o.tb_size_mb << 20,
         .singlestep = o.singlestep,
         .lockstep = o.lockstep,
-        .poll = sessions_poll,
-        .wait_input = sessions_wait,
-        .stopped = sessions_stopped,
-        .poll_opaque = sessions,
+        .poll = poll_host,
+        .wait_input = wait_host,
+        .stopped = stopped_host,
+        .poll_opaque = &host,
         .start_paused = o.start_paused,
         .log_filter = o.log_filtered ? &o.log_filter : NULL,
     };
@@ -138,7 +168,19 @@ int main(int argc, char **argv)
                 chardev_free(serial[i]);
         return 1;
     }
+    /* The window, once the machine it shows exists. */
+    if (options_display(&o) == DISPLAY_SDL && !(host.display = display_sdl_new(pc, err,
+                                                                                sizeof(err)))) {
+        fprintf(stderr, "glass: %s\n", err);
+        sessions_free(sessions);
+        pc_free(pc);
+        for (int i = 0; i < 2; i++)
+            if (serial[i])
+                chardev_free(serial[i]);
+        return 1;
+    }
     int status = pc_run(pc);
+    display_free(host.display);
     sessions_finish(sessions, status);
     sessions_free(sessions);
     pc_free(pc);

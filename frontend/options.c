@@ -1,7 +1,8 @@
 /*
  * frontend/options.c — glass's command line, spelled as QEMU spells it
- * (-m, -kernel, -append, -bios, -debugcon, -nographic, -accel, -tb-size,
- * -singlestep, -d, -dfilter, -D, -no-reboot, -monitor, -gdb, -s, -S), so that a QEMU command line for a test kernel works with
+ * (-m, -kernel, -append, -bios, -debugcon, -display, -nographic, -accel,
+ * -tb-size, -singlestep, -d, -dfilter, -D, -no-reboot, -monitor, -gdb,
+ * -s, -S), so that a QEMU command line for a test kernel works with
  * Glass unchanged. Each option is one row of a table with its handler.
  * Every error is one message naming the option or value at fault.
  */
@@ -26,6 +27,9 @@
 #endif
 #ifndef GLASS_VERSION
 #define GLASS_VERSION "unknown"
+#endif
+#ifndef HAVE_SDL
+#define HAVE_SDL 0
 #endif
 
 /* -d categories. */
@@ -395,6 +399,34 @@ static enum options_result opt_nographic(struct options *o, const char *arg, FIL
     return OPTIONS_RUN;
 }
 
+/* -display sdl|none (QEMU's names; Glass has one kind of window). */
+static enum options_result opt_display(struct options *o, const char *arg, FILE *out,
+                                       char *err, size_t errlen)
+{
+    (void)out;
+    if (strcmp(arg, "sdl") == 0) {
+        if (!HAVE_SDL)
+            return opt_error(err, errlen, "-display sdl: this glass was built without SDL "
+                             "(./configure --disable-sdl); use -display none");
+        o->display = DISPLAY_SDL;
+    } else if (strcmp(arg, "none") == 0) {
+        o->display = DISPLAY_NONE;
+    } else {
+        return opt_error(err, errlen, "-display %s: expected sdl or none", arg);
+    }
+    return OPTIONS_RUN;
+}
+
+enum display_kind options_display(const struct options *o)
+{
+    if (o->display != DISPLAY_DEFAULT)
+        return o->display;
+    if (!HAVE_SDL || o->nographic)
+        return DISPLAY_NONE;
+    const char *x = getenv("DISPLAY"), *wl = getenv("WAYLAND_DISPLAY");
+    return (x && *x) || (wl && *wl) ? DISPLAY_SDL : DISPLAY_NONE;
+}
+
 static enum options_result opt_no_reboot(struct options *o, const char *arg, FILE *out,
                                          char *err, size_t errlen)
 {
@@ -701,7 +733,9 @@ static const struct option_def option_table[] = {
     { "drive", "OPTS", opt_drive, "file=F[,format=raw][,if=ide][,index=N][,media=disk|cdrom]" },
     { "boot", "ORDER", opt_boot, "boot device order: c (disk), d (CD-ROM), order=cd, ..." },
     { "debugcon", "DEV", opt_debugcon, "port 0xE9 output: stdio (default), file:PATH, null" },
-    { "nographic", NULL, opt_nographic, "no window (Glass has none yet: always true)" },
+    { "display", "TYPE", opt_display,
+      "sdl: a window (the default with $DISPLAY or Wayland), none" },
+    { "nographic", NULL, opt_nographic, "no window; serial port and monitor on the terminal" },
     { "no-reboot", NULL, opt_no_reboot, "exit instead of resetting on a triple fault" },
     { "accel", "NAME", opt_accel,
       "engine: jit (default on x86-64), interp, or jit,lockstep\n"
@@ -771,6 +805,8 @@ static enum options_result check_combination(const struct options *o, char *err,
         return opt_error(err, errlen, "-append only allowed with -kernel");
     if (o->initrd && !o->kernel)
         return opt_error(err, errlen, "-initrd only allowed with -kernel");
+    if (o->nographic && o->display == DISPLAY_SDL)
+        return opt_error(err, errlen, "-nographic cannot be used with -display sdl");
     if (o->kernel && o->bios)
         return opt_error(err, errlen, "-kernel %s and -bios %s cannot be used together yet",
                          o->kernel, o->bios);

@@ -180,6 +180,9 @@ void pc_power_button(struct pc *pc);
  * `usage` is the key's USB HID usage ID (Keyboard page 07h, "HID Usage
  * Tables" chapter 10: 04h is A, E0h left Ctrl...). */
 void pc_key_event(struct pc *pc, unsigned usage, bool pressed);
+/* The window's mouse: dx right, dy down, dz wheel clicks towards the
+ * user, buttons PS2_BTN_* (hw/ps2.h), to the PS/2 mouse. */
+void pc_mouse_event(struct pc *pc, int dx, int dy, int dz, unsigned buttons);
 
 /* What the monitor's info commands print. */
 enum pc_info { PC_INFO_PIC, PC_INFO_PIT, PC_INFO_PCI, PC_INFO_BLOCK };
@@ -197,6 +200,8 @@ struct phys_mem *pc_phys(struct pc *pc);
 struct io_space *pc_io(struct pc *pc);
 uint8_t *pc_ram(struct pc *pc);
 uint8_t pc_post_code(const struct pc *pc);
+/* The display the window shows (hw/vga.h, hw/vga_render.h). */
+struct vga *pc_vga(struct pc *pc);
 
 /* ------------------------------------------------------------------ */
 /* Debug console, port 0xE9 (hw/debugcon.c)                            */

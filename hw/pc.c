@@ -400,6 +400,8 @@ static int build(struct pc *pc, char *err, size_t errlen)
         return -1;
     }
     pc->cpu->log = pc->log;
+    /* Dirty logs (the VGA's) revoke the CPU's write fast paths. */
+    phys_attach_tlb(pc->phys, &pc->cpu->tlb);
     pc->cpu->log_mask = cfg->log_mask;
     pc->cpu->engine = (uint8_t)cfg->engine;
     pc->cpu->jit_code_size = cfg->jit_code_size;
@@ -478,6 +480,7 @@ void pc_free(struct pc *pc)
     pic_free(pc->pic);
     vclock_free(pc->clock);
     if (pc->cpu) {
+        phys_detach_tlb(pc->phys, &pc->cpu->tlb);
         cpu_exec_release(pc->cpu);
         cpu_free(pc->cpu);
     }
@@ -655,6 +658,11 @@ void pc_key_event(struct pc *pc, unsigned usage, bool pressed)
     i8042_key_event(pc->kbc, usage, pressed);
 }
 
+void pc_mouse_event(struct pc *pc, int dx, int dy, int dz, unsigned buttons)
+{
+    i8042_mouse_event(pc->kbc, dx, dy, dz, buttons);
+}
+
 static void print_block_info(struct pc *pc, FILE *out)
 {
     static const char *const where[4] = { "ide0 primary master", "ide1 primary slave",
@@ -769,4 +777,9 @@ uint8_t *pc_ram(struct pc *pc)
 uint8_t pc_post_code(const struct pc *pc)
 {
     return post_last(pc->post);
+}
+
+struct vga *pc_vga(struct pc *pc)
+{
+    return pc->vga;
 }

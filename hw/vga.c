@@ -20,20 +20,19 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "bios/font.h"
 #include "hw/pci.h"
+#include "hw/vga_regs.h"
+#include "hw/vga_render.h"
 
-#define PLANE_SIZE 0x10000u
+#define PLANE_SIZE VGA_PLANE_SIZE
 #define PLANAR_BYTES (4 * PLANE_SIZE)
 
-/* Register counts (IBM VGA: sequencer 0-4, CRTC 0-18h, GC 0-8,
- * attribute 0-14h). Index registers keep their full written value. */
-#define SEQ_REGS 8
-#define CRTC_REGS 0x19
-#define GC_REGS 9
-#define AR_REGS 0x15
-
-/* Attribute controller index register: bit 5 is Palette Address Source. */
-#define AR_PAS 0x20
+#define SEQ_REGS VGA_SEQ_REGS
+#define CRTC_REGS VGA_CRTC_REGS
+#define GC_REGS VGA_GC_REGS
+#define AR_REGS VGA_AR_REGS
+#define AR_PAS VGA_AR_PAS
 
 struct vga {
     /* Host-side, not state. */
@@ -46,35 +45,29 @@ struct vga {
     bool ports_registered, legacy_mapped;
     uint64_t lfb_base; /* vga_map_lfb's mapping, or UINT64_MAX */
 
+    /* The registers that shape the picture (hw/vga.h): misc, the
+     * sequencer, CRTC, graphics and attribute controllers, the DAC's
+     * colours and mask, and the DISPI registers. */
+    struct vga_regs r;
     /* General registers. */
-    uint8_t misc;          /* 3C2 write / 3CC read */
     uint8_t feature;       /* 3BA/3DA write / 3CA read */
     uint8_t vse;           /* 3C3 video subsystem enable */
-    /* Sequencer. */
+    /* Index registers (the attribute controller's, with PAS, is r.ar_index). */
     uint8_t seq_index;
-    uint8_t seq[SEQ_REGS];
-    /* CRT controller. */
     uint8_t crtc_index;
-    uint8_t crtc[CRTC_REGS];
-    /* Graphics controller. */
     uint8_t gc_index;
-    uint8_t gc[GC_REGS];
-    /* Attribute controller. */
-    uint8_t ar_index;      /* including PAS (bit 5) */
     bool ar_flipflop;      /* false: next 3C0 write is the index */
-    uint8_t ar[AR_REGS];
-    /* DAC. */
-    uint8_t dac_mask;
+    /* DAC access state. */
     uint8_t dac_read_index, dac_write_index;
     uint8_t dac_sub;       /* 0..2: R, G, B of the current entry */
     uint8_t dac_state;     /* 3C7 read: 0 after a 3C8 write, 3 after 3C7 */
     uint8_t dac_latch[3];
-    uint8_t dac[256 * 3];
     /* The four latches (plane p in byte p). */
     uint32_t latch;
-    /* Bochs VBE DISPI. */
+    /* Bochs VBE DISPI index. */
     uint16_t vbe_index;
-    uint16_t vbe[VBE_DISPI_INDEX_NB];
+    /* Pages of `vram` written since the display last looked. */
+    struct dirty_log *dirty;
     /* Vertical retrace interrupt (CR11 bits 4-5, Input Status 0 bit 7). */
     bool vint_pending;
     struct vtimer *vint_timer;
@@ -82,28 +75,28 @@ struct vga {
 };
 
 const struct dev_field vga_fields[] = {
-    { "misc", DEV_FIELD_U8, offsetof(struct vga, misc), 1 },
+    { "misc", DEV_FIELD_U8, offsetof(struct vga, r.misc), 1 },
     { "feature", DEV_FIELD_U8, offsetof(struct vga, feature), 1 },
     { "vse", DEV_FIELD_U8, offsetof(struct vga, vse), 1 },
     { "seq_index", DEV_FIELD_U8, offsetof(struct vga, seq_index), 1 },
-    { "seq", DEV_FIELD_U8, offsetof(struct vga, seq), SEQ_REGS },
+    { "seq", DEV_FIELD_U8, offsetof(struct vga, r.seq), SEQ_REGS },
     { "crtc_index", DEV_FIELD_U8, offsetof(struct vga, crtc_index), 1 },
-    { "crtc", DEV_FIELD_U8, offsetof(struct vga, crtc), CRTC_REGS },
+    { "crtc", DEV_FIELD_U8, offsetof(struct vga, r.crtc), CRTC_REGS },
     { "gc_index", DEV_FIELD_U8, offsetof(struct vga, gc_index), 1 },
-    { "gc", DEV_FIELD_U8, offsetof(struct vga, gc), GC_REGS },
-    { "ar_index", DEV_FIELD_U8, offsetof(struct vga, ar_index), 1 },
+    { "gc", DEV_FIELD_U8, offsetof(struct vga, r.gc), GC_REGS },
+    { "ar_index", DEV_FIELD_U8, offsetof(struct vga, r.ar_index), 1 },
     { "ar_flipflop", DEV_FIELD_BOOL, offsetof(struct vga, ar_flipflop), 1 },
-    { "ar", DEV_FIELD_U8, offsetof(struct vga, ar), AR_REGS },
-    { "dac_mask", DEV_FIELD_U8, offsetof(struct vga, dac_mask), 1 },
+    { "ar", DEV_FIELD_U8, offsetof(struct vga, r.ar), AR_REGS },
+    { "dac_mask", DEV_FIELD_U8, offsetof(struct vga, r.dac_mask), 1 },
     { "dac_read_index", DEV_FIELD_U8, offsetof(struct vga, dac_read_index), 1 },
     { "dac_write_index", DEV_FIELD_U8, offsetof(struct vga, dac_write_index), 1 },
     { "dac_sub", DEV_FIELD_U8, offsetof(struct vga, dac_sub), 1 },
     { "dac_state", DEV_FIELD_U8, offsetof(struct vga, dac_state), 1 },
     { "dac_latch", DEV_FIELD_U8, offsetof(struct vga, dac_latch), 3 },
-    { "dac", DEV_FIELD_BYTES, offsetof(struct vga, dac), 256 * 3 },
+    { "dac", DEV_FIELD_BYTES, offsetof(struct vga, r.dac), 256 * 3 },
     { "latch", DEV_FIELD_U32, offsetof(struct vga, latch), 1 },
     { "vbe_index", DEV_FIELD_U16, offsetof(struct vga, vbe_index), 1 },
-    { "vbe", DEV_FIELD_U16, offsetof(struct vga, vbe), VBE_DISPI_INDEX_NB },
+    { "vbe", DEV_FIELD_U16, offsetof(struct vga, r.vbe), VBE_DISPI_INDEX_NB },
     { "vint_pending", DEV_FIELD_BOOL, offsetof(struct vga, vint_pending), 1 },
     { "vint_timer", DEV_FIELD_TIMER, offsetof(struct vga, vint_timer), 1 },
     /* The 16 MiB of VRAM is saved apart (vga_vram). */
@@ -136,46 +129,6 @@ static const uint32_t expand4[16] = {
 /* Geometry and timing derived from the CRTC                           */
 /* ------------------------------------------------------------------ */
 
-static bool vbe_enabled(const struct vga *v)
-{
-    return (v->vbe[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_ENABLED) != 0;
-}
-
-static unsigned char_width(const struct vga *v)
-{
-    /* Clocking Mode bit 0: 8/9 Dot Mode (1 = 8 dots). */
-    return (v->seq[1] & 0x01) ? 8 : 9;
-}
-
-/* Vertical Display End, 10 bits: CR12 + Overflow bits 1 (bit 8) and 6
- * (bit 9); the value is the last displayed scan line. */
-static unsigned vdisp_end(const struct vga *v)
-{
-    return v->crtc[0x12] | ((v->crtc[0x07] & 0x02) << 7) | ((v->crtc[0x07] & 0x40) << 3);
-}
-
-static unsigned vtotal(const struct vga *v)
-{
-    return v->crtc[0x06] | ((v->crtc[0x07] & 0x01) << 8) | ((v->crtc[0x07] & 0x20) << 4);
-}
-
-static unsigned vretrace_start(const struct vga *v)
-{
-    return v->crtc[0x10] | ((v->crtc[0x07] & 0x04) << 6) | ((v->crtc[0x07] & 0x80) << 2);
-}
-
-static unsigned line_compare(const struct vga *v)
-{
-    return v->crtc[0x18] | ((v->crtc[0x07] & 0x10) << 4) | ((v->crtc[0x09] & 0x40) << 3);
-}
-
-/* Start Address (CR0C/CR0D) plus Byte Panning (Preset Row Scan bits
- * 6-5), which delays the start by 0-3 character clocks. */
-static unsigned start_address(const struct vga *v)
-{
-    return (((unsigned)v->crtc[0x0c] << 8) | v->crtc[0x0d]) + ((v->crtc[0x08] >> 5) & 3);
-}
-
 /* Frame and line period in ns. The dot clock is Miscellaneous Output
  * bits 3-2 (0: 25.175 MHz, 1: 28.322 MHz), halved by Clocking Mode bit
  * 3; a line is Horizontal Total + 5 character clocks, a frame Vertical
@@ -184,15 +137,15 @@ static unsigned start_address(const struct vga *v)
 static void frame_timing(const struct vga *v, uint64_t *frame_ns, uint64_t *line_ns,
                          uint64_t *hdisp_ns, unsigned *lines)
 {
-    uint64_t clk_khz = ((v->misc >> 2) & 3) == 1 ? 28322 : 25175;
-    if (v->seq[1] & 0x08)
+    uint64_t clk_khz = ((v->r.misc >> 2) & 3) == 1 ? 28322 : 25175;
+    if (v->r.seq[1] & 0x08)
         clk_khz /= 2;
-    uint64_t cw = char_width(v);
-    uint64_t ht = (uint64_t)v->crtc[0x00] + 5;
-    uint64_t hd = (uint64_t)v->crtc[0x01] + 1;
+    uint64_t cw = char_width(&v->r);
+    uint64_t ht = (uint64_t)v->r.crtc[0x00] + 5;
+    uint64_t hd = (uint64_t)v->r.crtc[0x01] + 1;
     uint64_t ln = ht * cw * 1000000ull / clk_khz;
-    uint64_t vt = vtotal(v) + 2;
-    if (vbe_enabled(v) || ln < 10000 || vt < 100 || hd >= ht) {
+    uint64_t vt = vtotal(&v->r) + 2;
+    if (vbe_enabled(&v->r) || ln < 10000 || vt < 100 || hd >= ht) {
         ln = 31778;      /* 31.47 kHz */
         vt = 525;        /* 60 Hz */
         hd = 4;
@@ -222,8 +175,8 @@ static uint8_t input_status1(struct vga *v)
     uint64_t pos = vclock_ns(v->clock) % frame;
     unsigned line = (unsigned)(pos / line_ns);
     uint64_t hpos = pos % line_ns;
-    unsigned vde = vdisp_end(v) + 1, vrs = vretrace_start(v);
-    if (vbe_enabled(v) || vde >= lines) {
+    unsigned vde = vdisp_end(&v->r) + 1, vrs = vretrace_start(&v->r);
+    if (vbe_enabled(&v->r) || vde >= lines) {
         vde = lines - 45;
         vrs = lines - 35;
     }
@@ -231,7 +184,7 @@ static uint8_t input_status1(struct vga *v)
         vrs = vde < lines ? vde : lines - 2;
     /* Vertical Retrace End holds the low 4 bits of the line where the
      * pulse ends (CR11 bits 3-0). */
-    unsigned vlen = ((v->crtc[0x11] & 0x0f) - vrs) & 0x0f;
+    unsigned vlen = ((v->r.crtc[0x11] & 0x0f) - vrs) & 0x0f;
     if (vlen == 0)
         vlen = 16;
     uint8_t st = 0;
@@ -248,8 +201,8 @@ static uint64_t next_vretrace(const struct vga *v, uint64_t now)
     uint64_t frame, line_ns, hdisp;
     unsigned lines;
     frame_timing(v, &frame, &line_ns, &hdisp, &lines);
-    unsigned vrs = vretrace_start(v);
-    if (vbe_enabled(v) || vrs >= lines)
+    unsigned vrs = vretrace_start(&v->r);
+    if (vbe_enabled(&v->r) || vrs >= lines)
         vrs = lines - 35;
     uint64_t t = now - now % frame + (uint64_t)vrs * line_ns;
     return t > now ? t : t + frame;
@@ -265,11 +218,11 @@ static uint64_t next_vretrace(const struct vga *v, uint64_t now)
  */
 static void vint_update(struct vga *v)
 {
-    bool enabled = !(v->crtc[0x11] & 0x20);
-    if (!(v->crtc[0x11] & 0x10))
+    bool enabled = !(v->r.crtc[0x11] & 0x20);
+    if (!(v->r.crtc[0x11] & 0x10))
         v->vint_pending = false;
     irq_set(&v->irq, enabled && v->vint_pending);
-    if (enabled && (v->crtc[0x11] & 0x10)) {
+    if (enabled && (v->r.crtc[0x11] & 0x10)) {
         if (!vtimer_armed(v->vint_timer))
             vtimer_arm(v->vint_timer, next_vretrace(v, vclock_ns(v->clock)));
     } else {
@@ -281,7 +234,7 @@ static void vint_fire(void *opaque)
 {
     struct vga *v = opaque;
     v->vint_pending = true;
-    irq_set(&v->irq, !(v->crtc[0x11] & 0x20));
+    irq_set(&v->irq, !(v->r.crtc[0x11] & 0x20));
     vtimer_arm(v->vint_timer, next_vretrace(v, vclock_ns(v->clock)));
     vint_update(v);
 }
@@ -289,13 +242,6 @@ static void vint_fire(void *opaque)
 /* ------------------------------------------------------------------ */
 /* Video memory through the legacy window                              */
 /* ------------------------------------------------------------------ */
-
-static inline uint32_t load32(const uint8_t *p)
-{
-    uint32_t x;
-    memcpy(&x, p, 4);
-    return x;
-}
 
 static inline void store32(uint8_t *p, uint32_t x)
 {
@@ -307,7 +253,7 @@ static bool window_offset(const struct vga *v, uint32_t off, uint32_t *a)
 {
     static const uint32_t base[4] = { 0x00000, 0x00000, 0x10000, 0x18000 };
     static const uint32_t size[4] = { 0x20000, 0x10000, 0x08000, 0x08000 };
-    unsigned m = (v->gc[6] >> 2) & 3;
+    unsigned m = (v->r.gc[6] >> 2) & 3;
     if (off < base[m] || off >= base[m] + size[m])
         return false;
     *a = off - base[m];
@@ -318,9 +264,9 @@ static bool window_offset(const struct vga *v, uint32_t off, uint32_t *a)
  * A0000h shows VRAM linearly (Bochs VBE_DISPI_INDEX_BANK). */
 static bool vbe_banked(const struct vga *v, uint32_t off, uint32_t *vaddr)
 {
-    if (!vbe_enabled(v) || v->vbe[VBE_DISPI_INDEX_BPP] == 4 || off >= 0x10000)
+    if (!vbe_enabled(&v->r) || v->r.vbe[VBE_DISPI_INDEX_BPP] == 4 || off >= 0x10000)
         return false;
-    *vaddr = ((uint32_t)v->vbe[VBE_DISPI_INDEX_BANK] << 16) + off;
+    *vaddr = ((uint32_t)v->r.vbe[VBE_DISPI_INDEX_BANK] << 16) + off;
     return true;
 }
 
@@ -329,8 +275,8 @@ static bool vbe_banked(const struct vga *v, uint32_t off, uint32_t *vaddr)
  * bank of VBE_DISPI_INDEX_BANK added (Bochs planar VBE modes). */
 static uint32_t plane_address(const struct vga *v, uint32_t pa)
 {
-    if (vbe_enabled(v) && v->vbe[VBE_DISPI_INDEX_BPP] == 4)
-        return (pa + ((uint32_t)v->vbe[VBE_DISPI_INDEX_BANK] << 16)) & (VGA_VRAM_SIZE / 4 - 1);
+    if (vbe_enabled(&v->r) && v->r.vbe[VBE_DISPI_INDEX_BPP] == 4)
+        return (pa + ((uint32_t)v->r.vbe[VBE_DISPI_INDEX_BANK] << 16)) & (VGA_VRAM_SIZE / 4 - 1);
     return pa & (PLANE_SIZE - 1);
 }
 
@@ -339,28 +285,28 @@ static uint8_t mem_readb(struct vga *v, uint32_t off)
     uint32_t a, va;
     if (vbe_banked(v, off, &va))
         return va < VGA_VRAM_SIZE ? v->vram[va] : 0xff;
-    if (!(v->misc & 0x02) || !window_offset(v, off, &a))
+    if (!(v->r.misc & 0x02) || !window_offset(v, off, &a))
         return 0xff; /* RAM Enable off, or outside the selected window */
     unsigned plane;
     uint32_t pa;
-    if (v->seq[4] & 0x08) {            /* Chain 4 (Memory Mode bit 3) */
+    if (v->r.seq[4] & 0x08) {            /* Chain 4 (Memory Mode bit 3) */
         plane = a & 3;
         pa = a >> 2;
-    } else if (v->gc[5] & 0x10) {      /* Host Odd/Even (GC Mode bit 4) */
-        plane = (v->gc[4] & 2) | (a & 1);
+    } else if (v->r.gc[5] & 0x10) {      /* Host Odd/Even (GC Mode bit 4) */
+        plane = (v->r.gc[4] & 2) | (a & 1);
         pa = a & ~1u;
     } else {
-        plane = v->gc[4] & 3;          /* Read Map Select */
+        plane = v->r.gc[4] & 3;          /* Read Map Select */
         pa = a;
     }
     pa = plane_address(v, pa);
     /* Every read loads the four latches (GC "Read Mode" description). */
     v->latch = load32(v->vram + pa * 4);
-    if (!(v->gc[5] & 0x08))
+    if (!(v->r.gc[5] & 0x08))
         return (uint8_t)(v->latch >> (plane * 8));
     /* Read mode 1: a 1 where every plane not excluded by Color Don't
      * Care matches Color Compare. */
-    uint32_t cmp = expand4[v->gc[2] & 0x0f], care = expand4[v->gc[7] & 0x0f];
+    uint32_t cmp = expand4[v->r.gc[2] & 0x0f], care = expand4[v->r.gc[7] & 0x0f];
     uint32_t diff = (v->latch ^ cmp) & care;
     uint8_t r = (uint8_t)(diff | diff >> 8 | diff >> 16 | diff >> 24);
     return (uint8_t)~r;
@@ -376,18 +322,20 @@ static void mem_writeb(struct vga *v, uint32_t off, uint8_t val)
 {
     uint32_t a, va;
     if (vbe_banked(v, off, &va)) {
-        if (va < VGA_VRAM_SIZE)
+        if (va < VGA_VRAM_SIZE) {
             v->vram[va] = val;
+            dirty_log_mark(v->dirty, va, 1);
+        }
         return;
     }
-    if (!(v->misc & 0x02) || !window_offset(v, off, &a))
+    if (!(v->r.misc & 0x02) || !window_offset(v, off, &a))
         return;
-    unsigned planes = v->seq[2] & 0x0f;  /* Map Mask */
+    unsigned planes = v->r.seq[2] & 0x0f;  /* Map Mask */
     uint32_t pa;
-    if (v->seq[4] & 0x08) {              /* Chain 4 */
+    if (v->r.seq[4] & 0x08) {              /* Chain 4 */
         planes &= 1u << (a & 3);
         pa = a >> 2;
-    } else if (!(v->seq[4] & 0x04)) {    /* Odd/Even (Odd/Even Disable = 0) */
+    } else if (!(v->r.seq[4] & 0x04)) {    /* Odd/Even (Odd/Even Disable = 0) */
         planes &= (a & 1) ? 0x0a : 0x05;
         pa = a & ~1u;
     } else {
@@ -399,12 +347,12 @@ static void mem_writeb(struct vga *v, uint32_t off, uint8_t val)
 
     /* The write data path of the graphics controller (GC Mode, Data
      * Rotate, Set/Reset, Enable Set/Reset, Bit Mask). */
-    uint32_t data, mask = v->gc[8];
-    uint8_t rot = ror8(val, v->gc[3] & 7);
-    switch (v->gc[5] & 3) {
+    uint32_t data, mask = v->r.gc[8];
+    uint8_t rot = ror8(val, v->r.gc[3] & 7);
+    switch (v->r.gc[5] & 3) {
     case 0: {
-        uint32_t esr = expand4[v->gc[1] & 0x0f];
-        data = ((rot * 0x01010101u) & ~esr) | (expand4[v->gc[0] & 0x0f] & esr);
+        uint32_t esr = expand4[v->r.gc[1] & 0x0f];
+        data = ((rot * 0x01010101u) & ~esr) | (expand4[v->r.gc[0] & 0x0f] & esr);
         break;
     }
     case 1: /* the latches as they are, ALU and bit mask bypassed */
@@ -415,11 +363,11 @@ static void mem_writeb(struct vga *v, uint32_t off, uint8_t val)
         data = expand4[val & 0x0f];
         break;
     default: /* 3 */
-        data = expand4[v->gc[0] & 0x0f];
+        data = expand4[v->r.gc[0] & 0x0f];
         mask &= rot;
         break;
     }
-    switch ((v->gc[3] >> 3) & 3) {       /* Logical Operation */
+    switch ((v->r.gc[3] >> 3) & 3) {       /* Logical Operation */
     case 1: data &= v->latch; break;
     case 2: data |= v->latch; break;
     case 3: data ^= v->latch; break;
@@ -433,6 +381,7 @@ store:;
     uint32_t pm = expand4[planes];
     uint8_t *p = v->vram + pa * 4;
     store32(p, (load32(p) & ~pm) | (data & pm));
+    dirty_log_mark(v->dirty, pa * 4, 4);
 }
 
 static uint64_t legacy_read(void *opaque, uint64_t addr, unsigned size)
@@ -462,15 +411,15 @@ static const struct mem_ops legacy_ops = { legacy_read, legacy_write };
 static bool port_decoded(const struct vga *v, uint16_t port)
 {
     if (port >= 0x3b0 && port <= 0x3bf)
-        return !(v->misc & 0x01);
+        return !(v->r.misc & 0x01);
     if (port >= 0x3d0 && port <= 0x3df)
-        return (v->misc & 0x01) != 0;
+        return (v->r.misc & 0x01) != 0;
     return true;
 }
 
 static uint8_t dac_max(const struct vga *v)
 {
-    return (v->vbe[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_8BIT_DAC) ? 0xff : 0x3f;
+    return (v->r.vbe[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_8BIT_DAC) ? 0xff : 0x3f;
 }
 
 static uint8_t vga_port_read(struct vga *v, uint16_t port)
@@ -479,10 +428,10 @@ static uint8_t vga_port_read(struct vga *v, uint16_t port)
         return 0xff;
     switch (port) {
     case 0x3c0:
-        return v->ar_index;
+        return v->r.ar_index;
     case 0x3c1: {
-        unsigned i = v->ar_index & 0x1f;
-        return i < AR_REGS ? v->ar[i] : 0;
+        unsigned i = v->r.ar_index & 0x1f;
+        return i < AR_REGS ? v->r.ar[i] : 0;
     }
     case 0x3c2:
         /* Input Status 0: bit 7 vertical retrace interrupt pending; bit
@@ -493,15 +442,15 @@ static uint8_t vga_port_read(struct vga *v, uint16_t port)
     case 0x3c4:
         return v->seq_index;
     case 0x3c5:
-        return v->seq_index < SEQ_REGS ? v->seq[v->seq_index] : 0xff;
+        return v->seq_index < SEQ_REGS ? v->r.seq[v->seq_index] : 0xff;
     case 0x3c6:
-        return v->dac_mask;
+        return v->r.dac_mask;
     case 0x3c7:
         return v->dac_state;
     case 0x3c8:
         return v->dac_write_index;
     case 0x3c9: {
-        uint8_t r = v->dac[v->dac_read_index * 3 + v->dac_sub];
+        uint8_t r = v->r.dac[v->dac_read_index * 3 + v->dac_sub];
         if (++v->dac_sub == 3) {
             v->dac_sub = 0;
             v->dac_read_index++;
@@ -511,17 +460,17 @@ static uint8_t vga_port_read(struct vga *v, uint16_t port)
     case 0x3ca:
         return v->feature;
     case 0x3cc:
-        return v->misc;
+        return v->r.misc;
     case 0x3ce:
         return v->gc_index;
     case 0x3cf:
-        return v->gc_index < GC_REGS ? v->gc[v->gc_index] : 0xff;
+        return v->gc_index < GC_REGS ? v->r.gc[v->gc_index] : 0xff;
     case 0x3b4: case 0x3d4: case 0x3b0: case 0x3b2: case 0x3b6: case 0x3d0: case 0x3d2:
     case 0x3d6:
         return v->crtc_index;
     case 0x3b5: case 0x3d5: case 0x3b1: case 0x3b3: case 0x3b7: case 0x3d1: case 0x3d3:
     case 0x3d7:
-        return v->crtc_index < CRTC_REGS ? v->crtc[v->crtc_index] : 0xff;
+        return v->crtc_index < CRTC_REGS ? v->r.crtc[v->crtc_index] : 0xff;
     case 0x3ba: case 0x3da:
         /* Reading Input Status 1 resets the attribute flip-flop to
          * "index" (IBM VGA, Attribute Controller Registers). */
@@ -539,12 +488,12 @@ static void crtc_write(struct vga *v, uint8_t val)
         return;
     /* CR11 bit 7 (Protect) write-protects CR00-CR07, except the Line
      * Compare bit 8 in CR07 bit 4. */
-    if ((v->crtc[0x11] & 0x80) && i <= 7) {
+    if ((v->r.crtc[0x11] & 0x80) && i <= 7) {
         if (i == 7)
-            v->crtc[7] = (uint8_t)((v->crtc[7] & ~0x10) | (val & 0x10));
+            v->r.crtc[7] = (uint8_t)((v->r.crtc[7] & ~0x10) | (val & 0x10));
         return;
     }
-    v->crtc[i] = val;
+    v->r.crtc[i] = val;
     if (i == 0x11)
         vint_update(v);
 }
@@ -556,18 +505,18 @@ static void vga_port_write(struct vga *v, uint16_t port, uint8_t val)
     switch (port) {
     case 0x3c0:
         if (!v->ar_flipflop) {
-            v->ar_index = val & 0x3f;
+            v->r.ar_index = val & 0x3f;
         } else {
-            unsigned i = v->ar_index & 0x1f;
+            unsigned i = v->r.ar_index & 0x1f;
             /* The palette registers (0-0Fh) are written only while PAS
              * is 0, i.e. while the CPU owns them. */
-            if (i < AR_REGS && (i >= 0x10 || !(v->ar_index & AR_PAS)))
-                v->ar[i] = val & ar_mask[i];
+            if (i < AR_REGS && (i >= 0x10 || !(v->r.ar_index & AR_PAS)))
+                v->r.ar[i] = val & ar_mask[i];
         }
         v->ar_flipflop = !v->ar_flipflop;
         break;
     case 0x3c2:
-        v->misc = val;
+        v->r.misc = val;
         break;
     case 0x3c3:
         v->vse = val & 1;
@@ -577,10 +526,10 @@ static void vga_port_write(struct vga *v, uint16_t port, uint8_t val)
         break;
     case 0x3c5:
         if (v->seq_index < SEQ_REGS)
-            v->seq[v->seq_index] = val & seq_mask[v->seq_index];
+            v->r.seq[v->seq_index] = val & seq_mask[v->seq_index];
         break;
     case 0x3c6:
-        v->dac_mask = val;
+        v->r.dac_mask = val;
         break;
     case 0x3c7:
         /* DAC Address Read Mode: reads start at this entry. */
@@ -598,7 +547,7 @@ static void vga_port_write(struct vga *v, uint16_t port, uint8_t val)
          * and the write index advances. */
         v->dac_latch[v->dac_sub] = val & dac_max(v);
         if (++v->dac_sub == 3) {
-            memcpy(&v->dac[v->dac_write_index * 3], v->dac_latch, 3);
+            memcpy(&v->r.dac[v->dac_write_index * 3], v->dac_latch, 3);
             v->dac_sub = 0;
             v->dac_write_index++;
         }
@@ -608,7 +557,7 @@ static void vga_port_write(struct vga *v, uint16_t port, uint8_t val)
         break;
     case 0x3cf:
         if (v->gc_index < GC_REGS)
-            v->gc[v->gc_index] = val & gc_mask[v->gc_index];
+            v->r.gc[v->gc_index] = val & gc_mask[v->gc_index];
         break;
     case 0x3b4: case 0x3d4: case 0x3b0: case 0x3b2: case 0x3b6: case 0x3d0: case 0x3d2:
     case 0x3d6:
@@ -648,38 +597,20 @@ static const struct mem_ops vga_io_ops = { vga_io_read, vga_io_write };
 /* Bochs VBE DISPI                                                     */
 /* ------------------------------------------------------------------ */
 
-static unsigned vbe_bpp(const struct vga *v)
-{
-    unsigned b = v->vbe[VBE_DISPI_INDEX_BPP];
-    return b ? b : 8;
-}
-
-static unsigned vbe_bytes_pp(unsigned bpp)
-{
-    return (bpp + 7) / 8;
-}
-
-/* Bytes per scan line of a virtual width (4 bpp: planar, one byte per
- * 8 pixels in each plane, i.e. 4 bytes of interleaved VRAM). */
-static uint32_t vbe_line_bytes(unsigned bpp, uint32_t vw)
-{
-    return bpp == 4 ? vw / 2 : vw * vbe_bytes_pp(bpp);
-}
-
 static void vbe_update_virt(struct vga *v)
 {
-    unsigned bpp = vbe_bpp(v);
-    uint32_t vw = v->vbe[VBE_DISPI_INDEX_VIRT_WIDTH];
-    if (vw < v->vbe[VBE_DISPI_INDEX_XRES])
-        vw = v->vbe[VBE_DISPI_INDEX_XRES];
+    unsigned bpp = vbe_bpp(&v->r);
+    uint32_t vw = v->r.vbe[VBE_DISPI_INDEX_VIRT_WIDTH];
+    if (vw < v->r.vbe[VBE_DISPI_INDEX_XRES])
+        vw = v->r.vbe[VBE_DISPI_INDEX_XRES];
     uint32_t lb = vbe_line_bytes(bpp, vw);
     if (!lb)
         return;
     uint32_t vh = VGA_VRAM_SIZE / lb;
     if (vh > 0xffff)
         vh = 0xffff;
-    v->vbe[VBE_DISPI_INDEX_VIRT_WIDTH] = (uint16_t)vw;
-    v->vbe[VBE_DISPI_INDEX_VIRT_HEIGHT] = (uint16_t)vh;
+    v->r.vbe[VBE_DISPI_INDEX_VIRT_WIDTH] = (uint16_t)vw;
+    v->r.vbe[VBE_DISPI_INDEX_VIRT_HEIGHT] = (uint16_t)vh;
 }
 
 static bool vbe_bpp_valid(unsigned bpp)
@@ -689,44 +620,46 @@ static bool vbe_bpp_valid(unsigned bpp)
 
 static void vbe_enable(struct vga *v, uint16_t val)
 {
-    uint16_t old = v->vbe[VBE_DISPI_INDEX_ENABLE];
+    uint16_t old = v->r.vbe[VBE_DISPI_INDEX_ENABLE];
     if ((val & VBE_DISPI_ENABLED) && !(old & VBE_DISPI_ENABLED)) {
-        unsigned bpp = vbe_bpp(v);
-        uint32_t xres = v->vbe[VBE_DISPI_INDEX_XRES], yres = v->vbe[VBE_DISPI_INDEX_YRES];
+        unsigned bpp = vbe_bpp(&v->r);
+        uint32_t xres = v->r.vbe[VBE_DISPI_INDEX_XRES], yres = v->r.vbe[VBE_DISPI_INDEX_YRES];
         /* A mode the framebuffer cannot hold is refused: the register
          * stays disabled (the guest reads back ENABLE = 0). */
         if (!vbe_bpp_valid(bpp) || xres == 0 || yres == 0 || xres > VBE_DISPI_MAX_XRES ||
             yres > VBE_DISPI_MAX_YRES || (bpp == 4 && (xres & 7)) ||
             (uint64_t)vbe_line_bytes(bpp, xres) * yres > VGA_VRAM_SIZE)
             return;
-        v->vbe[VBE_DISPI_INDEX_BPP] = (uint16_t)bpp;
-        v->vbe[VBE_DISPI_INDEX_VIRT_WIDTH] = (uint16_t)xres;
-        v->vbe[VBE_DISPI_INDEX_X_OFFSET] = 0;
-        v->vbe[VBE_DISPI_INDEX_Y_OFFSET] = 0;
-        v->vbe[VBE_DISPI_INDEX_BANK] = 0;
-        v->vbe[VBE_DISPI_INDEX_ENABLE] = VBE_DISPI_ENABLED; /* so vbe_update_virt sees it */
+        v->r.vbe[VBE_DISPI_INDEX_BPP] = (uint16_t)bpp;
+        v->r.vbe[VBE_DISPI_INDEX_VIRT_WIDTH] = (uint16_t)xres;
+        v->r.vbe[VBE_DISPI_INDEX_X_OFFSET] = 0;
+        v->r.vbe[VBE_DISPI_INDEX_Y_OFFSET] = 0;
+        v->r.vbe[VBE_DISPI_INDEX_BANK] = 0;
+        v->r.vbe[VBE_DISPI_INDEX_ENABLE] = VBE_DISPI_ENABLED; /* so vbe_update_virt sees it */
         vbe_update_virt(v);
-        if (!(val & VBE_DISPI_NOCLEARMEM))
+        if (!(val & VBE_DISPI_NOCLEARMEM)) {
             memset(v->vram, 0, (size_t)vbe_line_bytes(bpp, xres) * yres);
+            dirty_log_mark(v->dirty, 0, (size_t)vbe_line_bytes(bpp, xres) * yres);
+        }
         /* Put the VGA into a graphics state consistent with the mode, as
          * the Bochs VGA BIOS expects: graphics, A0000h/64 KiB window,
          * chain-4 (8+ bpp) or planar (4 bpp), attribute controller in
          * graphics mode with the palette video-owned. */
-        v->gc[6] = (uint8_t)((v->gc[6] & ~0x0c) | 0x05);
-        v->ar[0x10] |= 0x01;
-        v->ar_index |= AR_PAS;
-        v->seq[1] &= (uint8_t)~0x20;
+        v->r.gc[6] = (uint8_t)((v->r.gc[6] & ~0x0c) | 0x05);
+        v->r.ar[0x10] |= 0x01;
+        v->r.ar_index |= AR_PAS;
+        v->r.seq[1] &= (uint8_t)~0x20;
         if (bpp == 4) {
-            v->seq[4] = (uint8_t)((v->seq[4] & ~0x08) | 0x06);
-            v->seq[2] = 0x0f;
-            v->gc[5] &= (uint8_t)~0x70;
+            v->r.seq[4] = (uint8_t)((v->r.seq[4] & ~0x08) | 0x06);
+            v->r.seq[2] = 0x0f;
+            v->r.gc[5] &= (uint8_t)~0x70;
         } else {
-            v->seq[4] |= 0x0e;
-            v->gc[5] = (uint8_t)((v->gc[5] & ~0x30) | 0x40);
+            v->r.seq[4] |= 0x0e;
+            v->r.gc[5] = (uint8_t)((v->r.gc[5] & ~0x30) | 0x40);
         }
-        v->misc |= 0x02;
+        v->r.misc |= 0x02;
     }
-    v->vbe[VBE_DISPI_INDEX_ENABLE] = val & (VBE_DISPI_ENABLED | VBE_DISPI_GETCAPS |
+    v->r.vbe[VBE_DISPI_INDEX_ENABLE] = val & (VBE_DISPI_ENABLED | VBE_DISPI_GETCAPS |
                                             VBE_DISPI_8BIT_DAC | VBE_DISPI_LFB_ENABLED |
                                             VBE_DISPI_NOCLEARMEM);
 }
@@ -734,52 +667,52 @@ static void vbe_enable(struct vga *v, uint16_t val)
 static uint16_t vbe_read(struct vga *v)
 {
     unsigned i = v->vbe_index;
-    bool caps = (v->vbe[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_GETCAPS) != 0;
+    bool caps = (v->r.vbe[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_GETCAPS) != 0;
     switch (i) {
     case VBE_DISPI_INDEX_XRES:
-        return caps ? VBE_DISPI_MAX_XRES : v->vbe[i];
+        return caps ? VBE_DISPI_MAX_XRES : v->r.vbe[i];
     case VBE_DISPI_INDEX_YRES:
-        return caps ? VBE_DISPI_MAX_YRES : v->vbe[i];
+        return caps ? VBE_DISPI_MAX_YRES : v->r.vbe[i];
     case VBE_DISPI_INDEX_BPP:
-        return caps ? VBE_DISPI_MAX_BPP : v->vbe[i];
+        return caps ? VBE_DISPI_MAX_BPP : v->r.vbe[i];
     case VBE_DISPI_INDEX_VIDEO_MEMORY_64K:
         return VGA_VRAM_SIZE >> 16;
     default:
-        return i < VBE_DISPI_INDEX_NB ? v->vbe[i] : 0;
+        return i < VBE_DISPI_INDEX_NB ? v->r.vbe[i] : 0;
     }
 }
 
 static void vbe_write(struct vga *v, uint16_t val)
 {
     unsigned i = v->vbe_index;
-    bool on = vbe_enabled(v);
+    bool on = vbe_enabled(&v->r);
     switch (i) {
     case VBE_DISPI_INDEX_ID:
         if (val >= VBE_DISPI_ID0 && val <= VBE_DISPI_ID5)
-            v->vbe[i] = val;
+            v->r.vbe[i] = val;
         break;
     case VBE_DISPI_INDEX_XRES:
     case VBE_DISPI_INDEX_YRES:
     case VBE_DISPI_INDEX_BPP:
         /* The mode is fixed while it is enabled (Bochs). */
         if (!on)
-            v->vbe[i] = val;
+            v->r.vbe[i] = val;
         break;
     case VBE_DISPI_INDEX_ENABLE:
         vbe_enable(v, val);
         break;
     case VBE_DISPI_INDEX_BANK:
         if (((uint32_t)val << 16) < VGA_VRAM_SIZE)
-            v->vbe[i] = val;
+            v->r.vbe[i] = val;
         break;
     case VBE_DISPI_INDEX_VIRT_WIDTH:
-        v->vbe[i] = val;
+        v->r.vbe[i] = val;
         if (on)
             vbe_update_virt(v);
         break;
     case VBE_DISPI_INDEX_X_OFFSET:
     case VBE_DISPI_INDEX_Y_OFFSET:
-        v->vbe[i] = val;
+        v->r.vbe[i] = val;
         break;
     default: /* VIRT_HEIGHT and VIDEO_MEMORY_64K are read-only */
         break;
@@ -810,365 +743,52 @@ static void vbe_io_write(void *opaque, uint64_t addr, uint64_t val, unsigned siz
 static const struct mem_ops vbe_io_ops = { vbe_io_read, vbe_io_write };
 
 /* ------------------------------------------------------------------ */
-/* Rendering                                                           */
+/* What the display sees                                               */
 /* ------------------------------------------------------------------ */
 
-static uint32_t dac_rgb(const struct vga *v, uint8_t index)
+void vga_get_view(struct vga *v, struct vga_view *out)
 {
-    const uint8_t *e = &v->dac[(index & v->dac_mask) * 3];
-    uint32_t r = e[0], g = e[1], b = e[2];
-    if (!(v->vbe[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_8BIT_DAC)) {
-        /* 6-bit DAC: scale 0..63 to 0..255. */
-        r = (r << 2) | (r >> 4);
-        g = (g << 2) | (g >> 4);
-        b = (b << 2) | (b >> 4);
-    }
-    return (r & 0xff) << 16 | (g & 0xff) << 8 | (b & 0xff);
+    out->vram = v->vram;
+    out->regs = v->r;
+    out->frame = frame_number(v);
 }
 
-/* A 4-bit attribute colour through the palette registers, Color Plane
- * Enable and Color Select (Attribute Mode Control bit 7, P5/P4 select)
- * to a DAC index. */
-static uint8_t attr_to_dac(const struct vga *v, uint8_t c)
+bool vga_take_dirty(struct vga *v, uint64_t bits[VGA_DIRTY_WORDS])
 {
-    uint8_t p = v->ar[c & v->ar[0x12] & 0x0f];
-    uint8_t cs = v->ar[0x14];
-    if (v->ar[0x10] & 0x80)
-        p = (uint8_t)((p & 0x0f) | ((cs & 0x03) << 4));
-    return (uint8_t)((p & 0x3f) | ((cs & 0x0c) << 4));
-}
-
-/* Address the CRTC puts on the memory bus for character clock `ma` on
- * row scan `rs` (CRTC Mode Control, Underline Location): byte, word or
- * doubleword addressing, then the CGA/Hercules bank substitutions. */
-static uint32_t crtc_addr(const struct vga *v, uint32_t ma, unsigned rs)
-{
-    uint32_t a;
-    if (v->crtc[0x14] & 0x40)
-        a = (ma << 2) | ((ma >> 14) & 3);
-    else if (!(v->crtc[0x17] & 0x40))
-        a = (ma << 1) | ((v->crtc[0x17] & 0x20) ? (ma >> 15) & 1 : (ma >> 13) & 1);
-    else
-        a = ma;
-    if (!(v->crtc[0x17] & 0x01))
-        a = (a & ~0x2000u) | ((rs & 1) << 13);
-    if (!(v->crtc[0x17] & 0x02))
-        a = (a & ~0x4000u) | (((rs >> 1) & 1) << 14);
-    return a & (PLANE_SIZE - 1);
-}
-
-static bool is_graphics(const struct vga *v)
-{
-    return (v->ar[0x10] & 0x01) != 0; /* Attribute Mode Control: Graphics */
-}
-
-static bool screen_blank(const struct vga *v)
-{
-    /* Screen Off (Clocking Mode bit 5), the sequencer held in reset
-     * (Reset register bits 1-0 not both 1), the palette CPU-owned, or
-     * no sync (CR17 bit 7, Sync Enable): no picture. */
-    return (v->seq[1] & 0x20) || (v->seq[0] & 3) != 3 || !(v->ar_index & AR_PAS) ||
-           !(v->crtc[0x17] & 0x80);
-}
-
-static void text_geometry(const struct vga *v, unsigned *cols, unsigned *rows, unsigned *ch)
-{
-    unsigned cheight = (v->crtc[0x09] & 0x1f) + 1;
-    unsigned lines = vdisp_end(v) + 1;
-    if (v->crtc[0x09] & 0x80)
-        lines /= 2;
-    *cols = (unsigned)v->crtc[0x01] + 1;
-    *rows = lines / cheight;
-    *ch = cheight;
-}
-
-static void vga_size(const struct vga *v, int *w, int *h)
-{
-    if (vbe_enabled(v)) {
-        *w = v->vbe[VBE_DISPI_INDEX_XRES];
-        *h = v->vbe[VBE_DISPI_INDEX_YRES];
-        return;
-    }
-    if (!is_graphics(v)) {
-        unsigned cols, rows, ch;
-        text_geometry(v, &cols, &rows, &ch);
-        *w = (int)(cols * char_width(v));
-        *h = (int)(rows * ch);
-        return;
-    }
-    unsigned lines = vdisp_end(v) + 1;
-    if (v->crtc[0x09] & 0x80)
-        lines /= 2;
-    int dots = ((int)v->crtc[0x01] + 1) * 8;
-    if (v->gc[5] & 0x40) {
-        dots /= 2;
-        lines /= (v->crtc[0x09] & 0x1f) + 1;
-    }
-    *w = dots;
-    *h = (int)lines;
-}
-
-static void render_text(struct vga *v, uint32_t *px, int w, int h, int stride)
-{
-    static const uint16_t map_off[8] = { 0x0000, 0x4000, 0x8000, 0xc000,
-                                         0x2000, 0x6000, 0xa000, 0xe000 };
-    unsigned cols, rows, ch;
-    text_geometry(v, &cols, &rows, &ch);
-    unsigned cw = char_width(v);
-    uint8_t s3 = v->seq[3];
-    /* Character Map Select: map A (attribute bit 3 = 1) and map B. */
-    unsigned map_a = map_off[((s3 >> 5) & 1) << 2 | ((s3 >> 2) & 3)];
-    unsigned map_b = map_off[((s3 >> 4) & 1) << 2 | (s3 & 3)];
-    uint64_t frame = frame_number(v);
-    bool blink_on = (frame & 16) != 0;      /* character blink: 1/32 of the field rate */
-    bool cursor_on = (frame & 8) == 0;      /* cursor blink: 1/16 */
-    /* Cursor Location, delayed by Cursor Skew (CR0B bits 6-5). */
-    unsigned cur = ((((unsigned)v->crtc[0x0e] << 8) | v->crtc[0x0f]) +
-                    ((v->crtc[0x0b] >> 5) & 3)) & 0xffff;
-    unsigned cs = v->crtc[0x0a] & 0x1f, ce = v->crtc[0x0b] & 0x1f;
-    bool cursor_en = !(v->crtc[0x0a] & 0x20);
-    uint32_t pal[16];
-    for (int i = 0; i < 16; i++)
-        pal[i] = dac_rgb(v, attr_to_dac(v, (uint8_t)i));
-    /* Horizontal Pixel Panning (AR13): 9-dot cells shift 1-8 pixels for
-     * values 0-7 and none for 8; 8-dot cells shift 0-7. */
-    unsigned p13 = v->ar[0x13] & 0x0f, pan;
-    if (cw == 9)
-        pan = p13 < 8 ? p13 + 1 : 0;
-    else
-        pan = p13 < 8 ? p13 : 0;
-    bool dbl = (v->crtc[0x09] & 0x80) != 0;
-    unsigned raw = vdisp_end(v) + 1, lc = line_compare(v);
-    unsigned offset = (unsigned)v->crtc[0x13] * 2;
-    unsigned line_ma = start_address(v);
-    unsigned rs = v->crtc[0x08] & 0x1f;     /* Preset Row Scan */
-    for (unsigned sl = 0; sl < raw; sl++) {
-        if (sl == lc) {
-            /* Line Compare: the lower screen starts at address 0. */
-            line_ma = 0;
-            rs = 0;
-            if (v->ar[0x10] & 0x20)
-                pan = 0;
-        }
-        int oy = (int)(dbl ? sl / 2 : sl);
-        if ((!dbl || !(sl & 1)) && oy < h) {
-            uint32_t *o = px + (size_t)oy * (size_t)stride;
-            unsigned gl = rs;
-            /* One cell more than the screen when panned: its first
-             * pixels slide in on the right. */
-            for (unsigned c = 0; c <= cols; c++) {
-                int x0 = (int)(c * cw) - (int)pan;
-                if (x0 >= w)
-                    break;
-                unsigned ma = (line_ma + c) & 0xffff;
-                uint32_t a = crtc_addr(v, ma, 0);
-                uint8_t chr = v->vram[a * 4 + 0], attr = v->vram[a * 4 + 1];
-                unsigned font = (attr & 0x08) ? map_a : map_b;
-                uint8_t fg = attr & 0x0f, bg = attr >> 4;
-                bool hide = false;
-                if (v->ar[0x10] & 0x08) { /* Blink Enable: bit 7 blinks, not intensity */
-                    bg &= 7;
-                    if ((attr & 0x80) && !blink_on)
-                        hide = true;
-                }
-                uint8_t bits = 0;
-                if (gl < 32)
-                    bits = v->vram[((font + chr * 32u + gl) & (PLANE_SIZE - 1)) * 4 + 2];
-                /* Underline Location (CR14): attributes with foreground
-                 * 001b and background 000b get the line (visible in the
-                 * monochrome modes, where CR14 lies inside the cell). */
-                if ((attr & 0x77) == 0x01 && gl == (v->crtc[0x14] & 0x1fu))
-                    bits = 0xff;
-                if (hide)
-                    bits = 0;
-                if (cursor_en && cursor_on && ma == cur && gl >= cs && gl <= ce)
-                    bits = 0xff;
-                /* Line Graphics Enable: the ninth dot repeats the eighth
-                 * for C0h-DFh, else it is background. */
-                bool nine = (v->ar[0x10] & 0x04) && chr >= 0xc0 && chr <= 0xdf && (bits & 1);
-                for (unsigned dx = 0; dx < cw; dx++) {
-                    int x = x0 + (int)dx;
-                    if (x < 0 || x >= w)
-                        continue;
-                    bool on = dx < 8 ? (bits & (0x80 >> dx)) != 0 : nine;
-                    o[x] = on ? pal[fg] : pal[bg];
-                }
-            }
-        }
-        /* The row scan counter runs 0..Maximum Scan Line (each line
-         * twice with Scan Doubling), then the next row is Offset*2 on. */
-        if (!dbl || (sl & 1)) {
-            if (++rs >= ch) {
-                rs = 0;
-                line_ma += offset;
-            }
-        }
-    }
-    (void)rows;
-}
-
-static void render_graphics(struct vga *v, uint32_t *px, int w, int h, int stride)
-{
-    uint32_t pal[256];
-    for (int i = 0; i < 256; i++)
-        pal[i] = dac_rgb(v, (uint8_t)i);
-    uint8_t attr_pal[16];
-    for (int i = 0; i < 16; i++)
-        attr_pal[i] = attr_to_dac(v, (uint8_t)i);
-    bool c256 = (v->gc[5] & 0x40) != 0;
-    bool cga = (v->gc[5] & 0x20) != 0;
-    bool dbl = (v->crtc[0x09] & 0x80) != 0;
-    unsigned msl = (v->crtc[0x09] & 0x1f) + 1;
-    unsigned per_out = (dbl ? 2 : 1) * (c256 ? msl : 1); /* raw lines per output line */
-    unsigned raw = vdisp_end(v) + 1;
-    unsigned lc = line_compare(v);
-    unsigned offset = (unsigned)v->crtc[0x13] * 2;
-    unsigned pan = v->ar[0x13] & 0x0f;
-    pan = c256 ? (pan >> 1) & 3 : (pan < 8 ? pan : 0);
-    uint32_t line_ma = start_address(v);
-    unsigned rs = v->crtc[0x08] & 0x1f;
-    for (unsigned sl = 0; sl < raw; sl++) {
-        if (sl == lc) {
-            /* Line Compare: the lower screen starts at address 0. */
-            line_ma = 0;
-            rs = 0;
-            if (v->ar[0x10] & 0x20)
-                pan = 0;
-        }
-        if (sl % per_out == 0 && (int)(sl / per_out) < h) {
-            uint32_t *o = px + (size_t)(sl / per_out) * (size_t)stride;
-            for (int x = 0; x < w; x++) {
-                uint8_t idx;
-                if (c256) {
-                    unsigned p = (unsigned)x + pan;
-                    uint32_t a = (line_ma + p / 4) & (PLANE_SIZE - 1);
-                    idx = v->vram[a * 4 + (p & 3)];
-                } else {
-                    unsigned p = (unsigned)x + pan;
-                    uint32_t a = crtc_addr(v, (line_ma + p / 8) & 0xffff, rs);
-                    uint32_t q = load32(v->vram + a * 4);
-                    if (cga) {
-                        /* Shift Register Interleave: 2-bit pixels from
-                         * plane 0 then plane 1 (CGA 320x200 modes). */
-                        unsigned k = p & 7;
-                        uint8_t byte = (uint8_t)(k < 4 ? q : q >> 8);
-                        unsigned sh = 6 - 2 * (k & 3);
-                        idx = (byte >> sh) & 3;
-                    } else {
-                        unsigned bit = 7 - (p & 7);
-                        idx = (uint8_t)(((q >> bit) & 1) | ((q >> (8 + bit)) & 1) << 1 |
-                                        ((q >> (16 + bit)) & 1) << 2 |
-                                        ((q >> (24 + bit)) & 1) << 3);
-                    }
-                    idx = attr_pal[idx & 0x0f];
-                }
-                o[x] = pal[idx];
-            }
-        }
-        /* Scan doubling repeats each line; the row scan counter runs
-         * 0..Maximum Scan Line, then the next row begins Offset*2 on. */
-        if (!dbl || (sl & 1)) {
-            if (++rs >= msl) {
-                rs = 0;
-                line_ma += offset;
-            }
-        }
-    }
-}
-
-static void render_vbe(struct vga *v, uint32_t *px, int w, int h, int stride)
-{
-    unsigned bpp = vbe_bpp(v);
-    uint32_t vw = v->vbe[VBE_DISPI_INDEX_VIRT_WIDTH];
-    uint32_t lb = vbe_line_bytes(bpp, vw);
-    uint64_t start = (uint64_t)v->vbe[VBE_DISPI_INDEX_Y_OFFSET] * lb;
-    uint32_t pal[256];
-    for (int i = 0; i < 256; i++)
-        pal[i] = dac_rgb(v, (uint8_t)i);
-    for (int y = 0; y < h; y++) {
-        uint32_t *o = px + (size_t)y * (size_t)stride;
-        uint64_t line = start + (uint64_t)y * lb;
-        for (int x = 0; x < w; x++) {
-            uint64_t xx = (uint64_t)x + v->vbe[VBE_DISPI_INDEX_X_OFFSET];
-            uint32_t c = 0;
-            if (bpp == 4) {
-                /* Planar: 8 pixels per plane byte (interleaved x4). */
-                uint64_t a = line / 4 + xx / 8;
-                if (a * 4 + 4 <= VGA_VRAM_SIZE) {
-                    uint32_t q = load32(v->vram + a * 4);
-                    unsigned bit = 7 - (xx & 7);
-                    uint8_t idx = (uint8_t)(((q >> bit) & 1) | ((q >> (8 + bit)) & 1) << 1 |
-                                            ((q >> (16 + bit)) & 1) << 2 |
-                                            ((q >> (24 + bit)) & 1) << 3);
-                    c = pal[attr_to_dac(v, idx)];
-                }
-                o[x] = c;
-                continue;
-            }
-            unsigned bp = vbe_bytes_pp(bpp);
-            uint64_t a = line + xx * bp;
-            if (a + bp > VGA_VRAM_SIZE) {
-                o[x] = 0;
-                continue;
-            }
-            const uint8_t *p = v->vram + a;
-            switch (bpp) {
-            case 8: c = pal[p[0]]; break;
-            case 15: {
-                uint32_t q = p[0] | (uint32_t)p[1] << 8;
-                uint32_t r = (q >> 10) & 31, g = (q >> 5) & 31, b = q & 31;
-                c = ((r << 3) | (r >> 2)) << 16 | ((g << 3) | (g >> 2)) << 8 | ((b << 3) | (b >> 2));
-                break;
-            }
-            case 16: {
-                uint32_t q = p[0] | (uint32_t)p[1] << 8;
-                uint32_t r = (q >> 11) & 31, g = (q >> 5) & 63, b = q & 31;
-                c = ((r << 3) | (r >> 2)) << 16 | ((g << 2) | (g >> 4)) << 8 | ((b << 3) | (b >> 2));
-                break;
-            }
-            case 24: c = (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0]; break;
-            default: c = ((uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0]); break;
-            }
-            o[x] = c;
-        }
-    }
+    return dirty_log_take(v->dirty, bits);
 }
 
 int vga_render(struct vga *v, uint32_t *pixels, int *width, int *height, int stride)
 {
+    struct vga_view view;
+    vga_get_view(v, &view);
     int cap_h = *height;
-    int w, h;
-    vga_size(v, &w, &h);
-    if (w < 0)
-        w = 0;
-    if (h < 0)
-        h = 0;
-    *width = w;
-    *height = h;
-    if (!pixels || stride < w || cap_h < h)
-        return -1;
-    if (screen_blank(v) && !vbe_enabled(v)) {
-        for (int y = 0; y < h; y++)
-            memset(pixels + (size_t)y * (size_t)stride, 0, (size_t)w * 4);
-        return 0;
-    }
-    if (vbe_enabled(v))
-        render_vbe(v, pixels, w, h, stride);
-    else if (is_graphics(v))
-        render_graphics(v, pixels, w, h, stride);
-    else
-        render_text(v, pixels, w, h, stride);
-    return 0;
+    vga_view_size(&view, width, height);
+    return vga_render_view(&view, pixels, stride, cap_h, NULL, NULL) < 0 ? -1 : 0;
+}
+
+void vga_load_font(struct vga *v, const uint8_t *glyphs, unsigned first, unsigned count,
+                   unsigned height)
+{
+    if (height > 32)
+        height = 32;
+    for (unsigned c = 0; c < count && first + c < 256; c++)
+        for (unsigned y = 0; y < 32; y++) {
+            uint32_t a = (first + c) * 32 + y;
+            v->vram[a * 4 + 2] = y < height ? glyphs[c * height + y] : 0;
+        }
+    if (first < 256)
+        dirty_log_mark(v->dirty, (size_t)first * 32 * 4, (size_t)count * 32 * 4);
 }
 
 void vga_text_size(struct vga *v, int *cols, int *rows)
 {
-    if (vbe_enabled(v) || is_graphics(v)) {
+    if (vbe_enabled(&v->r) || is_graphics(&v->r)) {
         *cols = *rows = 0;
         return;
     }
     unsigned c, r, ch;
-    text_geometry(v, &c, &r, &ch);
+    text_geometry(&v->r, &c, &r, &ch);
     *cols = (int)c;
     *rows = (int)r;
 }
@@ -1181,12 +801,12 @@ size_t vga_text_snapshot(struct vga *v, char *buf, size_t len)
     int cols, rows;
     vga_text_size(v, &cols, &rows);
     size_t n = 0;
-    unsigned row_ma = start_address(v);
-    unsigned offset = (unsigned)v->crtc[0x13] * 2;
+    unsigned row_ma = start_address(&v->r);
+    unsigned offset = (unsigned)v->r.crtc[0x13] * 2;
     for (int r = 0; r < rows; r++, row_ma += offset) {
         size_t last = n; /* end of the line's non-blank part */
         for (int c = 0; c < cols && n + 1 < len; c++) {
-            uint32_t a = crtc_addr(v, (row_ma + (unsigned)c) & 0xffff, 0);
+            uint32_t a = crtc_addr(&v->r, (row_ma + (unsigned)c) & 0xffff, 0);
             uint8_t ch = v->vram[a * 4];
             char out = ch == 0 ? ' ' : (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
             buf[n++] = out;
@@ -1244,21 +864,21 @@ static const struct mem_ops pci_mmio_ops = { pci_mmio_read, pci_mmio_write };
 
 void vga_reset(struct vga *v)
 {
-    v->misc = v->feature = v->vse = 0;
-    v->seq_index = v->crtc_index = v->gc_index = v->ar_index = 0;
-    memset(v->seq, 0, sizeof(v->seq));
-    memset(v->crtc, 0, sizeof(v->crtc));
-    memset(v->gc, 0, sizeof(v->gc));
-    memset(v->ar, 0, sizeof(v->ar));
+    v->r.misc = v->feature = v->vse = 0;
+    v->seq_index = v->crtc_index = v->gc_index = v->r.ar_index = 0;
+    memset(v->r.seq, 0, sizeof(v->r.seq));
+    memset(v->r.crtc, 0, sizeof(v->r.crtc));
+    memset(v->r.gc, 0, sizeof(v->r.gc));
+    memset(v->r.ar, 0, sizeof(v->r.ar));
     v->ar_flipflop = false;
-    v->dac_mask = 0xff;
+    v->r.dac_mask = 0xff;
     v->dac_read_index = v->dac_write_index = v->dac_sub = v->dac_state = 0;
     memset(v->dac_latch, 0, sizeof(v->dac_latch));
     v->latch = 0;
     v->vbe_index = 0;
-    memset(v->vbe, 0, sizeof(v->vbe));
-    v->vbe[VBE_DISPI_INDEX_ID] = VBE_DISPI_ID0;
-    v->vbe[VBE_DISPI_INDEX_BPP] = 8;
+    memset(v->r.vbe, 0, sizeof(v->r.vbe));
+    v->r.vbe[VBE_DISPI_INDEX_ID] = VBE_DISPI_ID0;
+    v->r.vbe[VBE_DISPI_INDEX_BPP] = 8;
     v->vint_pending = false;
     if (v->vint_timer)
         vtimer_cancel(v->vint_timer);
@@ -1278,6 +898,12 @@ struct vga *vga_new(struct phys_mem *pm, struct io_space *io, struct vclock *clo
     }
     v->vram = mem;
     v->pm = pm;
+    v->dirty = phys_dirty_log_new(pm, v->vram, VGA_VRAM_SIZE);
+    if (!v->dirty) {
+        munmap(mem, VGA_VRAM_SIZE);
+        free(v);
+        return NULL;
+    }
     v->io = io;
     v->clock = clock;
     v->lfb_base = UINT64_MAX;
@@ -1348,9 +974,9 @@ int vga_map_lfb(struct vga *v, uint64_t base)
  * Mode 3 as a VGA BIOS leaves it (IBM VGA Technical Reference, BIOS
  * mode 03h register table): 80x25 text, 9x16 cells, 720x400 at 70 Hz,
  * B8000h, the 64-entry EGA palette in the DAC, the screen cleared to
- * grey-on-black blanks, cursor lines 13-14 at 0,0. For boots without a
- * BIOS (-kernel), so that the guest finds the text screen it expects.
- * The font in plane 2 is left as it is (no font is built in).
+ * grey-on-black blanks, cursor lines 13-14 at 0,0, and Glass's BIOS
+ * font (hw/vga_font.c) in character map 0. For boots without a BIOS
+ * (-kernel), so that the guest finds the text screen it expects.
  */
 void vga_set_mode3(struct vga *v)
 {
@@ -1364,18 +990,18 @@ void vga_set_mode3(struct vga *v)
         0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3a, 0x3b, 0x3c,
         0x3d, 0x3e, 0x3f, 0x0c, 0x00, 0x0f, 0x08, 0x00,
     };
-    v->vbe[VBE_DISPI_INDEX_ENABLE] = 0;
-    v->misc = 0x67;
-    memcpy(v->seq, seq, sizeof(seq));
-    memcpy(v->crtc, crtc, sizeof(crtc));
-    memcpy(v->gc, gc, sizeof(gc));
-    memcpy(v->ar, ar, sizeof(ar));
-    v->ar_index = AR_PAS;
+    v->r.vbe[VBE_DISPI_INDEX_ENABLE] = 0;
+    v->r.misc = 0x67;
+    memcpy(v->r.seq, seq, sizeof(seq));
+    memcpy(v->r.crtc, crtc, sizeof(crtc));
+    memcpy(v->r.gc, gc, sizeof(gc));
+    memcpy(v->r.ar, ar, sizeof(ar));
+    v->r.ar_index = AR_PAS;
     v->ar_flipflop = false;
-    v->dac_mask = 0xff;
+    v->r.dac_mask = 0xff;
     /* EGA colour rgbRGB: primaries 2/3, secondaries 1/3 of full scale. */
     for (unsigned i = 0; i < 64; i++) {
-        uint8_t *e = &v->dac[i * 3];
+        uint8_t *e = &v->r.dac[i * 3];
         e[0] = (uint8_t)(((i >> 2) & 1) * 42 + ((i >> 5) & 1) * 21);
         e[1] = (uint8_t)(((i >> 1) & 1) * 42 + ((i >> 4) & 1) * 21);
         e[2] = (uint8_t)((i & 1) * 42 + ((i >> 3) & 1) * 21);
@@ -1384,6 +1010,12 @@ void vga_set_mode3(struct vga *v)
         v->vram[a * 4 + 0] = ' ';
         v->vram[a * 4 + 1] = 0x07;
     }
+    dirty_log_mark(v->dirty, 0, 80 * 25 * 2 * 4);
+    uint8_t glyphs[256 * 16];
+    for (unsigned c = 0; c < 256; c++)
+        for (unsigned y = 0; y < 16; y++)
+            glyphs[c * 16 + y] = font_glyph_row((uint8_t)c, (int)y);
+    vga_load_font(v, glyphs, 0, 256, 16);
 }
 
 struct irq_line *vga_irq(struct vga *v)
@@ -1412,6 +1044,7 @@ void vga_free(struct vga *v)
         phys_unmap(v->pm, v->lfb_base, VGA_VRAM_SIZE);
     if (v->vint_timer)
         vtimer_free(v->vint_timer);
+    phys_dirty_log_free(v->dirty);
     munmap(v->vram, VGA_VRAM_SIZE);
     free(v);
 }

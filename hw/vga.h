@@ -12,6 +12,7 @@
 #ifndef GLASS_HW_VGA_H
 #define GLASS_HW_VGA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +56,50 @@
 #define VGA_PCI_MMIO_VGA 0x400  /* ports 0x3C0-0x3DF at 0x400-0x41F */
 #define VGA_PCI_MMIO_VBE 0x500  /* DISPI register n (16 bits) at 0x500 + 2n */
 
+/* Register counts (IBM VGA: sequencer 0-4 (8 decoded), CRTC 0-18h,
+ * graphics controller 0-8, attribute controller 0-14h). */
+#define VGA_SEQ_REGS 8
+#define VGA_CRTC_REGS 0x19
+#define VGA_GC_REGS 9
+#define VGA_AR_REGS 0x15
+
+/* Attribute controller index register: bit 5 is Palette Address Source. */
+#define VGA_AR_PAS 0x20
+
+/*
+ * The registers that decide the picture: what a renderer reads besides
+ * the video memory. The device keeps its registers in this form, so a
+ * snapshot of them is one copy.
+ */
+struct vga_regs {
+    uint8_t misc;                  /* Miscellaneous Output (3C2/3CC) */
+    uint8_t seq[VGA_SEQ_REGS];
+    uint8_t crtc[VGA_CRTC_REGS];
+    uint8_t gc[VGA_GC_REGS];
+    uint8_t ar[VGA_AR_REGS];
+    uint8_t ar_index;              /* with PAS (VGA_AR_PAS) */
+    uint8_t dac_mask;              /* 3C6 */
+    uint8_t dac[256 * 3];          /* R, G, B: 6 bits, or 8 with VBE_DISPI_8BIT_DAC */
+    uint16_t vbe[VBE_DISPI_INDEX_NB];
+};
+
+/*
+ * Everything the renderer (hw/vga_render.h) needs to draw the screen:
+ * the registers, the video memory (borrowed: planar byte p of plane
+ * address a at vram[4a + p], the VBE framebuffer from byte 0;
+ * VGA_VRAM_SIZE bytes) and the frame count that paces the cursor and
+ * character blink.
+ */
+struct vga_view {
+    const uint8_t *vram;
+    struct vga_regs regs;
+    uint64_t frame;                /* frames since power-on, from virtual time */
+};
+
+/* Dirty tracking: one bit per 4 KiB page of VRAM. */
+#define VGA_DIRTY_PAGES (VGA_VRAM_SIZE / 4096u)
+#define VGA_DIRTY_WORDS (VGA_DIRTY_PAGES / 64u)
+
 struct vga;
 struct pci_bus;
 
@@ -75,8 +120,9 @@ void vga_free(struct vga *vga);
 /* Power-on state of the registers (VRAM is kept, as on a warm reset). */
 void vga_reset(struct vga *vga);
 
-/* Programs BIOS mode 03h (80x25 colour text at B8000h) and clears the
- * text screen, for boots without a video BIOS. No font is loaded. */
+/* Programs BIOS mode 03h (80x25 colour text at B8000h), clears the
+ * text screen and loads Glass's BIOS font (8x16, bios/font.c), for
+ * boots without a video BIOS. */
 void vga_set_mode3(struct vga *vga);
 
 /* Maps the VRAM as RAM at `base` (4 KiB aligned) for the ISA-only
@@ -89,6 +135,24 @@ struct irq_line *vga_irq(struct vga *vga);
 
 /* The 16 MiB of video memory (planar byte p of address a is at 4a + p). */
 uint8_t *vga_vram(struct vga *vga);
+
+/* The VGA's current state for the renderer (its VRAM by pointer). */
+void vga_get_view(struct vga *vga, struct vga_view *out);
+
+/*
+ * The VRAM pages written since the last call (bit p of bits[p / 64] is
+ * page p, VGA_DIRTY_WORDS words): through the LFB (memory/'s dirty log),
+ * the A0000h window, or the device itself (a mode set clearing VRAM).
+ * Returns whether any page was. A display that calls it after taking a
+ * view redraws what the pages hold (hw/vga_render.h, vga_frame_update).
+ */
+bool vga_take_dirty(struct vga *vga, uint64_t bits[VGA_DIRTY_WORDS]);
+
+/* Loads `count` glyphs of `height` rows (one byte each, bit 7 leftmost)
+ * into character map 0 of plane 2, from character `first`: the font a
+ * VGA BIOS would have loaded, for boots without one (-kernel). */
+void vga_load_font(struct vga *vga, const uint8_t *glyphs, unsigned first, unsigned count,
+                   unsigned height);
 
 /*
  * Renders the current screen as XRGB8888 (0x00RRGGBB). `stride` is the

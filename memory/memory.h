@@ -123,6 +123,45 @@ void phys_set_code_write_notifier(struct phys_mem *pm,
                                   void (*fn)(void *opaque, uint64_t paddr, uint64_t size),
                                   void *opaque);
 
+/*
+ * Dirty logging, for a display that redraws only what the guest changed
+ * (video memory). A log covers a host buffer that is mapped as RAM
+ * (phys_map_ram, anywhere and as often as needed: the log goes by host
+ * address, so a PCI BAR that moves keeps it) or written by its device's
+ * own code, which then calls dirty_log_mark. Every store phys.c makes
+ * into the buffer (guest slow path, DMA, loaders) marks its page.
+ *
+ * Guest stores on the TLB's fast path are caught without a compare of
+ * the memory: dirty_log_take leaves every page clean, drops the write
+ * fast paths into the buffer from the attached TLBs, and TLB fills give
+ * a clean page's writes TLB_SLOW_DIRTY; the first store then comes
+ * through phys_write, marks the page, and the CPU puts the entry's fast
+ * path back (tlb_write_logged). One slow store per page and frame.
+ *
+ * A new log has every page dirty (nobody has seen them yet).
+ */
+struct dirty_log;
+struct tlb;
+/* `host` and `size` 4 KiB aligned. Returns NULL on a bad argument or
+ * when out of memory. */
+struct dirty_log *phys_dirty_log_new(struct phys_mem *pm, uint8_t *host, size_t size);
+void phys_dirty_log_free(struct dirty_log *log);
+/* Marks the pages of [offset, offset + len) of the buffer written. */
+void dirty_log_mark(struct dirty_log *log, size_t offset, size_t len);
+/* The pages written since the last call (bit p of bits[p / 64] is page
+ * p; room for size / 4096 bits), which all become clean. Returns
+ * whether any page was dirty. */
+bool dirty_log_take(struct dirty_log *log, uint64_t *bits);
+/* The TLBs that cache this address space's pages (a CPU's): a take
+ * revokes their write fast paths into the log's buffer. At most
+ * PHYS_MAX_TLBS; returns 0 or -1. */
+#define PHYS_MAX_TLBS 4
+int phys_attach_tlb(struct phys_mem *pm, struct tlb *t);
+void phys_detach_tlb(struct phys_mem *pm, struct tlb *t);
+/* Whether a store into the RAM page at host address `host_page` must
+ * take the slow path to be logged (a clean page of a log). */
+bool phys_page_write_logged(const struct phys_mem *pm, const uint8_t *host_page);
+
 /* ------------------------------------------------------------------ */
 /* I/O port space (64 KiB ports)                                       */
 /* ------------------------------------------------------------------ */
@@ -286,6 +325,7 @@ int paging_load_pdptes(struct phys_mem *pm, struct paging_mode *mode);
 #define TLB_SLOW_MMIO 0x002u  /* not RAM: every access through phys_read/write */
 #define TLB_SLOW_CODE 0x004u  /* write to a page holding translated code */
 #define TLB_SLOW_WATCH 0x008u /* data breakpoint on this page */
+#define TLB_SLOW_DIRTY 0x010u /* first write to a clean page of a dirty log */
 
 struct tlb_entry {
     uint32_t tag_read;
@@ -342,6 +382,18 @@ void tlb_flush_page(struct tlb *t, uint32_t lin);
 /* Invalidates every entry that maps physical page `paddr` (code-page
  * marking needs the write tags of that page dropped). */
 void tlb_flush_phys_page(struct tlb *t, uint64_t paddr);
+/* Drops the write fast paths of entries whose page lies in host memory
+ * [lo, hi) (a dirty log starts a new round: the next store must be
+ * seen). */
+void tlb_drop_host_writes(struct tlb *t, const uint8_t *lo, const uint8_t *hi);
+/* After a store that took the slow path: an entry slowed only for dirty
+ * logging gets its fast path back, since phys_write has marked the page
+ * (the CPU's slow path calls it). */
+static inline void tlb_write_logged(struct tlb_entry *e)
+{
+    if ((e->tag_write & ~TLB_PAGE_MASK) == TLB_SLOW_DIRTY)
+        e->tag_write &= TLB_PAGE_MASK;
+}
 
 /*
  * Fills the entry for `lin` in TLB `user` after a walk permits `access`.

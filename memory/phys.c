@@ -18,6 +18,11 @@
  * in a table of stable slots (the page descriptors index it); a slot is
  * reused once its mapping is gone.
  *
+ * Dirty logs (phys_dirty_log_new) are kept in a list; a store into RAM
+ * looks its host address up in them (a range compare per log: there is
+ * one, the VGA's), and TLB fills ask phys_page_write_logged whether a
+ * page's stores must come here first.
+ *
  * Two views: the CPU's and the bus masters' (DMA). They differ only where
  * a chipset routes CPU cycles elsewhere than PCI masters' (the i440FX's
  * SMRAM D_OPEN sends the CPU to the DRAM under the VGA window, while bus
@@ -82,6 +87,18 @@ struct phys_mem {
     void (*write_watch)(void *opaque, uint64_t paddr, size_t size);
     void *watch_opaque;
     uint64_t mmio_accesses;
+    struct dirty_log *logs;
+    struct tlb *tlbs[PHYS_MAX_TLBS];
+};
+
+/* One dirty log: a bit per 4 KiB page of [host, host + size), set when
+ * the page was written since the last dirty_log_take. */
+struct dirty_log {
+    struct dirty_log *next;
+    struct phys_mem *pm;
+    uint8_t *host;
+    size_t size;
+    uint64_t *bits;
 };
 
 static const struct page_desc hole_desc; /* all zero: PAGE_HOLE */
@@ -102,6 +119,14 @@ void phys_free(struct phys_mem *pm)
         free(pm->top[i]);
     free(pm->regions);
     free(pm->maps);
+    /* Logs outlived by their owner's phys_dirty_log_free are unusual,
+     * but must not leak. */
+    while (pm->logs) {
+        struct dirty_log *l = pm->logs;
+        pm->logs = l->next;
+        free(l->bits);
+        free(l);
+    }
     free(pm);
 }
 
@@ -368,6 +393,19 @@ static inline void store_le(uint8_t *p, uint64_t v, unsigned size)
     }
 }
 
+static void log_mark(struct dirty_log *l, size_t off, size_t len);
+
+/* A store of `len` bytes at host address `p` (RAM): marks its page in
+ * the dirty log that holds it, if any. */
+static inline void log_store(struct phys_mem *pm, const uint8_t *p, size_t len)
+{
+    for (struct dirty_log *l = pm->logs; l; l = l->next)
+        if (p >= l->host && p < l->host + l->size) {
+            log_mark(l, (size_t)(p - l->host), len);
+            return;
+        }
+}
+
 static inline void notify_code(struct phys_mem *pm, const struct page_desc *d, uint64_t addr,
                                unsigned size)
 {
@@ -414,6 +452,7 @@ static void write_desc(struct phys_mem *pm, const struct page_desc *d, uint64_t 
         if (pm->write_watch)
             pm->write_watch(pm->watch_opaque, addr, size);
         store_le(d->host + (addr & PAGE_MASK), val, size);
+        log_store(pm, d->host + (addr & PAGE_MASK), size);
         notify_code(pm, d, addr, size);
         return;
     case PAGE_MMIO: {
@@ -502,6 +541,7 @@ static void write_buf(struct phys_mem *pm, uint64_t addr, const void *buf, size_
             if (pm->write_watch)
                 pm->write_watch(pm->watch_opaque, a, n);
             memcpy(d->host + (a & PAGE_MASK), in, n);
+            log_store(pm, d->host + (a & PAGE_MASK), n);
             notify_code(pm, d, a, (unsigned)n);
         } else if (d->kind == PAGE_MMIO) {
             for (size_t i = 0; i < n; i++)
@@ -633,4 +673,114 @@ void phys_set_code_write_notifier(struct phys_mem *pm,
 {
     pm->code_notify = fn;
     pm->code_opaque = opaque;
+}
+
+/* ------------------------------------------------------------------ */
+/* Dirty logs                                                          */
+/* ------------------------------------------------------------------ */
+
+static size_t log_pages(const struct dirty_log *l)
+{
+    return l->size >> PAGE_SHIFT;
+}
+
+struct dirty_log *phys_dirty_log_new(struct phys_mem *pm, uint8_t *host, size_t size)
+{
+    if (!pm || !host || size == 0 || (size & PAGE_MASK) || ((uintptr_t)host & PAGE_MASK))
+        return NULL;
+    struct dirty_log *l = calloc(1, sizeof(*l));
+    if (!l)
+        return NULL;
+    size_t words = ((size >> PAGE_SHIFT) + 63) / 64;
+    l->bits = malloc(words * sizeof(uint64_t));
+    if (!l->bits) {
+        free(l);
+        return NULL;
+    }
+    l->pm = pm;
+    l->host = host;
+    l->size = size;
+    memset(l->bits, 0, words * sizeof(uint64_t));
+    log_mark(l, 0, size);
+    l->next = pm->logs;
+    pm->logs = l;
+    return l;
+}
+
+void phys_dirty_log_free(struct dirty_log *l)
+{
+    if (!l)
+        return;
+    struct dirty_log **pp = &l->pm->logs;
+    while (*pp && *pp != l)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = l->next;
+    /* Entries may still carry TLB_SLOW_DIRTY for its pages: harmless,
+     * the next store refills them without it. */
+    free(l->bits);
+    free(l);
+}
+
+static void log_mark(struct dirty_log *l, size_t off, size_t len)
+{
+    if (len == 0 || off >= l->size)
+        return;
+    if (len > l->size - off)
+        len = l->size - off;
+    for (size_t p = off >> PAGE_SHIFT; p <= (off + len - 1) >> PAGE_SHIFT; p++)
+        l->bits[p / 64] |= 1ull << (p % 64);
+}
+
+void dirty_log_mark(struct dirty_log *l, size_t offset, size_t len)
+{
+    log_mark(l, offset, len);
+}
+
+bool dirty_log_take(struct dirty_log *l, uint64_t *bits)
+{
+    size_t words = (log_pages(l) + 63) / 64;
+    uint64_t any = 0;
+    for (size_t i = 0; i < words; i++) {
+        bits[i] = l->bits[i];
+        any |= l->bits[i];
+        l->bits[i] = 0;
+    }
+    /* A page with a write fast path was dirty (clean ones fill without
+     * one): the fast paths go, so that its next store is seen. */
+    if (any)
+        for (unsigned i = 0; i < PHYS_MAX_TLBS; i++)
+            if (l->pm->tlbs[i])
+                tlb_drop_host_writes(l->pm->tlbs[i], l->host, l->host + l->size);
+    return any != 0;
+}
+
+bool phys_page_write_logged(const struct phys_mem *pm, const uint8_t *host_page)
+{
+    for (const struct dirty_log *l = pm->logs; l; l = l->next)
+        if (host_page >= l->host && host_page < l->host + l->size) {
+            size_t p = (size_t)(host_page - l->host) >> PAGE_SHIFT;
+            return !(l->bits[p / 64] & (1ull << (p % 64)));
+        }
+    return false;
+}
+
+int phys_attach_tlb(struct phys_mem *pm, struct tlb *t)
+{
+    for (unsigned i = 0; i < PHYS_MAX_TLBS; i++)
+        if (pm->tlbs[i] == t)
+            return 0;
+    for (unsigned i = 0; i < PHYS_MAX_TLBS; i++)
+        if (!pm->tlbs[i]) {
+            pm->tlbs[i] = t;
+            return 0;
+        }
+    return -1;
+}
+
+void phys_detach_tlb(struct phys_mem *pm, struct tlb *t)
+{
+    for (unsigned i = 0; i < PHYS_MAX_TLBS; i++)
+        if (pm->tlbs[i] == t)
+            pm->tlbs[i] = NULL;
 }

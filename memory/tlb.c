@@ -118,6 +118,19 @@ void tlb_flush_phys_page(struct tlb *t, uint64_t paddr)
     }
 }
 
+void tlb_drop_host_writes(struct tlb *t, const uint8_t *lo, const uint8_t *hi)
+{
+    for (unsigned i = 0; i < t->nfilled; i++) {
+        struct tlb_entry *e = entry_at(t, t->filled[i]);
+        uint32_t page = e->flags & TLB_PAGE_MASK;
+        if (e->tag_write != page)
+            continue; /* no write fast path */
+        const uint8_t *host = (const uint8_t *)(e->addend + page);
+        if (host >= lo && host < hi)
+            e->tag_write = TLB_INVALID;
+    }
+}
+
 struct tlb_entry *tlb_fill(struct tlb *t, struct phys_mem *pm, uint32_t lin, bool user,
                            enum mem_access access, const struct page_walk *w)
 {
@@ -161,10 +174,10 @@ struct tlb_entry *tlb_fill(struct tlb *t, struct phys_mem *pm, uint32_t lin, boo
     if (w->writable && (w->dirty || access == ACCESS_WRITE)) {
         if (!host || !ram)
             e->tag_write = page | TLB_SLOW_MMIO; /* ROM: phys_write drops it */
+        else if (phys_is_code_page(pm, ppage) || phys_writes_watched(pm))
+            e->tag_write = page | TLB_SLOW_CODE;
         else
-            e->tag_write = page | (phys_is_code_page(pm, ppage) || phys_writes_watched(pm)
-                                       ? TLB_SLOW_CODE
-                                       : 0);
+            e->tag_write = page | (phys_page_write_logged(pm, host) ? TLB_SLOW_DIRTY : 0);
     } else {
         e->tag_write = TLB_INVALID;
     }

@@ -2,9 +2,14 @@
  * test_options.c — glass's command line (frontend/options.c): defaults,
  * sizes, log items, and one clear error for every bad option.
  */
+#define _POSIX_C_SOURCE 200809L /* setenv, unsetenv */
+
 #include <criterion/criterion.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "config.h" /* HAVE_SDL */
 
 #include "frontend/frontend.h"
 #include "translate/translate.h"
@@ -298,6 +303,54 @@ Test(cmdline, malformed_command_lines)
     cr_assert_eq(PARSE(&o, "-kernel", "k", "stray"), OPTIONS_ERROR);
     cr_assert(strstr(opt_err, "stray"), "%s", opt_err);
     cr_assert_eq(PARSE(&o, "-kernel", "k", "-"), OPTIONS_ERROR);
+}
+
+/* -display and -nographic (frontend/options.c), and which display a run
+ * gets from them and the environment (options_display). */
+Test(cmdline, display_and_nographic)
+{
+    struct options o;
+    setenv("DISPLAY", ":42", 1);
+    unsetenv("WAYLAND_DISPLAY");
+    cr_assert_eq(PARSE(&o, "-kernel", "k"), OPTIONS_RUN);
+    cr_assert_eq(o.display, DISPLAY_DEFAULT);
+    cr_assert_eq(options_display(&o), HAVE_SDL ? DISPLAY_SDL : DISPLAY_NONE,
+                 "a window when X is there");
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-nographic"), OPTIONS_RUN);
+    cr_assert_eq(options_display(&o), DISPLAY_NONE, "-nographic: never a window");
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-display", "none"), OPTIONS_RUN);
+    cr_assert_eq(options_display(&o), DISPLAY_NONE);
+    unsetenv("DISPLAY");
+    cr_assert_eq(PARSE(&o, "-kernel", "k"), OPTIONS_RUN);
+    cr_assert_eq(options_display(&o), DISPLAY_NONE, "no server: no window, no error");
+    setenv("WAYLAND_DISPLAY", "wayland-0", 1);
+    cr_assert_eq(options_display(&o), HAVE_SDL ? DISPLAY_SDL : DISPLAY_NONE);
+    setenv("WAYLAND_DISPLAY", "", 1);
+    cr_assert_eq(options_display(&o), DISPLAY_NONE, "an empty name is none");
+    if (HAVE_SDL) {
+        /* Asked for explicitly: SDL whatever the environment says (a
+         * missing server is then the window's error, with a hint). */
+        cr_assert_eq(PARSE(&o, "-kernel", "k", "-display", "sdl"), OPTIONS_RUN);
+        cr_assert_eq(options_display(&o), DISPLAY_SDL);
+        cr_assert_eq(PARSE(&o, "-kernel", "k", "-display", "none", "-display", "sdl"),
+                     OPTIONS_RUN);
+        cr_assert_eq(o.display, DISPLAY_SDL, "the last one counts");
+    } else {
+        cr_assert_eq(PARSE(&o, "-kernel", "k", "-display", "sdl"), OPTIONS_ERROR);
+        cr_assert(strstr(opt_err, "without SDL"), "%s", opt_err);
+    }
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-display", "gtk"), OPTIONS_ERROR);
+    cr_assert_str_eq(opt_err, "-display gtk: expected sdl or none");
+    cr_assert_eq(PARSE(&o, "-kernel", "k", "-display"), OPTIONS_ERROR);
+    if (HAVE_SDL) {
+        cr_assert_eq(PARSE(&o, "-kernel", "k", "-nographic", "-display", "sdl"),
+                     OPTIONS_ERROR);
+        cr_assert_str_eq(opt_err, "-nographic cannot be used with -display sdl");
+    }
+    char help[4096];
+    cr_assert_eq(parse(&o, help, sizeof(help), "--help", (char *)NULL), OPTIONS_EXIT);
+    cr_assert(strstr(help, "  -display TYPE "), "%s", help);
+    cr_assert(strstr(help, "  -nographic "), "%s", help);
 }
 
 Test(cmdline, monitor_and_gdb)

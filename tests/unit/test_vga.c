@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "bios/font.h"
 #include "hw/pci.h"
 #include "hw/vga.h"
 
@@ -968,5 +969,101 @@ Test(vga, random_programming_stays_in_bounds)
         char txt[4096];
         cr_assert(vga_text_snapshot(r.vga, txt, sizeof(txt)) < sizeof(txt));
     }
+    rig_free(&r);
+}
+
+/* ------------------------------------------------------- display side */
+
+static unsigned dirty_count(const uint64_t *bits)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < VGA_DIRTY_WORDS; i++)
+        n += (unsigned)__builtin_popcountll(bits[i]);
+    return n;
+}
+
+static bool dirty_page(const uint64_t *bits, unsigned p)
+{
+    return (bits[p / 64] >> (p % 64)) & 1;
+}
+
+Test(vga, dirty_pages_from_the_window_the_lfb_and_mode_sets)
+{
+    static uint64_t bits[VGA_DIRTY_WORDS];
+    struct rig r = rig_new();
+    cr_assert(vga_take_dirty(r.vga, bits), "a new VGA: every page unseen");
+    cr_assert_eq(dirty_count(bits), VGA_DIRTY_PAGES);
+    cr_assert_not(vga_take_dirty(r.vga, bits));
+    cr_assert_eq(dirty_count(bits), 0);
+    /* Text through the A0000h window (MMIO): cell 1600 is plane
+     * address 3200, VRAM byte 12800, page 3. */
+    set_mode(&r, &mode3);
+    memb(&r, 0xb8000 + 3200, 'x');
+    cr_assert(vga_take_dirty(r.vga, bits));
+    cr_assert_eq(dirty_count(bits), 1);
+    cr_assert(dirty_page(bits, 3));
+    /* Reads dirty nothing. */
+    (void)rdb(&r, 0xb8000 + 8000);
+    cr_assert_not(vga_take_dirty(r.vga, bits));
+    /* The LFB is RAM: memory/'s dirty log sees the store. */
+    cr_assert_eq(vga_map_lfb(r.vga, 0xe0000000), 0);
+    phys_write(r.pm, 0xe0000000u + 5 * 4096 + 8, 0x12345678, 4);
+    phys_write(r.pm, 0xe0000000u + 0x800000, 1, 1);
+    cr_assert(vga_take_dirty(r.vga, bits));
+    cr_assert_eq(dirty_count(bits), 2);
+    cr_assert(dirty_page(bits, 5) && dirty_page(bits, 0x800));
+    /* Enabling a VBE mode clears (so dirties) the mode's memory. */
+    vbe_w(&r, VBE_DISPI_INDEX_XRES, 640);
+    vbe_w(&r, VBE_DISPI_INDEX_YRES, 480);
+    vbe_w(&r, VBE_DISPI_INDEX_BPP, 32);
+    vbe_w(&r, VBE_DISPI_INDEX_ENABLE, VBE_DISPI_ENABLED | VBE_DISPI_LFB_ENABLED);
+    cr_assert(vga_take_dirty(r.vga, bits));
+    cr_assert_eq(dirty_count(bits), 640 * 480 * 4 / 4096);
+    /* Banked access through A0000h (LFB off). */
+    vbe_w(&r, VBE_DISPI_INDEX_BANK, 2);
+    memb(&r, 0xa0000 + 0x10, 7);
+    cr_assert(vga_take_dirty(r.vga, bits));
+    cr_assert_eq(dirty_count(bits), 1);
+    cr_assert(dirty_page(bits, 0x20000 / 4096));
+    rig_free(&r);
+}
+
+Test(vga, mode3_for_biosless_boots_has_the_bios_font)
+{
+    struct rig r = rig_new();
+    vga_set_mode3(r.vga);
+    memb(&r, 0xb8000, 'A');
+    memb(&r, 0xb8001, 0x07);
+    wreg(&r, 0x3d4, 0x0f, 80); /* the cursor on the next row */
+    int w, h;
+    uint32_t *px = render(&r, &w, &h);
+    for (unsigned y = 0; y < 16; y++)
+        for (unsigned x = 0; x < 8; x++) {
+            bool on = font_glyph_row('A', (int)y) & (0x80 >> x);
+            cr_assert_eq(px[y * 1024 + x] != 0, on, "pixel %u,%u", x, y);
+        }
+    cr_assert(font_glyph_row('A', 8) != 0, "the font has a real 'A'");
+    rig_free(&r);
+}
+
+Test(vga, view_is_the_registers_and_the_vram)
+{
+    struct rig r = rig_new();
+    set_mode(&r, &mode13);
+    set_dac(&r, 5, 1, 2, 3);
+    struct vga_view v;
+    vga_get_view(r.vga, &v);
+    cr_assert_eq(v.vram, vga_vram(r.vga));
+    cr_assert_eq(v.regs.misc, mode13.misc);
+    cr_assert_eq(memcmp(v.regs.crtc, mode13.crtc, sizeof(mode13.crtc)), 0);
+    cr_assert_eq(v.regs.dac[15], 1);
+    cr_assert_eq(v.regs.dac[17], 3);
+    cr_assert(v.regs.ar_index & VGA_AR_PAS);
+    /* The frame count follows virtual time (70 Hz in mode 13h). */
+    uint64_t f0 = v.frame;
+    vclock_advance(r.clock, 1000000000ull);
+    vga_get_view(r.vga, &v);
+    cr_assert(v.frame - f0 >= 69 && v.frame - f0 <= 71, "%llu frames",
+              (unsigned long long)(v.frame - f0));
     rig_free(&r);
 }

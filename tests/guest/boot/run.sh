@@ -27,7 +27,7 @@ run() {
         ;;
     glass)
         # The BIOS linked into glass (the same bytes as $bios).
-        timeout 120 "${GLASS:-./glass}" "$@" -debugcon file:"$out" \
+        timeout 120 "${GLASS:-./glass}" -display none "$@" -debugcon file:"$out" \
             -serial file:"$dir/$name.serial" 2>"$dir/$name.err"
         status=$?
         ;;
