@@ -631,6 +631,49 @@ Test(jit_engine, crossing_instruction_follows_its_second_page_mapping)
     }
 }
 
+/* Reached through a linked direct jump, in one run: the guest remaps the
+ * second page itself (its PTE, then INVLPG) between two passes, so only
+ * the block's own check of the TLB generation can notice (the dispatcher
+ * is not on the way). The loop: 1F00h jmp 1FFDh; the crossing MOV EAX;
+ * at 2002h (the same code in both physical pages) the store of EAX, the
+ * PTE of page 2 from ESI (first the same mapping, then 5000h), INVLPG,
+ * back to 1F00h. */
+Test(jit_engine, crossing_instruction_linked_follows_a_remap_by_the_guest)
+{
+    static const uint8_t loop[] = { 0xe9, 0xf8, 0x00, 0x00, 0x00 }; /* 1F00: jmp 1FFDh */
+    static const uint8_t rest[] = {
+        0x89, 0x07,                               /* mov [edi], eax */
+        0x83, 0xc7, 0x04,                         /* add edi, 4 */
+        0x49,                                     /* dec ecx */
+        0x74, 0x17,                               /* jz done */
+        0x89, 0x35, 0x08, 0x10, 0x10, 0x00,       /* mov [101008h], esi */
+        0xbe, 0x07, 0x50, 0x00, 0x00,             /* mov esi, 5007h */
+        0x0f, 0x01, 0x3d, 0x00, 0x20, 0x00, 0x00, /* invlpg [2000h] */
+        0xe9, 0xdf, 0xfe, 0xff, 0xff,             /* jmp 1F00h */
+        0xf4,                                     /* done: hlt */
+    };
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        struct je m = je_new(engine);
+        cross_setup(&m);
+        memcpy(m.ram + 0x1f00, loop, sizeof(loop));
+        memcpy(m.ram + 0x2002, rest, sizeof(rest));
+        memcpy(m.ram + 0x5002, rest, sizeof(rest));
+        m.cpu->regs[R_ECX] = 3;
+        m.cpu->regs[R_EDI] = 0x6000;
+        m.cpu->regs[R_ESI] = 0x2007;
+        m.cpu->eip = 0x1f00;
+        m.cpu->halted = 0;
+        je_run_to_halt(&m);
+        uint32_t got[3];
+        memcpy(got, m.ram + 0x6000, sizeof(got));
+        cr_assert_eq(m.cpu->eip, 0x2002u + sizeof(rest), "engine %d: eip %x", engine, m.cpu->eip);
+        cr_assert_eq(got[0], 0x2211bbaau, "engine %d: %x", engine, got[0]);
+        cr_assert_eq(got[1], 0x2211bbaau, "engine %d: %x", engine, got[1]);
+        cr_assert_eq(got[2], 0x4433bbaau, "engine %d: %x", engine, got[2]);
+        je_free(&m);
+    }
+}
+
 /* The second page is not present: #PF for its linear address (CR2),
  * with EIP at the instruction, raised as the CPU's fetch would. */
 Test(jit_engine, crossing_instruction_faults_on_its_second_page)

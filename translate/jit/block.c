@@ -627,6 +627,17 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
      * interrupt handler looking at the EFLAGS image it was given (or
      * lockstep, which is told). */
     budget_exit->stale_flags = live[0] == 0;
+    if (tb->crosses) {
+        /* Its second page still translates as at the dispatcher's last
+         * check: no TLB flush since (every flush that can change a
+         * translation counts in tlb.generation, A20 and map changes
+         * included). Links into it always save the flags (jit_link), so
+         * leaving here hands the dispatcher exact ones. */
+        x64_mov_r64_imm(a, T_VAL, (uint64_t)(uintptr_t)&tb->gen2);
+        x64_mov_reg_rm(a, 4, T_VAL, x64_m(x64_mem(T_VAL, 0)));
+        x64_alu_reg_rm(a, ALU_CMP, 4, T_VAL, cpu_field(CPU_OFF(tlb.generation)));
+        gen_jump_exit(c, XCC_NE, tb->eip, 0);
+    }
     if (c->key & JK_TRACE) {
         x64_mov_r64_imm(a, T_IDX, (uint64_t)(uintptr_t)tb);
         x64_call_abs(a, c->exec_base, c->j->thunk[JIT_THUNK_TRACE]);
@@ -778,6 +789,7 @@ struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr,
         tb->n = (uint16_t)n;
         tb->crosses = end > 4096;
         tb->paddr2 = page2;
+        tb->gen2 = cpu->tlb.generation; /* decode_crossing just walked it */
 
         struct x64_asm a;
         x64_init(&a, j->code.rw + j->code_used, j->code.size - j->code_used);

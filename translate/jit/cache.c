@@ -150,7 +150,9 @@ void jit_link(struct jit *j, struct jit_tb *from, unsigned exit, struct jit_tb *
 {
     if (from->dead || to->dead || !from->exit_field[exit] || from->exit_dest[exit])
         return;
-    if (from->exit_save_field[exit] && to->flags_in)
+    /* A block that crosses a page may leave from its prologue for the
+     * dispatcher (block.c): it gets the flags saved, as one that reads them. */
+    if (from->exit_save_field[exit] && (to->flags_in || to->crosses))
         patch_rel32(j, from, from->exit_save_field[exit], to->code); /* save, then go */
     else
         patch_rel32(j, from, from->exit_field[exit], to->code);

@@ -138,10 +138,13 @@ struct jit_tb {
     uint8_t dead;        /* dropped (its page was written); memory stays
                             until the next full flush */
     /* A block of one instruction that runs on into the next linear page
-     * (cache.c keeps it on both physical pages; the dispatcher checks
-     * the second page's translation before running it, and no direct
-     * exit is linked to it). */
+     * (cache.c keeps it on both physical pages). The dispatcher checks
+     * the second page's translation before running it and notes the TLB
+     * generation it found it in (gen2); entered through a link or the
+     * jump cache, its prologue compares gen2 with the TLB's generation
+     * and leaves for the dispatcher when a flush came in between. */
     uint8_t crosses;
+    uint32_t gen2;       /* cpu->tlb.generation when paddr2 was checked */
     uint64_t paddr2;     /* the physical page of its last bytes */
 
     /* Direct exits: the rel32 field of the jump that leaves for exit i

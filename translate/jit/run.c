@@ -279,6 +279,8 @@ static struct jit_tb *find_block(struct jit *j, struct cpu *cpu)
             (paddr2 & ~(uint64_t)0xfff) != tb->paddr2) {
             jit_invalidate_block(j, tb);
             tb = NULL;
+        } else {
+            tb->gen2 = cpu->tlb.generation;
         }
     }
     if (!tb)
@@ -310,7 +312,7 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
     struct jit_tb *from = j->pending_from;
     if (from) {
         unsigned e = j->pending_exit;
-        if (!from->dead && !tb->crosses && from->exit_eip[e] == cpu->eip &&
+        if (!from->dead && from->exit_eip[e] == cpu->eip &&
             from->key_out == tb->key &&
             from->cs_base == tb->cs_base && from->cs_limit == tb->cs_limit)
             jit_link(j, from, e, tb);
