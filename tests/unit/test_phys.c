@@ -198,7 +198,7 @@ Test(phys, a20_masks_bit_20)
     phys_read_buf(pm, 0x100020, b, 1);
     cr_assert_eq(b[0], 0x99);
     phys_set_a20(pm, true);
-    cr_assert_eq(phys_read(pm, 0xfffff, 2), 0xab | (ram[0x100000] << 8));
+    cr_assert_eq(phys_read(pm, 0xfffff, 2), 0xabu | ((uint32_t)ram[0x100000] << 8));
     phys_free(pm);
     free(ram);
 }
