@@ -233,8 +233,13 @@ static void gen_shift(struct gen *g)
     unsigned how = fj_below(3); /* 0: by 1, 1: imm, 2: CL */
     int count = -1;          /* known count, or -1 */
     struct rm o;
-    if (how == 2 && (fj_writable_regs(g) & RBIT(R_ECX)) && fj_chance(70))
-        fj_set_reg(g, R_ECX, (fj_rnd() & ~0xffu) | shift_imm(bits));
+    if (how == 2 && (fj_writable_regs(g) & RBIT(R_ECX)) && fj_chance(70)) {
+        /* One random draw per statement: the operands of | are unsequenced,
+         * and compilers differ in their order (the seed must mean the
+         * same program under gcc and clang). */
+        uint32_t high = fj_rnd() & ~0xffu;
+        fj_set_reg(g, R_ECX, high | shift_imm(bits));
+    }
     if (!fj_pick_rm(g, w, true, fj_chance(30), true, true, RBIT(R_ECX), &o))
         return;
     uint8_t imm = shift_imm(bits);
@@ -269,7 +274,8 @@ static void gen_shxd(struct gen *g)
     /* Counts of 17-31 on 16-bit operands leave result and flags undefined:
      * not while tolerating. */
     unsigned maxc = (w == 2 && g->tolerate) ? 16 : 31;
-    uint8_t imm = (uint8_t)(fj_below(maxc + 1) | (fj_chance(20) ? 32 : 0));
+    uint8_t imm = (uint8_t)fj_below(maxc + 1); /* then the next draw: sequenced */
+    imm |= fj_chance(20) ? 32 : 0;
     if (by_cl) {
         if ((fj_writable_regs(g) & RBIT(R_ECX)) && (fj_chance(80) || maxc < 31))
             fj_set_reg(g, R_ECX, (fj_rnd() & ~0xffu) | imm);

@@ -15,7 +15,8 @@ void fj_gen_rare(struct gen *g)
         uint32_t need = RBIT(R_EAX) | RBIT(R_EBX) | RBIT(R_ECX) | RBIT(R_EDX);
         if ((w & need) != need)
             return;
-        fj_set_reg(g, R_EAX, fj_below(3) | (fj_chance(20) ? 0x80000000u : 0));
+        uint32_t leaf = fj_below(3); /* then the next draw: sequenced */
+        fj_set_reg(g, R_EAX, leaf | (fj_chance(20) ? 0x80000000u : 0));
         fj_ins_begin(g);
         fj_b1(g, 0x0f);
         fj_b1(g, 0xa2);

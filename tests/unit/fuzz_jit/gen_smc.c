@@ -137,7 +137,9 @@ void fj_gen_smc(struct gen *g)
         o.seg_prefix = s == SEG_DS && fj_chance(80) ? -1 : s;
         fj_ins_begin(g);
         static const uint8_t opc = 0x81;
-        fj_emit_op(g, 4, &opc, 1, fj_chance(50) ? 0 : 6, &o, 4, fj_rnd());
+        uint32_t imm32 = fj_rnd(); /* arguments are unsequenced: draw first */
+        unsigned digit = fj_chance(50) ? 0 : 6;
+        fj_emit_op(g, 4, &opc, 1, digit, &o, 4, imm32);
         fj_ins_end(g);
         fj_ins_begin(g);
         if (g->code32)

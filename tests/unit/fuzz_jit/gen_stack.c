@@ -131,7 +131,8 @@ void fj_gen_pushf_popf(struct gen *g)
     fj_ins_end(g);
     fj_esp_add(g, -(int32_t)w); /* (the image is not in the free stack below) */
     if (fj_chance(60)) {
-        uint32_t bits = (fj_rnd() & FL_ARITH) | (!g->in_func && fj_chance(30) ? FL_DF : 0);
+        uint32_t bits = fj_rnd() & FL_ARITH; /* then the next draw: sequenced */
+        bits |= !g->in_func && fj_chance(30) ? FL_DF : 0;
         unsigned op = fj_below(3); /* OR, AND ~, XOR */
         fj_ins_begin(g);
         if (w == 2 ? g->code32 : !g->code32)

@@ -314,7 +314,8 @@ bool fj_generate(struct gen *g, uint64_t seed, enum fj_mode mode, struct fj_star
         st->regs[R_ESP] -= 4 * fj_below(g->code32 ? 0x800 : 0x200);
     if (st->ss == SEL_STACKB)
         st->regs[R_ESP] -= FJ_STACKB_BASE;
-    st->eflags = FL_FIXED1 | (fj_rnd() & FL_ARITH) | (fj_chance(20) ? FL_DF : 0);
+    st->eflags = FL_FIXED1 | (fj_rnd() & FL_ARITH); /* then the next draw: sequenced */
+    st->eflags |= fj_chance(20) ? FL_DF : 0;
 
     g->seg[SEG_CS] = fj_seg_of(st->cs);
     g->seg[SEG_SS] = fj_seg_of(st->ss);
