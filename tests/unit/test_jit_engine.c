@@ -7,6 +7,7 @@
  * translation-cache flushes, the traces (-d exec, in_asm, out_asm) and
  * the W^X mapping of the cache.
  */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -691,6 +692,58 @@ Test(jit_engine, crossing_instruction_faults_on_its_second_page)
         int exit = cpu_exec(m.cpu, 1000);
         cr_assert_eq(exit, CPU_EXIT_SHUTDOWN, "engine %d: exit %d", engine, exit);
         cr_assert_eq(m.cpu->cr2, 0x2000u, "engine %d: cr2 %x", engine, m.cpu->cr2);
+        je_free(&m);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Code rewritten before every run                                     */
+/* ------------------------------------------------------------------ */
+
+/* The number in "N blocks translated" of -d jit's statistics. */
+static unsigned long long blocks_translated(const struct cpu *cpu)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cr_assert_not_null(f);
+    cpu_exec_print_stats(cpu, f);
+    fclose(f);
+    unsigned long long n = 0;
+    cr_assert_eq(sscanf(text, "jit: %llu blocks translated", &n), 1, "%s", text);
+    free(text);
+    return n;
+}
+
+/* A loop stores a new immediate into a function on another page before
+ * each of 2000 calls (make bench smc's pattern): the sum must be right
+ * under both engines, and the JIT must not translate the function anew
+ * for every call: the page goes to the careful path while its code keeps
+ * changing (jit_smc_careful), with a translation now and then to see
+ * whether it still does. */
+Test(jit_engine, code_rewritten_before_each_call_is_not_translated_each_time)
+{
+    static const uint8_t code[] = {
+        0x31, 0xdb,                               /* xor ebx, ebx */
+        0xb9, 0xd0, 0x07, 0x00, 0x00,             /* mov ecx, 2000 */
+        0x89, 0x0d, 0x01, 0x70, 0x02, 0x00,       /* again: mov [27001h], ecx */
+        0xe8, 0xee, 0x6f, 0x01, 0x00,             /* call 27000h */
+        0x01, 0xc3,                               /* add ebx, eax */
+        0xe2, 0xf1,                               /* loop again */
+        0xf4,                                     /* hlt */
+    };
+    static const uint8_t callee[] = { 0xb8, 0, 0, 0, 0, 0xc3 }; /* mov eax, imm32; ret */
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        struct je m = je_new(engine);
+        je_code(&m, code, sizeof(code));
+        phys_write_buf(m.pm, 0x27000, callee, sizeof(callee));
+        je_run_to_halt(&m);
+        cr_assert_eq(m.cpu->regs[R_EBX], 2000u * 2001u / 2, "engine %d: %u", engine,
+                     m.cpu->regs[R_EBX]);
+        if (engine == CPU_ENGINE_JIT) {
+            unsigned long long n = blocks_translated(m.cpu);
+            cr_assert_lt(n, 200ull, "%llu blocks translated for 2000 calls", n);
+        }
         je_free(&m);
     }
 }

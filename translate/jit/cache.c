@@ -284,8 +284,11 @@ static void mark_bytes(struct jit_page *p, unsigned start, unsigned len)
         p->code_bytes[i / 8] |= (uint8_t)(1u << (i % 8));
 }
 
+static void smc_note_write(struct jit *j, uint64_t page);
+
 static void invalidate_range(struct jit *j, struct jit_page *p, unsigned off, unsigned len)
 {
+    smc_note_write(j, p->page);
     struct jit_tb **tp = &p->blocks;
     while (*tp) {
         struct jit_tb *t = *tp;
@@ -318,6 +321,53 @@ static void invalidate_range(struct jit *j, struct jit_page *p, unsigned off, un
         mark_bytes(p, (unsigned)(t->paddr & (PAGE_SIZE - 1)), t->bytes);
     for (struct jit_cross *x = p->cross; x; x = x->next)
         mark_bytes(p, 0, x->tail);
+}
+
+/* ------------------------------------------------------------------ */
+/* Code rewritten faster than it pays to translate                     */
+/* ------------------------------------------------------------------ */
+
+static struct jit_smc_page *smc_slot(struct jit *j, uint64_t page)
+{
+    return &j->smc[(page >> 12) % JIT_SMC_SLOTS];
+}
+
+/* A store dropped blocks of `page`: the JIT_SMC_WRITES-th within the
+ * window turns the page over to the careful path for a while (the
+ * translations of code that changes before it runs twice cost more
+ * than decoding it as it runs: make bench smc). */
+static void smc_note_write(struct jit *j, uint64_t page)
+{
+    struct jit_smc_page *s = smc_slot(j, page);
+    uint64_t now = j->cpu->icount;
+    if (s->page != page || now - s->since > JIT_SMC_WINDOW) {
+        if (s->careful)
+            j->smc_careful_pages--;
+        *s = (struct jit_smc_page){ .page = page, .since = now };
+    }
+    if (++s->writes >= JIT_SMC_WRITES && !s->careful) {
+        s->careful = JIT_SMC_CAREFUL;
+        j->smc_careful_pages++;
+        j->stats.smc_hot++;
+    }
+}
+
+bool jit_smc_careful(struct jit *j, uint64_t paddr)
+{
+    if (!j->smc_careful_pages)
+        return false;
+    uint64_t page = paddr & ~(uint64_t)(PAGE_SIZE - 1);
+    struct jit_smc_page *s = smc_slot(j, page);
+    if (s->page != page || !s->careful)
+        return false;
+    if (--s->careful == 0) {
+        /* Translated again from the next instruction on; counting
+         * starts over. */
+        j->smc_careful_pages--;
+        *s = (struct jit_smc_page){ .page = page, .since = j->cpu->icount };
+    }
+    j->stats.smc_careful++;
+    return true;
 }
 
 static void free_pages(struct jit *j)
@@ -440,6 +490,8 @@ int jit_cache_init(struct jit *j, size_t code_size)
     j->meta_size = code_size;
     j->meta = malloc(j->meta_size);
     j->jc = calloc(JIT_JC_SIZE, sizeof(*j->jc));
+    for (unsigned i = 0; i < JIT_SMC_SLOTS; i++)
+        j->smc[i].page = ~(uint64_t)0;
     if (!j->meta || !j->jc) {
         jit_cache_free(j);
         return -1;

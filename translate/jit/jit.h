@@ -243,6 +243,24 @@ struct jit_stats {
     uint64_t helper_calls, slow_paths;
     uint64_t helper_ops[OP_COUNT]; /* helper calls by operation */
     uint64_t exits_chain, exits_plain;
+    uint64_t smc_hot, smc_careful; /* hot SMC periods, instructions run careful in them */
+};
+
+/* Code rewritten faster than translating it pays (cache.c, jit_smc_*):
+ * a page whose blocks stores dropped JIT_SMC_WRITES times within
+ * JIT_SMC_WINDOW retired instructions runs its next JIT_SMC_CAREFUL
+ * instructions on the careful path, which decodes each as it runs and
+ * so needs no translation to drop; then it is translated again. */
+#define JIT_SMC_SLOTS 64u
+#define JIT_SMC_WRITES 8u
+#define JIT_SMC_WINDOW (1u << 20)
+#define JIT_SMC_CAREFUL 4096u
+
+struct jit_smc_page {
+    uint64_t page;      /* physical page, or ~0 */
+    uint64_t since;     /* cpu->icount at the first counted write */
+    uint32_t writes;    /* stores that dropped its blocks since then */
+    uint32_t careful;   /* instructions left on the careful path */
 };
 
 struct jit {
@@ -263,6 +281,8 @@ struct jit {
     uint8_t *thunk[8];     /* helper thunks, by JIT_THUNK_* flags */
 
     struct jit_stats stats;
+    struct jit_smc_page smc[JIT_SMC_SLOTS];
+    unsigned smc_careful_pages; /* slots with careful > 0 */
     /* GLASS_JIT_HELPERS=1 in the environment: every instruction through
      * its handler (to tell the inline code's faults from the rest of the
      * JIT's when debugging). */
@@ -290,6 +310,9 @@ struct jit {
 
 /* cache.c */
 int jit_cache_init(struct jit *j, size_t code_size);
+/* Whether the instruction at physical address `paddr` runs on the
+ * careful path because its page's code is being rewritten (counts it). */
+bool jit_smc_careful(struct jit *j, uint64_t paddr);
 void jit_cache_free(struct jit *j);
 void jit_flush(struct jit *j);
 struct jit_tb *jit_lookup(struct jit *j, uint64_t paddr, uint32_t pc, uint32_t cs_base,

@@ -264,6 +264,8 @@ static struct jit_tb *find_block(struct jit *j, struct cpu *cpu)
     const uint8_t *host = cpu_code_page(cpu, eip, &paddr);
     if (!host)
         return NULL; /* MMIO or a hole */
+    if (jit_smc_careful(j, paddr))
+        return NULL; /* its code keeps changing: decoded as it runs */
     uint32_t key = jit_key(cpu);
     if (cpu->jit_noframe) {
         key |= JK_NOFRAME; /* this once: see block.c, frame accesses */
@@ -368,13 +370,15 @@ void jit_print_stats(const struct jit *j, FILE *f)
             "%llu cache flushes\n"
             "jit: %llu dispatches, %llu chained exits, %llu plain exits, %llu links, "
             "%llu unlinks\n"
-            "jit: %llu helper calls, %llu SMC invalidations\n",
+            "jit: %llu helper calls, %llu SMC invalidations, %llu hot SMC periods "
+            "(%llu instructions run careful in them)\n",
             (unsigned long long)s->blocks, (unsigned long long)s->insns_translated,
             (unsigned long long)s->insns_inline, (unsigned long long)s->code_bytes,
             (unsigned long long)s->flushes, (unsigned long long)s->dispatches,
             (unsigned long long)s->exits_chain, (unsigned long long)s->exits_plain,
             (unsigned long long)s->links, (unsigned long long)s->unlinks,
-            (unsigned long long)s->helper_calls, (unsigned long long)s->invalidations);
+            (unsigned long long)s->helper_calls, (unsigned long long)s->invalidations,
+            (unsigned long long)s->smc_hot, (unsigned long long)s->smc_careful);
     /* The operations most often run through their handlers: what to
      * inline next. */
     bool done[OP_COUNT] = { false };
