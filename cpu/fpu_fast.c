@@ -296,20 +296,31 @@ static void fabs_(struct cpu *cpu, const struct insn *in)
 /* Compares                                                            */
 /* ------------------------------------------------------------------ */
 
-/* FCOM/FCOMP/FCOMPP ST(i), FUCOM/FUCOMP/FUCOMPP: condition codes. */
-static inline void com_reg(struct cpu *cpu, const struct insn *in, bool quiet, unsigned pops)
+/* ST(0) compared with ST(i) for the compares below: false when the
+ * instruction is done already (the general handler ran it, or an
+ * unmasked IE leaves the condition codes and flags as they were, SDM
+ * FCOM, FCOMI). */
+static inline bool compare_sti(struct cpu *cpu, const struct insn *in, bool quiet, int *rel)
 {
     struct fpu *f = &cpu->fpu;
     unsigned r0 = f->top & 7, ri = (f->top + in->rm) & 7;
     if (!fast_ok(cpu) || reg_empty(f, r0) || reg_empty(f, ri)) {
         fpu_exec(cpu, in);
-        return;
+        return false;
     }
     note_insn(cpu, in);
     struct fp_ctx c = {0}; /* f80_compare reads no rounding control */
-    int rel = fpu_compare(cpu, &c, &f->st[r0], &f->st[ri], quiet);
-    if (!fpu_report(cpu, &c, false))
-        return; /* unmasked IE: condition codes not set (SDM FCOM) */
+    *rel = fpu_compare(cpu, &c, &f->st[r0], &f->st[ri], quiet);
+    return fpu_report(cpu, &c, false);
+}
+
+/* FCOM/FCOMP/FCOMPP ST(i), FUCOM/FUCOMP/FUCOMPP: condition codes. */
+static inline void com_reg(struct cpu *cpu, const struct insn *in, bool quiet, unsigned pops)
+{
+    struct fpu *f = &cpu->fpu;
+    int rel;
+    if (!compare_sti(cpu, in, quiet, &rel))
+        return;
     set_compare_cc(f, rel);
     while (pops--)
         st_pop(f);
@@ -330,15 +341,8 @@ static inline void comi(struct cpu *cpu, const struct insn *in, bool quiet, bool
         [0] = FL_ZF, [1] = 0, [2] = FL_ZF | FL_PF | FL_CF, [3] = FL_CF,
     };
     struct fpu *f = &cpu->fpu;
-    unsigned r0 = f->top & 7, ri = (f->top + in->rm) & 7;
-    if (!fast_ok(cpu) || reg_empty(f, r0) || reg_empty(f, ri)) {
-        fpu_exec(cpu, in);
-        return;
-    }
-    note_insn(cpu, in);
-    struct fp_ctx c = {0}; /* f80_compare reads no rounding control */
-    int rel = fpu_compare(cpu, &c, &f->st[r0], &f->st[ri], quiet);
-    if (!fpu_report(cpu, &c, false))
+    int rel;
+    if (!compare_sti(cpu, in, quiet, &rel))
         return;
     set_c1(f, false);
     flags_set_arith(cpu, flags_of[rel & 3]);
