@@ -146,13 +146,16 @@ static inline void gen_mark_resume(struct jit_ctx *c)
  * for a block of key `key`: jumps to the block on a hit, falls through
  * on a miss. Clobbers T_IDX, T_TAG, T_VAL and the host's flags. */
 void gen_jc_probe(struct jit_ctx *c, unsigned pc, uint32_t key);
-/* The block key at this point of the block (the x87 TOP may have moved
- * since its entry). */
+/* The block key at this point of the block, as the code after it is
+ * looked up and linked under: the x87 TOP may have moved since its
+ * entry, and JK_NOFRAME is this block's own (a variant the dispatcher
+ * asked for once, run.c), never its successors'. */
 static inline uint32_t gen_key_now(const struct jit_ctx *c)
 {
-    if (!(c->key & JK_X87))
-        return c->key;
-    return (c->key & ~JK_TOP_MASK) | (uint32_t)(c->top & 7) << JK_TOP_SHIFT;
+    uint32_t key = c->key & ~JK_NOFRAME;
+    if (!(key & JK_X87))
+        return key;
+    return (key & ~JK_TOP_MASK) | (uint32_t)(c->top & 7) << JK_TOP_SHIFT;
 }
 
 /* Offsets of struct cpu fields for [R15 + disp] operands. */

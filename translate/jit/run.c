@@ -320,7 +320,10 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
             jit_link(j, from, e, tb);
         j->pending_from = NULL;
     }
-    if (tb->key & JK_CS_FLAT)
+    /* A JK_NOFRAME variant is looked up by the dispatcher alone (its key
+     * is asked for once): in the jump cache it would only push out the
+     * block that indirect jumps look for. */
+    if ((tb->key & (JK_CS_FLAT | JK_NOFRAME)) == JK_CS_FLAT)
         jit_jc_insert(j, tb);
 
     if (cpu->cc.op != CC_BITS)
