@@ -354,8 +354,6 @@ static void smc_note_write(struct jit *j, uint64_t page)
 
 bool jit_smc_careful(struct jit *j, uint64_t paddr)
 {
-    if (!j->smc_careful_pages)
-        return false;
     uint64_t page = paddr & ~(uint64_t)(PAGE_SIZE - 1);
     struct jit_smc_page *s = smc_slot(j, page);
     if (s->page != page || !s->careful)

@@ -311,7 +311,8 @@ struct jit {
 /* cache.c */
 int jit_cache_init(struct jit *j, size_t code_size);
 /* Whether the instruction at physical address `paddr` runs on the
- * careful path because its page's code is being rewritten (counts it). */
+ * careful path because its page's code is being rewritten (counts it).
+ * The dispatcher asks only while j->smc_careful_pages is not 0. */
 bool jit_smc_careful(struct jit *j, uint64_t paddr);
 void jit_cache_free(struct jit *j);
 void jit_flush(struct jit *j);

@@ -256,6 +256,11 @@ static struct jit_tb *find_block(struct jit *j, struct cpu *cpu)
 {
     const struct seg *cs = &cpu->seg[SEG_CS];
     uint32_t eip = cpu->eip;
+    /* A failed frame check asks for this block's variant without frame
+     * accesses, this once (block.c); taken here so that it never carries
+     * over to another block when the careful path runs this one. */
+    bool noframe = cpu->jit_noframe;
+    cpu->jit_noframe = 0;
     /* A 32-bit far transfer can leave EIP above FFFFh in 16-bit code:
      * the careful path wraps each instruction's IP there. */
     if (eip > cs->limit || (!cpu->code32 && eip > 0xffff))
@@ -264,13 +269,9 @@ static struct jit_tb *find_block(struct jit *j, struct cpu *cpu)
     const uint8_t *host = cpu_code_page(cpu, eip, &paddr);
     if (!host)
         return NULL; /* MMIO or a hole */
-    if (jit_smc_careful(j, paddr))
+    if (j->smc_careful_pages && jit_smc_careful(j, paddr))
         return NULL; /* its code keeps changing: decoded as it runs */
-    uint32_t key = jit_key(cpu);
-    if (cpu->jit_noframe) {
-        key |= JK_NOFRAME; /* this once: see block.c, frame accesses */
-        cpu->jit_noframe = 0;
-    }
+    uint32_t key = jit_key(cpu) | (noframe ? JK_NOFRAME : 0);
     struct jit_tb *tb = jit_lookup(j, paddr, cs->base + eip, cs->base, cs->limit, key);
     if (tb && tb->crosses) {
         /* Its last bytes must still come from the page they were read
