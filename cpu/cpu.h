@@ -424,6 +424,13 @@ struct cpu {
      * send an operation to its handler in this run. */
     uint16_t jit_x87_sw;
     uint32_t jit_x87_bad;
+    /* Registers a run of that code popped or spilled while their value
+     * at the run's start must stay in cpu->fpu.st until its end. */
+    struct f80 jit_x87_spill[8];
+    /* A store's value on its way to guest memory. */
+    uint64_t jit_x87_out;
+    /* The instruction after which an X87 stub's handler calls leave. */
+    uint32_t jit_x87_redo;
 
     struct dtr gdtr, idtr;
     struct seg ldtr, tr;

@@ -562,6 +562,75 @@ Test(jit_engine, x87_programs_as_the_interpreter_runs_them, .timeout = 120)
     }
 }
 
+/*
+ * A run of inline x87 instructions checks the host's exception flags
+ * once, at its end (gen_x87.c); a failed check runs the run again
+ * through the handlers from its first instruction. Here a register in
+ * use at the run's start is changed and popped (its new value must not
+ * reach cpu->fpu.st before the check, or the run again would square it
+ * twice), then 0/0 raises IE: both engines must end with the same
+ * registers, the popped one's contents included, and status word. The second program
+ * stores over the operand its first instruction loaded, then raises IE:
+ * run again, that load must see the old value.
+ */
+static void x87_fixed(int engine, const uint8_t *code, size_t len, struct x87_outcome *out)
+{
+    struct je m = je_new(engine);
+    double two = 2.0;
+    memcpy(m.ram + X87_DATA, &two, sizeof(two));
+    je_code(&m, code, len);
+    m.cpu->fpu.cw = 0x037f;
+    m.cpu->fpu.tag_empty = 0xff;
+    cr_assert_eq(cpu_exec(m.cpu, 1000000), CPU_EXIT_HALT);
+    memcpy(out->regs, m.cpu->regs, sizeof(out->regs));
+    out->fpu = m.cpu->fpu;
+    memcpy(out->data, m.ram + X87_DATA, sizeof(out->data));
+    je_free(&m);
+}
+
+Test(jit_engine, x87_failed_run_check_runs_it_again_from_its_start)
+{
+    static const uint8_t popped[] = {
+        0xd9, 0xe8,                         /* fld1 */
+        0xdd, 0x05, 0x00, 0x00, 0x02, 0x00, /* fld qword [20000h]: 2.0 */
+        0xeb, 0x00,                         /* jmp $+2: the run starts in a new block */
+        0xd8, 0xc8,                         /* fmul st0, st0: 4.0, changed */
+        0xdd, 0xd8,                         /* fstp st(0): popped, keeps 4.0 */
+        0xd8, 0xe0,                         /* fsub st0, st0: 0.0 */
+        0xd8, 0xf0,                         /* fdiv st0, st0: IE */
+        0xf4,
+    };
+    static const uint8_t overwritten[] = {
+        0xdd, 0x05, 0x08, 0x00, 0x02, 0x00, /* fld qword [20008h] */
+        0xdd, 0x1d, 0x08, 0x00, 0x02, 0x00, /* fstp qword [20008h]: the TLB warm */
+        0xd9, 0xe8,                         /* fld1 */
+        0xeb, 0x00,                         /* jmp $+2 */
+        0xdc, 0x05, 0x00, 0x00, 0x02, 0x00, /* fadd qword [20000h]: 3.0 */
+        0xdd, 0x15, 0x00, 0x00, 0x02, 0x00, /* fst qword [20000h] */
+        0xd9, 0xee,                         /* fldz */
+        0xd8, 0xf0,                         /* fdiv st0, st0: IE */
+        0xdc, 0x05, 0x00, 0x00, 0x02, 0x00, /* fadd qword [20000h] */
+        0xf4,
+    };
+    static const struct { const uint8_t *code; size_t len; } progs[] = {
+        { popped, sizeof(popped) }, { overwritten, sizeof(overwritten) },
+    };
+    static struct x87_outcome want, got;
+    for (unsigned i = 0; i < 2; i++) {
+        x87_fixed(CPU_ENGINE_INTERP, progs[i].code, progs[i].len, &want);
+        x87_fixed(CPU_ENGINE_JIT, progs[i].code, progs[i].len, &got);
+        for (int r = 0; r < 8; r++)
+            cr_assert(want.fpu.st[r].sig == got.fpu.st[r].sig &&
+                          want.fpu.st[r].sign_exp == got.fpu.st[r].sign_exp,
+                      "program %u: R%d %04x:%016llx / %04x:%016llx", i, r,
+                      want.fpu.st[r].sign_exp, (unsigned long long)want.fpu.st[r].sig,
+                      got.fpu.st[r].sign_exp, (unsigned long long)got.fpu.st[r].sig);
+        cr_assert(x87_same_fpu(&want.fpu, &got.fpu), "program %u: sw %04x / %04x, top %u / %u",
+                  i, want.fpu.sw, got.fpu.sw, want.fpu.top, got.fpu.top);
+        cr_assert(!memcmp(want.data, got.data, 16), "program %u: memory", i);
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* Instructions that run on into the next page                         */
 /* ------------------------------------------------------------------ */

@@ -324,6 +324,15 @@ static void emit_exit_body(struct jit_ctx *c, const struct stub *s)
     x64_jmp_abs(a, c->exec_base, c->j->exit_sync);
 }
 
+void gen_exit_at(struct jit_ctx *c, uint32_t eip, int32_t budget_back)
+{
+    struct stub s;
+    memset(&s, 0, sizeof(s));
+    s.eip = eip;
+    s.budget_back = budget_back;
+    emit_exit_body(c, &s);
+}
+
 static void emit_stubs(struct jit_ctx *c)
 {
     struct x64_asm *a = c->a;
@@ -332,8 +341,7 @@ static void emit_stubs(struct jit_ctx *c)
         for (unsigned k = 0; k < s->nfields; k++)
             x64_patch_rel32(a, s->fields[k], a->pos);
         if (s->kind == STUB_X87) {
-            gen_x87_stub(c, s);
-            emit_exit_body(c, s);
+            gen_x87_stub(c, s); /* ends with its exits */
             continue;
         }
         if (s->kind == STUB_SLOW) {
@@ -618,6 +626,8 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     c->fl_host = false;
     c->ended = false;
     c->nstubs = 0;
+    c->insns = insns;
+    c->ninsns = n;
     gen_x87_start(c);
     x64_alu_rm_imm(a, ALU_SUB, 4, x64_r(JIT_BUDGET), n);
     struct stub *budget_exit = gen_jump_exit(c, XCC_S, tb->eip, 0);

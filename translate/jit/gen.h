@@ -55,8 +55,8 @@ struct stub {
     size_t resume;                 /* STUB_SLOW: where to go back to */
     uint32_t eip;                  /* EXIT, JC, X87: guest EIP to leave at */
     uint32_t key;                  /* JC: the key to look the target up under */
-    struct x87_cache x87;          /* X87: the host stack to spill first, */
-    uint8_t x87_discard;           /* after dropping this many temporaries */
+    uint8_t x87_drop;              /* X87: host x87 registers to pop first, */
+    uint8_t x87_from;              /* then the run's instructions from this one */
     int32_t budget_back;           /* EXIT, JC: instructions not run */
     uint64_t exit_code;            /* EXIT: what the block hands back */
 };
@@ -95,13 +95,31 @@ struct jit_ctx {
      * registers proved in use / empty on the way here; `x87_cw`: the
      * host's control word is the guest's; `x87_bad`: cpu->jit_x87_bad
      * holds this run's mask; `x87_ptr`: the FIP/FCS/FOP of the last
-     * inline instruction (x87_fip, x87_fop) are still to be stored. */
+     * inline instruction (x87_fip, x87_fop) are still to be stored.
+     * The run (x87_run, from instruction x87_from to x87_last, TOP
+     * x87_top0 at its start) leaves cpu->fpu as it found it until its
+     * end, where its exceptions are checked and then its state stored
+     * (gen_x87.c): the tag bits to set and clear, C1 to clear, the
+     * registers whose value waits in cpu->jit_x87_spill (x87_scratch),
+     * those first pushed in this run (x87_fresh: empty at its start,
+     * so their memory may be written at once), those it has touched,
+     * and whether the host's flags were checked since the last
+     * operation that can raise an exception (x87_checked). */
     unsigned top;
     struct x87_cache x87;
     uint8_t x87_used, x87_empty;
     bool x87_cw, x87_bad, x87_ptr;
     uint32_t x87_fip;
     uint16_t x87_fop;
+    bool x87_run, x87_checked, x87_c1_clear;
+    unsigned x87_from, x87_last, x87_top0;
+    uint8_t x87_tag_set, x87_tag_clr, x87_scratch, x87_fresh, x87_touched;
+    /* Where the X87 stubs of the run starting at each instruction call
+     * its handlers (gen_x87_stub; 0: not emitted yet). */
+    size_t x87_chain[JIT_MAX_INSNS];
+    /* The block's decoded instructions (for looking ahead). */
+    const struct insn *insns;
+    unsigned ninsns;
 
     struct stub stubs[JIT_MAX_STUBS];
     unsigned nstubs;
@@ -210,18 +228,26 @@ void gen_x87_start(struct jit_ctx *c);
  * inline under the key; false if not (then its helper runs, after
  * gen_x87_end). */
 bool gen_x87(struct jit_ctx *c);
-/* Ends a run of inline x87 instructions: the registers held on the
- * host's stack go back to cpu->fpu, and the last one's pointers. No
- * guest flags are touched. Call before anything else than gen_x87. */
+/* Ends a run of inline x87 instructions: its exceptions checked (a
+ * failed check runs the run again through the handlers and leaves the
+ * block), then the registers held on the host's stack go back to
+ * cpu->fpu, with TOP, the tags, C1 and the last one's pointers. The
+ * guest flags may move from the host's to cpu->cc. Call before
+ * anything else than gen_x87. */
 void gen_x87_end(struct jit_ctx *c);
 /* After the current instruction ran through its helper: what the helper
  * may have changed of the x87 state is no longer known; an x87 or
  * FXRSTOR helper that left TOP elsewhere than expected, or the state no
  * longer fit for JK_X87, leaves the block after it. */
 void gen_x87_after_helper(struct jit_ctx *c);
-/* An X87 stub's code: drop temporaries, spill, run the instruction's
- * helper, leave the block after it. */
+/* An X87 stub's code: drop the host's x87 stack, run the run's
+ * instructions up to the stub's through their handlers, then leave the
+ * block after it. */
 void gen_x87_stub(struct jit_ctx *c, const struct stub *s);
+
+/* An exit to the dispatcher at `eip`, giving back `budget_back`
+ * instructions not run (block.c). */
+void gen_exit_at(struct jit_ctx *c, uint32_t eip, int32_t budget_back);
 
 /* Exits at the block's end (gen_ctrl.c). */
 void gen_exit_direct(struct jit_ctx *c, int cc, uint32_t target, unsigned exit_idx,
