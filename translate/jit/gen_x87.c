@@ -533,9 +533,22 @@ static struct x64_mem mem_operand(struct jit_ctx *c, unsigned size, bool write)
 /* Forms                                                               */
 /* ------------------------------------------------------------------ */
 
+/* The D8 ModRM.reg order (dest op src) of a DC/DE register form's
+ * operation on ST(i): there the subtractions and divisions are
+ * reversed (SDM Vol. 2 Table A-19, A-21). */
+static unsigned reversed(unsigned r)
+{
+    return r >= 4 ? r ^ 1 : r;
+}
+
 /* ST(0) op= src or ST(i) op= ST(0) (`to_sti`), then a pop (`pop`):
  * the D8, DC and DE register forms. `op` is the ModRM.reg of D8's
- * form computing dest op src (0 ADD, 1 MUL, 4 SUB, 5 SUBR, 6 DIV, 7 DIVR). */
+ * form computing dest op src (0 ADD, 1 MUL, 4 SUB, 5 SUBR, 6 DIV, 7 DIVR).
+ * In place on the host's stack (a stub drops it whole and the handlers
+ * start from cpu->fpu): with the destination at the host's ST(0), D8's
+ * form; else with the source there, DC's, whose subtractions and
+ * divisions are the other way round; else the destination is brought
+ * to ST(0) first. */
 static void arith_reg(struct jit_ctx *c, unsigned op, unsigned i, bool to_sti, bool pop_after)
 {
     struct x64_asm *a = c->a;
@@ -544,21 +557,23 @@ static void arith_reg(struct jit_ctx *c, unsigned op, unsigned i, bool to_sti, b
     check_tags(c, bit(p0) | bit(pi), 0);
     cache_need(c, bit(p0) | bit(pi));
     need_cw(c);
+    if (cache_find(&c->x87, s) != 0)
+        cache_top(c, d);
     int hd = cache_find(&c->x87, d), hs = cache_find(&c->x87, s);
-    x64_x87(a, 0xd9, (uint8_t)(0xc0 + hd));                        /* FLD ST(hd) */
-    x64_x87(a, 0xd8, (uint8_t)(0xc0 + (op << 3) + (unsigned)hs + 1)); /* op ST(0), ST(hs+1) */
-    bool c1 = c1_check(c, 1);
-    x64_x87(a, 0xdd, (uint8_t)(0xd8 + hd + 1));                    /* FSTP ST(hd+1) */
+    if (hd == 0)
+        x64_x87(a, 0xd8, (uint8_t)(0xc0 + (op << 3) + (unsigned)hs)); /* op ST(0), ST(hs) */
+    else
+        x64_x87(a, 0xdc, (uint8_t)(0xc0 + (reversed(op) << 3) + (unsigned)hd)); /* op ST(hd), ST(0) */
     c->x87.dirty |= bit(d);
-    if (c1)
+    if (c1_check(c, 0))
         c1_from_host(c);
     note_insn(c);
     if (pop_after)
         pop(c);
 }
 
-/* ST(0) op= m32real / m64real / m32int / m16int: the guest's encoding on
- * a copy of ST(0). */
+/* ST(0) op= m32real / m64real / m32int / m16int: the guest's encoding,
+ * in place on ST(0)'s register brought to the host's ST(0). */
 static void arith_mem(struct jit_ctx *c, unsigned size)
 {
     struct x64_asm *a = c->a;
@@ -568,13 +583,10 @@ static void arith_mem(struct jit_ctx *c, unsigned size)
     cache_need(c, bit(p0));
     struct x64_mem m = mem_operand(c, size, false);
     need_cw(c);
-    int h0 = cache_find(&c->x87, p0);
-    x64_x87(a, 0xd9, (uint8_t)(0xc0 + h0));  /* FLD ST(h0) */
+    cache_top(c, p0);
     x64_x87_mem(a, in->opcode, in->reg & 7, m);
-    bool c1 = c1_check(c, 1);
-    x64_x87(a, 0xdd, (uint8_t)(0xd8 + h0 + 1)); /* FSTP ST(h0+1) */
     c->x87.dirty |= bit(p0);
-    if (c1)
+    if (c1_check(c, 0))
         c1_from_host(c);
     note_insn(c);
 }
@@ -760,18 +772,14 @@ static void sign_op(struct jit_ctx *c, uint8_t modrm)
 
 static void fsqrt(struct jit_ctx *c)
 {
-    struct x64_asm *a = c->a;
     unsigned p0 = c->top & 7;
     check_tags(c, bit(p0), 0);
     cache_need(c, bit(p0));
     need_cw(c);
-    int h0 = cache_find(&c->x87, p0);
-    x64_x87(a, 0xd9, (uint8_t)(0xc0 + h0)); /* FLD ST(h0) */
-    x64_x87(a, 0xd9, 0xfa);                 /* FSQRT */
-    bool c1 = c1_check(c, 1);
-    x64_x87(a, 0xdd, (uint8_t)(0xd8 + h0 + 1));
+    cache_top(c, p0);
+    x64_x87(c->a, 0xd9, 0xfa); /* FSQRT, in place */
     c->x87.dirty |= bit(p0);
-    if (c1)
+    if (c1_check(c, 0))
         c1_from_host(c);
     note_insn(c);
 }
@@ -786,13 +794,6 @@ static void fnstsw_ax(struct jit_ctx *c)
     if (c->top)
         x64_alu_rm_imm(a, ALU_OR, 4, x64_r(T_VAL), (c->top & 7) << 11);
     x64_mov_rm_reg(a, 2, x64_r(X_RAX), T_VAL);
-}
-/* The D8 ModRM.reg order (dest op src) of a DC/DE register form's
- * operation on ST(i): there the subtractions and divisions are
- * reversed (SDM Vol. 2 Table A-19, A-21). */
-static unsigned reversed(unsigned r)
-{
-    return r >= 4 ? r ^ 1 : r;
 }
 
 /* Register forms, by escape (0-7 for D8-DF) and ModRM & 3FH; false for
