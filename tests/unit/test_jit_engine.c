@@ -931,3 +931,78 @@ Test(jit_engine, divide_errors_as_the_interpreter_raises_them)
     for (int i = 0; i < 11; i++)
         cr_assert_eq(want[i], got[i], "word %d: %08x / %08x", i, want[i], got[i]);
 }
+
+/*
+ * Fault-only flags (block.c): flags that no instruction reads again
+ * before they are overwritten are not saved before a memory access; if
+ * the access faults, its slow path makes them again for the exception
+ * frame. Here OR, SUB of an immediate, CMP and TEST each precede a load
+ * from a page that is not present; the #PF handler stores the EFLAGS it
+ * was given and skips the load. Both engines must store the same four.
+ */
+static void fault_flags_run(int engine, uint32_t out[4])
+{
+    static const uint8_t code[] = {
+        0xbf, 0x00, 0x50, 0x00, 0x00,             /* mov edi, 5000h */
+        0xbb, 0x01, 0x00, 0x00, 0x80,             /* mov ebx, 80000001h */
+        0x83, 0xcb, 0x00,                         /* or ebx, 0: SF */
+        0xa1, 0x00, 0x70, 0x00, 0x00,             /* mov eax, [7000h]: #PF */
+        0x31, 0xc9,                               /* xor ecx, ecx */
+        0xba, 0x03, 0x00, 0x00, 0x00,             /* mov edx, 3 */
+        0x83, 0xea, 0x07,                         /* sub edx, 7: SF CF AF */
+        0x8b, 0x35, 0x04, 0x70, 0x00, 0x00,       /* mov esi, [7004h]: #PF */
+        0x85, 0xd2,                               /* test edx, edx */
+        0x83, 0xfa, 0xfc,                         /* cmp edx, -4: ZF */
+        0xa1, 0x08, 0x70, 0x00, 0x00,             /* mov eax, [7008h]: #PF */
+        0x31, 0xc0,                               /* xor eax, eax */
+        0xa8, 0x01,                               /* test al, 1: ZF PF */
+        0x8b, 0x0d, 0x0c, 0x70, 0x00, 0x00,       /* mov ecx, [700Ch]: #PF */
+        0x31, 0xd2,                               /* xor edx, edx */
+        0xf4,                                     /* hlt */
+    };
+    static const uint8_t handler[] = {
+        0x8b, 0x44, 0x24, 0x0c,       /* mov eax, [esp + 12]: EFLAGS */
+        0x89, 0x07,                   /* mov [edi], eax */
+        0x83, 0xc7, 0x04,             /* add edi, 4 */
+        0x8b, 0x44, 0x24, 0x04,       /* mov eax, [esp + 4]: EIP */
+        0x80, 0x38, 0xa1,             /* cmp byte [eax], 0A1h */
+        0x74, 0x05,                   /* je +5 */
+        0x83, 0x44, 0x24, 0x04, 0x01, /* add dword [esp + 4], 1 (6-byte forms) */
+        0x83, 0x44, 0x24, 0x04, 0x05, /* add dword [esp + 4], 5 */
+        0x83, 0xc4, 0x04,             /* add esp, 4: the error code */
+        0xcf,                         /* iret */
+    };
+    static const uint8_t flat_data[8] = { 0xff, 0xff, 0x00, 0x00, 0x00, 0x93, 0xcf, 0x00 };
+    static const uint8_t flat_code[8] = { 0xff, 0xff, 0x00, 0x00, 0x00, 0x9b, 0xcf, 0x00 };
+    struct je m = je_new(engine);
+    memcpy(m.ram + JE_GDT + 0x08, flat_code, 8);
+    memcpy(m.ram + JE_GDT + 0x10, flat_data, 8);
+    uint8_t gate[8] = { 0x00, 0x40, 0x08, 0x00, 0x00, 0x8e, 0x00, 0x00 }; /* 8:4000h */
+    memcpy(m.ram + 0x3000 + 14 * 8, gate, 8);
+    m.cpu->idtr = (struct dtr){ 0x3000, 0x7ff };
+    memcpy(m.ram + 0x4000, handler, sizeof(handler));
+    /* Paging: the first 4 MiB one to one but for the page at 7000h. */
+    uint32_t pde = 0x101000u | 3;
+    memcpy(m.ram + 0x100000, &pde, 4);
+    for (uint32_t i = 0; i < 1024; i++) {
+        uint32_t pte = i == 7 ? 0 : (i << 12 | 3);
+        memcpy(m.ram + 0x101000 + 4 * i, &pte, 4);
+    }
+    m.cpu->cr3 = 0x100000;
+    m.cpu->cr0 |= CR0_PG;
+    tlb_flush_all(&m.cpu->tlb);
+    je_code(&m, code, sizeof(code));
+    je_run_to_halt(&m);
+    memcpy(out, m.ram + 0x5000, 4 * 4);
+    je_free(&m);
+}
+
+Test(jit_engine, fault_only_flags_reach_the_exception_frame)
+{
+    uint32_t want[4], got[4];
+    fault_flags_run(CPU_ENGINE_INTERP, want);
+    fault_flags_run(CPU_ENGINE_JIT, got);
+    cr_assert_eq(want[0] & 0x8d5, 0x80u, "OR's SF alone: %08x", want[0]);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(want[i], got[i], "fault %d: EFLAGS %08x / %08x", i, want[i], got[i]);
+}

@@ -223,8 +223,158 @@ static bool jit_ends_block(const struct insn *in)
 /* Flags in the host's EFLAGS or in cpu->cc                            */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Fault-only flags. An instruction that can fault needs every flag exact
+ * in cpu->cc for its handler (may_trap), so the host's flags would be
+ * saved before each memory access, though often nothing reads them
+ * again: `and ebx, 0fh; inc dword [esp + ebx*4 + 24h]; test al, 40h`.
+ * When no instruction reads them before they are all written again
+ * (c->live_real_in is 0) and the instruction that made them can make
+ * them again (struct remat: its registers unchanged since), they are
+ * not saved: the slow paths taken meanwhile (STUB_SLOW, where a fault
+ * is raised) make them again into cpu->cc first, and anything else
+ * that would see them (an instruction reading or passing some of them,
+ * writing one of the registers, a helper, x87 code) has them made again
+ * on the host first. make bench's branch and sort spend most of their
+ * saves so.
+ */
+static unsigned remat_host(unsigned reg, unsigned width)
+{
+    return width == 1 ? reg : jit_host_reg(reg);
+}
+
+static void emit_remat(struct x64_asm *a, const struct remat *r)
+{
+    unsigned d = remat_host(r->dst, r->width);
+    bool imm = r->src == 0xff;
+    unsigned s = imm ? 0 : remat_host(r->src, r->width);
+    switch (r->op) {
+    case OP_TEST:
+        if (imm)
+            x64_test_rm_imm(a, r->width, x64_r((int)d), r->imm);
+        else
+            x64_test_rm_reg(a, r->width, x64_r((int)d), s);
+        break;
+    case OP_CMP:
+        if (imm)
+            x64_alu_rm_imm(a, ALU_CMP, r->width, x64_r((int)d), r->imm);
+        else
+            x64_alu_rm_reg(a, ALU_CMP, r->width, x64_r((int)d), s);
+        break;
+    case OP_AND: /* AND, OR, XOR: the flags of their result */
+        x64_test_rm_reg(a, r->width, x64_r((int)d), d);
+        break;
+    case OP_SUB: /* dst was dst + imm: compare that with imm */
+        x64_lea(a, 4, T_VAL, x64_mem((int)d, (int32_t)r->imm));
+        x64_alu_rm_imm(a, ALU_CMP, 4, x64_r(T_VAL), r->imm);
+        break;
+    default: /* OP_ADD: dst was dst - imm: add imm to that */
+        x64_lea(a, 4, T_VAL, x64_mem((int)d, -(int32_t)r->imm));
+        x64_alu_rm_imm(a, ALU_ADD, 4, x64_r(T_VAL), r->imm);
+        break;
+    }
+}
+
+/* Guest registers (bit per 32-bit register) an operand names. */
+static uint8_t opnd_reg_bit(const struct operand *o)
+{
+    if (o->kind != OPND_REG)
+        return 0;
+    return (uint8_t)(1u << (o->width == 1 ? o->reg & 3 : o->reg & 7));
+}
+
+/* Whether `in` can make its flags again later, and how (it wrote all
+ * six from register or immediate operands); *out is left alone if not. */
+static bool remat_form(const struct insn *in, struct remat *out)
+{
+    struct remat tmp, *r = &tmp;
+    const struct operand *d = &in->dst, *src = &in->src;
+    if (d->kind != OPND_REG || (src->kind != OPND_REG && src->kind != OPND_IMM) || in->lock)
+        return false;
+    unsigned w = d->width;
+    if (w == 1 && (d->reg >= 4 || (src->kind == OPND_REG && src->reg >= 4)))
+        return false; /* AH..BH */
+    r->width = (uint8_t)w;
+    r->dst = (uint8_t)d->reg;
+    r->src = src->kind == OPND_REG ? (uint8_t)src->reg : 0xff;
+    r->imm = in->imm;
+    r->regs = (uint8_t)(opnd_reg_bit(d) | opnd_reg_bit(src));
+    switch ((enum op)in->op) {
+    case OP_TEST: case OP_CMP:
+        r->op = (uint8_t)in->op;
+        break;
+    case OP_AND: case OP_OR: case OP_XOR:
+        r->op = OP_AND;
+        r->regs = opnd_reg_bit(d);
+        break;
+    case OP_ADD: case OP_SUB:
+        if (w != 4 || src->kind != OPND_IMM)
+            return false;
+        r->op = (uint8_t)in->op;
+        break;
+    default:
+        return false;
+    }
+    *out = tmp;
+    return true;
+}
+
+/* The flag-neutral instructions fault-only flags may stay through, and
+ * the guest registers they write. */
+static bool neutral_op(const struct insn *in, uint8_t *writes)
+{
+    *writes = opnd_reg_bit(&in->dst);
+    switch ((enum op)in->op) {
+    case OP_MOV: case OP_MOVZX: case OP_MOVSX: case OP_LEA: case OP_NOT: case OP_NOP:
+        return true;
+    case OP_XCHG:
+        *writes |= opnd_reg_bit(&in->src);
+        return true;
+    case OP_PUSH: case OP_POP:
+        *writes |= 1u << R_ESP;
+        return true;
+    default:
+        return false;
+    }
+}
+
+void gen_flags_settle(struct jit_ctx *c)
+{
+    if (!c->fl_lazy)
+        return;
+    emit_remat(c->a, &c->remat);
+    c->fl_lazy = false;
+    c->fl_host = true;
+}
+
+/* Whether the current instruction may start with fault-only flags: it
+ * leaves them and their registers alone, or writes them all, or writes
+ * some while the others are dead even to a fault (then the host's hold
+ * all that matters after it). */
+static bool lazy_eligible(const struct jit_ctx *c)
+{
+    uint32_t r, w;
+    uint8_t writes;
+    jit_insn_flags(c->in, &r, &w);
+    if (neutral_op(c->in, &writes))
+        return !(writes & c->remat.regs);
+    return r == 0 && (w == F_ALL || (w != 0 && !(c->live_out & ~w)));
+}
+
 void gen_flags_to_cpu(struct jit_ctx *c)
 {
+    if (c->fl_host && c->live_in) {
+        if (c->remat_ok && !c->live_real_in && lazy_eligible(c))
+            c->fl_lazy = true; /* only a fault could see them: not saved */
+        else
+            x64_store_flags(c->a, x64_mem(JIT_CPU, CPU_OFF(cc.res)), T_IDX);
+    }
+    c->fl_host = false;
+}
+
+void gen_flags_save(struct jit_ctx *c)
+{
+    gen_flags_settle(c);
     if (c->fl_host && c->live_in)
         x64_store_flags(c->a, x64_mem(JIT_CPU, CPU_OFF(cc.res)), T_IDX);
     c->fl_host = false;
@@ -232,6 +382,7 @@ void gen_flags_to_cpu(struct jit_ctx *c)
 
 void gen_flags_to_host(struct jit_ctx *c)
 {
+    gen_flags_settle(c);
     if (!c->fl_host) {
         /* Only the six arithmetic bits reach POPFQ: TF, IF, DF and AC of
          * the host stay as they are. */
@@ -245,6 +396,7 @@ void gen_flags_to_host(struct jit_ctx *c)
 
 void gen_cf_to_host(struct jit_ctx *c)
 {
+    gen_flags_settle(c);
     if (!c->fl_host)
         x64_bt_imm(c->a, 4, 4, cpu_field(CPU_OFF(cc.res)), 0); /* CF = bit 0 */
     c->fl_host = true;
@@ -283,11 +435,18 @@ void gen_jump_slow(struct jit_ctx *c, int cc)
         s->ji = c->ji;
         c->slow = (int)(s - c->stubs);
     }
-    gen_stub_jump(c, &c->stubs[c->slow], cc);
+    struct stub *s = &c->stubs[c->slow];
+    if (c->fl_lazy) {
+        s->remat_flags = 1;
+        s->remat = c->remat;
+    }
+    gen_stub_jump(c, s, cc);
 }
 
 struct stub *gen_jump_exit(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired)
 {
+    if (c->fl_lazy)
+        c->a->bad = true; /* never: fault-only flags end before any exit */
     struct stub *s = gen_stub_new(c, STUB_EXIT);
     s->eip = eip;
     s->budget_back = (int32_t)(c->tb->n - retired);
@@ -297,6 +456,8 @@ struct stub *gen_jump_exit(struct jit_ctx *c, int cc, uint32_t eip, unsigned ret
 
 struct stub *gen_jump_jc(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired)
 {
+    if (c->fl_lazy)
+        c->a->bad = true;
     struct stub *s = gen_stub_new(c, STUB_JC);
     s->eip = eip;
     s->key = gen_key_now(c);
@@ -345,6 +506,10 @@ static void emit_stubs(struct jit_ctx *c)
             continue;
         }
         if (s->kind == STUB_SLOW) {
+            if (s->remat_flags) {
+                emit_remat(a, &s->remat);
+                x64_store_flags(a, x64_mem(JIT_CPU, CPU_OFF(cc.res)), T_IDX);
+            }
             x64_mov_r64_imm(a, T_IDX, (uint64_t)(uintptr_t)s->ji);
             x64_call_abs(a, c->exec_base, c->j->thunk[s->thunk]);
             size_t f = x64_jmp32(a);
@@ -378,6 +543,7 @@ static void emit_stubs(struct jit_ctx *c)
 void gen_helper(struct jit_ctx *c)
 {
     unsigned thunk = 0;
+    gen_flags_settle(c);
     if (c->fl_host && c->live_in)
         thunk |= JIT_THUNK_SAVE_FLAGS;
     x64_mov_r64_imm(c->a, T_IDX, (uint64_t)(uintptr_t)c->ji);
@@ -611,11 +777,12 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
 
     /* Liveness: live[k] = flags live after instruction k. An instruction
      * that may trap reads them all (may_trap). */
-    uint32_t live[JIT_MAX_INSNS + 1];
-    live[n] = F_ALL;
+    uint32_t live[JIT_MAX_INSNS + 1], live_real[JIT_MAX_INSNS + 1];
+    live[n] = live_real[n] = F_ALL;
     for (unsigned k = n; k-- > 0;) {
         uint32_t r, w;
         jit_insn_flags(&insns[k], &r, &w);
+        live_real[k] = r | (live_real[k + 1] & ~w);
         if (may_trap(&insns[k]))
             r = F_ALL;
         live[k] = r | (live[k + 1] & ~w);
@@ -624,6 +791,7 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     /* Prologue: charge the block to the budget; leave when it is spent
      * (a chain of blocks never runs past its slice by more than one). */
     c->fl_host = false;
+    c->fl_lazy = c->remat_ok = false;
     c->ended = false;
     c->nstubs = 0;
     c->insns = insns;
@@ -676,8 +844,19 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
         c->next_eip = ji->next_eip;
         c->live_in = live[k];
         c->live_out = live[k + 1];
+        c->live_real_in = live_real[k];
         c->slow = -1;
         c->resume = 0;
+
+        /* Fault-only flags stay through a flag-neutral instruction that
+         * leaves their registers alone, or one that writes them all. */
+        uint32_t fr, fw;
+        uint8_t fwrites;
+        jit_insn_flags(&insns[k], &fr, &fw);
+        bool neutral = neutral_op(&insns[k], &fwrites) && !(fwrites & c->remat.regs);
+        bool overwrites = fr == 0 && fw == F_ALL;
+        if (c->fl_lazy && !neutral && !overwrites)
+            gen_flags_settle(c);
 
         bool done = native && (gen_x87(c) || gen_ctrl(c) || gen_alu(c));
         if (done)
@@ -689,6 +868,14 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
             s->resume = c->resume ? c->resume : a->pos;
             s->thunk = (c->fl_host && c->live_out) ? JIT_THUNK_LOAD_FLAGS : 0;
         }
+        if (overwrites || (c->fl_lazy && fw && done))
+            c->fl_lazy = false; /* the host's flags hold all that is still needed */
+        if (done && c->fl_host && !c->fl_lazy && remat_form(&insns[k], &c->remat))
+            c->remat_ok = true;
+        else if (!(done && neutral))
+            c->remat_ok = false;
+        if (!c->remat_ok && c->fl_lazy)
+            a->bad = true; /* never: settled above */
         eip = ji->next_eip;
     }
     if (!c->ended) {

@@ -42,6 +42,18 @@ struct x87_cache {
     uint8_t phys[8];
     uint8_t dirty;
 };
+/* An instruction whose flags can be made again on the host from the
+ * registers it left (block.c, "fault-only flags"): TEST or CMP as they
+ * were, AND/OR/XOR as a TEST of their result, ADD/SUB of an immediate
+ * as the operation on the value before it. */
+struct remat {
+    uint8_t op;       /* OP_TEST, OP_CMP, OP_AND (any logic op), OP_ADD, OP_SUB */
+    uint8_t width;
+    uint8_t dst, src; /* guest registers (byte registers: 0-3 only); src 0xff: imm */
+    uint8_t regs;     /* the guest registers (bit per 32-bit register) it reads */
+    uint32_t imm;
+};
+
 struct stub {
     uint8_t kind;
     uint8_t thunk;      /* STUB_SLOW: JIT_THUNK_* flags of its call */
@@ -49,6 +61,8 @@ struct stub {
     uint8_t save_flags; /* EXIT, JC: the host's flags hold the guest's: save first */
     uint8_t stale_flags;/* EXIT: cpu->cc may be stale (and dead): say so */
     uint8_t noframe;    /* EXIT: ask for the block's variant without frame accesses */
+    uint8_t remat_flags;/* SLOW: cpu->cc is stale: make the flags from `remat` first */
+    struct remat remat;
     unsigned nfields;
     size_t fields[JIT_MAX_FIELDS]; /* rel32 fields jumping here */
     const struct jit_insn *ji;     /* STUB_SLOW: the instruction */
@@ -79,6 +93,16 @@ struct jit_ctx {
 
     bool fl_host;
     bool ended;            /* the block's end has been emitted */
+    /* Fault-only flags (block.c): `live_real_in` are the flags some
+     * instruction reads before they are written again (the block's end
+     * reading them all), not counting a fault's need of them. When only
+     * a fault could still see the host's flags, they are not saved:
+     * `fl_lazy` says cpu->cc is stale and `remat` (valid while
+     * `remat_ok`) makes them again where a slow path or a reader needs
+     * them. */
+    uint32_t live_real_in;
+    bool fl_lazy, remat_ok;
+    struct remat remat;
 
     /* Frame accesses (block.c, coalescing): the guest register whose
      * [reg + disp] operands the prologue proved to lie in one TLB page,
@@ -134,6 +158,11 @@ void jit_insn_flags(const struct insn *in, uint32_t *reads, uint32_t *writes);
 /* Stores the host's flags to cpu->cc if they hold live guest flags: call
  * before emitting anything that clobbers the host's flags. */
 void gen_flags_to_cpu(struct jit_ctx *c);
+/* Fault-only flags made again on the host (nothing if there are none). */
+void gen_flags_settle(struct jit_ctx *c);
+/* As gen_flags_to_cpu, and cpu->cc is then exact (never fault-only):
+ * before code whose slow paths are not STUB_SLOW ones. */
+void gen_flags_save(struct jit_ctx *c);
 /* Makes the host's flags hold the guest's (from cpu->cc if needed). */
 void gen_flags_to_host(struct jit_ctx *c);
 /* Makes the host's CF hold the guest's, the other host flags being about

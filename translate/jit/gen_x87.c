@@ -934,7 +934,7 @@ bool gen_x87(struct jit_ctx *c)
         fnstsw_ax(c);
         return true;
     }
-    gen_flags_to_cpu(c); /* the checks below clobber the host's flags */
+    gen_flags_save(c); /* the checks below clobber the host's flags; X87 stubs read cpu->cc */
     if (!c->x87_run)
         run_start(c);
     c->x87_last = c->idx;
