@@ -794,9 +794,11 @@ static unsigned long long jit_stat(const struct cpu *cpu, const char *what)
  * frame accesses (JK_NOFRAME), which the dispatcher asks for. That
  * variant's RET must find the caller's code in the jump cache under the
  * caller's key, not under its own (JK_NOFRAME is not its successors'):
- * one trip through the dispatcher per call, not two. */
+ * one trip through the dispatcher per call, not two. (The block is never
+ * translated again without its check here: GLASS_JIT_FRAME_FAILS=0.) */
 Test(jit_engine, a_frame_variants_return_uses_the_jump_cache)
 {
+    setenv("GLASS_JIT_FRAME_FAILS", "0", 1);
     static const uint8_t code[] = {
         0xbc, 0x08, 0x00, 0x08, 0x00,             /* mov esp, 80008h */
         0xb9, 0xe8, 0x03, 0x00, 0x00,             /* mov ecx, 1000 */
@@ -825,6 +827,37 @@ Test(jit_engine, a_frame_variants_return_uses_the_jump_cache)
         je_free(&m);
     }
     cr_assert_eq(sums[1], sums[0], "jit %x, interp %x", sums[1], sums[0]);
+}
+
+/* The same function with the default: after JIT_FRAME_FAILS (8) failed
+ * checks its block is translated again without a frame, and the calls
+ * stop going through the dispatcher. */
+Test(jit_engine, a_frame_check_that_keeps_failing_is_dropped)
+{
+    static const uint8_t code[] = {
+        0xbc, 0x08, 0x00, 0x08, 0x00,             /* mov esp, 80008h */
+        0xb9, 0xe8, 0x03, 0x00, 0x00,             /* mov ecx, 1000 */
+        0x31, 0xdb,                               /* xor ebx, ebx */
+        0xe8, 0x05, 0x00, 0x00, 0x00,             /* again: call f */
+        0x01, 0xc3,                               /* add ebx, eax */
+        0xe2, 0xf7,                               /* loop again */
+        0xf4,                                     /* hlt */
+        0x8b, 0x44, 0x24, 0xfc,                   /* f: mov eax, [esp-4] (80000h) */
+        0x03, 0x44, 0x24, 0xf8,                   /* add eax, [esp-8] (7FFFCh) */
+        0x03, 0x44, 0x24, 0xf4,                   /* add eax, [esp-12] */
+        0xc3,                                     /* ret */
+    };
+    struct je m = je_new(CPU_ENGINE_JIT);
+    je_code(&m, code, sizeof(code));
+    static const uint32_t words[3] = { 0x11, 0x2200, 0x330000 }; /* at 7FFF8h */
+    phys_write_buf(m.pm, 0x7fff8, words, sizeof(words));
+    je_run_to_halt(&m);
+    cr_assert_eq(m.cpu->regs[R_EBX], 1000u * 0x332211u);
+    cr_assert_eq(jit_stat(m.cpu, "frame checks failed"), 8ull);
+    cr_assert_eq(jit_stat(m.cpu, "blocks translated again without one"), 1ull);
+    unsigned long long n = jit_stat(m.cpu, "dispatches");
+    cr_assert_lt(n, 100ull, "%llu dispatches for 1000 calls", n);
+    je_free(&m);
 }
 
 /* A loop stores a new immediate into a function on another page before

@@ -820,9 +820,11 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
         x64_mov_r64_imm(a, T_IDX, (uint64_t)(uintptr_t)tb);
         x64_call_abs(a, c->exec_base, c->j->thunk[JIT_THUNK_TRACE]);
     }
-    struct frame_plan frame = native ? plan_frame(c->key, insns, n)
-                                     : (struct frame_plan){ -1, 0, 0, false };
+    struct frame_plan frame = native && !c->j->no_frames_next
+                                  ? plan_frame(c->key, insns, n)
+                                  : (struct frame_plan){ -1, 0, 0, false };
     c->frame_reg = frame.reg;
+    tb->framed = frame.reg >= 0;
     if (frame.reg >= 0)
         emit_frame_check(c, &frame, live[0] == 0);
 

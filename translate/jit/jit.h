@@ -144,6 +144,10 @@ struct jit_tb {
      * jump cache, its prologue compares gen2 with the TLB's generation
      * and leaves for the dispatcher when a flush came in between. */
     uint8_t crosses;
+    /* Its prologue checks a frame (block.c), and how often that check
+     * has failed (run.c: past JIT_FRAME_FAILS it is translated again
+     * without one). */
+    uint8_t framed, frame_fails;
     uint32_t gen2;       /* cpu->tlb.generation when paddr2 was checked */
     uint64_t paddr2;     /* the physical page of its last bytes */
 
@@ -244,7 +248,13 @@ struct jit_stats {
     uint64_t helper_ops[OP_COUNT]; /* helper calls by operation */
     uint64_t exits_chain, exits_plain;
     uint64_t smc_hot, smc_careful; /* hot SMC periods, instructions run careful in them */
+    uint64_t frame_fails, frames_dropped; /* failed frame checks, blocks retranslated without */
 };
+
+/* A block whose frame check (block.c) has failed this many times is
+ * translated again without one (run.c; GLASS_JIT_FRAME_FAILS=N in the
+ * environment says otherwise, 0 or above 254: never). */
+#define JIT_FRAME_FAILS 8
 
 /* Code rewritten faster than translating it pays (cache.c, jit_smc_*):
  * a page whose blocks stores dropped JIT_SMC_WRITES times within
@@ -287,6 +297,8 @@ struct jit {
      * its handler (to tell the inline code's faults from the rest of the
      * JIT's when debugging). */
     bool helpers_only;
+    bool no_frames_next;   /* jit_translate: no frame check in the next block */
+    unsigned frame_fails_max; /* JIT_FRAME_FAILS, or GLASS_JIT_FRAME_FAILS (tests) */
 
     /* Dispatcher state (run.c). */
     uint32_t tlb_generation;      /* cpu->tlb.generation the jump cache is valid for */

@@ -239,6 +239,8 @@ struct jit *jit_new(struct cpu *cpu, size_t code_size)
     j->tlb_generation = cpu->tlb.generation;
     cpu->jit_jc_stamp = JIT_JC_VALID;
     j->helpers_only = getenv("GLASS_JIT_HELPERS") != NULL;
+    const char *ff = getenv("GLASS_JIT_FRAME_FAILS");
+    j->frame_fails_max = ff ? (unsigned)strtoul(ff, NULL, 10) : JIT_FRAME_FAILS;
     return j;
 }
 
@@ -271,7 +273,26 @@ static struct jit_tb *find_block(struct jit *j, struct cpu *cpu)
         return NULL; /* MMIO or a hole */
     if (j->smc_careful_pages && jit_smc_careful(j, paddr))
         return NULL; /* its code keeps changing: decoded as it runs */
-    uint32_t key = jit_key(cpu) | (noframe ? JK_NOFRAME : 0);
+    uint32_t key = jit_key(cpu);
+    if (noframe) {
+        j->stats.frame_fails++;
+        /* Its frame check failed. One that keeps failing (a frame that
+         * straddles a page on every call: Debian's decompressor has such
+         * a function, called 2 M times) costs a trip here each time: its
+         * block is translated again without the check. */
+        struct jit_tb *framed = jit_lookup(j, paddr, cs->base + eip, cs->base, cs->limit, key);
+        if (framed && framed->framed && j->frame_fails_max && framed->frame_fails < 255 &&
+            ++framed->frame_fails >= j->frame_fails_max) {
+            jit_invalidate_block(j, framed);
+            j->no_frames_next = true;
+            struct jit_tb *tb = jit_translate(j, host, paddr, key, tb_code_room(cpu, eip));
+            j->no_frames_next = false;
+            if (tb)
+                j->stats.frames_dropped++;
+            return tb;
+        }
+        key |= JK_NOFRAME;
+    }
     struct jit_tb *tb = jit_lookup(j, paddr, cs->base + eip, cs->base, cs->limit, key);
     if (tb && tb->crosses) {
         /* Its last bytes must still come from the page they were read
@@ -375,14 +396,16 @@ void jit_print_stats(const struct jit *j, FILE *f)
             "jit: %llu dispatches, %llu chained exits, %llu plain exits, %llu links, "
             "%llu unlinks\n"
             "jit: %llu helper calls, %llu SMC invalidations, %llu hot SMC periods "
-            "(%llu instructions run careful in them)\n",
+            "(%llu instructions run careful in them)\n"
+            "jit: %llu frame checks failed, %llu blocks translated again without one\n",
             (unsigned long long)s->blocks, (unsigned long long)s->insns_translated,
             (unsigned long long)s->insns_inline, (unsigned long long)s->code_bytes,
             (unsigned long long)s->flushes, (unsigned long long)s->dispatches,
             (unsigned long long)s->exits_chain, (unsigned long long)s->exits_plain,
             (unsigned long long)s->links, (unsigned long long)s->unlinks,
             (unsigned long long)s->helper_calls, (unsigned long long)s->invalidations,
-            (unsigned long long)s->smc_hot, (unsigned long long)s->smc_careful);
+            (unsigned long long)s->smc_hot, (unsigned long long)s->smc_careful,
+            (unsigned long long)s->frame_fails, (unsigned long long)s->frames_dropped);
     /* The operations most often run through their handlers: what to
      * inline next. */
     bool done[OP_COUNT] = { false };
