@@ -969,11 +969,12 @@ Test(jit_engine, divide_errors_as_the_interpreter_raises_them)
  * Fault-only flags (block.c): flags that no instruction reads again
  * before they are overwritten are not saved before a memory access; if
  * the access faults, its slow path makes them again for the exception
- * frame. Here OR, SUB of an immediate, CMP and TEST each precede a load
- * from a page that is not present; the #PF handler stores the EFLAGS it
- * was given and skips the load. Both engines must store the same four.
+ * frame. Here OR, SUB of an immediate, CMP, TEST, ADD and SUB of
+ * registers each precede a load from a page that is not present; the #PF
+ * handler stores the EFLAGS it was given and skips the load. Both
+ * engines must store the same six.
  */
-static void fault_flags_run(int engine, uint32_t out[4])
+static void fault_flags_run(int engine, uint32_t out[6])
 {
     static const uint8_t code[] = {
         0xbf, 0x00, 0x50, 0x00, 0x00,             /* mov edi, 5000h */
@@ -991,6 +992,15 @@ static void fault_flags_run(int engine, uint32_t out[4])
         0xa8, 0x01,                               /* test al, 1: ZF PF */
         0x8b, 0x0d, 0x0c, 0x70, 0x00, 0x00,       /* mov ecx, [700Ch]: #PF */
         0x31, 0xd2,                               /* xor edx, edx */
+        0xb9, 0xff, 0xff, 0xff, 0x7f,             /* mov ecx, 7FFFFFFFh */
+        0xba, 0x01, 0x00, 0x00, 0x00,             /* mov edx, 1 */
+        0x01, 0xd1,                               /* add ecx, edx: OF SF AF PF */
+        0xa1, 0x10, 0x70, 0x00, 0x00,             /* mov eax, [7010h]: #PF */
+        0x31, 0xc0,                               /* xor eax, eax */
+        0xbb, 0x05, 0x00, 0x00, 0x00,             /* mov ebx, 5 */
+        0x29, 0xcb,                               /* sub ebx, ecx: OF SF CF */
+        0xa1, 0x14, 0x70, 0x00, 0x00,             /* mov eax, [7014h]: #PF */
+        0x31, 0xc0,                               /* xor eax, eax */
         0xf4,                                     /* hlt */
     };
     static const uint8_t handler[] = {
@@ -1026,16 +1036,17 @@ static void fault_flags_run(int engine, uint32_t out[4])
     tlb_flush_all(&m.cpu->tlb);
     je_code(&m, code, sizeof(code));
     je_run_to_halt(&m);
-    memcpy(out, m.ram + 0x5000, 4 * 4);
+    memcpy(out, m.ram + 0x5000, 6 * 4);
     je_free(&m);
 }
 
 Test(jit_engine, fault_only_flags_reach_the_exception_frame)
 {
-    uint32_t want[4], got[4];
+    uint32_t want[6], got[6];
     fault_flags_run(CPU_ENGINE_INTERP, want);
     fault_flags_run(CPU_ENGINE_JIT, got);
     cr_assert_eq(want[0] & 0x8d5, 0x80u, "OR's SF alone: %08x", want[0]);
-    for (int i = 0; i < 4; i++)
+    cr_assert_eq(want[5] & 0x881, 0x881u, "SUB's OF SF CF: %08x", want[5]);
+    for (int i = 0; i < 6; i++)
         cr_assert_eq(want[i], got[i], "fault %d: EFLAGS %08x / %08x", i, want[i], got[i]);
 }

@@ -264,13 +264,24 @@ static void emit_remat(struct x64_asm *a, const struct remat *r)
     case OP_AND: /* AND, OR, XOR: the flags of their result */
         x64_test_rm_reg(a, r->width, x64_r((int)d), d);
         break;
-    case OP_SUB: /* dst was dst + imm: compare that with imm */
-        x64_lea(a, 4, T_VAL, x64_mem((int)d, (int32_t)r->imm));
-        x64_alu_rm_imm(a, ALU_CMP, 4, x64_r(T_VAL), r->imm);
+    case OP_SUB: /* dst was dst + src: compare that with src */
+        if (imm) {
+            x64_lea(a, 4, T_VAL, x64_mem((int)d, (int32_t)r->imm));
+            x64_alu_rm_imm(a, ALU_CMP, 4, x64_r(T_VAL), r->imm);
+        } else {
+            x64_lea(a, 4, T_VAL, x64_mem_idx((int)d, (int)s, 0, 0));
+            x64_alu_rm_reg(a, ALU_CMP, 4, x64_r(T_VAL), s);
+        }
         break;
-    default: /* OP_ADD: dst was dst - imm: add imm to that */
-        x64_lea(a, 4, T_VAL, x64_mem((int)d, -(int32_t)r->imm));
-        x64_alu_rm_imm(a, ALU_ADD, 4, x64_r(T_VAL), r->imm);
+    default: /* OP_ADD: dst was dst - src: add src to that */
+        if (imm) {
+            x64_lea(a, 4, T_VAL, x64_mem((int)d, -(int32_t)r->imm));
+            x64_alu_rm_imm(a, ALU_ADD, 4, x64_r(T_VAL), r->imm);
+        } else {
+            x64_mov_rm_reg(a, 4, x64_r(T_VAL), d);
+            x64_alu_rm_reg(a, ALU_SUB, 4, x64_r(T_VAL), s);
+            x64_alu_rm_reg(a, ALU_ADD, 4, x64_r(T_VAL), s);
+        }
         break;
     }
 }
@@ -308,7 +319,7 @@ static bool remat_form(const struct insn *in, struct remat *out)
         r->regs = opnd_reg_bit(d);
         break;
     case OP_ADD: case OP_SUB:
-        if (w != 4 || src->kind != OPND_IMM)
+        if (w != 4 || (src->kind == OPND_REG && src->reg == d->reg))
             return false;
         r->op = (uint8_t)in->op;
         break;

@@ -44,8 +44,8 @@ struct x87_cache {
 };
 /* An instruction whose flags can be made again on the host from the
  * registers it left (block.c, "fault-only flags"): TEST or CMP as they
- * were, AND/OR/XOR as a TEST of their result, ADD/SUB of an immediate
- * as the operation on the value before it. */
+ * were, AND/OR/XOR as a TEST of their result, 32-bit ADD/SUB as the
+ * operation on the value before it. */
 struct remat {
     uint8_t op;       /* OP_TEST, OP_CMP, OP_AND (any logic op), OP_ADD, OP_SUB */
     uint8_t width;
