@@ -419,6 +419,10 @@ struct cpu {
     uint8_t jit_noframe;
     /* Valid bit and epoch of the JIT's jump-cache tags (translate/jit). */
     uint32_t jit_jc_stamp;
+    /* The same for code run at CPL 0-2 from global translations (or with
+     * paging off), which MOV CR3 keeps: advanced by the flushes that can
+     * change those alone. */
+    uint32_t jit_jc_kstamp;
     /* Scratch of the JIT's inline x87 code (translate/jit/gen_x87.c): the
      * host's status word after an operation, and the exception flags that
      * send an operation to its handler in this run. */

@@ -360,6 +360,10 @@ struct tlb {
      * one page): caches of translated code keyed by linear address check
      * it before trusting themselves. */
     uint32_t generation;
+    /* Of those, the ones that can change a global translation too: whole
+     * flushes, and single pages (INVLPG drops a global entry as well;
+     * last_flush_page is the last one's page). */
+    uint32_t flushes_all, flushes_page, last_flush_page;
     uint32_t nfilled, nlarge;
     bool large_overflow;
     uint16_t filled[2 * TLB_ENTRIES]; /* u * TLB_ENTRIES + index */
@@ -369,6 +373,15 @@ struct tlb {
 static inline unsigned tlb_index(uint32_t lin)
 {
     return (lin >> 12) & (TLB_ENTRIES - 1);
+}
+
+/* Whether the TLB holds the page of `lin` as a global translation for
+ * instruction fetch (`user`: the CPL 3 TLB). */
+static inline bool tlb_exec_global(const struct tlb *t, uint32_t lin, unsigned user)
+{
+    const struct tlb_entry *e = &t->e[user & 1][tlb_index(lin)];
+    return (e->tag_exec & TLB_PAGE_MASK) == (lin & TLB_PAGE_MASK) &&
+           !(e->tag_exec & TLB_INVALID) && (e->flags & TLB_ENTRY_GLOBAL);
 }
 
 /* An empty TLB (a new CPU's). */

@@ -37,11 +37,13 @@ void tlb_init(struct tlb *t)
     t->nfilled = t->nlarge = 0;
     t->large_overflow = false;
     t->generation++;
+    t->flushes_all++;
 }
 
 void tlb_flush_all(struct tlb *t)
 {
     t->generation++;
+    t->flushes_all++;
     for (unsigned i = 0; i < t->nfilled; i++) {
         struct tlb_entry *e = entry_at(t, t->filled[i]);
         entry_invalidate(e);
@@ -93,6 +95,8 @@ void tlb_flush_page(struct tlb *t, uint32_t lin)
 {
     unsigned idx = tlb_index(lin);
     t->generation++;
+    t->flushes_page++;
+    t->last_flush_page = lin & TLB_PAGE_MASK;
     for (unsigned u = 0; u < 2; u++)
         entry_invalidate(&t->e[u][idx]);
     if (t->large_overflow) {

@@ -1050,3 +1050,104 @@ Test(jit_engine, fault_only_flags_reach_the_exception_frame)
     for (int i = 0; i < 6; i++)
         cr_assert_eq(want[i], got[i], "fault %d: EFLAGS %08x / %08x", i, want[i], got[i]);
 }
+
+/*
+ * Kernel code from global pages keeps its jump-cache entries across MOV
+ * CR3 (jit.h, the kernel stamp). A CPL 0 loop reloads CR3 (a context
+ * switch: ends its block, one trip through the dispatcher) and then
+ * calls a function through a pointer, which returns: with the entries
+ * kept, the call and the return find their targets in the jump cache;
+ * emptied by each reload, each would take a trip of its own. Then the
+ * same with the code's pages not global: every reload must empty them.
+ */
+static unsigned long long cr3_loop_dispatches(bool global, uint32_t *sum)
+{
+    static const uint8_t code[] = {
+        0xb9, 0xc8, 0x00, 0x00, 0x00,       /* mov ecx, 200 */
+        0x31, 0xdb,                         /* xor ebx, ebx */
+        0x0f, 0x20, 0xd8,                   /* again: mov eax, cr3 */
+        0x0f, 0x22, 0xd8,                   /* mov cr3, eax */
+        0xff, 0x15, 0x00, 0x60, 0x00, 0x00, /* call [6000h] */
+        0x01, 0xc3,                         /* add ebx, eax */
+        0x49,                               /* dec ecx */
+        0x75, 0xef,                         /* jnz again */
+        0xf4,                               /* hlt */
+    };
+    static const uint8_t fn[] = { 0xb8, 0x07, 0x00, 0x00, 0x00, 0xc3 }; /* mov eax, 7; ret */
+    struct je m = je_new(CPU_ENGINE_JIT);
+    uint32_t pde = 0x101000u | 3;
+    memcpy(m.ram + 0x100000, &pde, 4);
+    for (uint32_t i = 0; i < 1024; i++) {
+        uint32_t pte = i << 12 | 3 | (global ? 0x100 : 0);
+        memcpy(m.ram + 0x101000 + 4 * i, &pte, 4);
+    }
+    memcpy(m.ram + 0x7000, fn, sizeof(fn));
+    uint32_t ptr = 0x7000;
+    memcpy(m.ram + 0x6000, &ptr, 4);
+    m.cpu->cr3 = 0x100000;
+    m.cpu->cr4 |= CR4_PGE;
+    m.cpu->cr0 |= CR0_PG;
+    tlb_flush_all(&m.cpu->tlb);
+    je_code(&m, code, sizeof(code));
+    je_run_to_halt(&m);
+    *sum = m.cpu->regs[R_EBX];
+    unsigned long long n = jit_stat(m.cpu, "dispatches");
+    je_free(&m);
+    return n;
+}
+
+Test(jit_engine, kernel_code_keeps_its_jump_cache_across_mov_cr3)
+{
+    uint32_t sum;
+    unsigned long long g = cr3_loop_dispatches(true, &sum);
+    cr_assert_eq(sum, 1400u);
+    cr_assert_lt(g, 300ull, "%llu dispatches for 200 reloads (global code)", g);
+    unsigned long long ng = cr3_loop_dispatches(false, &sum);
+    cr_assert_eq(sum, 1400u);
+    cr_assert_gt(ng, 500ull, "%llu dispatches for 200 reloads (code not global)", ng);
+}
+
+/* Kernel code that is not global and differs between two address
+ * spaces: each MOV CR3 must run the other space's function (the call's
+ * and the return's jump-cache entries must not outlive the switch). */
+Test(jit_engine, kernel_code_not_global_follows_mov_cr3)
+{
+    static const uint8_t code[] = {
+        0xb9, 0xc8, 0x00, 0x00, 0x00,       /* mov ecx, 200 */
+        0x31, 0xdb,                         /* xor ebx, ebx */
+        0x0f, 0x20, 0xd8,                   /* again: mov eax, cr3 */
+        0x35, 0x00, 0x20, 0x00, 0x00,       /* xor eax, 2000h: the other directory */
+        0x0f, 0x22, 0xd8,                   /* mov cr3, eax */
+        0xff, 0x15, 0x00, 0x60, 0x00, 0x00, /* call [6000h] */
+        0x01, 0xc3,                         /* add ebx, eax */
+        0x49,                               /* dec ecx */
+        0x75, 0xea,                         /* jnz again */
+        0xf4,                               /* hlt */
+    };
+    static const uint8_t f7[] = { 0xb8, 0x07, 0x00, 0x00, 0x00, 0xc3 }; /* mov eax, 7; ret */
+    static const uint8_t f9[] = { 0xb8, 0x09, 0x00, 0x00, 0x00, 0xc3 }; /* mov eax, 9; ret */
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        struct je m = je_new(engine);
+        for (uint32_t d = 0; d < 2; d++) {
+            uint32_t pde = (0x101000u + d * 0x2000) | 3;
+            memcpy(m.ram + 0x100000 + d * 0x2000, &pde, 4);
+            for (uint32_t i = 0; i < 1024; i++) {
+                uint32_t pte = (i == 7 && d ? 0x8000u : i << 12) | 3;
+                memcpy(m.ram + 0x101000 + d * 0x2000 + 4 * i, &pte, 4);
+            }
+        }
+        memcpy(m.ram + 0x7000, f7, sizeof(f7));
+        memcpy(m.ram + 0x8000, f9, sizeof(f9));
+        uint32_t ptr = 0x7000;
+        memcpy(m.ram + 0x6000, &ptr, 4);
+        m.cpu->cr3 = 0x100000;
+        m.cpu->cr4 |= CR4_PGE;
+        m.cpu->cr0 |= CR0_PG;
+        tlb_flush_all(&m.cpu->tlb);
+        je_code(&m, code, sizeof(code));
+        je_run_to_halt(&m);
+        cr_assert_eq(m.cpu->regs[R_EBX], 100u * 7 + 100u * 9, "engine %d: %u", engine,
+                     m.cpu->regs[R_EBX]);
+        je_free(&m);
+    }
+}

@@ -275,7 +275,7 @@ static void emit_remat(struct x64_asm *a, const struct remat *r)
         break;
     default: /* OP_ADD: dst was dst - src: add src to that */
         if (imm) {
-            x64_lea(a, 4, T_VAL, x64_mem((int)d, -(int32_t)r->imm));
+            x64_lea(a, 4, T_VAL, x64_mem((int)d, (int32_t)(0u - r->imm)));
             x64_alu_rm_imm(a, ALU_ADD, 4, x64_r(T_VAL), r->imm);
         } else {
             x64_mov_rm_reg(a, 4, x64_r(T_VAL), d);

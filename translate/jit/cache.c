@@ -191,20 +191,60 @@ static void unlink_exit(struct jit *j, struct jit_tb *from, unsigned exit)
 /* Jump cache                                                          */
 /* ------------------------------------------------------------------ */
 
+static unsigned kpage_bit(uint32_t lin)
+{
+    uint32_t page = lin >> 12;
+    return (page ^ (page >> 12)) & 4095;
+}
+
 void jit_jc_insert(struct jit *j, struct jit_tb *tb)
 {
+    struct cpu *cpu = j->cpu;
     struct jit_jc_entry *e = &j->jc[jit_jc_index(tb->pc)];
-    e->tag = jit_jc_tag(j->cpu, tb->key, tb->pc);
+    if (jit_jc_kernel(tb->key)) {
+        /* Kept across MOV CR3 only while all of them come from
+         * translations it keeps too (a kernel's early page tables have
+         * no global pages: then every flush advances the stamp). */
+        if ((cpu->cr0 & CR0_PG) && !tlb_exec_global(&cpu->tlb, tb->pc, 0))
+            j->knonglobal = true;
+        unsigned b = kpage_bit(tb->pc);
+        j->kpages[b >> 6] |= 1ull << (b & 63);
+    }
+    e->tag = jit_jc_tag(cpu, tb->key, tb->pc);
     e->code = tb->code;
+}
+
+/* Advances a stamp's epoch; a wrapped one could match old tags again. */
+static void stamp_advance(struct jit *j, uint32_t *stamp)
+{
+    uint32_t epoch = (*stamp + JIT_JC_EPOCH_ONE) & JIT_JC_EPOCH_MASK;
+    *stamp = JIT_JC_VALID | epoch;
+    if (epoch == 0)
+        memset(j->jc, 0, JIT_JC_SIZE * sizeof(*j->jc));
 }
 
 void jit_jc_flush(struct jit *j)
 {
-    struct cpu *cpu = j->cpu;
-    uint32_t epoch = (cpu->jit_jc_stamp + JIT_JC_EPOCH_ONE) & JIT_JC_EPOCH_MASK;
-    cpu->jit_jc_stamp = JIT_JC_VALID | epoch;
-    if (epoch == 0) /* wrapped: old tags could match again */
-        memset(j->jc, 0, JIT_JC_SIZE * sizeof(*j->jc));
+    stamp_advance(j, &j->cpu->jit_jc_stamp);
+    stamp_advance(j, &j->cpu->jit_jc_kstamp);
+    memset(j->kpages, 0, sizeof(j->kpages));
+    j->knonglobal = false;
+}
+
+void jit_jc_tlb_changed(struct jit *j)
+{
+    const struct tlb *t = &j->cpu->tlb;
+    uint32_t pages = t->flushes_page - j->tlb_flushes_page;
+    unsigned b = kpage_bit(t->last_flush_page);
+    bool kernel = j->knonglobal || t->flushes_all != j->tlb_flushes_all || pages > 1 ||
+                  (pages == 1 && (j->kpages[b >> 6] >> (b & 63) & 1));
+    j->tlb_flushes_all = t->flushes_all;
+    j->tlb_flushes_page = t->flushes_page;
+    if (kernel) {
+        jit_jc_flush(j);
+        return;
+    }
+    stamp_advance(j, &j->cpu->jit_jc_stamp);
 }
 
 static void jc_remove(struct jit *j, struct jit_tb *tb)

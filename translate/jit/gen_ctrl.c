@@ -31,7 +31,8 @@ void gen_jc_probe(struct jit_ctx *c, unsigned pc, uint32_t key)
 {
     struct x64_asm *a = c->a;
     /* T_TAG = pc << 32 | stamp | key (jit_jc_tag) */
-    x64_mov_reg_rm(a, 4, T_TAG, cpu_field(CPU_OFF(jit_jc_stamp)));
+    x64_mov_reg_rm(a, 4, T_TAG, cpu_field(jit_jc_kernel(key) ? CPU_OFF(jit_jc_kstamp)
+                                                             : CPU_OFF(jit_jc_stamp)));
     x64_alu_rm_imm(a, ALU_OR, 4, x64_r(T_TAG), key);
     x64_mov_rm_reg(a, 4, x64_r(T_IDX), pc);
     x64_shift_imm(a, SH_SHL, 8, x64_r(T_IDX), 32);

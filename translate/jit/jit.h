@@ -187,6 +187,16 @@ struct jit_tb {
  * (cpu->jit_jc_stamp) holds bit 31 (an empty entry never matches) and a
  * 6-bit epoch in bits 25-30 that a TLB flush advances, so that a flush
  * is an increment rather than a clear of the table.
+ *
+ * Code run at CPL 0-2 uses a stamp of its own (cpu->jit_jc_kstamp).
+ * While all of it came from global translations (or paging is off), MOV
+ * CR3 keeps them (SDM Vol. 3A 4.10.4.1) and leaves that stamp alone, so
+ * a context switch no longer empties the cache of the kernel's code;
+ * INVLPG advances it only for a page that may hold such code (j->kpages,
+ * a filter of the pages put in the cache under it), a whole flush
+ * always, and any flush once code from a non-global translation went in
+ * (j->knonglobal). The key holds the CPL, so the two stamps never match
+ * each other's entries.
  */
 #define JIT_JC_BITS 12
 #define JIT_JC_SIZE (1u << JIT_JC_BITS)
@@ -202,9 +212,15 @@ struct jit_jc_entry {
 };
 _Static_assert(sizeof(struct jit_jc_entry) == 16, "jump cache entry is 16 bytes");
 
+static inline bool jit_jc_kernel(uint32_t key)
+{
+    return ((key >> JK_CPL_SHIFT) & 3) != 3;
+}
+
 static inline uint64_t jit_jc_tag(const struct cpu *cpu, uint32_t key, uint32_t pc)
 {
-    return (uint64_t)pc << 32 | cpu->jit_jc_stamp | key;
+    return (uint64_t)pc << 32 | (jit_jc_kernel(key) ? cpu->jit_jc_kstamp : cpu->jit_jc_stamp) |
+           key;
 }
 
 static inline unsigned jit_jc_index(uint32_t pc)
@@ -298,6 +314,12 @@ struct jit {
      * JIT's when debugging). */
     bool helpers_only;
     bool no_frames_next;   /* jit_translate: no frame check in the next block */
+    /* The TLB's flush counters at the last look, and a filter (bit per
+     * hash of a linear page) of the pages whose code is in the jump cache
+     * under the kernel stamp since it last advanced. */
+    uint32_t tlb_flushes_all, tlb_flushes_page;
+    uint64_t kpages[64];
+    bool knonglobal;       /* one of those came from a non-global translation */
     unsigned frame_fails_max; /* JIT_FRAME_FAILS, or GLASS_JIT_FRAME_FAILS (tests) */
 
     /* Dispatcher state (run.c). */
@@ -341,6 +363,8 @@ bool jit_tb_commit(struct jit *j, struct jit_tb *tb);
 void jit_link(struct jit *j, struct jit_tb *from, unsigned exit, struct jit_tb *to);
 void jit_jc_insert(struct jit *j, struct jit_tb *tb);
 void jit_jc_flush(struct jit *j);
+/* The TLB changed: the stamps its flushes can affect advance. */
+void jit_jc_tlb_changed(struct jit *j);
 void jit_invalidate_page(struct jit *j, uint64_t page);
 /* Drops one block (a crossing block whose second page now translates
  * elsewhere). */

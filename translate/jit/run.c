@@ -237,7 +237,9 @@ struct jit *jit_new(struct cpu *cpu, size_t code_size)
         return NULL;
     }
     j->tlb_generation = cpu->tlb.generation;
-    cpu->jit_jc_stamp = JIT_JC_VALID;
+    j->tlb_flushes_all = cpu->tlb.flushes_all;
+    j->tlb_flushes_page = cpu->tlb.flushes_page;
+    cpu->jit_jc_stamp = cpu->jit_jc_kstamp = JIT_JC_VALID;
     j->helpers_only = getenv("GLASS_JIT_HELPERS") != NULL;
     const char *ff = getenv("GLASS_JIT_FRAME_FAILS");
     j->frame_fails_max = ff ? (unsigned)strtoul(ff, NULL, 10) : JIT_FRAME_FAILS;
@@ -317,7 +319,7 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
     struct jit *j = cpu->jit;
     if (cpu->tlb.generation != j->tlb_generation) {
         j->tlb_generation = cpu->tlb.generation;
-        jit_jc_flush(j);
+        jit_jc_tlb_changed(j);
     }
     struct jit_tb *tb = find_block(j, cpu);
     if (!tb)
