@@ -209,6 +209,11 @@ void jit_jc_insert(struct jit *j, struct jit_tb *tb)
             j->knonglobal = true;
         unsigned b = kpage_bit(tb->pc);
         j->kpages[b >> 6] |= 1ull << (b & 63);
+        uint32_t page = tb->pc >> 12;
+        if (page < j->kpage_min)
+            j->kpage_min = page;
+        if (page > j->kpage_max)
+            j->kpage_max = page;
     }
     e->tag = jit_jc_tag(cpu, tb->key, tb->pc);
     e->code = tb->code;
@@ -228,6 +233,8 @@ void jit_jc_flush(struct jit *j)
     stamp_advance(j, &j->cpu->jit_jc_stamp);
     stamp_advance(j, &j->cpu->jit_jc_kstamp);
     memset(j->kpages, 0, sizeof(j->kpages));
+    j->kpage_min = UINT32_MAX;
+    j->kpage_max = 0;
     j->knonglobal = false;
 }
 
@@ -236,8 +243,10 @@ void jit_jc_tlb_changed(struct jit *j)
     const struct tlb *t = &j->cpu->tlb;
     uint32_t pages = t->flushes_page - j->tlb_flushes_page;
     unsigned b = kpage_bit(t->last_flush_page);
+    uint32_t page = t->last_flush_page >> 12;
     bool kernel = j->knonglobal || t->flushes_all != j->tlb_flushes_all || pages > 1 ||
-                  (pages == 1 && (j->kpages[b >> 6] >> (b & 63) & 1));
+                  (pages == 1 && page >= j->kpage_min && page <= j->kpage_max &&
+                   (j->kpages[b >> 6] >> (b & 63) & 1));
     j->tlb_flushes_all = t->flushes_all;
     j->tlb_flushes_page = t->flushes_page;
     if (kernel) {

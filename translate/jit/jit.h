@@ -193,9 +193,9 @@ struct jit_tb {
  * CR3 keeps them (SDM Vol. 3A 4.10.4.1) and leaves that stamp alone, so
  * a context switch no longer empties the cache of the kernel's code;
  * INVLPG advances it only for a page that may hold such code (j->kpages,
- * a filter of the pages put in the cache under it), a whole flush
- * always, and any flush once code from a non-global translation went in
- * (j->knonglobal). The key holds the CPL, so the two stamps never match
+ * a filter of the pages put in the cache under it, and their range), a
+ * whole flush always, and any flush once code from a non-global
+ * translation went in (j->knonglobal). The key holds the CPL, so the two stamps never match
  * each other's entries.
  */
 #define JIT_JC_BITS 12
@@ -319,6 +319,7 @@ struct jit {
      * under the kernel stamp since it last advanced. */
     uint32_t tlb_flushes_all, tlb_flushes_page;
     uint64_t kpages[64];
+    uint32_t kpage_min, kpage_max; /* and the range of those pages */
     bool knonglobal;       /* one of those came from a non-global translation */
     unsigned frame_fails_max; /* JIT_FRAME_FAILS, or GLASS_JIT_FRAME_FAILS (tests) */
 

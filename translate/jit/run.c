@@ -240,6 +240,7 @@ struct jit *jit_new(struct cpu *cpu, size_t code_size)
     j->tlb_flushes_all = cpu->tlb.flushes_all;
     j->tlb_flushes_page = cpu->tlb.flushes_page;
     cpu->jit_jc_stamp = cpu->jit_jc_kstamp = JIT_JC_VALID;
+    j->kpage_min = UINT32_MAX;
     j->helpers_only = getenv("GLASS_JIT_HELPERS") != NULL;
     const char *ff = getenv("GLASS_JIT_FRAME_FAILS");
     j->frame_fails_max = ff ? (unsigned)strtoul(ff, NULL, 10) : JIT_FRAME_FAILS;
