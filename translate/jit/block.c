@@ -599,7 +599,7 @@ void gen_helper(struct jit_ctx *c)
  * so nothing about faults changes: the variant makes every access the
  * usual way.
  */
-#define FRAME_MIN_ACCESSES 3
+#define FRAME_MIN_ACCESSES 2
 #define FRAME_ACCESS_MAX 4 /* bytes: the widest inline access */
 
 struct frame_plan {
