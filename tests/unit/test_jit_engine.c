@@ -511,6 +511,18 @@ static bool x87_same_fpu(const struct fpu *a, const struct fpu *b)
            a->fcs == b->fcs && a->fds == b->fds;
 }
 
+/* The eight registers of two outcomes, `what` `n` naming the program. */
+static void x87_assert_same_st(const struct fpu *want, const struct fpu *got, const char *what,
+                               unsigned n)
+{
+    for (int r = 0; r < 8; r++)
+        cr_assert(want->st[r].sig == got->st[r].sig &&
+                      want->st[r].sign_exp == got->st[r].sign_exp,
+                  "%s %u: R%d %04x:%016llx / %04x:%016llx", what, n, r, want->st[r].sign_exp,
+                  (unsigned long long)want->st[r].sig, got->st[r].sign_exp,
+                  (unsigned long long)got->st[r].sig);
+}
+
 Test(jit_engine, x87_programs_as_the_interpreter_runs_them, .timeout = 120)
 {
     static struct x87_outcome want, got;
@@ -546,12 +558,7 @@ Test(jit_engine, x87_programs_as_the_interpreter_runs_them, .timeout = 120)
         cr_assert(!memcmp(want.regs, got.regs, sizeof(want.regs)), "seed %u: registers", seed);
         cr_assert_eq(want.eflags, got.eflags, "seed %u: eflags %08x / %08x", seed, want.eflags,
                      got.eflags);
-        for (int r = 0; r < 8; r++)
-            cr_assert(want.fpu.st[r].sig == got.fpu.st[r].sig &&
-                          want.fpu.st[r].sign_exp == got.fpu.st[r].sign_exp,
-                      "seed %u: R%d %04x:%016llx / %04x:%016llx", seed, r,
-                      want.fpu.st[r].sign_exp, (unsigned long long)want.fpu.st[r].sig,
-                      got.fpu.st[r].sign_exp, (unsigned long long)got.fpu.st[r].sig);
+        x87_assert_same_st(&want.fpu, &got.fpu, "seed", seed);
         cr_assert(x87_same_fpu(&want.fpu, &got.fpu),
                   "seed %u: x87 sw %04x/%04x top %u/%u empty %02x/%02x fip %x/%x fop %x/%x",
                   seed, want.fpu.sw, got.fpu.sw, want.fpu.top, got.fpu.top, want.fpu.tag_empty,
@@ -619,12 +626,7 @@ Test(jit_engine, x87_failed_run_check_runs_it_again_from_its_start)
     for (unsigned i = 0; i < 2; i++) {
         x87_fixed(CPU_ENGINE_INTERP, progs[i].code, progs[i].len, &want);
         x87_fixed(CPU_ENGINE_JIT, progs[i].code, progs[i].len, &got);
-        for (int r = 0; r < 8; r++)
-            cr_assert(want.fpu.st[r].sig == got.fpu.st[r].sig &&
-                          want.fpu.st[r].sign_exp == got.fpu.st[r].sign_exp,
-                      "program %u: R%d %04x:%016llx / %04x:%016llx", i, r,
-                      want.fpu.st[r].sign_exp, (unsigned long long)want.fpu.st[r].sig,
-                      got.fpu.st[r].sign_exp, (unsigned long long)got.fpu.st[r].sig);
+        x87_assert_same_st(&want.fpu, &got.fpu, "program", i);
         cr_assert(x87_same_fpu(&want.fpu, &got.fpu), "program %u: sw %04x / %04x, top %u / %u",
                   i, want.fpu.sw, got.fpu.sw, want.fpu.top, got.fpu.top);
         cr_assert(!memcmp(want.data, got.data, 16), "program %u: memory", i);
@@ -634,6 +636,29 @@ Test(jit_engine, x87_failed_run_check_runs_it_again_from_its_start)
 /* ------------------------------------------------------------------ */
 /* Instructions that run on into the next page                         */
 /* ------------------------------------------------------------------ */
+
+/* Paging for a test: the page directory at `pd` maps the first 4 MiB
+ * through the table after it, one to one with PTE bits `bits`, but for
+ * the page at 7000h: absent when `page7` is 0, else mapped to it. */
+static void je_map(struct je *m, uint32_t pd, uint32_t bits, uint32_t page7)
+{
+    uint32_t pde = (pd + 0x1000) | (bits & 7);
+    memcpy(m->ram + pd, &pde, 4);
+    for (uint32_t i = 0; i < 1024; i++) {
+        uint32_t pte = i == 7 ? (page7 ? page7 | bits : 0) : (i << 12 | bits);
+        memcpy(m->ram + pd + 0x1000 + 4 * i, &pte, 4);
+    }
+}
+
+/* Turns paging on with CR3 = `pd` (and CR4.PGE if `pge`). */
+static void je_paging_on(struct je *m, uint32_t pd, bool pge)
+{
+    m->cpu->cr3 = pd;
+    if (pge)
+        m->cpu->cr4 |= CR4_PGE;
+    m->cpu->cr0 |= CR0_PG;
+    tlb_flush_all(&m->cpu->tlb);
+}
 
 /* MOV EAX, imm32 at 1FFDh: its last two immediate bytes are in the page
  * at 2000h, then HLT. Paging maps the first 4 MiB one to one (page
@@ -649,15 +674,8 @@ static void cross_setup(struct je *m)
     memcpy(m->ram + CROSS_EIP, head, sizeof(head));
     memcpy(m->ram + 0x2000, tail_a, sizeof(tail_a));
     memcpy(m->ram + 0x5000, tail_b, sizeof(tail_b));
-    uint32_t pde = 0x101000u | 7;
-    memcpy(m->ram + 0x100000, &pde, 4);
-    for (uint32_t i = 0; i < 1024; i++) {
-        uint32_t pte = i << 12 | 7;
-        memcpy(m->ram + 0x101000 + 4 * i, &pte, 4);
-    }
-    m->cpu->cr3 = 0x100000;
-    m->cpu->cr0 |= CR0_PG;
-    tlb_flush_all(&m->cpu->tlb);
+    je_map(m, 0x100000, 7, 0x7000);
+    je_paging_on(m, 0x100000, false);
 }
 
 static uint32_t cross_run(struct je *m)
@@ -789,70 +807,56 @@ static unsigned long long jit_stat(const struct cpu *cpu, const char *what)
     return n;
 }
 
-/* A function whose [ESP + disp] operands straddle a page end fails its
- * block's frame check on every call and runs as the variant without
- * frame accesses (JK_NOFRAME), which the dispatcher asks for. That
- * variant's RET must find the caller's code in the jump cache under the
- * caller's key, not under its own (JK_NOFRAME is not its successors'):
- * one trip through the dispatcher per call, not two. (The block is never
- * translated again without its check here: GLASS_JIT_FRAME_FAILS=0.) */
+/* A function whose [ESP + disp] operands straddle a page end (80000h),
+ * called 1000 times; each call adds 11h + 2200h + 330000h to EBX. */
+static struct je straddle_machine(int engine)
+{
+    static const uint8_t code[] = {
+        0xbc, 0x08, 0x00, 0x08, 0x00,             /* mov esp, 80008h */
+        0xb9, 0xe8, 0x03, 0x00, 0x00,             /* mov ecx, 1000 */
+        0x31, 0xdb,                               /* xor ebx, ebx */
+        0xe8, 0x05, 0x00, 0x00, 0x00,             /* again: call f */
+        0x01, 0xc3,                               /* add ebx, eax */
+        0xe2, 0xf7,                               /* loop again */
+        0xf4,                                     /* hlt */
+        0x8b, 0x44, 0x24, 0xfc,                   /* f: mov eax, [esp-4] (80000h) */
+        0x03, 0x44, 0x24, 0xf8,                   /* add eax, [esp-8] (7FFFCh) */
+        0x03, 0x44, 0x24, 0xf4,                   /* add eax, [esp-12] */
+        0xc3,                                     /* ret */
+    };
+    static const uint32_t words[3] = { 0x11, 0x2200, 0x330000 }; /* at 7FFF8h */
+    struct je m = je_new(engine);
+    je_code(&m, code, sizeof(code));
+    phys_write_buf(m.pm, 0x7fff8, words, sizeof(words));
+    je_run_to_halt(&m);
+    cr_assert_eq(m.cpu->regs[R_EBX], 1000u * 0x332211u, "engine %d", engine);
+    return m;
+}
+
+/* That function fails its block's frame check on every call and runs as
+ * the variant without frame accesses (JK_NOFRAME), which the dispatcher
+ * asks for. That variant's RET must find the caller's code in the jump
+ * cache under the caller's key, not under its own (JK_NOFRAME is not its
+ * successors'): one trip through the dispatcher per call, not two. (The
+ * block is never translated again without its check here:
+ * GLASS_JIT_FRAME_FAILS=0.) */
 Test(jit_engine, a_frame_variants_return_uses_the_jump_cache)
 {
     setenv("GLASS_JIT_FRAME_FAILS", "0", 1);
-    static const uint8_t code[] = {
-        0xbc, 0x08, 0x00, 0x08, 0x00,             /* mov esp, 80008h */
-        0xb9, 0xe8, 0x03, 0x00, 0x00,             /* mov ecx, 1000 */
-        0x31, 0xdb,                               /* xor ebx, ebx */
-        0xe8, 0x05, 0x00, 0x00, 0x00,             /* again: call f */
-        0x01, 0xc3,                               /* add ebx, eax */
-        0xe2, 0xf7,                               /* loop again */
-        0xf4,                                     /* hlt */
-        0x8b, 0x44, 0x24, 0xfc,                   /* f: mov eax, [esp-4] (80000h) */
-        0x03, 0x44, 0x24, 0xf8,                   /* add eax, [esp-8] (7FFFCh) */
-        0x03, 0x44, 0x24, 0xf4,                   /* add eax, [esp-12] */
-        0xc3,                                     /* ret */
-    };
-    uint32_t sums[2];
-    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
-        struct je m = je_new(engine);
-        je_code(&m, code, sizeof(code));
-        static const uint32_t words[3] = { 0x11, 0x2200, 0x330000 }; /* at 7FFF8h */
-        phys_write_buf(m.pm, 0x7fff8, words, sizeof(words));
-        je_run_to_halt(&m);
-        sums[engine == CPU_ENGINE_JIT] = m.cpu->regs[R_EBX];
-        if (engine == CPU_ENGINE_JIT) {
-            unsigned long long n = jit_stat(m.cpu, "dispatches");
-            cr_assert_lt(n, 1500ull, "%llu dispatches for 1000 calls", n);
-        }
-        je_free(&m);
-    }
-    cr_assert_eq(sums[1], sums[0], "jit %x, interp %x", sums[1], sums[0]);
+    struct je i = straddle_machine(CPU_ENGINE_INTERP);
+    je_free(&i);
+    struct je m = straddle_machine(CPU_ENGINE_JIT);
+    unsigned long long n = jit_stat(m.cpu, "dispatches");
+    cr_assert_lt(n, 1500ull, "%llu dispatches for 1000 calls", n);
+    je_free(&m);
 }
 
-/* The same function with the default: after JIT_FRAME_FAILS (8) failed
- * checks its block is translated again without a frame, and the calls
- * stop going through the dispatcher. */
+/* The same with the default: after JIT_FRAME_FAILS (8) failed checks its
+ * block is translated again without a frame, and the calls stop going
+ * through the dispatcher. */
 Test(jit_engine, a_frame_check_that_keeps_failing_is_dropped)
 {
-    static const uint8_t code[] = {
-        0xbc, 0x08, 0x00, 0x08, 0x00,             /* mov esp, 80008h */
-        0xb9, 0xe8, 0x03, 0x00, 0x00,             /* mov ecx, 1000 */
-        0x31, 0xdb,                               /* xor ebx, ebx */
-        0xe8, 0x05, 0x00, 0x00, 0x00,             /* again: call f */
-        0x01, 0xc3,                               /* add ebx, eax */
-        0xe2, 0xf7,                               /* loop again */
-        0xf4,                                     /* hlt */
-        0x8b, 0x44, 0x24, 0xfc,                   /* f: mov eax, [esp-4] (80000h) */
-        0x03, 0x44, 0x24, 0xf8,                   /* add eax, [esp-8] (7FFFCh) */
-        0x03, 0x44, 0x24, 0xf4,                   /* add eax, [esp-12] */
-        0xc3,                                     /* ret */
-    };
-    struct je m = je_new(CPU_ENGINE_JIT);
-    je_code(&m, code, sizeof(code));
-    static const uint32_t words[3] = { 0x11, 0x2200, 0x330000 }; /* at 7FFF8h */
-    phys_write_buf(m.pm, 0x7fff8, words, sizeof(words));
-    je_run_to_halt(&m);
-    cr_assert_eq(m.cpu->regs[R_EBX], 1000u * 0x332211u);
+    struct je m = straddle_machine(CPU_ENGINE_JIT);
     cr_assert_eq(jit_stat(m.cpu, "frame checks failed"), 8ull);
     cr_assert_eq(jit_stat(m.cpu, "blocks translated again without one"), 1ull);
     unsigned long long n = jit_stat(m.cpu, "dispatches");
@@ -903,6 +907,23 @@ Test(jit_engine, code_rewritten_before_each_call_is_not_translated_each_time)
  * DIV/IDIV ECX. Under the JIT the host's own division faults (then
  * SIGFPE, translate/jit/hostfault.c): the guest must see exactly what it
  * sees under the interpreter. */
+/* A machine whose GDT holds flat code (8) and data (10h) descriptors and
+ * whose IDT sends `vector` to the handler put at 8:4000h. */
+static struct je je_with_handler(int engine, unsigned vector, const uint8_t *handler,
+                                 size_t len)
+{
+    static const uint8_t flat_data[8] = { 0xff, 0xff, 0x00, 0x00, 0x00, 0x93, 0xcf, 0x00 };
+    static const uint8_t flat_code[8] = { 0xff, 0xff, 0x00, 0x00, 0x00, 0x9b, 0xcf, 0x00 };
+    static const uint8_t gate[8] = { 0x00, 0x40, 0x08, 0x00, 0x00, 0x8e, 0x00, 0x00 };
+    struct je m = je_new(engine);
+    memcpy(m.ram + JE_GDT + 0x08, flat_code, 8);
+    memcpy(m.ram + JE_GDT + 0x10, flat_data, 8);
+    memcpy(m.ram + 0x3000 + vector * 8, gate, 8);
+    m.cpu->idtr = (struct dtr){ 0x3000, 0x7ff };
+    memcpy(m.ram + 0x4000, handler, len);
+    return m;
+}
+
 static void de_run(int engine, uint32_t out[16])
 {
     static const uint8_t code[] = {
@@ -937,15 +958,7 @@ static void de_run(int engine, uint32_t out[16])
         0x43,                   /* inc ebx */
         0xcf,                   /* iret */
     };
-    static const uint8_t flat_data[8] = { 0xff, 0xff, 0x00, 0x00, 0x00, 0x93, 0xcf, 0x00 };
-    static const uint8_t flat_code[8] = { 0xff, 0xff, 0x00, 0x00, 0x00, 0x9b, 0xcf, 0x00 };
-    struct je m = je_new(engine);
-    memcpy(m.ram + JE_GDT + 0x08, flat_code, 8);
-    memcpy(m.ram + JE_GDT + 0x10, flat_data, 8);
-    uint8_t gate[8] = { 0x00, 0x40, 0x08, 0x00, 0x00, 0x8e, 0x00, 0x00 }; /* 8:4000h */
-    memcpy(m.ram + 0x3000, gate, 8);
-    m.cpu->idtr = (struct dtr){ 0x3000, 0x7ff };
-    memcpy(m.ram + 0x4000, handler, sizeof(handler));
+    struct je m = je_with_handler(engine, 0, handler, sizeof(handler)); /* #DE */
     je_code(&m, code, sizeof(code));
     je_run_to_halt(&m);
     memcpy(out, m.ram + 0x5000, 8 * 4);
@@ -1015,25 +1028,9 @@ static void fault_flags_run(int engine, uint32_t out[6])
         0x83, 0xc4, 0x04,             /* add esp, 4: the error code */
         0xcf,                         /* iret */
     };
-    static const uint8_t flat_data[8] = { 0xff, 0xff, 0x00, 0x00, 0x00, 0x93, 0xcf, 0x00 };
-    static const uint8_t flat_code[8] = { 0xff, 0xff, 0x00, 0x00, 0x00, 0x9b, 0xcf, 0x00 };
-    struct je m = je_new(engine);
-    memcpy(m.ram + JE_GDT + 0x08, flat_code, 8);
-    memcpy(m.ram + JE_GDT + 0x10, flat_data, 8);
-    uint8_t gate[8] = { 0x00, 0x40, 0x08, 0x00, 0x00, 0x8e, 0x00, 0x00 }; /* 8:4000h */
-    memcpy(m.ram + 0x3000 + 14 * 8, gate, 8);
-    m.cpu->idtr = (struct dtr){ 0x3000, 0x7ff };
-    memcpy(m.ram + 0x4000, handler, sizeof(handler));
-    /* Paging: the first 4 MiB one to one but for the page at 7000h. */
-    uint32_t pde = 0x101000u | 3;
-    memcpy(m.ram + 0x100000, &pde, 4);
-    for (uint32_t i = 0; i < 1024; i++) {
-        uint32_t pte = i == 7 ? 0 : (i << 12 | 3);
-        memcpy(m.ram + 0x101000 + 4 * i, &pte, 4);
-    }
-    m.cpu->cr3 = 0x100000;
-    m.cpu->cr0 |= CR0_PG;
-    tlb_flush_all(&m.cpu->tlb);
+    struct je m = je_with_handler(engine, 14, handler, sizeof(handler)); /* #PF */
+    je_map(&m, 0x100000, 3, 0); /* the page at 7000h absent */
+    je_paging_on(&m, 0x100000, false);
     je_code(&m, code, sizeof(code));
     je_run_to_halt(&m);
     memcpy(out, m.ram + 0x5000, 6 * 4);
@@ -1053,70 +1050,19 @@ Test(jit_engine, fault_only_flags_reach_the_exception_frame)
 
 /*
  * Kernel code from global pages keeps its jump-cache entries across MOV
- * CR3 (jit.h, the kernel stamp). A CPL 0 loop reloads CR3 (a context
- * switch: ends its block, one trip through the dispatcher) and then
- * calls a function through a pointer, which returns: with the entries
- * kept, the call and the return find their targets in the jump cache;
- * emptied by each reload, each would take a trip of its own. Then the
- * same with the code's pages not global: every reload must empty them.
+ * CR3 (jit.h, the kernel stamp). A CPL 0 loop of 200 reloads CR3 (a
+ * context switch: ends its block, one trip through the dispatcher; XOR'd
+ * with `toggle`: 0 keeps the directory, 2000h switches to the one at
+ * 102000h, where the page at 7000h is another) and then calls the
+ * function at 7000h through a pointer, adding what it returns to EBX.
  */
-static unsigned long long cr3_loop_dispatches(bool global, uint32_t *sum)
+static struct je cr3_loop(int engine, uint32_t bits, uint32_t toggle)
 {
-    static const uint8_t code[] = {
+    uint8_t code[] = {
         0xb9, 0xc8, 0x00, 0x00, 0x00,       /* mov ecx, 200 */
         0x31, 0xdb,                         /* xor ebx, ebx */
         0x0f, 0x20, 0xd8,                   /* again: mov eax, cr3 */
-        0x0f, 0x22, 0xd8,                   /* mov cr3, eax */
-        0xff, 0x15, 0x00, 0x60, 0x00, 0x00, /* call [6000h] */
-        0x01, 0xc3,                         /* add ebx, eax */
-        0x49,                               /* dec ecx */
-        0x75, 0xef,                         /* jnz again */
-        0xf4,                               /* hlt */
-    };
-    static const uint8_t fn[] = { 0xb8, 0x07, 0x00, 0x00, 0x00, 0xc3 }; /* mov eax, 7; ret */
-    struct je m = je_new(CPU_ENGINE_JIT);
-    uint32_t pde = 0x101000u | 3;
-    memcpy(m.ram + 0x100000, &pde, 4);
-    for (uint32_t i = 0; i < 1024; i++) {
-        uint32_t pte = i << 12 | 3 | (global ? 0x100 : 0);
-        memcpy(m.ram + 0x101000 + 4 * i, &pte, 4);
-    }
-    memcpy(m.ram + 0x7000, fn, sizeof(fn));
-    uint32_t ptr = 0x7000;
-    memcpy(m.ram + 0x6000, &ptr, 4);
-    m.cpu->cr3 = 0x100000;
-    m.cpu->cr4 |= CR4_PGE;
-    m.cpu->cr0 |= CR0_PG;
-    tlb_flush_all(&m.cpu->tlb);
-    je_code(&m, code, sizeof(code));
-    je_run_to_halt(&m);
-    *sum = m.cpu->regs[R_EBX];
-    unsigned long long n = jit_stat(m.cpu, "dispatches");
-    je_free(&m);
-    return n;
-}
-
-Test(jit_engine, kernel_code_keeps_its_jump_cache_across_mov_cr3)
-{
-    uint32_t sum;
-    unsigned long long g = cr3_loop_dispatches(true, &sum);
-    cr_assert_eq(sum, 1400u);
-    cr_assert_lt(g, 300ull, "%llu dispatches for 200 reloads (global code)", g);
-    unsigned long long ng = cr3_loop_dispatches(false, &sum);
-    cr_assert_eq(sum, 1400u);
-    cr_assert_gt(ng, 500ull, "%llu dispatches for 200 reloads (code not global)", ng);
-}
-
-/* Kernel code that is not global and differs between two address
- * spaces: each MOV CR3 must run the other space's function (the call's
- * and the return's jump-cache entries must not outlive the switch). */
-Test(jit_engine, kernel_code_not_global_follows_mov_cr3)
-{
-    static const uint8_t code[] = {
-        0xb9, 0xc8, 0x00, 0x00, 0x00,       /* mov ecx, 200 */
-        0x31, 0xdb,                         /* xor ebx, ebx */
-        0x0f, 0x20, 0xd8,                   /* again: mov eax, cr3 */
-        0x35, 0x00, 0x20, 0x00, 0x00,       /* xor eax, 2000h: the other directory */
+        0x35, 0x00, 0x00, 0x00, 0x00,       /* xor eax, toggle */
         0x0f, 0x22, 0xd8,                   /* mov cr3, eax */
         0xff, 0x15, 0x00, 0x60, 0x00, 0x00, /* call [6000h] */
         0x01, 0xc3,                         /* add ebx, eax */
@@ -1124,28 +1070,46 @@ Test(jit_engine, kernel_code_not_global_follows_mov_cr3)
         0x75, 0xea,                         /* jnz again */
         0xf4,                               /* hlt */
     };
+    memcpy(code + 11, &toggle, 4);
     static const uint8_t f7[] = { 0xb8, 0x07, 0x00, 0x00, 0x00, 0xc3 }; /* mov eax, 7; ret */
     static const uint8_t f9[] = { 0xb8, 0x09, 0x00, 0x00, 0x00, 0xc3 }; /* mov eax, 9; ret */
+    struct je m = je_new(engine);
+    je_map(&m, 0x100000, bits, 0x7000);
+    je_map(&m, 0x102000, bits, 0x8000);
+    memcpy(m.ram + 0x7000, f7, sizeof(f7));
+    memcpy(m.ram + 0x8000, f9, sizeof(f9));
+    uint32_t ptr = 0x7000;
+    memcpy(m.ram + 0x6000, &ptr, 4);
+    je_paging_on(&m, 0x100000, true);
+    je_code(&m, code, sizeof(code));
+    je_run_to_halt(&m);
+    return m;
+}
+
+/* With the entries kept, the call and the return find their targets in
+ * the jump cache; emptied by each reload, each would take a trip of its
+ * own. With the code's pages not global every reload must empty them. */
+Test(jit_engine, kernel_code_keeps_its_jump_cache_across_mov_cr3)
+{
+    struct je g = cr3_loop(CPU_ENGINE_JIT, 3 | 0x100, 0);
+    cr_assert_eq(g.cpu->regs[R_EBX], 1400u);
+    unsigned long long n = jit_stat(g.cpu, "dispatches");
+    cr_assert_lt(n, 300ull, "%llu dispatches for 200 reloads (global code)", n);
+    je_free(&g);
+    struct je ng = cr3_loop(CPU_ENGINE_JIT, 3, 0);
+    cr_assert_eq(ng.cpu->regs[R_EBX], 1400u);
+    n = jit_stat(ng.cpu, "dispatches");
+    cr_assert_gt(n, 500ull, "%llu dispatches for 200 reloads (code not global)", n);
+    je_free(&ng);
+}
+
+/* Kernel code that is not global and differs between the two address
+ * spaces: each MOV CR3 must run the other space's function (the call's
+ * and the return's jump-cache entries must not outlive the switch). */
+Test(jit_engine, kernel_code_not_global_follows_mov_cr3)
+{
     for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
-        struct je m = je_new(engine);
-        for (uint32_t d = 0; d < 2; d++) {
-            uint32_t pde = (0x101000u + d * 0x2000) | 3;
-            memcpy(m.ram + 0x100000 + d * 0x2000, &pde, 4);
-            for (uint32_t i = 0; i < 1024; i++) {
-                uint32_t pte = (i == 7 && d ? 0x8000u : i << 12) | 3;
-                memcpy(m.ram + 0x101000 + d * 0x2000 + 4 * i, &pte, 4);
-            }
-        }
-        memcpy(m.ram + 0x7000, f7, sizeof(f7));
-        memcpy(m.ram + 0x8000, f9, sizeof(f9));
-        uint32_t ptr = 0x7000;
-        memcpy(m.ram + 0x6000, &ptr, 4);
-        m.cpu->cr3 = 0x100000;
-        m.cpu->cr4 |= CR4_PGE;
-        m.cpu->cr0 |= CR0_PG;
-        tlb_flush_all(&m.cpu->tlb);
-        je_code(&m, code, sizeof(code));
-        je_run_to_halt(&m);
+        struct je m = cr3_loop(engine, 3, 0x2000);
         cr_assert_eq(m.cpu->regs[R_EBX], 100u * 7 + 100u * 9, "engine %d: %u", engine,
                      m.cpu->regs[R_EBX]);
         je_free(&m);
