@@ -417,6 +417,9 @@ struct cpu {
     /* Set by a block whose frame accesses its prologue could not prove in
      * one page: the dispatcher runs the block's variant without. */
     uint8_t jit_noframe;
+    /* Instructions of one linear page the JIT's dispatcher left to the
+     * careful path without being asked again (its code keeps changing). */
+    uint32_t jit_careful_left, jit_careful_page; /* and the linear page they are in */
     /* Valid bit and epoch of the JIT's jump-cache tags (translate/jit). */
     uint32_t jit_jc_stamp;
     /* The same for code run at CPL 0-2 from global translations (or with

@@ -864,6 +864,45 @@ Test(jit_engine, a_frame_check_that_keeps_failing_is_dropped)
     je_free(&m);
 }
 
+/* The same with a callee that loops 20 times on its page: while the page
+ * is in its careful period the dispatcher hands it over for up to
+ * JIT_SMC_STREAK (32) instructions at a time, not one by one. */
+Test(jit_engine, a_page_being_rewritten_runs_careful_in_turns)
+{
+    static const uint8_t code[] = {
+        0x31, 0xdb,                               /* xor ebx, ebx */
+        0xb9, 0xd0, 0x07, 0x00, 0x00,             /* mov ecx, 2000 */
+        0x89, 0x0d, 0x01, 0x70, 0x02, 0x00,       /* again: mov [27001h], ecx */
+        0xe8, 0xee, 0x6f, 0x01, 0x00,             /* call 27000h */
+        0x01, 0xc3,                               /* add ebx, eax */
+        0xe2, 0xf1,                               /* loop again */
+        0xf4,                                     /* hlt */
+    };
+    static const uint8_t callee[] = {
+        0xb8, 0, 0, 0, 0,                         /* mov eax, imm32 */
+        0xba, 0x14, 0x00, 0x00, 0x00,             /* mov edx, 20 */
+        0x83, 0xc0, 0x01,                         /* l: add eax, 1 */
+        0x4a,                                     /* dec edx */
+        0x75, 0xfa,                               /* jnz l */
+        0xc3,                                     /* ret */
+    };
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        struct je m = je_new(engine);
+        je_code(&m, code, sizeof(code));
+        phys_write_buf(m.pm, 0x27000, callee, sizeof(callee));
+        je_run_to_halt(&m);
+        cr_assert_eq(m.cpu->regs[R_EBX], 2000u * 2001u / 2 + 2000u * 20, "engine %d: %u",
+                     engine, m.cpu->regs[R_EBX]);
+        if (engine == CPU_ENGINE_JIT) {
+            unsigned long long careful = jit_stat(m.cpu, "instructions run careful");
+            unsigned long long turns = jit_stat(m.cpu, "turns");
+            cr_assert_gt(careful, 10000ull, "%llu instructions run careful", careful);
+            cr_assert_gt(careful, 16 * turns, "%llu careful in %llu turns", careful, turns);
+        }
+        je_free(&m);
+    }
+}
+
 /* A loop stores a new immediate into a function on another page before
  * each of 2000 calls (make bench smc's pattern): the sum must be right
  * under both engines, and the JIT must not translate the function anew

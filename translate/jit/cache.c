@@ -401,20 +401,21 @@ static void smc_note_write(struct jit *j, uint64_t page)
     }
 }
 
-bool jit_smc_careful(struct jit *j, uint64_t paddr)
+unsigned jit_smc_careful(struct jit *j, uint64_t paddr)
 {
     uint64_t page = paddr & ~(uint64_t)(PAGE_SIZE - 1);
     struct jit_smc_page *s = smc_slot(j, page);
     if (s->page != page || !s->careful)
-        return false;
-    if (--s->careful == 0) {
-        /* Translated again from the next instruction on; counting
-         * starts over. */
+        return 0;
+    unsigned n = s->careful < JIT_SMC_STREAK ? s->careful : JIT_SMC_STREAK;
+    s->careful -= n;
+    if (s->careful == 0) {
+        /* Translated again after these; counting starts over. */
         j->smc_careful_pages--;
         *s = (struct jit_smc_page){ .page = page, .since = j->cpu->icount };
     }
-    j->stats.smc_careful++;
-    return true;
+    j->stats.smc_careful += n;
+    return n;
 }
 
 static void free_pages(struct jit *j)

@@ -264,6 +264,7 @@ struct jit_stats {
     uint64_t helper_ops[OP_COUNT]; /* helper calls by operation */
     uint64_t exits_chain, exits_plain;
     uint64_t smc_hot, smc_careful; /* hot SMC periods, instructions run careful in them */
+    uint64_t smc_turns;            /* times the dispatcher handed them over */
     uint64_t frame_fails, frames_dropped; /* failed frame checks, blocks retranslated without */
 };
 
@@ -281,6 +282,9 @@ struct jit_stats {
 #define JIT_SMC_WRITES 8u
 #define JIT_SMC_WINDOW (1u << 20)
 #define JIT_SMC_CAREFUL 4096u
+/* Careful instructions granted at once (cpu->jit_careful_left): the
+ * dispatcher is not asked again before each of them. */
+#define JIT_SMC_STREAK 32u
 
 struct jit_smc_page {
     uint64_t page;      /* physical page, or ~0 */
@@ -345,10 +349,11 @@ struct jit {
 
 /* cache.c */
 int jit_cache_init(struct jit *j, size_t code_size);
-/* Whether the instruction at physical address `paddr` runs on the
- * careful path because its page's code is being rewritten (counts it).
- * The dispatcher asks only while j->smc_careful_pages is not 0. */
-bool jit_smc_careful(struct jit *j, uint64_t paddr);
+/* How many instructions from the one at physical address `paddr` run on
+ * the careful path because its page's code is being rewritten (up to
+ * JIT_SMC_STREAK, counted; 0: none). The dispatcher asks only while
+ * j->smc_careful_pages is not 0. */
+unsigned jit_smc_careful(struct jit *j, uint64_t paddr);
 void jit_cache_free(struct jit *j);
 void jit_flush(struct jit *j);
 struct jit_tb *jit_lookup(struct jit *j, uint64_t paddr, uint32_t pc, uint32_t cs_base,

@@ -274,8 +274,18 @@ static struct jit_tb *find_block(struct jit *j, struct cpu *cpu)
     const uint8_t *host = cpu_code_page(cpu, eip, &paddr);
     if (!host)
         return NULL; /* MMIO or a hole */
-    if (j->smc_careful_pages && jit_smc_careful(j, paddr))
-        return NULL; /* its code keeps changing: decoded as it runs */
+    if (j->smc_careful_pages) {
+        unsigned n = jit_smc_careful(j, paddr);
+        if (n) {
+            /* Its code keeps changing: decoded as it runs, this one and
+             * the next n - 1 without asking here (exec.c). */
+            j->stats.smc_careful -= cpu->jit_careful_left; /* not run: left the page */
+            j->stats.smc_turns++;
+            cpu->jit_careful_left = n - 1;
+            cpu->jit_careful_page = (cs->base + eip) & TLB_PAGE_MASK;
+            return NULL;
+        }
+    }
     uint32_t key = jit_key(cpu);
     if (noframe) {
         j->stats.frame_fails++;
@@ -399,7 +409,7 @@ void jit_print_stats(const struct jit *j, FILE *f)
             "jit: %llu dispatches, %llu chained exits, %llu plain exits, %llu links, "
             "%llu unlinks\n"
             "jit: %llu helper calls, %llu SMC invalidations, %llu hot SMC periods "
-            "(%llu instructions run careful in them)\n"
+            "(%llu instructions run careful in them, %llu turns)\n"
             "jit: %llu frame checks failed, %llu blocks translated again without one\n",
             (unsigned long long)s->blocks, (unsigned long long)s->insns_translated,
             (unsigned long long)s->insns_inline, (unsigned long long)s->code_bytes,
@@ -408,6 +418,7 @@ void jit_print_stats(const struct jit *j, FILE *f)
             (unsigned long long)s->links, (unsigned long long)s->unlinks,
             (unsigned long long)s->helper_calls, (unsigned long long)s->invalidations,
             (unsigned long long)s->smc_hot, (unsigned long long)s->smc_careful,
+            (unsigned long long)s->smc_turns,
             (unsigned long long)s->frame_fails, (unsigned long long)s->frames_dropped);
     /* The operations most often run through their handlers: what to
      * inline next. */
