@@ -619,17 +619,35 @@ Test(jit_engine, x87_failed_run_check_runs_it_again_from_its_start)
         0xdc, 0x05, 0x00, 0x00, 0x02, 0x00, /* fadd qword [20000h] */
         0xf4,
     };
+    static const uint8_t with_integer[] = {
+        0xbe, 0x00, 0x00, 0x02, 0x00,       /* mov esi, 20000h */
+        0xdd, 0x06,                         /* fld qword [esi]: the TLB warm */
+        0xdd, 0xd8,                         /* fstp st(0) */
+        0xeb, 0x00,                         /* jmp $+2 */
+        0xdd, 0x06,                         /* fld qword [esi]: 2.0 */
+        0x47,                               /* inc edi: inside the run */
+        0xd9, 0xee,                         /* fldz */
+        0xd8, 0xf0,                         /* fdiv st0, st0: IE */
+        0x47,                               /* inc edi */
+        0xd8, 0xc1,                         /* fadd st0, st1 */
+        0x83, 0xc6, 0x08,                   /* add esi, 8: the run's address: ends it */
+        0xdd, 0x06,                         /* fld qword [esi] */
+        0xf4,
+    };
     static const struct { const uint8_t *code; size_t len; } progs[] = {
         { popped, sizeof(popped) }, { overwritten, sizeof(overwritten) },
+        { with_integer, sizeof(with_integer) },
     };
     static struct x87_outcome want, got;
-    for (unsigned i = 0; i < 2; i++) {
+    for (unsigned i = 0; i < 3; i++) {
         x87_fixed(CPU_ENGINE_INTERP, progs[i].code, progs[i].len, &want);
         x87_fixed(CPU_ENGINE_JIT, progs[i].code, progs[i].len, &got);
         x87_assert_same_st(&want.fpu, &got.fpu, "program", i);
         cr_assert(x87_same_fpu(&want.fpu, &got.fpu), "program %u: sw %04x / %04x, top %u / %u",
                   i, want.fpu.sw, got.fpu.sw, want.fpu.top, got.fpu.top);
         cr_assert(!memcmp(want.data, got.data, 16), "program %u: memory", i);
+        cr_assert(!memcmp(want.regs, got.regs, sizeof(want.regs)), "program %u: EDI %u / %u", i,
+                  want.regs[R_EDI], got.regs[R_EDI]);
     }
 }
 

@@ -554,6 +554,8 @@ static void emit_stubs(struct jit_ctx *c)
 void gen_helper(struct jit_ctx *c)
 {
     unsigned thunk = 0;
+    if (c->x87_run)
+        c->a->bad = true; /* never: only inline instructions stay inside an x87 run */
     gen_flags_settle(c);
     if (c->fl_host && c->live_in)
         thunk |= JIT_THUNK_SAVE_FLAGS;

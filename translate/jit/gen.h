@@ -136,6 +136,11 @@ struct jit_ctx {
     uint32_t x87_fip;
     uint16_t x87_fop;
     bool x87_run, x87_checked, x87_c1_clear;
+    /* Registers the run's memory operands were addressed with, and
+     * whether it set the guest's flags (FCOMI): what an integer
+     * instruction inside the run must leave alone (gen_x87.c). */
+    uint8_t x87_addr_regs;
+    bool x87_wrote_flags;
     unsigned x87_from, x87_last, x87_top0;
     uint8_t x87_tag_set, x87_tag_clr, x87_scratch, x87_fresh, x87_touched;
     /* Where the X87 stubs of the run starting at each instruction call

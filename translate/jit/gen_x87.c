@@ -14,8 +14,9 @@
  * itself. The key also holds TOP, so every ST(i) is a physical register
  * known at translation; an instruction's stack effect moves it.
  *
- * Registers: a run of inline x87 instructions (consecutive ones, up to
- * an instruction that is not one, FNSTSW AX or a store to memory) loads
+ * Registers: a run of inline x87 instructions (up to an instruction that
+ * is not one, FNSTSW AX or a store to memory; integer instructions on
+ * registers alone may sit inside, inside_run) loads
  * each guest register it reads onto the host's stack once (FLD m80,
  * which raises nothing) and works there (struct x87_cache, gen.h); the
  * run's end spills the changed ones back (FSTP m80). A popped register
@@ -271,6 +272,8 @@ void gen_x87_stub(struct jit_ctx *c, const struct stub *s)
             last = (unsigned)(t->ji - tb->insns);
     }
     for (unsigned i = from; i <= last; i++) {
+        if (tb->insns[i].in.op != OP_X87)
+            continue; /* an integer instruction inside the run: done already */
         x64_mov_r64_imm(a, T_IDX, (uint64_t)(uintptr_t)&tb->insns[i]);
         x64_call_abs(a, c->exec_base, c->j->thunk[0]);
         size_t next = 0;
@@ -307,6 +310,8 @@ static void run_start(struct jit_ctx *c)
     c->x87_scratch = c->x87_fresh = c->x87_touched = 0;
     c->x87_c1_clear = false;
     c->x87_checked = true;
+    c->x87_addr_regs = 0;
+    c->x87_wrote_flags = false;
 }
 
 /* After a host operation: T_VAL = the host's status word; to the X87
@@ -518,6 +523,10 @@ static struct x64_mem mem_operand(struct jit_ctx *c, unsigned size, bool write)
 {
     struct x64_asm *a = c->a;
     const struct insn *in = c->in;
+    if (in->ea_base != EA_NO_REG)
+        c->x87_addr_regs |= (uint8_t)(1u << (in->ea_base & 7));
+    if (in->ea_index != EA_NO_REG)
+        c->x87_addr_regs |= (uint8_t)(1u << (in->ea_index & 7));
     gen_ea(c, in, T_VAL);
     x64_mov_rm_reg(a, 4, fpu_field(FPU_OFF(fdp)), T_VAL);
     x64_movzx(a, 4, T_VAL, 2,
@@ -623,6 +632,7 @@ static void compare_reg(struct jit_ctx *c, unsigned i, bool quiet, unsigned pops
     if (pops)
         cache_drop(c, p0, true);
     c->fl_host = true;
+    c->x87_wrote_flags = true;
 }
 
 /* FCOM/FCOMP/FICOM/FICOMP m: ST(0) against memory, C0-C3. */
@@ -913,9 +923,51 @@ static bool is_fnstsw_ax(const struct insn *in)
 
 /* Whether the next instruction belongs to the current run: every inline
  * form but FNSTSW AX (which ends the run) sets C1. */
+/* An integer instruction that can run inside the current run: on
+ * registers alone (it cannot fault, has no slow path and calls no
+ * helper, so the host's x87 stack may stay as it is), writing no
+ * register the run's memory operands were addressed with, and no flags
+ * once the run set them (FCOMI): then a failed check may run the run's
+ * x87 instructions again after it, skipping it. */
+static bool inside_run(const struct jit_ctx *c, const struct insn *in)
+{
+    switch ((enum op)in->op) {
+    case OP_ADD: case OP_OR: case OP_AND: case OP_SUB: case OP_XOR: case OP_CMP: case OP_TEST:
+    case OP_INC: case OP_DEC: case OP_NEG:
+        if (c->x87_wrote_flags)
+            return false;
+        break;
+    case OP_MOV: case OP_NOT:
+        break;
+    case OP_NOP:
+        return !in->lock;
+    default:
+        return false;
+    }
+    if (in->lock || in->dst.kind != OPND_REG ||
+        (in->src.kind != OPND_REG && in->src.kind != OPND_IMM && in->src.kind != OPND_NONE))
+        return false;
+    if (in->dst.width == 1 && in->dst.reg >= 4)
+        return false; /* AH..BH: kept simple */
+    unsigned r = in->dst.width == 1 ? in->dst.reg & 3 : in->dst.reg & 7;
+    return !(c->x87_addr_regs & (1u << r));
+}
+
+/* The first instruction after `k` that is not one inside_run keeps in
+ * the run (ninsns if none). */
+static unsigned next_not_inside(const struct jit_ctx *c, unsigned k)
+{
+    while (k < c->ninsns && inside_run(c, &c->insns[k]))
+        k++;
+    return k;
+}
+
+/* Whether the next instruction of the run (past integer ones it keeps)
+ * is an inline x87 one: every inline form but FNSTSW AX (which ends the
+ * run) sets C1. */
 static bool c1_overwritten(const struct jit_ctx *c)
 {
-    unsigned k = c->idx + 1;
+    unsigned k = next_not_inside(c, c->idx + 1);
     return k < c->ninsns && inline_form(c, &c->insns[k]) && !is_fnstsw_ax(&c->insns[k]);
 }
 
@@ -924,6 +976,15 @@ bool gen_x87(struct jit_ctx *c)
     const struct insn *in = c->in;
     unsigned esc = ((unsigned)in->opcode - 0xd8) & 7;
     if (!inline_form(c, in)) {
+        /* An integer instruction between two of the run's x87 ones may
+         * stay in it (one check, the registers kept on the host's
+         * stack); gen_helper refuses the block should it not run
+         * inline after all. */
+        if (c->x87_run && inside_run(c, in)) {
+            unsigned k = next_not_inside(c, c->idx);
+            if (k < c->ninsns && inline_form(c, &c->insns[k]) && !is_fnstsw_ax(&c->insns[k]))
+                return false;
+        }
         gen_x87_end(c);
         return false;
     }
