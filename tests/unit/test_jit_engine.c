@@ -882,10 +882,10 @@ Test(jit_engine, a_frame_check_that_keeps_failing_is_dropped)
     je_free(&m);
 }
 
-/* The same with a callee that loops 20 times on its page: while the page
- * is in its careful period the dispatcher hands it over for up to
- * JIT_SMC_STREAK (32) instructions at a time, not one by one. */
-Test(jit_engine, a_page_being_rewritten_runs_careful_in_turns)
+/* A loop stores a new immediate (the loop count) into the function at
+ * 27000h, on another page, before each of 2000 calls, and adds what it
+ * returns to EBX. */
+static struct je rewrite_loop(int engine, const uint8_t *callee, size_t len)
 {
     static const uint8_t code[] = {
         0x31, 0xdb,                               /* xor ebx, ebx */
@@ -896,6 +896,38 @@ Test(jit_engine, a_page_being_rewritten_runs_careful_in_turns)
         0xe2, 0xf1,                               /* loop again */
         0xf4,                                     /* hlt */
     };
+    struct je m = je_new(engine);
+    je_code(&m, code, sizeof(code));
+    phys_write_buf(m.pm, 0x27000, callee, len);
+    je_run_to_halt(&m);
+    return m;
+}
+
+/* make bench smc's pattern: the sum must be right under both engines,
+ * and the JIT must not translate the function anew for every call: the
+ * page goes to the careful path while its code keeps changing
+ * (jit_smc_careful), with a translation now and then to see whether it
+ * still does. */
+Test(jit_engine, code_rewritten_before_each_call_is_not_translated_each_time)
+{
+    static const uint8_t callee[] = { 0xb8, 0, 0, 0, 0, 0xc3 }; /* mov eax, imm32; ret */
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        struct je m = rewrite_loop(engine, callee, sizeof(callee));
+        cr_assert_eq(m.cpu->regs[R_EBX], 2000u * 2001u / 2, "engine %d: %u", engine,
+                     m.cpu->regs[R_EBX]);
+        if (engine == CPU_ENGINE_JIT) {
+            unsigned long long n = jit_stat(m.cpu, "blocks translated");
+            cr_assert_lt(n, 200ull, "%llu blocks translated for 2000 calls", n);
+        }
+        je_free(&m);
+    }
+}
+
+/* The same with a callee that loops 20 times on its page: while the page
+ * is in its careful period the dispatcher hands it over for up to
+ * JIT_SMC_STREAK (32) instructions at a time, not one by one. */
+Test(jit_engine, a_page_being_rewritten_runs_careful_in_turns)
+{
     static const uint8_t callee[] = {
         0xb8, 0, 0, 0, 0,                         /* mov eax, imm32 */
         0xba, 0x14, 0x00, 0x00, 0x00,             /* mov edx, 20 */
@@ -905,10 +937,7 @@ Test(jit_engine, a_page_being_rewritten_runs_careful_in_turns)
         0xc3,                                     /* ret */
     };
     for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
-        struct je m = je_new(engine);
-        je_code(&m, code, sizeof(code));
-        phys_write_buf(m.pm, 0x27000, callee, sizeof(callee));
-        je_run_to_halt(&m);
+        struct je m = rewrite_loop(engine, callee, sizeof(callee));
         cr_assert_eq(m.cpu->regs[R_EBX], 2000u * 2001u / 2 + 2000u * 20, "engine %d: %u",
                      engine, m.cpu->regs[R_EBX]);
         if (engine == CPU_ENGINE_JIT) {
@@ -916,39 +945,6 @@ Test(jit_engine, a_page_being_rewritten_runs_careful_in_turns)
             unsigned long long turns = jit_stat(m.cpu, "turns");
             cr_assert_gt(careful, 10000ull, "%llu instructions run careful", careful);
             cr_assert_gt(careful, 16 * turns, "%llu careful in %llu turns", careful, turns);
-        }
-        je_free(&m);
-    }
-}
-
-/* A loop stores a new immediate into a function on another page before
- * each of 2000 calls (make bench smc's pattern): the sum must be right
- * under both engines, and the JIT must not translate the function anew
- * for every call: the page goes to the careful path while its code keeps
- * changing (jit_smc_careful), with a translation now and then to see
- * whether it still does. */
-Test(jit_engine, code_rewritten_before_each_call_is_not_translated_each_time)
-{
-    static const uint8_t code[] = {
-        0x31, 0xdb,                               /* xor ebx, ebx */
-        0xb9, 0xd0, 0x07, 0x00, 0x00,             /* mov ecx, 2000 */
-        0x89, 0x0d, 0x01, 0x70, 0x02, 0x00,       /* again: mov [27001h], ecx */
-        0xe8, 0xee, 0x6f, 0x01, 0x00,             /* call 27000h */
-        0x01, 0xc3,                               /* add ebx, eax */
-        0xe2, 0xf1,                               /* loop again */
-        0xf4,                                     /* hlt */
-    };
-    static const uint8_t callee[] = { 0xb8, 0, 0, 0, 0, 0xc3 }; /* mov eax, imm32; ret */
-    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
-        struct je m = je_new(engine);
-        je_code(&m, code, sizeof(code));
-        phys_write_buf(m.pm, 0x27000, callee, sizeof(callee));
-        je_run_to_halt(&m);
-        cr_assert_eq(m.cpu->regs[R_EBX], 2000u * 2001u / 2, "engine %d: %u", engine,
-                     m.cpu->regs[R_EBX]);
-        if (engine == CPU_ENGINE_JIT) {
-            unsigned long long n = jit_stat(m.cpu, "blocks translated");
-            cr_assert_lt(n, 200ull, "%llu blocks translated for 2000 calls", n);
         }
         je_free(&m);
     }
