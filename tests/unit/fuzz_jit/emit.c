@@ -376,6 +376,22 @@ void fj_set_reg(struct gen *g, unsigned r, uint32_t v)
     emit_mov_imm32(g, r, v);
 }
 
+void fj_emit_esp_imm(struct gen *g, unsigned w, unsigned digit, uint32_t imm)
+{
+    /* 32-bit addressing: ESP stays below 64 KiB on 16-bit stacks, so
+     * [ESP] is [SP]. */
+    fj_ins_begin(g);
+    if (w == 2 ? g->code32 : !g->code32)
+        fj_b1(g, 0x66);
+    if (!g->code32)
+        fj_b1(g, 0x67);
+    fj_b1(g, 0x81);
+    fj_b1(g, (uint8_t)(digit << 3 | 4)); /* ModRM: [SIB] */
+    fj_b1(g, 0x24);                      /* SIB: [ESP] */
+    fj_bimm(g, w, imm);
+    fj_ins_end(g);
+}
+
 /* PUSHF; AND [ESP], ~undefined; POPF (keeps the defined flags live), or
  * (unless `keep`) a CMP that defines all six: no flag the engines may
  * set differently is left for anything to see. */
@@ -397,18 +413,7 @@ void fj_emit_sanitizer(struct gen *g, bool keep)
     fj_emit_prefixes(g, w, NULL, 0);
     fj_b1(g, 0x9c); /* PUSHF */
     fj_ins_end(g);
-    /* AND [ESP], imm: 32-bit addressing (ESP stays below 64 KiB on
-     * 16-bit stacks, so [ESP] is [SP]). */
-    fj_ins_begin(g);
-    if (w == 2 ? g->code32 : !g->code32)
-        fj_b1(g, 0x66);
-    if (!g->code32)
-        fj_b1(g, 0x67);
-    fj_b1(g, 0x81);
-    fj_b1(g, 0x24);
-    fj_b1(g, 0x24);
-    fj_bimm(g, w, ~mask);
-    fj_ins_end(g);
+    fj_emit_esp_imm(g, w, 4, ~mask); /* AND [ESP], imm */
     fj_ins_begin(g);
     fj_emit_prefixes(g, w, NULL, 0);
     fj_b1(g, 0x9d); /* POPF */

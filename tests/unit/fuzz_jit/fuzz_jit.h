@@ -346,6 +346,8 @@ void fj_gen_data_insn(struct gen *g);
 /* gen_stack.c */
 void fj_esp_add(struct gen *g, int32_t d);
 void fj_gen_push_pop(struct gen *g);
+/* An ALU operation (81 /digit) of `w` bytes on [ESP] with an immediate. */
+void fj_emit_esp_imm(struct gen *g, unsigned w, unsigned digit, uint32_t imm);
 void fj_gen_pushf_popf(struct gen *g);
 
 /* gen_rare.c */

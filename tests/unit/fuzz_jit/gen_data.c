@@ -659,6 +659,18 @@ static void gen_cond(struct gen *g)
     }
 }
 
+/* LAHF (when EAX may change): SF ZF AF PF CF into AH. */
+static void gen_lahf(struct gen *g)
+{
+    if (!(fj_writable_regs(g) & RBIT(R_EAX)))
+        return;
+    fj_need_flags(g, F_ALL & ~FL_OF);
+    fj_ins_begin(g);
+    fj_b1(g, 0x9f);
+    fj_ins_end(g);
+    fj_clobber(g, R_EAX);
+}
+
 /* CBW/CWDE, CWD/CDQ, CLC STC CMC CLD STD, LAHF SAHF, BSWAP, NOP. */
 static void gen_misc(struct gen *g)
 {
@@ -692,14 +704,8 @@ static void gen_misc(struct gen *g)
         fj_b1(g, g->df ? 0xfd : 0xfc);
         fj_ins_end(g);
         return;
-    case 6: /* LAHF */
-        if (!(fj_writable_regs(g) & RBIT(R_EAX)))
-            return;
-        fj_need_flags(g, F_ALL & ~FL_OF);
-        fj_ins_begin(g);
-        fj_b1(g, 0x9f);
-        fj_ins_end(g);
-        fj_clobber(g, R_EAX);
+    case 6:
+        gen_lahf(g);
         return;
     case 7: /* SAHF */
         fj_ins_begin(g);
@@ -761,14 +767,8 @@ static void gen_flag_reader(struct gen *g)
         fj_b1(g, 0xf5);
         fj_ins_end(g);
         break;
-    case 5: /* LAHF */
-        if (!(fj_writable_regs(g) & RBIT(R_EAX)))
-            return;
-        fj_need_flags(g, F_ALL & ~FL_OF);
-        fj_ins_begin(g);
-        fj_b1(g, 0x9f);
-        fj_ins_end(g);
-        fj_clobber(g, R_EAX);
+    case 5:
+        gen_lahf(g);
         break;
     default:
         if (!g->shrt)

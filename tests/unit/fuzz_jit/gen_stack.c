@@ -134,16 +134,7 @@ void fj_gen_pushf_popf(struct gen *g)
         uint32_t bits = fj_rnd() & FL_ARITH; /* then the next draw: sequenced */
         bits |= !g->in_func && fj_chance(30) ? FL_DF : 0;
         unsigned op = fj_below(3); /* OR, AND ~, XOR */
-        fj_ins_begin(g);
-        if (w == 2 ? g->code32 : !g->code32)
-            fj_b1(g, 0x66);
-        if (!g->code32)
-            fj_b1(g, 0x67);
-        fj_b1(g, 0x81);
-        fj_b1(g, (uint8_t)(op == 0 ? 0x0c : op == 1 ? 0x24 : 0x34)); /* /1 /4 /6 [esp] */
-        fj_b1(g, 0x24);
-        fj_bimm(g, w, op == 1 ? ~bits : bits);
-        fj_ins_end(g);
+        fj_emit_esp_imm(g, w, op == 0 ? 1 : op == 1 ? 4 : 6, op == 1 ? ~bits : bits); /* OR AND XOR */
         if (bits & FL_DF)
             g->df = op == 0 ? 1 : op == 1 ? 0 : (g->df < 0 ? -1 : !g->df);
     }
