@@ -65,8 +65,9 @@ enum cc_op {
     CC_LOGIC, /* AND/OR/XOR/TEST: CF = OF = 0, AF = 0 */
     CC_INC,   /* res = src1 + 1; CF is kept: previous CF in cc.aux */
     CC_DEC,   /* res = src1 - 1; CF is kept: previous CF in cc.aux */
-    CC_BITS,  /* res holds the six flags in their EFLAGS positions (the JIT
-                 saves the host's own flags this way: one store) */
+    CC_HOST,  /* res holds the host's LAHF image (SF ZF 0 AF 0 PF 1 CF) in
+                 bits 8-15 and OF in bit 0 (SETO), the rest undefined: how
+                 the JIT saves the host's own flags (cc_host_bits) */
     CC_COUNT
 };
 

@@ -58,8 +58,8 @@ static bool lazy_cf(const struct lazy_flags *cc)
     case CC_INC:
     case CC_DEC:
         return cc->aux != 0;
-    case CC_BITS:
-        return (cc->res & FL_CF) != 0;
+    case CC_HOST:
+        return (cc_host_bits(cc->res) & FL_CF) != 0;
     default: /* CC_LOGIC */
         return false;
     }
@@ -82,8 +82,8 @@ static bool lazy_of(const struct lazy_flags *cc)
         return (r & width_mask(cc->width)) == s;
     case CC_DEC:
         return (r & width_mask(cc->width)) == s - 1;
-    case CC_BITS:
-        return (r & FL_OF) != 0;
+    case CC_HOST:
+        return (cc_host_bits(r) & FL_OF) != 0;
     default:
         return false;
     }
@@ -95,8 +95,8 @@ static bool lazy_af(const struct lazy_flags *cc)
     switch (cc->op) {
     case CC_LOGIC:
         return false; /* undefined for logic ops (SDM AND/OR/XOR/TEST); Glass uses 0 */
-    case CC_BITS:
-        return (cc->res & FL_AF) != 0;
+    case CC_HOST:
+        return (cc_host_bits(cc->res) & FL_AF) != 0;
     case CC_INC:
     case CC_DEC:
         return ((cc->src1 ^ cc->res) & 0x10) != 0;
@@ -107,8 +107,8 @@ static bool lazy_af(const struct lazy_flags *cc)
 
 static uint32_t lazy_arith(const struct lazy_flags *cc)
 {
-    if (cc->op == CC_BITS)
-        return cc->res & FL_ARITH;
+    if (cc->op == CC_HOST)
+        return cc_host_bits(cc->res);
     uint32_t r = cc->res & width_mask(cc->width);
     uint32_t f = 0;
     if (lazy_cf(cc))
@@ -187,8 +187,8 @@ static bool cond_from_bits(uint32_t f, unsigned base)
  */
 static bool cond_lazy(const struct lazy_flags *cc, unsigned base)
 {
-    if (cc->op == CC_BITS)
-        return cond_from_bits(cc->res, base);
+    if (cc->op == CC_HOST)
+        return cond_from_bits(cc_host_bits(cc->res), base);
     unsigned w = cc->width;
     uint32_t m = width_mask(w);
     uint32_t r = cc->res & m;

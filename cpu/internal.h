@@ -285,6 +285,18 @@ static inline void cc_set(struct cpu *cpu, enum cc_op op, unsigned width, uint32
     cpu->cc.res = res;
     cpu->cc.aux = aux;
 }
+/* CC_HOST's image (cpu.h): LAHF's byte in bits 8-15, SETO's in bit 0.
+ * LAHF's byte has the five flags it holds where EFLAGS has them (SDM
+ * LAHF), so each direction is a shift and the OF bit. */
+#define CC_HOST_LAHF (FL_SF | FL_ZF | FL_AF | FL_PF | FL_CF)
+static inline uint32_t cc_host_bits(uint32_t image)
+{
+    return ((image >> 8) & CC_HOST_LAHF) | ((image & 1) ? FL_OF : 0);
+}
+static inline uint32_t cc_host_image(uint32_t bits)
+{
+    return ((bits & CC_HOST_LAHF) << 8) | ((bits & FL_OF) ? 1 : 0);
+}
 /* The six arithmetic flags as EFLAGS bits (computes lazy state). */
 uint32_t flags_arith(struct cpu *cpu);
 /* Makes eflags hold the arithmetic bits and switches to CC_EAGER. */

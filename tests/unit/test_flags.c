@@ -286,3 +286,36 @@ Test(flag_insns, sahf_keeps_of)
     cr_assert_eq(cpu_get_eflags(cpu), FL_FIXED1 | FL_OF);
     free(cpu);
 }
+
+/* The JIT's image of the host's flags (CC_HOST: LAHF's byte in bits 8-15,
+ * SETO's in bit 0, the rest undefined): every one of the 64 combinations
+ * of the six flags, with the undefined bits set, reads back as itself,
+ * and every condition as it does from the bits. */
+Test(flags_core, cc_host_image_reads_as_the_flags_it_holds)
+{
+    static const uint32_t six[6] = { FL_CF, FL_PF, FL_AF, FL_ZF, FL_SF, FL_OF };
+    struct cpu *cpu = th_cpu();
+    for (unsigned combo = 0; combo < 64; combo++) {
+        uint32_t bits = 0;
+        for (unsigned k = 0; k < 6; k++)
+            if (combo & (1u << k))
+                bits |= six[k];
+        uint32_t image = cc_host_image(bits);
+        cr_assert_eq(cc_host_bits(image), bits, "bits %03x", bits);
+        /* LAHF's fixed bit 1 and the garbage SETO's register and the
+         * guest's EAX may leave in the undefined bits. */
+        uint32_t junk = 0xabcd0000u | (1u << 9) | 0xfe | (combo & 1 ? 0x2800 : 0);
+        for (unsigned cond = 0; cond < 16; cond++) {
+            th_set_flags(cpu, bits);
+            bool want = flags_cond(cpu, cond);
+            cc_set(cpu, CC_HOST, 4, 0, 0, image | junk, 0);
+            cr_assert_eq(flags_cond(cpu, cond), want, "bits %03x cond %u", bits, cond);
+        }
+        cc_set(cpu, CC_HOST, 4, 0, 0, image | junk, 0);
+        cr_assert_eq(flags_cf(cpu), (bits & FL_CF) != 0);
+        cr_assert_eq(flags_af(cpu), (bits & FL_AF) != 0);
+        cr_assert_eq(flags_arith(cpu), bits, "bits %03x", bits);
+        cr_assert_eq(cpu_get_eflags(cpu) & FL_ARITH, bits);
+    }
+    free(cpu);
+}

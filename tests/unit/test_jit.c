@@ -11,6 +11,7 @@
  * fault ends the run at JT_STUBS + v + 1), code at JT_CODE, data at
  * JT_DATA, the stack below JT_STACK. Skipped on hosts without the JIT.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,13 @@
 #include "memory/memory.h"
 #include "translate/jit/jit.h"
 #include "translate/translate.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <sys/mman.h>
+
+#include "translate/jit/x64.h"
+#endif
 
 #define JT_RAM_SIZE 0x100000u
 #define JT_GDT 0x0800u
@@ -409,4 +417,77 @@ Test(jit, a_flush_forgets_the_exit_it_was_about_to_link)
     const char *bad = jt_check_links(j);
     cr_expect_null(bad, "%s", bad);
     jt_free(t);
+}
+
+/* ------------------------------------------------------------------ */
+/* The flag image the generated code keeps in cpu->cc                  */
+/* ------------------------------------------------------------------ */
+
+#if defined(__x86_64__)
+/* Host code: RFLAGS = rdi, x64_store_flags to [rsi], RFLAGS = rdx,
+ * x64_load_flags from [rsi], then RAX (given as rcx) to [rsi + 8] and
+ * the RFLAGS it left returned. */
+typedef uint64_t jt_flag_trip_fn(uint64_t before, void *image, uint64_t scramble, uint64_t rax);
+
+static void jt_flag_trip_emit(uint8_t *buf)
+{
+    struct x64_asm a;
+    x64_init(&a, buf, 4096);
+    x64_mov_rm_reg(&a, 8, x64_r(X_RAX), X_RCX);
+    x64_push(&a, X_RDI);
+    x64_popfq(&a);
+    x64_store_flags(&a, x64_mem(X_RSI, 0), X_R10);
+    x64_push(&a, X_RDX);
+    x64_popfq(&a);
+    x64_load_flags(&a, x64_mem(X_RSI, 0), X_R11);
+    x64_mov_rm_reg(&a, 8, x64_m(x64_mem(X_RSI, 8)), X_RAX);
+    x64_pushfq(&a);
+    x64_pop(&a, X_RAX);
+    x64_ret(&a);
+}
+#endif
+
+/*
+ * Between blocks and around helpers the guest's flags are in cpu->cc as
+ * CC_HOST's image (LAHF's and SETO's bytes, stored without shifting);
+ * the generated code stores and loads it, the C side reads it. Every one
+ * of the 64 combinations of the six flags goes host -> image -> host
+ * with all the others scrambled in between, RAX untouched, and the image
+ * reads back through cpu/flags.c as the same bits: with LAHF/SAHF and in
+ * the PUSHF/POPF forms for hosts without them.
+ */
+Test(jit, flag_image_round_trip_through_store_and_load)
+{
+    jt_skip_without_jit();
+#if defined(__x86_64__)
+    static const uint32_t six[6] = { FL_CF, FL_PF, FL_AF, FL_ZF, FL_SF, FL_OF };
+    unsigned a_, b_, c_ = 0, d_;
+    bool has_lahf = __get_cpuid(0x80000001u, &a_, &b_, &c_, &d_) && (c_ & 1);
+    for (int use_lahf = 0; use_lahf <= (int)has_lahf; use_lahf++) {
+        uint8_t *buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        cr_assert(buf != MAP_FAILED);
+        x64_lahf_override(use_lahf);
+        jt_flag_trip_emit(buf);
+        x64_lahf_override(-1);
+        cr_assert_eq(mprotect(buf, 4096, PROT_READ | PROT_EXEC), 0);
+        jt_flag_trip_fn *fn;
+        void *code = buf;
+        memcpy(&fn, &code, sizeof(fn));
+        for (unsigned combo = 0; combo < 64; combo++) {
+            uint32_t bits = 0;
+            for (unsigned k = 0; k < 6; k++)
+                if (combo & (1u << k))
+                    bits |= six[k];
+            uint64_t image[2] = { 0x5a5a5a5a5a5a5a5aull, 0 };
+            uint64_t rax = 0x0123456789abcdefull ^ combo;
+            uint64_t after = fn(FL_FIXED1 | bits, image, FL_FIXED1 | (~bits & FL_ARITH), rax);
+            cr_assert_eq(after & FL_ARITH, bits, "lahf %d: bits %03x came back as %03x",
+                         use_lahf, bits, (unsigned)(after & FL_ARITH));
+            cr_assert_eq(image[1], rax, "lahf %d: RAX not kept", use_lahf);
+            cr_assert_eq(cc_host_bits((uint32_t)image[0]), bits, "lahf %d: image %08x",
+                         use_lahf, (unsigned)image[0]);
+        }
+        munmap(buf, 4096);
+    }
+#endif
 }

@@ -395,12 +395,7 @@ void gen_flags_to_host(struct jit_ctx *c)
 {
     gen_flags_settle(c);
     if (!c->fl_host) {
-        /* Only the six arithmetic bits reach POPFQ: TF, IF, DF and AC of
-         * the host stay as they are. */
-        x64_mov_reg_rm(c->a, 4, T_IDX, cpu_field(CPU_OFF(cc.res)));
-        x64_alu_rm_imm(c->a, ALU_AND, 4, x64_r(T_IDX), FL_ARITH);
-        x64_push(c->a, T_IDX);
-        x64_popfq(c->a);
+        x64_load_flags(c->a, x64_mem(JIT_CPU, CPU_OFF(cc.res)), T_IDX);
     }
     c->fl_host = true;
 }
@@ -409,7 +404,7 @@ void gen_cf_to_host(struct jit_ctx *c)
 {
     gen_flags_settle(c);
     if (!c->fl_host)
-        x64_bt_imm(c->a, 4, 4, cpu_field(CPU_OFF(cc.res)), 0); /* CF = bit 0 */
+        x64_bt_imm(c->a, 4, 4, cpu_field(CPU_OFF(cc.res)), 8); /* CF: LAHF's bit 0 */
     c->fl_host = true;
 }
 

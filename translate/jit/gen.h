@@ -5,7 +5,7 @@
  *
  * Flags within a block: `fl_host` says whether the host's EFLAGS hold the
  * guest's arithmetic flags right now; when it is false they are in
- * cpu->cc (CC_BITS form). `live_in` / `live_out` are the guest flags that
+ * cpu->cc (CC_HOST form). `live_in` / `live_out` are the guest flags that
  * something reads before they are written again, at the start and the
  * end of the current instruction (a backward pass over the block; every
  * flag is live at the block's end).

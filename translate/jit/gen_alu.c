@@ -478,7 +478,8 @@ static bool gen_flag_op(struct jit_ctx *c)
         return true;
     }
     enum x64_alu alu = op == OP_CLC ? ALU_AND : op == OP_STC ? ALU_OR : ALU_XOR;
-    x64_alu_rm_imm(a, alu, 4, cpu_field(CPU_OFF(cc.res)), op == OP_CLC ? ~FL_CF : FL_CF);
+    uint32_t cf = cc_host_image(FL_CF);
+    x64_alu_rm_imm(a, alu, 4, cpu_field(CPU_OFF(cc.res)), op == OP_CLC ? ~cf : cf);
     return true;
 }
 

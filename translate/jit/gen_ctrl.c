@@ -230,12 +230,14 @@ static bool target_ok(const struct jit_ctx *c, uint32_t t)
     return (c->key & JK_CS_FLAT) || t <= c->tb->cs_limit;
 }
 
-/* Condition `cond` of the guest flags kept in cpu->cc (CC_BITS): a test
+/* Condition `cond` of the guest flags kept in cpu->cc (CC_HOST): a test
  * of the bits for the one-flag conditions and BE/A; the others through
  * the host's flags. Returns the host condition to branch on. */
 static enum x64_cc cond_from_cpu(struct jit_ctx *c, unsigned cond)
 {
-    static const uint32_t bits[6] = { FL_OF, FL_CF, FL_ZF, FL_CF | FL_ZF, FL_SF, FL_PF };
+    const uint32_t bits[6] = { cc_host_image(FL_OF), cc_host_image(FL_CF),
+                               cc_host_image(FL_ZF), cc_host_image(FL_CF | FL_ZF),
+                               cc_host_image(FL_SF), cc_host_image(FL_PF) };
     unsigned base = (cond >> 1) & 7;
     if (base < 6) {
         x64_test_rm_imm(c->a, 4, cpu_field(CPU_OFF(cc.res)), bits[base]);

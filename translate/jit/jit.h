@@ -29,9 +29,9 @@
  * - R8-R11 and R13 are scratch; RSP is the host stack, 16-byte aligned
  *   in generated code (calls go through thunks that keep it so).
  * - Guest arithmetic flags: between blocks and around every helper call
- *   they are in cpu->cc with cc.op == CC_BITS (cc.res holds the six bits
- *   as EFLAGS has them). Within a block they may live in the host's own
- *   EFLAGS, saved (PUSHFQ) only where a later reader needs them.
+ *   they are in cpu->cc with cc.op == CC_HOST (cc.res holds LAHF's and
+ *   SETO's bytes, cpu.h). Within a block they may live in the host's own
+ *   EFLAGS, saved only where a later reader needs them.
  * - Every helper call goes through a thunk that stores the guest
  *   registers to cpu->regs first and reloads them after, so handlers in
  *   cpu/ see exact architectural state and may fault (longjmp) at any
@@ -385,6 +385,6 @@ struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr,
 /* run.c: C helpers called from generated code. */
 int jit_exec_insn(struct cpu *cpu, const struct jit_insn *ji);
 int jit_trace_block(struct cpu *cpu, const struct jit_tb *tb);
-void jit_flags_to_bits(struct cpu *cpu);
+void jit_flags_to_host(struct cpu *cpu);
 
 #endif

@@ -97,10 +97,7 @@ static int emit_runtime(struct jit *j)
         load_guest_regs(&a);
         x64_mov_reg_rm(&a, 4, JIT_BUDGET, cpu_field(CPU_OFF(jit_budget)));
         if (v & JIT_THUNK_LOAD_FLAGS) {
-            x64_mov_reg_rm(&a, 4, X_R11, cpu_field(CPU_OFF(cc.res)));
-            x64_alu_rm_imm(&a, ALU_AND, 4, x64_r(X_R11), FL_ARITH);
-            x64_push(&a, X_R11);
-            x64_popfq(&a);
+            x64_load_flags(&a, x64_mem(JIT_CPU, CPU_OFF(cc.res)), X_R11);
         }
         x64_ret(&a);
         /* Leave the block: drop the return address into it; the guest
@@ -127,10 +124,10 @@ static int emit_runtime(struct jit *j)
 /* The C side of a helper call                                         */
 /* ------------------------------------------------------------------ */
 
-void jit_flags_to_bits(struct cpu *cpu)
+void jit_flags_to_host(struct cpu *cpu)
 {
-    cpu->cc.res = flags_arith(cpu);
-    cpu->cc.op = CC_BITS;
+    cpu->cc.res = cc_host_image(flags_arith(cpu));
+    cpu->cc.op = CC_HOST;
 }
 
 int jit_exec_insn(struct cpu *cpu, const struct jit_insn *ji)
@@ -149,8 +146,8 @@ int jit_exec_insn(struct cpu *cpu, const struct jit_insn *ji)
     cpu->icount -= ran;
     cpu->eip = cpu->next_eip;
     cpu->jit_ileft = 0;
-    if (cpu->cc.op != CC_BITS)
-        jit_flags_to_bits(cpu);
+    if (cpu->cc.op != CC_HOST)
+        jit_flags_to_host(cpu);
     cpu->jit->stats.helper_calls++;
     cpu->jit->stats.helper_ops[ji->in.op]++;
     if (cpu->exit_request | cpu->code_changed) {
@@ -361,8 +358,8 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
     if ((tb->key & (JK_CS_FLAT | JK_NOFRAME)) == JK_CS_FLAT)
         jit_jc_insert(j, tb);
 
-    if (cpu->cc.op != CC_BITS)
-        jit_flags_to_bits(cpu);
+    if (cpu->cc.op != CC_HOST)
+        jit_flags_to_host(cpu);
     /* The first block always runs whole (a slice may overrun its budget
      * by less than one block), so that every call makes progress. */
     int32_t slice = budget > INT32_MAX - JIT_MAX_INSNS ? INT32_MAX - JIT_MAX_INSNS : (int32_t)budget;

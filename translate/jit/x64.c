@@ -421,9 +421,18 @@ void x64_pushfq(struct x64_asm *a)
 
 /* LAHF in 64-bit mode: CPUID 80000001H ECX bit 0 (SDM LAHF); the first
  * x86-64 processors lacked it. */
+static int lahf_forced = -1;
+
+void x64_lahf_override(int use)
+{
+    lahf_forced = use;
+}
+
 static bool host_has_lahf(void)
 {
     static int has = -1;
+    if (lahf_forced >= 0)
+        return lahf_forced;
     if (has < 0) {
         unsigned a, b, c = 0, d;
         has = __get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & 1);
@@ -433,22 +442,53 @@ static bool host_has_lahf(void)
 
 void x64_store_flags(struct x64_asm *a, struct x64_mem m, unsigned scratch)
 {
+    struct x64_mem m1 = m;
+    m1.disp += 1;
     if (!host_has_lahf()) {
+        /* The low byte of RFLAGS is LAHF's byte. */
+        x64_setcc(a, XCC_O, x64_m(m));
         x64_pushfq(a);
         x64_pop(a, scratch);
-        x64_mov_rm_reg(a, 4, x64_m(m), scratch);
+        x64_mov_rm_reg(a, 1, x64_m(m1), scratch);
         return;
     }
     static const uint8_t capture[] = {
-        0x9f,                   /* lahf: AH = SF ZF 0 AF 0 PF 1 CF */
-        0x0f, 0x90, 0xc0,       /* seto al */
-        0x66, 0xc1, 0xc0, 0x08, /* rol ax, 8: AH = OF, AL = flags 0-7 */
-        0xc0, 0xe4, 0x03,       /* shl ah, 3: OF to bit 11 */
-        0x0f, 0xb7, 0xc0,       /* movzx eax, ax */
+        0x9f,             /* lahf: AH = SF ZF 0 AF 0 PF 1 CF */
+        0x0f, 0x90, 0xc0, /* seto al */
     };
     x64_mov_rm_reg(a, 8, x64_r((int)scratch), X_RAX);
     x64_bytes(a, capture, sizeof(capture));
+    /* All 32 bits (the upper 16 are the guest's EAX, which the image
+     * leaves undefined): readers load the field as a dword, and a
+     * narrower store would not forward to them. */
     x64_mov_rm_reg(a, 4, x64_m(m), X_RAX);
+    x64_mov_rm_reg(a, 8, x64_r(X_RAX), scratch);
+}
+
+void x64_load_flags(struct x64_asm *a, struct x64_mem m, unsigned scratch)
+{
+    struct x64_mem m1 = m;
+    m1.disp += 1;
+    if (!host_has_lahf()) {
+        /* RFLAGS from LAHF's byte, OF added; only the six arithmetic
+         * bits (and the fixed bit 1) reach POPFQ. */
+        x64_movzx(a, 4, scratch, 1, x64_m(m1));
+        x64_alu_rm_imm(a, ALU_AND, 4, x64_r((int)scratch), 0xd5);
+        x64_test_rm_imm(a, 1, x64_m(m), 1);
+        size_t no_of = x64_jcc8(a, XCC_E);
+        x64_alu_rm_imm(a, ALU_OR, 4, x64_r((int)scratch), 0x800);
+        x64_patch_rel8(a, no_of, a->pos);
+        x64_push(a, scratch);
+        x64_popfq(a);
+        return;
+    }
+    static const uint8_t restore[] = {
+        0x04, 0x7f, /* add al, 7fh: OF set exactly when AL was 1 */
+        0x9e,       /* sahf: SF ZF AF PF CF from AH, OF kept */
+    };
+    x64_mov_rm_reg(a, 8, x64_r((int)scratch), X_RAX);
+    x64_movzx(a, 4, X_RAX, 2, x64_m(m));
+    x64_bytes(a, restore, sizeof(restore));
     x64_mov_rm_reg(a, 8, x64_r(X_RAX), scratch);
 }
 

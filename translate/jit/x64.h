@@ -159,11 +159,18 @@ void x64_push(struct x64_asm *a, unsigned reg);
 void x64_pop(struct x64_asm *a, unsigned reg);
 void x64_push_mem(struct x64_asm *a, struct x64_mem m);
 void x64_pushfq(struct x64_asm *a);
-/* The six arithmetic flags into the 32-bit field at `m` as an EFLAGS
- * image (CF bit 0 ... OF bit 11, bit 1 set, the rest 0), through LAHF
- * and SETO, which cost less than PUSHF: RAX is kept in `scratch`, and
- * the host's flags are clobbered afterwards. */
+/* The six arithmetic flags into the field at `m` in CC_HOST's image
+ * (cpu.h: SETO's byte at m, LAHF's at m + 1), the two instructions
+ * themselves, which cost less than PUSHF: RAX is kept in `scratch`. */
 void x64_store_flags(struct x64_asm *a, struct x64_mem m, unsigned scratch);
+/* The host's six arithmetic flags from such an image (ADD AL, 7FH sets
+ * OF from SETO's byte, then SAHF, both cheaper than POPFQ); RAX is kept
+ * in `scratch`. */
+void x64_load_flags(struct x64_asm *a, struct x64_mem m, unsigned scratch);
+/* For tests: the two above in their forms for hosts without LAHF/SAHF
+ * (use = 0), with them (1, the host must have them), or as CPUID says
+ * (-1, the default). */
+void x64_lahf_override(int use);
 void x64_popfq(struct x64_asm *a);
 void x64_ret(struct x64_asm *a);
 
