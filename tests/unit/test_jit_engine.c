@@ -1168,3 +1168,76 @@ Test(jit_engine, kernel_code_not_global_follows_mov_cr3)
         je_free(&m);
     }
 }
+
+/* ------------------------------------------------------------------ */
+/* Frame accesses whose address wraps around 4 GiB                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * [EBP - 10h] with EBP = 8 is linear FFFFFFF8h: the address wraps, as
+ * 32-bit address arithmetic does (SDM Vol. 1 3.3.7). A frame access adds
+ * the register and the displacement to the page's host address in 64
+ * bits, so its prologue must prove that no access of the frame wraps:
+ * with the page at FFFFF000h in the TLB and only the 32-bit sums checked,
+ * the access went 4 GiB below the guest's memory (the host process
+ * crashed). The same for ESP, which a block may move below 0 before an
+ * [ESP + disp] access. Paging maps linear FFFFF000h to 200000h.
+ */
+static uint32_t wrap_frame_sum(int engine, const uint8_t *code, size_t len, uint32_t ebp,
+                               uint32_t esp)
+{
+    static const uint8_t warm[] = {
+        0xa1, 0xf8, 0xff, 0xff, 0xff, /* mov eax, [0FFFFFFF8h]: the pages in the TLB */
+        0xa1, 0x08, 0x00, 0x00, 0x00, /* mov eax, [8] */
+        0xeb, 0x00,                   /* jmp $+2: the next block */
+    };
+    struct je m = je_new(engine);
+    je_map(&m, 0x100000, 7, 0x7000);
+    uint32_t pde = 0x102000 | 7, pte = 0x200000 | 7;
+    memcpy(m.ram + 0x100000 + 4 * 1023, &pde, 4);
+    memcpy(m.ram + 0x102000 + 4 * 1023, &pte, 4);
+    for (uint32_t i = 0; i < 16; i++) {
+        m.ram[0x200ff0 + i] = (uint8_t)(0x10 + i);
+        m.ram[i] = (uint8_t)(0x40 + i);
+    }
+    je_paging_on(&m, 0x100000, false);
+    je_code(&m, warm, sizeof(warm));
+    phys_write_buf(m.pm, JE_CODE + sizeof(warm), code, len);
+    m.cpu->regs[R_EBP] = ebp;
+    m.cpu->regs[R_ESP] = esp;
+    je_run_to_halt(&m);
+    uint32_t eax = m.cpu->regs[R_EAX];
+    je_free(&m);
+    return eax;
+}
+
+Test(jit_engine, frame_accesses_that_wrap_around_4g)
+{
+    static const uint8_t by_ebp[] = {
+        0x8b, 0x45, 0xf0, /* mov eax, [ebp - 10h] */
+        0x03, 0x45, 0xf4, /* add eax, [ebp - 0Ch] */
+        0xf4,             /* hlt */
+    };
+    static const uint8_t by_esp[] = {
+        0x83, 0xec, 0x10,       /* sub esp, 10h: ESP = FFFFFFF8h */
+        0x8b, 0x44, 0x24, 0x00, /* mov eax, [esp] */
+        0x03, 0x44, 0x24, 0x04, /* add eax, [esp + 4] */
+        0xf4,                   /* hlt */
+    };
+    static const uint8_t by_esp_below_0[] = {
+        0x83, 0xec, 0x10,       /* sub esp, 10h: ESP = FFFFFFF8h */
+        0x8b, 0x44, 0x24, 0x10, /* mov eax, [esp + 10h]: linear 8 */
+        0x03, 0x44, 0x24, 0x14, /* add eax, [esp + 14h] */
+        0xf4,                   /* hlt */
+    };
+    /* Little-endian dwords at FFFFFFF8h and FFFFFFFCh, 8 and 0Ch. */
+    const uint32_t high = 0x1b1a1918u + 0x1f1e1d1cu, low = 0x4b4a4948u + 0x4f4e4d4cu;
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        cr_assert_eq(wrap_frame_sum(engine, by_ebp, sizeof(by_ebp), 8, JE_STACK), high,
+                     "engine %d, EBP", engine);
+        cr_assert_eq(wrap_frame_sum(engine, by_esp, sizeof(by_esp), 0, 8), high,
+                     "engine %d, ESP", engine);
+        cr_assert_eq(wrap_frame_sum(engine, by_esp_below_0, sizeof(by_esp_below_0), 0, 8), low,
+                     "engine %d, ESP below 0", engine);
+    }
+}

@@ -671,6 +671,10 @@ static struct frame_plan plan_one(uint32_t key, const struct insn *insns, unsign
         bool last = k + 1 == n;
         if (frame_candidate(key, in, r)) {
             frame_cover(&p, d + in->disp, d + in->disp + FRAME_ACCESS_MAX - 1);
+            /* ESP itself here: the access adds disp to its 32-bit value,
+             * so that value must not have wrapped either (a block may
+             * move ESP below 0 and reach up from there). */
+            frame_cover(&p, d, d);
             p.write |= in->dst.kind == OPND_MEM;
             (*count)++;
         }
@@ -746,17 +750,24 @@ static struct frame_plan plan_frame(uint32_t key, const struct insn *insns, unsi
 }
 
 /* The prologue's check: [reg + lo, reg + hi] in one page whose TLB entry
- * allows the accesses; the entry's addend into T_FRAME. */
+ * allows the accesses; the entry's addend into T_FRAME. The sums are
+ * taken in 64 bits, as the accesses take them ([addend + reg + disp]):
+ * both in one page and below 4 GiB, so that no access wraps where the
+ * guest's 32-bit address would (a wrapped sum would be 4 GiB away from
+ * the page, outside the guest's memory). */
 static void emit_frame_check(struct jit_ctx *c, const struct frame_plan *p, bool stale)
 {
     struct x64_asm *a = c->a;
     unsigned r = jit_host_reg((unsigned)p->reg);
     struct stub *fail = NULL;
-    x64_lea(a, 4, T_ADDR, x64_mem((int)r, p->lo));
-    x64_lea(a, 4, T_TAG, x64_mem((int)r, p->hi));
-    x64_alu_rm_reg(a, ALU_XOR, 4, x64_r(T_TAG), T_ADDR);
-    x64_test_rm_imm(a, 4, x64_r(T_TAG), TLB_PAGE_MASK);
+    x64_lea(a, 8, T_ADDR, x64_mem((int)r, p->lo));
+    x64_lea(a, 8, T_TAG, x64_mem((int)r, p->hi));
+    x64_alu_rm_reg(a, ALU_XOR, 8, x64_r(T_TAG), T_ADDR);
+    x64_test_rm_imm(a, 8, x64_r(T_TAG), TLB_PAGE_MASK); /* bits 12-63 */
     fail = gen_jump_exit(c, XCC_NE, c->tb->eip, 0);
+    x64_mov_rm_reg(a, 8, x64_r(T_IDX), T_ADDR);
+    x64_shift_imm(a, SH_SHR, 8, x64_r(T_IDX), 32);
+    gen_stub_jump(c, fail, XCC_NE);
     x64_mov_rm_reg(a, 4, x64_r(T_IDX), T_ADDR);
     x64_shift_imm(a, SH_SHR, 4, x64_r(T_IDX), 12 - 5);
     x64_alu_rm_imm(a, ALU_AND, 4, x64_r(T_IDX), (TLB_ENTRIES - 1) << 5);
