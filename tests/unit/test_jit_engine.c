@@ -1241,3 +1241,41 @@ Test(jit_engine, frame_accesses_that_wrap_around_4g)
                      "engine %d, ESP below 0", engine);
     }
 }
+
+/*
+ * A frame covers each access's bytes: an x87 operand is up to 10 bytes,
+ * not the 4 of an integer one. FILD QWORD [EBP - 8] with EBP = 7004h
+ * reads 6FFCh-7003h, across into the page at 7000h, which paging maps to
+ * 9000h; the frame's proof (from [EBP - 10h], FISTP's operand, to the
+ * last byte of FILD's) must see the second page, and the value must come
+ * from 9000h. Until 2026-12-07 the proof took 4 bytes for every access,
+ * and the read went on past the first page's host memory.
+ */
+Test(jit_engine, frame_covers_wide_x87_operands)
+{
+    static const uint8_t code[] = {
+        0xdb, 0xe3,                   /* fninit */
+        0xa3, 0xf0, 0x6f, 0x00, 0x00, /* mov [6FF0h], eax: the page in the TLB */
+        0xeb, 0x00,                   /* jmp $+2 */
+        0xdf, 0x6d, 0xf8,             /* fild qword [ebp - 8] */
+        0xdf, 0x7d, 0xf0,             /* fistp qword [ebp - 10h] */
+        0xf4,                         /* hlt */
+    };
+    static const uint8_t low[4] = { 0x11, 0x22, 0x33, 0x44 }, high[4] = { 0x55, 0x66, 0x77, 0x08 };
+    static const uint8_t wrong[4] = { 0xee, 0xee, 0xee, 0xee };
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        struct je m = je_new(engine);
+        je_map(&m, 0x100000, 7, 0x9000);
+        je_paging_on(&m, 0x100000, false);
+        memcpy(m.ram + 0x6ffc, low, 4);
+        memcpy(m.ram + 0x9000, high, 4);
+        memcpy(m.ram + 0x7000, wrong, 4); /* physical 7000h: not mapped */
+        m.cpu->regs[R_EBP] = 0x7004;
+        je_code(&m, code, sizeof(code));
+        je_run_to_halt(&m);
+        cr_assert_eq(memcmp(m.ram + 0x6ff4, low, 4), 0, "engine %d", engine);
+        cr_assert_eq(memcmp(m.ram + 0x6ff8, high, 4), 0, "engine %d: %02x %02x %02x %02x",
+                     engine, m.ram[0x6ff8], m.ram[0x6ff9], m.ram[0x6ffa], m.ram[0x6ffb]);
+        je_free(&m);
+    }
+}

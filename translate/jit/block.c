@@ -597,7 +597,24 @@ void gen_helper(struct jit_ctx *c)
  * usual way.
  */
 #define FRAME_MIN_ACCESSES 2
-#define FRAME_ACCESS_MAX 4 /* bytes: the widest inline access */
+
+/* How many bytes from its address an instruction's memory operand may
+ * reach: an x87 operand up to 10 (m80), CMPXCHG8B 8, the far pointers
+ * and table registers 6, FXSAVE/FXRSTOR's area 512, an integer operand
+ * 4. Only inline accesses use the frame, but every operand a frame
+ * claims must lie in its page. */
+static int32_t frame_access_bytes(const struct insn *in)
+{
+    switch ((enum op)in->op) {
+    case OP_X87: return 10;
+    case OP_CMPXCHG8B: case OP_BOUND: return 8;
+    case OP_LDS: case OP_LES: case OP_LFS: case OP_LGS: case OP_LSS:
+    case OP_LGDT: case OP_LIDT: case OP_SGDT: case OP_SIDT: case OP_JMPF: case OP_CALLF:
+        return 6;
+    case OP_FXSAVE: case OP_FXRSTOR: return 512;
+    default: return 4;
+    }
+}
 
 struct frame_plan {
     int reg;          /* R_EBP or R_ESP, or -1 */
@@ -670,11 +687,12 @@ static struct frame_plan plan_one(uint32_t key, const struct insn *insns, unsign
         const struct insn *in = &insns[k];
         bool last = k + 1 == n;
         if (frame_candidate(key, in, r)) {
-            frame_cover(&p, d + in->disp, d + in->disp + FRAME_ACCESS_MAX - 1);
+            frame_cover(&p, d + in->disp, d + in->disp + frame_access_bytes(in) - 1);
             /* ESP itself here: the access adds disp to its 32-bit value,
              * so that value must not have wrapped either (a block may
              * move ESP below 0 and reach up from there). */
-            frame_cover(&p, d, d);
+            if (r == R_ESP)
+                frame_cover(&p, d, d);
             p.write |= in->dst.kind == OPND_MEM;
             (*count)++;
         }
