@@ -267,6 +267,25 @@ void cpu_check_read(struct cpu *cpu, int seg, uint32_t off, uint32_t size)
 /* Instruction fetch                                                   */
 /* ------------------------------------------------------------------ */
 
+/* An instruction's bytes (at most 16) in at most two moves each way:
+ * memcpy of a length known only at run time became REP MOVSQ, whose
+ * start-up cost was most of a careful-path fetch. */
+static void copy_code_bytes(uint8_t *dst, const uint8_t *src, unsigned n)
+{
+    if (n > 16) {
+        memcpy(dst, src, n);
+    } else if (n >= 8) {
+        memcpy(dst, src, 8);
+        memcpy(dst + n - 8, src + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(dst, src, 4);
+        memcpy(dst + n - 4, src + n - 4, 4);
+    } else {
+        for (unsigned i = 0; i < n; i++)
+            dst[i] = src[i];
+    }
+}
+
 unsigned cpu_fetch(struct cpu *cpu, uint32_t off, uint8_t *buf, unsigned len, bool all)
 {
     const struct seg *cs = &cpu->seg[SEG_CS];
@@ -293,7 +312,7 @@ unsigned cpu_fetch(struct cpu *cpu, uint32_t off, uint8_t *buf, unsigned len, bo
         if (e->tag_exec != (a & TLB_PAGE_MASK))
             e = tlb_translate(cpu, a, ACCESS_EXEC, user);
         if (e->tag_exec == (a & TLB_PAGE_MASK)) {
-            memcpy(buf + got, (const uint8_t *)(e->addend + a), n);
+            copy_code_bytes(buf + got, (const uint8_t *)(e->addend + a), n);
         } else {
             for (unsigned i = 0; i < n; i++)
                 buf[got + i] = (uint8_t)phys_read(cpu->bus.mem,

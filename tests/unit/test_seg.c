@@ -377,3 +377,38 @@ Test(seg, ltr_str_sldt)
     cpu_mode_changed(cpu);
     cr_assert_eq(sg_run(cpu, &str), EXC_UD);
 }
+
+/* Instruction fetch (cpu/mem.c cpu_fetch, the careful path's): every
+ * length up to 16 from every offset near a page end gives the bytes in
+ * memory, stopping at the page end unless all are asked for, and at CS's
+ * limit (the copy of up to 16 bytes is done in overlapping moves). */
+Test(seg, fetch_every_length_up_to_the_page_end_and_the_limit)
+{
+    struct cpu *cpu = sg_cpu();
+    for (uint32_t a = 0x1fe0; a < 0x2020; a++)
+        phys_write(cpu->bus.mem, a, (uint8_t)(a * 7 + 3), 1);
+    for (int limited = 0; limited < 2; limited++) {
+        cpu->seg[SEG_CS].limit = limited ? 0x2005 : 0xffffffffu;
+        for (uint32_t off = 0x1fe8; off <= 0x2004; off++) {
+            for (unsigned len = 1; len <= 16; len++) {
+                for (int all = 0; all < 2; all++) {
+                    uint8_t buf[17];
+                    memset(buf, 0xcc, sizeof(buf));
+                    uint32_t room = cpu->seg[SEG_CS].limit - off + 1;
+                    if (all && len > room)
+                        continue; /* #GP: the decoder asked for bytes past the limit */
+                    unsigned got = cpu_fetch(cpu, off, buf, len, all);
+                    unsigned want = len < room ? len : room;
+                    if (!all && off < 0x2000 && want > 0x2000 - off)
+                        want = 0x2000 - off;
+                    cr_assert_eq(got, want, "off %x len %u all %d limited %d", off, len, all,
+                                 limited);
+                    for (unsigned i = 0; i < got; i++)
+                        cr_assert_eq(buf[i], (uint8_t)((off + i) * 7 + 3), "off %x len %u byte %u",
+                                     off, len, i);
+                    cr_assert_eq(buf[got], 0xcc, "off %x len %u: wrote past %u", off, len, got);
+                }
+            }
+        }
+    }
+}
