@@ -36,7 +36,10 @@
  * the base unwritten, ESP moved by PUSH/POP/ADD/SUB/LEA on the way, frames
  * inside a page, across a page's end or hugging one from below (only the
  * last bytes crossing), up to the special pages, and [EBP + disp] right
- * after a LEAVE in the same block.
+ * after a LEAVE in the same block; x87 operands among them (m32 to m80,
+ * after an FNINIT so that they run inline), the widest a frame covers
+ * (reverting block.c's frame_access_bytes to 4 for x87 fails 3 of 4
+ * seeds).
  *
  * Undefined flags: the interpreter takes them from the host as the JIT
  * does (cpu/host_flags.c), and every bit is compared. Where it does not,

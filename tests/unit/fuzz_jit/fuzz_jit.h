@@ -352,6 +352,7 @@ void fj_gen_pushf_popf(struct gen *g);
 
 /* gen_rare.c */
 void fj_gen_rare(struct gen *g);
+void fj_gen_x87_mem(struct gen *g);
 
 /* gen_control.c */
 void fj_emit_jump(struct gen *g, int cc, unsigned l, bool shrt);

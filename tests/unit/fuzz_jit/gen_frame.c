@@ -51,8 +51,12 @@ static void frame_insns(struct gen *g, unsigned base, uint32_t lo, uint32_t hi, 
     g->reserved |= RBIT(base);
     g->force_base = (int)base;
     g->frame_lo = lo, g->frame_hi = hi;
-    while (n-- > 0 && !g->full)
-        fj_gen_data_insn(g);
+    while (n-- > 0 && !g->full) {
+        if (fj_chance(15))
+            fj_gen_x87_mem(g); /* up to 10 bytes wide */
+        else
+            fj_gen_data_insn(g);
+    }
     g->force_base = outer;
     g->frame_lo = olo, g->frame_hi = ohi;
     g->reserved = reserved;
@@ -160,6 +164,13 @@ void fj_gen_frame_run(struct gen *g)
     }
     if (g->undef)
         fj_emit_sanitizer(g, false);
+    if (!g->real && fj_chance(30)) {
+        /* FNINIT: every x87 exception masked, so that the run's x87
+         * operands are translated inline (through the frame) */
+        fj_ins_begin(g);
+        fj_b1(g, 0xdb), fj_b1(g, 0xe3);
+        fj_ins_end(g);
+    }
     fj_ins_begin(g); /* JMP $+2: the run starts a block */
     fj_b1(g, 0xeb);
     fj_b1(g, 0x00);
@@ -196,7 +207,10 @@ void fj_gen_frame_run(struct gen *g)
             moved += d;
             continue;
         }
-        fj_gen_data_insn(g);
+        if (fj_chance(15))
+            fj_gen_x87_mem(g);
+        else
+            fj_gen_data_insn(g);
     }
     if (moved) {
         fj_ins_begin(g);

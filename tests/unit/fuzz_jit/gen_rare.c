@@ -7,6 +7,38 @@
 
 /* ---- rare: CPUID, BCD, XLAT, x87, port I/O ---------------------------- */
 
+/*
+ * An x87 memory operand: FLD/FSTP m32, FILD/FISTP m32, FNSTCW m16; FLD/FSTP
+ * m64, FILD/FISTP m64, FLD/FSTP m80 (operands of 8 and 10 bytes, as wide
+ * as a frame access gets: fj_gen_frame_run puts them at a frame's top,
+ * across a page's end; FLD m80 also loads whatever bytes are there,
+ * unsupported formats included).
+ */
+void fj_gen_x87_mem(struct gen *g)
+{
+    static const struct {
+        uint8_t opcode, digit, size;
+        bool store;
+    } mem_ops[] = {
+        { 0xd9, 0, 4, false }, { 0xd9, 3, 4, true },  { 0xdb, 0, 4, false },
+        { 0xdb, 3, 4, true },  { 0xd9, 7, 2, true },  { 0xdd, 0, 8, false },
+        { 0xdd, 3, 8, true },  { 0xdf, 5, 8, false }, { 0xdf, 7, 8, true },
+        { 0xdb, 5, 10, false }, { 0xdb, 7, 10, true },
+    };
+    if (g->real)
+        return; /* an exception left pending by protected-mode code: #MF there */
+    fj_need_flags(g, F_ALL); /* #MF, with CR0.NE, from an exception left pending */
+    unsigned m = fj_below(sizeof(mem_ops) / sizeof(mem_ops[0]));
+    struct rm o;
+    if (!fj_make_mem(g, mem_ops[m].size, mem_ops[m].store, true, 0, &o))
+        return;
+    fj_before(g, 0, &o, false);
+    fj_ins_begin(g);
+    fj_emit_op(g, 0, &mem_ops[m].opcode, 1, mem_ops[m].digit, &o, 0, 0);
+    fj_ins_end(g);
+}
+
+
 void fj_gen_rare(struct gen *g)
 {
     uint32_t w = fj_writable_regs(g);
@@ -85,18 +117,7 @@ void fj_gen_rare(struct gen *g)
             fj_clobber(g, R_EAX);
             return;
         }
-        /* FLD/FSTP m32, FILD/FISTP m32, FNSTCW m16 */
-        static const uint8_t mem_ops[][2] = { { 0xd9, 0 }, { 0xd9, 3 }, { 0xdb, 0 }, { 0xdb, 3 },
-                                              { 0xd9, 7 } };
-        unsigned m = fj_below(5);
-        bool store = mem_ops[m][1] != 0;
-        struct rm o;
-        if (!fj_make_mem(g, m == 4 ? 2 : 4, store, true, 0, &o))
-            return;
-        fj_before(g, 0, &o, false);
-        fj_ins_begin(g);
-        fj_emit_op(g, 0, &mem_ops[m][0], 1, mem_ops[m][1], &o, 0, 0);
-        fj_ins_end(g);
+        fj_gen_x87_mem(g);
         return;
     }
     default: { /* IN / OUT through DX (at CPL 3 without IOPL: #GP) */
