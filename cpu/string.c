@@ -316,6 +316,65 @@ struct fast_span {
     bool down;         /* EFLAGS.DF: the indices count down */
 };
 
+/* How many bytes from `lin` on (host address `h`) one host run of plain
+ * RAM of this kind holds, up to `want`: the rest of lin's page, then each
+ * next page whose TLB entry (exact tag: no MMIO, code or watched page)
+ * maps it right after the last one's host bytes: consecutive guest RAM,
+ * as identity maps and kernels' direct maps are. */
+static uint32_t host_run_bytes(struct cpu *cpu, uint32_t lin, const uint8_t *h, uint32_t want,
+                               bool write)
+{
+    uint32_t bytes = PAGE_BYTES - (lin & PAGE_OFF_MASK);
+    while (bytes < want) {
+        uint32_t next = lin + bytes;
+        if (next < lin || tlb_host(cpu, next, write) != h + bytes)
+            break; /* past 4 GiB, or not right after */
+        bytes += PAGE_BYTES;
+    }
+    return bytes < want ? bytes : want;
+}
+
+/*
+ * A forward span of `n` elements that stopped at a page's end, made
+ * longer where the next pages are the same host run for each operand
+ * (host_run_bytes) and both segments and the address size allow every
+ * element (seg_allows, as run_room for the first page): one memmove or
+ * compare loop for a whole 64 KiB copy instead of one per page (make
+ * bench string). Returns the new count, at least n.
+ */
+static uint32_t span_beyond_page(struct cpu *cpu, const struct insn *in, bool has_src,
+                                 bool dst_write, uint32_t max_elems, const struct fast_span *sp,
+                                 uint32_t n)
+{
+    unsigned w = in->dst.width;
+    uint32_t am = addr_mask(in);
+    uint64_t m = max_elems;
+    uint64_t room = ((uint64_t)am - sp->di + 1) / w;
+    if (room < m)
+        m = room;
+    uint32_t dlin = cpu->seg[SEG_ES].base + sp->di;
+    uint64_t bytes = host_run_bytes(cpu, dlin, sp->dh, (uint32_t)(m * w), dst_write);
+    if (bytes / w < m)
+        m = bytes / w;
+    if (has_src) {
+        room = ((uint64_t)am - sp->si + 1) / w;
+        if (room < m)
+            m = room;
+        uint32_t slin = cpu->seg[in->seg].base + sp->si;
+        bytes = host_run_bytes(cpu, slin, sp->sh, (uint32_t)(m * w), false);
+        if (bytes / w < m)
+            m = bytes / w;
+    }
+    if (m <= n)
+        return n;
+    /* The last element's offsets: below the limits, no wrap (room). */
+    if (!seg_allows(cpu, SEG_ES, (uint32_t)(sp->di + m * w - 1), dst_write))
+        return n;
+    if (has_src && !seg_allows(cpu, in->seg, (uint32_t)(sp->si + m * w - 1), false))
+        return n;
+    return (uint32_t)m;
+}
+
 /* inline: both fast runs call it once per run; out of line it cost the
  * string micro-benchmark 0.4 % more host instructions. */
 static inline uint32_t fast_span(struct cpu *cpu, const struct insn *in, bool has_src,
@@ -346,6 +405,8 @@ static inline uint32_t fast_span(struct cpu *cpu, const struct insn *in, bool ha
     sp->dh = host_lookup(cpu, dst_pg, dlin, dst_write);
     if (!sp->dh)
         return 0;
+    if (!sp->down && n < max_elems)
+        n = span_beyond_page(cpu, in, has_src, dst_write, max_elems, sp, n);
     return n;
 }
 

@@ -634,12 +634,28 @@ Test(jit_engine, x87_failed_run_check_runs_it_again_from_its_start)
         0xdd, 0x06,                         /* fld qword [esi] */
         0xf4,
     };
+    /* The run's stack-fault test waits for its end (gen_x87.c
+     * check_tags) but must come before its store: here ST(2) is empty
+     * (holding a stale 2.0) when FADD reads it, and a store of the
+     * host's 4.0 before the test would be read back by the run again. */
+    static const uint8_t fault_then_store[] = {
+        0xd9, 0xf7,                         /* fincstp */
+        0xdd, 0x05, 0x00, 0x00, 0x02, 0x00, /* fld qword [20000h]: 2.0 */
+        0xdd, 0x1d, 0x00, 0x00, 0x02, 0x00, /* fstp qword [20000h]: TLB warm, 2.0 stale */
+        0xd9, 0xf6,                         /* fdecstp: TOP on the empty register */
+        0xeb, 0x00,                         /* jmp $+2 */
+        0xdd, 0x05, 0x00, 0x00, 0x02, 0x00, /* fld qword [20000h] */
+        0xdd, 0x05, 0x00, 0x00, 0x02, 0x00, /* fld qword [20000h] */
+        0xd8, 0xc2,                         /* fadd st0, st2: empty, stack fault */
+        0xdd, 0x1d, 0x00, 0x00, 0x02, 0x00, /* fstp qword [20000h]: the indefinite */
+        0xf4,
+    };
     static const struct { const uint8_t *code; size_t len; } progs[] = {
         { popped, sizeof(popped) }, { overwritten, sizeof(overwritten) },
-        { with_integer, sizeof(with_integer) },
+        { with_integer, sizeof(with_integer) }, { fault_then_store, sizeof(fault_then_store) },
     };
     static struct x87_outcome want, got;
-    for (unsigned i = 0; i < 3; i++) {
+    for (unsigned i = 0; i < 4; i++) {
         x87_fixed(CPU_ENGINE_INTERP, progs[i].code, progs[i].len, &want);
         x87_fixed(CPU_ENGINE_JIT, progs[i].code, progs[i].len, &got);
         x87_assert_same_st(&want.fpu, &got.fpu, "program", i);
@@ -1276,6 +1292,44 @@ Test(jit_engine, frame_covers_wide_x87_operands)
         cr_assert_eq(memcmp(m.ram + 0x6ff4, low, 4), 0, "engine %d", engine);
         cr_assert_eq(memcmp(m.ram + 0x6ff8, high, 4), 0, "engine %d: %02x %02x %02x %02x",
                      engine, m.ram[0x6ff8], m.ram[0x6ff9], m.ram[0x6ffa], m.ram[0x6ffb]);
+        je_free(&m);
+    }
+}
+
+/*
+ * REP MOVSD runs over several pages in one host copy where their RAM is
+ * consecutive (cpu/string.c span_beyond_page), but never over a page that
+ * holds translated code: its TLB entry is not writable on the fast path,
+ * so the run stops there and the element path drops the block. Here a
+ * 16 KiB copy to 30000h rewrites the function at 32000h (MOV EAX, 1 /
+ * RET becomes MOV EAX, 2 / RET) after it ran once.
+ */
+Test(jit_engine, rep_movs_over_pages_rewrites_code_in_them)
+{
+    static const uint8_t code[] = {
+        0xe8, 0xfb, 0x1f, 0x02, 0x00, /* call 32000h */
+        0x89, 0xc3,                   /* mov ebx, eax */
+        0xbe, 0x00, 0x00, 0x04, 0x00, /* mov esi, 40000h */
+        0xbf, 0x00, 0x00, 0x03, 0x00, /* mov edi, 30000h */
+        0xb9, 0x00, 0x10, 0x00, 0x00, /* mov ecx, 1000h */
+        0xfc,                         /* cld */
+        0xf3, 0xa5,                   /* rep movsd */
+        0xe8, 0xe2, 0x1f, 0x02, 0x00, /* call 32000h */
+        0xf4,                         /* hlt */
+    };
+    static const uint8_t old_fn[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0xc3 };
+    static const uint8_t new_fn[] = { 0xb8, 0x02, 0x00, 0x00, 0x00, 0xc3 };
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        struct je m = je_new(engine);
+        for (uint32_t i = 0; i < 0x4000; i++)
+            m.ram[0x40000 + i] = (uint8_t)(i * 13 + 5);
+        memcpy(m.ram + 0x32000, old_fn, sizeof(old_fn));
+        memcpy(m.ram + 0x42000, new_fn, sizeof(new_fn));
+        je_code(&m, code, sizeof(code));
+        je_run_to_halt(&m);
+        cr_assert_eq(m.cpu->regs[R_EBX], 1u, "engine %d", engine);
+        cr_assert_eq(m.cpu->regs[R_EAX], 2u, "engine %d: the old code ran", engine);
+        cr_assert_eq(memcmp(m.ram + 0x30000, m.ram + 0x40000, 0x4000), 0, "engine %d", engine);
         je_free(&m);
     }
 }

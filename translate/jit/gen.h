@@ -132,6 +132,9 @@ struct jit_ctx {
     unsigned top;
     struct x87_cache x87;
     uint8_t x87_used, x87_empty;
+    /* Registers the run needs in use / empty at its start, tested at
+     * its end (check_tags). */
+    uint8_t x87_want_used, x87_want_empty;
     bool x87_cw, x87_bad, x87_ptr;
     uint32_t x87_fip;
     uint16_t x87_fop;

@@ -312,6 +312,7 @@ static void run_start(struct jit_ctx *c)
     c->x87_checked = true;
     c->x87_addr_regs = 0;
     c->x87_wrote_flags = false;
+    c->x87_want_used = c->x87_want_empty = 0;
 }
 
 /* After a host operation: T_VAL = the host's status word; to the X87
@@ -342,13 +343,16 @@ static void check_exceptions(struct jit_ctx *c, unsigned discard)
     check_exceptions_at(c, c->idx, discard);
 }
 
+static void check_run_tags(struct jit_ctx *c);
+
 void gen_x87_end(struct jit_ctx *c)
 {
     struct x64_asm *a = c->a;
     if (!c->x87_run)
         return;
-    /* The check and the stores below clobber the host's flags. */
+    /* The checks and the stores below clobber the host's flags. */
     gen_flags_to_cpu(c);
+    check_run_tags(c);
     if (!c->x87_checked)
         check_exceptions_at(c, c->x87_last, 0);
     /* Passed: the run's state goes to cpu->fpu. Values waiting in the
@@ -390,29 +394,49 @@ void gen_x87_end(struct jit_ctx *c)
 /* Stack faults: every register of `used` must be in use, the one of
  * `empty` (a push's destination) empty (SDM Vol. 1 8.5.1.1). What the
  * run changed is known here (its tags reach memory at its end); the
- * rest is tested in memory. */
+ * rest is tested in memory, once for the whole run at its end
+ * (check_run_tags): until then the run has changed nothing the
+ * handlers would not do again, so a register found empty there sends
+ * the run through them from its start, as a failed exception check
+ * does. The run goes on meanwhile as if the test had passed (the
+ * values it computes then are dropped). */
 static void check_tags(struct jit_ctx *c, uint8_t used, uint8_t empty)
 {
-    struct x64_asm *a = c->a;
     c->x87_touched |= used;
-    if ((used & c->x87_empty) || (empty & c->x87_used)) {
-        /* Certain to fault: the handler raises it (what follows is not
+    if ((used & c->x87_empty) || (empty & c->x87_used) || (used & empty)) {
+        /* Certain to fault (FLD ST(7) needs its register both in use
+         * and empty): the handler raises it (what follows is not
          * reached). */
         jump_slow(c, -1, 0);
         return;
     }
     used &= (uint8_t)~c->x87_used;
     empty &= (uint8_t)~c->x87_empty;
-    if (used) {
-        x64_test_rm_imm(a, 1, fpu_field(FPU_OFF(tag_empty)), used);
-        jump_slow(c, XCC_NE, 0);
+    if (!c->x87_run) {
+        c->a->bad = true; /* never: every inline form opens a run first */
+        return;
     }
-    if (empty) {
-        x64_test_rm_imm(a, 1, fpu_field(FPU_OFF(tag_empty)), empty);
-        jump_slow(c, XCC_E, 0);
-    }
+    c->x87_want_used |= used;
+    c->x87_want_empty |= empty;
     c->x87_used |= used;
     c->x87_empty |= empty;
+}
+
+/* The run's stack-fault test (check_tags): one compare of the tags its
+ * start had, before its state is stored; a failure goes to the X87 stub
+ * that runs it through the handlers up to its last instruction. Clobbers
+ * the host's flags. */
+static void check_run_tags(struct jit_ctx *c)
+{
+    struct x64_asm *a = c->a;
+    uint8_t mask = c->x87_want_used | c->x87_want_empty;
+    if (!mask)
+        return;
+    x64_movzx(a, 4, T_TAG, 1, fpu_field(FPU_OFF(tag_empty)));
+    x64_alu_rm_imm(a, ALU_AND, 4, x64_r(T_TAG), mask);
+    x64_alu_rm_imm(a, ALU_CMP, 4, x64_r(T_TAG), c->x87_want_empty);
+    gen_stub_jump(c, &c->stubs[x87_stub_at(c, c->x87_last, 0)], XCC_NE);
+    c->x87_want_used = c->x87_want_empty = 0;
 }
 
 /* The host rounds as the guest asks (PC, RC; the key proved every
@@ -691,6 +715,7 @@ static void store_mem(struct jit_ctx *c, unsigned size, unsigned pop_digit, bool
     x64_x87(a, 0xd9, (uint8_t)(0xc0 + h0)); /* FLD ST(h0) */
     x64_x87_mem(a, in->opcode, pop_digit, out);
     check_exceptions(c, 0);
+    check_run_tags(c); /* before the guest's memory changes */
     c1_from_host(c);
     c->x87_c1_clear = false;
     x64_mov_reg_rm(a, size, T_IDX, x64_m(out));
