@@ -17,17 +17,49 @@
  */
 #include "translate/translate.h"
 
+#include <string.h>
+
 #include "cpu/internal.h"
 #include "translate/exec.h"
 #include "translate/tb.h"
 
 #define MAX_INSN_LEN 15
 
+/*
+ * Instructions decoded lately, by linear address: a decoding depends on
+ * the instruction's bytes and the code size alone, so one whose bytes
+ * (all of them fetched: within the page, no fault skipped) and code size
+ * match is the same decoding. The careful path decodes every instruction
+ * it runs, also in loops and on pages whose code keeps changing (make
+ * bench smc). Per thread: nothing else shares it.
+ */
+#define DECODED_BITS 8
+
+struct decoded {
+    uint8_t len; /* 0: empty */
+    uint8_t code32;
+    uint8_t bytes[MAX_INSN_LEN];
+    struct insn in;
+};
+
+static _Thread_local struct decoded decoded[1u << DECODED_BITS];
+
+static struct decoded *decoded_slot(uint32_t lin)
+{
+    return &decoded[(lin ^ (lin >> DECODED_BITS)) & ((1u << DECODED_BITS) - 1)];
+}
+
 /* Fetches and decodes the instruction at CS:EIP. Raises what the CPU
  * raises for it. */
 static void fetch_decode(struct cpu *cpu, struct insn *in, uint8_t *bytes)
 {
     unsigned got = cpu_fetch(cpu, cpu->eip, bytes, MAX_INSN_LEN, false);
+    struct decoded *d = decoded_slot(cpu->seg[SEG_CS].base + cpu->eip);
+    if (d->len && d->len <= got && d->code32 == cpu->code32 &&
+        memcmp(d->bytes, bytes, d->len) == 0) {
+        *in = d->in;
+        return;
+    }
     int r;
     /* The decoder asks for bytes one at a time past a page (or limit)
      * boundary, so only bytes the instruction really has are fetched
@@ -38,6 +70,10 @@ static void fetch_decode(struct cpu *cpu, struct insn *in, uint8_t *bytes)
         cpu_raise(cpu, EXC_UD, 0);
     if (r == DECODE_GP)
         cpu_raise(cpu, EXC_GP, 0);
+    d->len = in->len;
+    d->code32 = (uint8_t)cpu->code32;
+    memcpy(d->bytes, bytes, in->len);
+    d->in = *in;
 }
 
 static void trace_before(struct cpu *cpu, const struct insn *in, const uint8_t *bytes)
