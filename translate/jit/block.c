@@ -601,8 +601,9 @@ void gen_helper(struct jit_ctx *c)
 /* How many bytes from its address an instruction's memory operand may
  * reach: an x87 operand up to 10 (m80), CMPXCHG8B 8, the far pointers
  * and table registers 6, FXSAVE/FXRSTOR's area 512, an integer operand
- * 4. Only inline accesses use the frame, but every operand a frame
- * claims must lie in its page. */
+ * 4. Only inline forms access through the frame (a helper makes every
+ * check itself), but an operand the frame counts is covered whole
+ * whichever way its instruction runs. */
 static int32_t frame_access_bytes(const struct insn *in)
 {
     switch ((enum op)in->op) {
