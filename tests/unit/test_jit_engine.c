@@ -1333,3 +1333,39 @@ Test(jit_engine, rep_movs_over_pages_rewrites_code_in_them)
         je_free(&m);
     }
 }
+
+/*
+ * A frame's range is kept in 64 bits: [EBP + 7FFFFFFDh]'s last byte is
+ * 80000000h past EBP, which in 32 bits became INT32_MIN, so the operand
+ * fell out of the range while still counted in the frame, and with EBP =
+ * 80000001h its access went 4 GiB past the page the prologue had proved
+ * ([EBP - 7FFE0018h]): the host crashed. Found by fuzz_jit (user mode,
+ * GLASS_FUZZ_SEED=263). Now such a block has no frame, and both engines
+ * read open bus at FFFFFFFEh alike.
+ */
+Test(jit_engine, frame_range_beyond_int32_is_no_frame)
+{
+    static const uint8_t code[] = {
+        0xa1, 0xe9, 0xff, 0x01, 0x00,             /* mov eax, [1FFE9h]: the page in the TLB */
+        0xeb, 0x00,                               /* jmp $+2 */
+        0x83, 0x9d, 0xfd, 0xff, 0xff, 0x7f, 0xb8, /* sbb dword [ebp + 7FFFFFFDh], -48h */
+        0x8b, 0x9d, 0xfd, 0xff, 0xff, 0x7f,       /* mov ebx, [ebp + 7FFFFFFDh] */
+        0x8b, 0x85, 0xe8, 0xff, 0x01, 0x80,       /* mov eax, [ebp - 7FFE0018h]: 1FFE9h */
+        0xf4,                                     /* hlt */
+    };
+    uint32_t eax[2], ebx[2];
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        struct je m = je_new(engine);
+        static const uint8_t v[4] = { 0x78, 0x56, 0x34, 0x12 };
+        memcpy(m.ram + 0x1ffe9, v, 4);
+        m.cpu->regs[R_EBP] = 0x80000001u;
+        je_code(&m, code, sizeof(code));
+        je_run_to_halt(&m);
+        eax[engine == CPU_ENGINE_JIT] = m.cpu->regs[R_EAX];
+        ebx[engine == CPU_ENGINE_JIT] = m.cpu->regs[R_EBX];
+        je_free(&m);
+    }
+    cr_assert_eq(eax[0], 0x12345678u);
+    cr_assert_eq(eax[1], eax[0]);
+    cr_assert_eq(ebx[1], ebx[0], "open bus at FFFFFFFEh: %08x / %08x", ebx[0], ebx[1]);
+}

@@ -619,7 +619,7 @@ static int32_t frame_access_bytes(const struct insn *in)
 
 struct frame_plan {
     int reg;          /* R_EBP or R_ESP, or -1 */
-    int32_t lo, hi;   /* displacements: [reg + lo, reg + hi] covers every access */
+    int64_t lo, hi;   /* displacements: [reg + lo, reg + hi] covers every access */
     bool write;
 };
 
@@ -662,9 +662,9 @@ static bool frame_candidate(uint32_t key, const struct insn *in, unsigned r)
 static void frame_cover(struct frame_plan *p, int64_t from, int64_t to)
 {
     if (from < p->lo)
-        p->lo = (int32_t)from;
+        p->lo = from;
     if (to > p->hi)
-        p->hi = (int32_t)to;
+        p->hi = to;
 }
 
 /*
@@ -679,7 +679,7 @@ static void frame_cover(struct frame_plan *p, int64_t from, int64_t to)
 static struct frame_plan plan_one(uint32_t key, const struct insn *insns, unsigned n, unsigned r,
                                   unsigned *count)
 {
-    struct frame_plan p = { (int)r, INT32_MAX, INT32_MIN, false };
+    struct frame_plan p = { (int)r, INT64_MAX, INT64_MIN, false };
     struct frame_plan none = { -1, 0, 0, false };
     bool stack_ok = r == R_ESP && (key & JK_STACK32) && jk_seg(key, SEG_SS) == SEGK_FLAT;
     int64_t d = 0; /* r's value now minus its value at entry */
@@ -750,7 +750,11 @@ static struct frame_plan plan_one(uint32_t key, const struct insn *insns, unsign
         if (!last && writes_frame_reg(in, r))
             return none;
     }
-    if (*count < FRAME_MIN_ACCESSES || (int64_t)p.hi - p.lo >= 4096)
+    /* One page, and displacements the prologue's LEAs can encode
+     * (until 2026-12-07 they were kept in 32 bits, and [EBP + 7FFFFFFDh]
+     * fell out of a frame that then reached it anyway). */
+    if (*count < FRAME_MIN_ACCESSES || p.hi - p.lo >= 4096 || p.lo < INT32_MIN ||
+        p.hi > INT32_MAX)
         return none;
     return p;
 }
@@ -779,8 +783,8 @@ static void emit_frame_check(struct jit_ctx *c, const struct frame_plan *p, bool
     struct x64_asm *a = c->a;
     unsigned r = jit_host_reg((unsigned)p->reg);
     struct stub *fail = NULL;
-    x64_lea(a, 8, T_ADDR, x64_mem((int)r, p->lo));
-    x64_lea(a, 8, T_TAG, x64_mem((int)r, p->hi));
+    x64_lea(a, 8, T_ADDR, x64_mem((int)r, (int32_t)p->lo));
+    x64_lea(a, 8, T_TAG, x64_mem((int)r, (int32_t)p->hi));
     x64_alu_rm_reg(a, ALU_XOR, 8, x64_r(T_TAG), T_ADDR);
     x64_test_rm_imm(a, 8, x64_r(T_TAG), TLB_PAGE_MASK); /* bits 12-63 */
     fail = gen_jump_exit(c, XCC_NE, c->tb->eip, 0);
