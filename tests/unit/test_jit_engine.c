@@ -1369,3 +1369,38 @@ Test(jit_engine, frame_range_beyond_int32_is_no_frame)
     cr_assert_eq(eax[1], eax[0]);
     cr_assert_eq(ebx[1], ebx[0], "open bus at FFFFFFFEh: %08x / %08x", ebx[0], ebx[1]);
 }
+
+/*
+ * An ESP frame covers the stack slots of PUSH, POP, CALL and RET only when
+ * SS is flat: here SS has base 1000h, and the block's [ESP + disp]
+ * operands go through DS. Until 2026-12-07 those made an ESP frame, and
+ * the CALL at the block's end pushed its return address through it: to
+ * DS:ESP-4, 1000h below SS:ESP-4 and outside the range proved (found by
+ * fuzz_jit, flat, GLASS_FUZZ_SEED=232: a RET then went to an older return
+ * address). POP EAX in the callee must read what the CALL pushed.
+ */
+Test(jit_engine, esp_frame_needs_a_flat_stack_segment)
+{
+    static const uint8_t code[] = {
+        0xa3, 0x40, 0x00, 0x08, 0x00,       /* mov [80040h], eax: the page in the TLB */
+        0xeb, 0x00,                         /* jmp $+2 */
+        0x3e, 0xf7, 0x54, 0x24, 0x40,       /* not dword ds:[esp + 40h] */
+        0x3e, 0xf7, 0x54, 0x24, 0x44,       /* not dword ds:[esp + 44h] */
+        0xe8, 0x00, 0x01, 0x00, 0x00,       /* call $+105h */
+        0xf4,
+    };
+    static const uint8_t callee[] = { 0x58, 0xf4 }; /* pop eax; hlt */
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        struct je m = je_new(engine);
+        m.cpu->seg[SEG_SS].base = 0x1000;
+        m.cpu->seg[SEG_SS].limit = 0xfffff;
+        m.cpu->seg[SEG_SS].ar &= ~(uint32_t)AR_G;
+        je_code(&m, code, sizeof(code));
+        phys_write_buf(m.pm, JE_CODE + 22 + 0x100, callee, sizeof(callee));
+        je_run_to_halt(&m);
+        cr_assert_eq(m.cpu->regs[R_EAX], JE_CODE + 22, "engine %d: popped %08x", engine,
+                     m.cpu->regs[R_EAX]);
+        cr_assert_eq(m.cpu->regs[R_ESP], JE_STACK, "engine %d", engine);
+        je_free(&m);
+    }
+}

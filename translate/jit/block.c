@@ -684,6 +684,15 @@ static struct frame_plan plan_one(uint32_t key, const struct insn *insns, unsign
     bool stack_ok = r == R_ESP && (key & JK_STACK32) && jk_seg(key, SEG_SS) == SEGK_FLAT;
     int64_t d = 0; /* r's value now minus its value at entry */
     *count = 0;
+    /* An ESP frame's stack slots (PUSH, POP, CALL, RET: gen_ctrl.c
+     * stack_frame) go through it as SS-relative: only with a flat SS
+     * are they covered, and [ESP + disp] through another segment alone
+     * (DS: [ESP + disp]) makes no frame. Until 2026-12-07 such a frame
+     * let a CALL at the block's end push through DS's page, off by SS's
+     * base and outside the range proved (fuzz_jit flat,
+     * GLASS_FUZZ_SEED=232). */
+    if (r == R_ESP && !stack_ok)
+        return none;
     for (unsigned k = 0; k < n; k++) {
         const struct insn *in = &insns[k];
         bool last = k + 1 == n;
