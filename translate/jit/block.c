@@ -621,7 +621,9 @@ struct frame_plan {
     int reg;          /* R_EBP or R_ESP, or -1 */
     int64_t lo, hi;   /* displacements: [reg + lo, reg + hi] covers every access */
     bool write;
+    uint64_t insns;   /* bit k: instruction k's accesses are the ones covered */
 };
+_Static_assert(JIT_MAX_INSNS <= 64, "frame_plan.insns has a bit per instruction");
 
 /* Whether `in` writes guest register r (EBP or ESP), by an operand or
  * implicitly. */
@@ -679,8 +681,8 @@ static void frame_cover(struct frame_plan *p, int64_t from, int64_t to)
 static struct frame_plan plan_one(uint32_t key, const struct insn *insns, unsigned n, unsigned r,
                                   unsigned *count)
 {
-    struct frame_plan p = { (int)r, INT64_MAX, INT64_MIN, false };
-    struct frame_plan none = { -1, 0, 0, false };
+    struct frame_plan p = { (int)r, INT64_MAX, INT64_MIN, false, 0 };
+    struct frame_plan none = { -1, 0, 0, false, 0 };
     bool stack_ok = r == R_ESP && (key & JK_STACK32) && jk_seg(key, SEG_SS) == SEGK_FLAT;
     int64_t d = 0; /* r's value now minus its value at entry */
     *count = 0;
@@ -704,6 +706,7 @@ static struct frame_plan plan_one(uint32_t key, const struct insn *insns, unsign
             if (r == R_ESP)
                 frame_cover(&p, d, d);
             p.write |= in->dst.kind == OPND_MEM;
+            p.insns |= 1ull << k;
             (*count)++;
         }
         if (r != R_ESP || !stack_ok) {
@@ -717,6 +720,7 @@ static struct frame_plan plan_one(uint32_t key, const struct insn *insns, unsign
         case OP_PUSH:
             frame_cover(&p, d - w, d - 1);
             p.write = true;
+            p.insns |= 1ull << k;
             (*count)++;
             d -= w;
             continue;
@@ -724,16 +728,19 @@ static struct frame_plan plan_one(uint32_t key, const struct insn *insns, unsign
             if (in->dst.kind != OPND_REG || in->dst.reg == R_ESP)
                 return none;
             frame_cover(&p, d, d + w - 1);
+            p.insns |= 1ull << k;
             (*count)++;
             d += w;
             continue;
         case OP_CALL:
             frame_cover(&p, d - w, d - 1);
             p.write = true;
+            p.insns |= 1ull << k;
             (*count)++;
             continue; /* ends the block */
         case OP_RET:
             frame_cover(&p, d, d + w - 1);
+            p.insns |= 1ull << k;
             (*count)++;
             continue; /* ends the block */
         case OP_ADD: case OP_SUB:
@@ -770,7 +777,7 @@ static struct frame_plan plan_one(uint32_t key, const struct insn *insns, unsign
 
 static struct frame_plan plan_frame(uint32_t key, const struct insn *insns, unsigned n)
 {
-    struct frame_plan best = { -1, 0, 0, false };
+    struct frame_plan best = { -1, 0, 0, false, 0 };
     if (key & (JK_NOFRAME | JK_AC))
         return best;
     unsigned nebp, nesp;
@@ -873,8 +880,9 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     }
     struct frame_plan frame = native && !c->j->no_frames_next
                                   ? plan_frame(c->key, insns, n)
-                                  : (struct frame_plan){ -1, 0, 0, false };
+                                  : (struct frame_plan){ -1, 0, 0, false, 0 };
     c->frame_reg = frame.reg;
+    c->frame_insns = frame.insns;
     tb->framed = frame.reg >= 0;
     if (frame.reg >= 0)
         emit_frame_check(c, &frame, live[0] == 0);

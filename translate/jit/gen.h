@@ -108,6 +108,10 @@ struct jit_ctx {
      * [reg + disp] operands the prologue proved to lie in one TLB page,
      * whose host addend is then in T_FRAME (-1: none). */
     int frame_reg;
+    /* Bit k: instruction k's accesses are among those the prologue
+     * proved (the plan's own list: an access the plan left out never
+     * goes through the frame, whatever its form). */
+    uint64_t frame_insns;
     /* The current instruction's memory operand as the host addresses it
      * (set by gen_mem_operand). */
     struct x64_rm mem_rm;

@@ -135,7 +135,7 @@ static void store_push_value(struct jit_ctx *c, unsigned width, unsigned reg)
  * (block.c: ESP as the frame register). */
 static bool stack_frame(const struct jit_ctx *c)
 {
-    return c->frame_reg == R_ESP;
+    return c->frame_reg == R_ESP && (c->frame_insns >> c->idx & 1);
 }
 
 /* The stack slot at ESP + disp in a frame block. */

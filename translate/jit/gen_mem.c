@@ -106,7 +106,8 @@ void gen_access(struct jit_ctx *c, int seg, unsigned size, bool write)
 
 bool gen_mem_is_frame(const struct jit_ctx *c, const struct insn *in)
 {
-    return c->frame_reg >= 0 && in->ea_base == c->frame_reg && in->ea_index == EA_NO_REG &&
+    return c->frame_reg >= 0 && (c->frame_insns >> c->idx & 1) && in->ea_base == c->frame_reg &&
+           in->ea_index == EA_NO_REG &&
            in->adsize == 4 && in->seg < SEG_COUNT && jk_seg(c->key, in->seg) == SEGK_FLAT &&
            !(c->key & JK_AC);
 }
