@@ -342,29 +342,28 @@ static uint32_t host_run_bytes(struct cpu *cpu, uint32_t lin, const uint8_t *h, 
  * compare loop for a whole 64 KiB copy instead of one per page (make
  * bench string). Returns the new count, at least n.
  */
+/* At most `m` elements of `w` bytes from seg:off (host address `h`): as
+ * many as the address size leaves before wrapping and one host run
+ * holds (host_run_bytes). */
+static uint64_t operand_run_elems(struct cpu *cpu, int seg, uint32_t off, const uint8_t *h,
+                                  uint32_t am, unsigned w, uint64_t m, bool write)
+{
+    uint64_t room = ((uint64_t)am - off + 1) / w;
+    if (room < m)
+        m = room;
+    uint64_t bytes = host_run_bytes(cpu, cpu->seg[seg].base + off, h, (uint32_t)(m * w), write);
+    return bytes / w < m ? bytes / w : m;
+}
+
 static uint32_t span_beyond_page(struct cpu *cpu, const struct insn *in, bool has_src,
                                  bool dst_write, uint32_t max_elems, const struct fast_span *sp,
                                  uint32_t n)
 {
     unsigned w = in->dst.width;
     uint32_t am = addr_mask(in);
-    uint64_t m = max_elems;
-    uint64_t room = ((uint64_t)am - sp->di + 1) / w;
-    if (room < m)
-        m = room;
-    uint32_t dlin = cpu->seg[SEG_ES].base + sp->di;
-    uint64_t bytes = host_run_bytes(cpu, dlin, sp->dh, (uint32_t)(m * w), dst_write);
-    if (bytes / w < m)
-        m = bytes / w;
-    if (has_src) {
-        room = ((uint64_t)am - sp->si + 1) / w;
-        if (room < m)
-            m = room;
-        uint32_t slin = cpu->seg[in->seg].base + sp->si;
-        bytes = host_run_bytes(cpu, slin, sp->sh, (uint32_t)(m * w), false);
-        if (bytes / w < m)
-            m = bytes / w;
-    }
+    uint64_t m = operand_run_elems(cpu, SEG_ES, sp->di, sp->dh, am, w, max_elems, dst_write);
+    if (has_src)
+        m = operand_run_elems(cpu, in->seg, sp->si, sp->sh, am, w, m, false);
     if (m <= n)
         return n;
     /* The last element's offsets: below the limits, no wrap (room). */
