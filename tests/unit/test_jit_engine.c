@@ -1404,3 +1404,79 @@ Test(jit_engine, esp_frame_needs_a_flat_stack_segment)
         je_free(&m);
     }
 }
+
+/* ------------------------------------------------------------------ */
+/* Side exits                                                          */
+/* ------------------------------------------------------------------ */
+
+/* A loop whose forward Jcc are taken now and then: the block runs on
+ * through each (block.c, runs_on_through) and leaves through a side
+ * exit when it is taken, to code that reads the flags the branch saw
+ * (SETZ after JZ, ADC after JB). Run in slices of 5 instructions under
+ * the JIT (so that budget exits meet blocks entered at every point of
+ * the loop) and whole under the interpreter: the same registers, flags
+ * and instruction count; and the loop's body is one block. */
+struct side_exit_state {
+    uint32_t regs[8], eflags, eip;
+    uint64_t icount;
+};
+
+static struct side_exit_state side_exit_run(int engine, unsigned long long *blocks)
+{
+    static const uint8_t code[] = {
+        0x31, 0xc9,                         /* 00 xor ecx, ecx */
+        0x31, 0xdb,                         /* 02 xor ebx, ebx */
+        0x31, 0xd2,                         /* 04 xor edx, edx */
+        0x41,                               /* 06 loop: inc ecx */
+        0x89, 0xc8,                         /* 07 mov eax, ecx */
+        0x83, 0xe0, 0x03,                   /* 09 and eax, 3 */
+        0x74, 0x0c,                         /* 0c jz skip (1a) */
+        0x83, 0xc2, 0x05,                   /* 0e add edx, 5 */
+        0x81, 0xf9, 0xf4, 0x01, 0x00, 0x00, /* 11 cmp ecx, 500 */
+        0x72, 0x08,                         /* 17 jb below (21) */
+        0xf4,                               /* 19 hlt */
+        0x0f, 0x94, 0xc0,                   /* 1a skip: setz al */
+        0x01, 0xc3,                         /* 1d add ebx, eax */
+        0xeb, 0xe5,                         /* 1f jmp loop */
+        0x11, 0xcb,                         /* 21 below: adc ebx, ecx */
+        0xeb, 0xe1,                         /* 23 jmp loop */
+    };
+    struct je m = je_new(engine);
+    je_code(&m, code, sizeof(code));
+    if (engine == CPU_ENGINE_JIT) {
+        enum cpu_exit e;
+        unsigned slices = 0;
+        while ((e = cpu_exec(m.cpu, 5)) == CPU_EXIT_BUDGET)
+            cr_assert_lt(++slices, 100000u);
+        cr_assert_eq(e, CPU_EXIT_HALT);
+        *blocks = jit_stat(m.cpu, "blocks translated");
+    } else {
+        je_run_to_halt(&m);
+    }
+    struct side_exit_state s;
+    memcpy(s.regs, m.cpu->regs, sizeof(s.regs));
+    s.eflags = cpu_get_eflags(m.cpu);
+    s.eip = m.cpu->eip;
+    s.icount = m.cpu->icount;
+    je_free(&m);
+    return s;
+}
+
+Test(jit_engine, forward_jcc_side_exits_as_the_interpreter_runs_them)
+{
+    unsigned long long blocks = 0;
+    struct side_exit_state want = side_exit_run(CPU_ENGINE_INTERP, NULL);
+    struct side_exit_state got = side_exit_run(CPU_ENGINE_JIT, &blocks);
+    cr_assert_eq(want.regs[R_ECX], 501u);
+    for (int r = 0; r < 8; r++)
+        cr_assert_eq(got.regs[r], want.regs[r], "reg %d: %08x, interpreter %08x", r,
+                     got.regs[r], want.regs[r]);
+    cr_assert_eq(got.eflags, want.eflags, "eflags %08x, interpreter %08x", got.eflags,
+                 want.eflags);
+    cr_assert_eq(got.eip, want.eip);
+    cr_assert_eq(got.icount, want.icount, "%llu instructions, interpreter %llu",
+                 (unsigned long long)got.icount, (unsigned long long)want.icount);
+    /* From 00 (through both Jcc to the HLT), skip, below, and the loop
+     * from 06: four blocks, where ending at each Jcc made six. */
+    cr_assert_eq(blocks, 4ull, "%llu blocks translated", blocks);
+}

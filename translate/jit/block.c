@@ -2,13 +2,17 @@
  * translate/jit/block.c — translating one guest block into host code.
  *
  * 1. Decode: the shared block decoder (translate/tb.c) up to a control
- *    transfer, an instruction that changes the block key, the page end,
- *    the CS limit or JIT_MAX_INSNS.
+ *    transfer other than a forward Jcc (the block runs on through those,
+ *    leaving by a side exit when one is taken), an instruction that
+ *    changes the block key, the page end, the CS limit or JIT_MAX_INSNS.
  * 2. Flag liveness, backwards: which guest flags each instruction's
- *    successors read before writing (all are live at the block's end).
- * 3. Emit: a prologue that charges the block's instructions to the run
- *    budget, then each instruction natively (gen_ctrl, gen_alu) or as a
- *    call of its handler in cpu/ (gen_helper), then the block's exits.
+ *    successors read before writing (all are live at the block's end and
+ *    at each side exit).
+ * 3. Emit: a prologue that charges the block's instructions up to its
+ *    first side exit to the run budget (each side exit not taken charges
+ *    the next stretch), then each instruction natively (gen_ctrl,
+ *    gen_alu) or as a call of its handler in cpu/ (gen_helper), then the
+ *    block's exits.
  * 4. Stubs: the out-of-line slow paths and exits, after the body.
  *
  * Every inline instruction checks everything that can make it fail (the
@@ -201,6 +205,16 @@ static bool changes_key(const struct insn *in)
     }
 }
 
+/* A conditional jump forward: the block runs on through its way not
+ * taken (compilers lay the likely way out as the fall-through) and
+ * leaves through a side exit when it is taken (gen_jcc). A backward one,
+ * a loop's back edge, still ends the block: its way on is the loop's
+ * exit. */
+static bool runs_on_through(const struct insn *in)
+{
+    return in->op == OP_JCC && (int32_t)in->imm > 0;
+}
+
 /* The interpreter's block ends; every instruction that can change the
  * block key without ending an interpreter block (the data segment loads:
  * the key holds each segment's class); and the REP string instructions,
@@ -210,6 +224,8 @@ static bool jit_ends_block(const struct insn *in)
 {
     if (changes_key(in))
         return true;
+    if (runs_on_through(in))
+        return false;
     switch ((enum op)in->op) {
     case OP_MOVS: case OP_STOS: case OP_LODS: case OP_CMPS: case OP_SCAS: case OP_INS:
     case OP_OUTS:
@@ -455,7 +471,7 @@ struct stub *gen_jump_exit(struct jit_ctx *c, int cc, uint32_t eip, unsigned ret
         c->a->bad = true; /* never: fault-only flags end before any exit */
     struct stub *s = gen_stub_new(c, STUB_EXIT);
     s->eip = eip;
-    s->budget_back = (int32_t)(c->tb->n - retired);
+    s->budget_back = (int32_t)(c->charged - retired);
     gen_stub_jump(c, s, cc);
     return s;
 }
@@ -467,7 +483,7 @@ struct stub *gen_jump_jc(struct jit_ctx *c, int cc, uint32_t eip, unsigned retir
     struct stub *s = gen_stub_new(c, STUB_JC);
     s->eip = eip;
     s->key = gen_key_now(c);
-    s->budget_back = (int32_t)(c->tb->n - retired);
+    s->budget_back = (int32_t)(c->charged - retired);
     gen_stub_jump(c, s, cc);
     return s;
 }
@@ -557,7 +573,7 @@ void gen_helper(struct jit_ctx *c)
     x64_mov_r64_imm(c->a, T_IDX, (uint64_t)(uintptr_t)c->ji);
     x64_call_abs(c->a, c->exec_base, c->j->thunk[thunk]);
     c->fl_host = false;
-    if (!jit_ends_block(c->in)) {
+    if (!jit_ends_block(c->in) && !runs_on_through(c->in)) {
         gen_x87_after_helper(c);
         return;
     }
@@ -833,29 +849,47 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     struct x64_asm *a = c->a;
     struct jit_tb *tb = c->tb;
 
-    /* Liveness: live[k] = flags live after instruction k. An instruction
-     * that may trap reads them all (may_trap). */
+    /* Liveness: live[k] = flags live before instruction k. An instruction
+     * that may trap reads them all (may_trap); so does a side exit (its
+     * target may). */
     uint32_t live[JIT_MAX_INSNS + 1], live_real[JIT_MAX_INSNS + 1];
     live[n] = live_real[n] = F_ALL;
     for (unsigned k = n; k-- > 0;) {
         uint32_t r, w;
         jit_insn_flags(&insns[k], &r, &w);
+        if (k + 1 < n && runs_on_through(&insns[k]))
+            r = F_ALL;
         live_real[k] = r | (live_real[k + 1] & ~w);
         if (may_trap(&insns[k]))
             r = F_ALL;
         live[k] = r | (live[k + 1] & ~w);
     }
 
+    /* The budget is charged a stretch at a time: at the entry up to the
+     * first side exit, after each the stretch up to the next (gen_jcc),
+     * so that a side exit taken has charged exactly what ran and jumps
+     * to its target with nothing to give back. charge[k]: the
+     * instructions charged once instruction k runs. */
+    uint8_t charge[JIT_MAX_INSNS];
+    for (unsigned k = n, end = n; k-- > 0;) {
+        if (k + 1 < n && runs_on_through(&insns[k]))
+            end = k + 1;
+        charge[k] = (uint8_t)end;
+    }
+    c->charge = charge;
+    c->charged = charge[0];
+
     /* Prologue: charge the block to the budget; leave when it is spent
      * (a chain of blocks never runs past its slice by more than one). */
     c->fl_host = false;
     c->fl_lazy = c->remat_ok = false;
     c->ended = false;
+    c->nexits = 0;
     c->nstubs = 0;
     c->insns = insns;
     c->ninsns = n;
     gen_x87_start(c);
-    x64_alu_rm_imm(a, ALU_SUB, 4, x64_r(JIT_BUDGET), n);
+    x64_alu_rm_imm(a, ALU_SUB, 4, x64_r(JIT_BUDGET), c->charged);
     struct stub *budget_exit = gen_jump_exit(c, XCC_S, tb->eip, 0);
     /* A block that overwrites the flags before it reads them may be
      * entered with them unsaved (gen_exit_direct, jit_link): leaving here,
@@ -896,7 +930,8 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
         ji->next_eip = eip + insns[k].len;
         if (!(c->key & JK_CODE32))
             ji->next_eip &= 0xffff;
-        ji->ileft = (int32_t)(n - k);
+        ji->ileft = (int32_t)(charge[k] - k);
+        c->charged = charge[k];
 
         c->in = &ji->in;
         c->ji = ji;
@@ -943,10 +978,9 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
         /* Fell off the end: the page end, the size limit, or an
          * instruction that does not decode comes next. */
         gen_x87_end(c);
-        gen_exit_direct(c, -1, eip, 0, n);
+        gen_exit_direct(c, -1, eip, n);
     }
     tb->flags_in = live[0];
-    tb->key_out = gen_key_now(c);
     emit_stubs(c);
     return !a->full && !a->bad;
 }

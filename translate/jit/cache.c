@@ -134,7 +134,12 @@ static inline uintptr_t link_pair(struct jit_tb *tb, unsigned exit)
 
 static inline struct jit_tb *pair_tb(uintptr_t pair)
 {
-    return (struct jit_tb *)(pair & ~(uintptr_t)1);
+    return (struct jit_tb *)(pair & ~(uintptr_t)JIT_EXIT_MASK);
+}
+
+static inline unsigned pair_exit(uintptr_t pair)
+{
+    return (unsigned)(pair & JIT_EXIT_MASK);
 }
 
 /* Points the rel32 at `field` (an offset in tb's code) at `target`. */
@@ -174,10 +179,10 @@ static void unlink_exit(struct jit *j, struct jit_tb *from, unsigned exit)
         uintptr_t pair = *pp;
         struct jit_tb *t = pair_tb(pair);
         if (pair == me) {
-            *pp = t->in_next[pair & 1];
+            *pp = t->in_next[pair_exit(pair)];
             break;
         }
-        pp = &t->in_next[pair & 1];
+        pp = &t->in_next[pair_exit(pair)];
     }
     patch_rel32(j, from, from->exit_field[exit], from->code + from->exit_stub[exit]);
     if (from->exit_save_field[exit])
@@ -286,7 +291,7 @@ static void tb_drop(struct jit *j, struct jit_tb *tb)
     /* Exits of other blocks that jump here go back to their stubs. */
     while (tb->in_first) {
         uintptr_t pair = tb->in_first;
-        unlink_exit(j, pair_tb(pair), (unsigned)(pair & 1));
+        unlink_exit(j, pair_tb(pair), pair_exit(pair));
     }
     for (unsigned i = 0; i < JIT_EXITS; i++)
         unlink_exit(j, tb, i);

@@ -93,6 +93,11 @@ struct jit_ctx {
 
     bool fl_host;
     bool ended;            /* the block's end has been emitted */
+    unsigned nexits;       /* direct exits given an index (tb->exit_*) */
+    /* The budget charged once instruction k has run (block.c: a stretch
+     * up to the next side exit at a time), and for the current one. */
+    const uint8_t *charge;
+    unsigned charged;
     /* Fault-only flags (block.c): `live_real_in` are the flags some
      * instruction reads before they are written again (the block's end
      * reading them all), not counting a fault's need of them. When only
@@ -291,8 +296,7 @@ void gen_x87_stub(struct jit_ctx *c, const struct stub *s);
 void gen_exit_at(struct jit_ctx *c, uint32_t eip, int32_t budget_back);
 
 /* Exits at the block's end (gen_ctrl.c). */
-void gen_exit_direct(struct jit_ctx *c, int cc, uint32_t target, unsigned exit_idx,
-                     unsigned retired);
+void gen_exit_direct(struct jit_ctx *c, int cc, uint32_t target, unsigned retired);
 void gen_exit_indirect(struct jit_ctx *c, unsigned eip_reg, unsigned retired);
 void gen_exit_plain(struct jit_ctx *c, unsigned retired);
 

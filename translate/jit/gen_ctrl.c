@@ -3,7 +3,8 @@
  * LEAVE, JMP, Jcc, JECXZ, LOOP, CALL, RET, and the ways a block ends.
  *
  * Exits:
- * - direct (JMP/Jcc/CALL rel, falling off the end): when the target lies
+ * - direct (JMP/Jcc/CALL rel, falling off the end, and the side exit of
+ *   a forward Jcc the block runs on through): when the target lies
  *   in the block's own linear page (so in the same physical page: the
  *   block was entered after its page was translated for a fetch, and no
  *   instruction that changes translations lets a block chain), the exit
@@ -59,17 +60,20 @@ static bool linkable(const struct jit_ctx *c, uint32_t target)
     return ((tb->cs_base + target) & TLB_PAGE_MASK) == (tb->pc & TLB_PAGE_MASK);
 }
 
-void gen_exit_direct(struct jit_ctx *c, int cc, uint32_t target, unsigned exit_idx,
-                     unsigned retired)
+/* A direct exit that leaves when `cc` holds (-1: always); the block
+ * goes on after it when it does not (a side exit: gen_jcc). */
+static void side_exit(struct jit_ctx *c, int cc, uint32_t target, unsigned retired)
 {
     struct jit_tb *tb = c->tb;
     struct stub *s;
-    if (linkable(c, target)) {
+    if (linkable(c, target) && c->nexits < JIT_EXITS) {
+        unsigned e = c->nexits++;
         s = gen_jump_exit(c, cc, target, retired);
-        s->tb_exit = (uint8_t)(exit_idx + 1);
-        s->exit_code = (uint64_t)(uintptr_t)tb | exit_idx;
-        tb->exit_field[exit_idx] = (uint32_t)s->fields[s->nfields - 1];
-        tb->exit_eip[exit_idx] = target;
+        s->tb_exit = (uint8_t)(e + 1);
+        s->exit_code = (uint64_t)(uintptr_t)tb | e;
+        tb->exit_field[e] = (uint32_t)s->fields[s->nfields - 1];
+        tb->exit_eip[e] = target;
+        tb->exit_key[e] = gen_key_now(c);
     } else if (c->key & JK_CS_FLAT) {
         s = gen_jump_jc(c, cc, target, retired);
     } else {
@@ -78,6 +82,11 @@ void gen_exit_direct(struct jit_ctx *c, int cc, uint32_t target, unsigned exit_i
     /* Flags still in the host's EFLAGS are saved on the way out, on this
      * edge only (a linked target may not need them). */
     s->save_flags = c->fl_host;
+}
+
+void gen_exit_direct(struct jit_ctx *c, int cc, uint32_t target, unsigned retired)
+{
+    side_exit(c, cc, target, retired);
     c->ended = true;
 }
 
@@ -94,7 +103,7 @@ void gen_exit_indirect(struct jit_ctx *c, unsigned eip_reg, unsigned retired)
 void gen_exit_plain(struct jit_ctx *c, unsigned retired)
 {
     struct x64_asm *a = c->a;
-    uint32_t back = c->tb->n - retired;
+    uint32_t back = c->charged - retired;
     if (back)
         x64_alu_rm_imm(a, ALU_ADD, 4, x64_r(JIT_BUDGET), back);
     x64_alu_rm_reg(a, ALU_XOR, 4, x64_r(T_IDX), T_IDX);
@@ -261,8 +270,18 @@ static bool gen_jcc(struct jit_ctx *c)
         cc = cond_from_cpu(c, c->in->cond);
         c->fl_host = false;
     }
-    gen_exit_direct(c, (int)cc, taken, 1, c->idx + 1);
-    gen_exit_direct(c, -1, c->next_eip, 0, c->idx + 1);
+    if (c->idx + 1 < c->ninsns) {
+        /* The block runs on through the way not taken (block.c,
+         * runs_on_through). */
+        side_exit(c, (int)cc, taken, c->idx + 1);
+        /* Not taken: the next stretch is charged (block.c); LEA leaves
+         * the flags alone. */
+        int32_t next = c->charge[c->idx + 1] - c->charge[c->idx];
+        x64_lea(c->a, 4, JIT_BUDGET, x64_mem(JIT_BUDGET, -next));
+        return true;
+    }
+    gen_exit_direct(c, (int)cc, taken, c->idx + 1);
+    gen_exit_direct(c, -1, c->next_eip, c->idx + 1);
     return true;
 }
 
@@ -273,7 +292,7 @@ static bool gen_jmp(struct jit_ctx *c)
         uint32_t t = rel_target(c);
         if (!target_ok(c, t))
             return false;
-        gen_exit_direct(c, -1, t, 0, c->idx + 1);
+        gen_exit_direct(c, -1, t, c->idx + 1);
         return true;
     }
     /* JMP r/m32 with a flat CS: no limit to check. */
@@ -325,7 +344,7 @@ static bool gen_call(struct jit_ctx *c)
     x64_lea(c->a, 4, X_R12, x64_mem(X_R12, -4));
     if (direct) {
         gen_mark_resume(c);
-        gen_exit_direct(c, -1, t, 0, c->idx + 1);
+        gen_exit_direct(c, -1, t, c->idx + 1);
     } else {
         indirect_tail(c);
     }
@@ -362,8 +381,8 @@ static bool gen_count_jump(struct jit_ctx *c)
     if (in->op == OP_LOOP)
         x64_lea(c->a, 4, X_RCX, x64_mem(X_RCX, -1)); /* LOOP leaves the flags alone */
     x64_test_rm_reg(c->a, 4, x64_r(X_RCX), X_RCX);
-    gen_exit_direct(c, in->op == OP_LOOP ? XCC_NE : XCC_E, taken, 1, c->idx + 1);
-    gen_exit_direct(c, -1, c->next_eip, 0, c->idx + 1);
+    gen_exit_direct(c, in->op == OP_LOOP ? XCC_NE : XCC_E, taken, c->idx + 1);
+    gen_exit_direct(c, -1, c->next_eip, c->idx + 1);
     return true;
 }
 

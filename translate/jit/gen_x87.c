@@ -227,7 +227,7 @@ static int x87_stub_at(struct jit_ctx *c, unsigned k, unsigned discard)
     struct stub *s = gen_stub_new(c, STUB_X87);
     s->ji = ji;
     s->eip = ji->next_eip;
-    s->budget_back = (int32_t)(c->tb->n - (k + 1));
+    s->budget_back = (int32_t)(c->charged - (k + 1)); /* a run never spans a side exit */
     s->x87_drop = (uint8_t)drop;
     s->x87_from = (uint8_t)c->x87_from;
     return (int)(s - c->stubs);
@@ -281,7 +281,7 @@ void gen_x87_stub(struct jit_ctx *c, const struct stub *s)
             x64_alu_rm_imm(a, ALU_CMP, 4, cpu_field(CPU_OFF(jit_x87_redo)), i);
             next = x64_jcc32(a, XCC_NE);
         }
-        gen_exit_at(c, tb->insns[i].next_eip, (int32_t)(tb->n - (i + 1)));
+        gen_exit_at(c, tb->insns[i].next_eip, s->budget_back + (int32_t)to - (int32_t)i);
         if (i < last)
             x64_patch_rel32(a, next, a->pos);
     }

@@ -120,7 +120,9 @@ struct jit_insn {
     int32_t ileft;
 };
 
-#define JIT_EXITS 2
+/* Direct exits a block may link: its end's one or two, and the taken
+ * ways of the conditional jumps it runs on through (block.c). */
+#define JIT_EXITS 4
 
 struct jit_tb {
     /* Key. */
@@ -128,7 +130,6 @@ struct jit_tb {
     uint32_t pc;         /* linear address (CS base + EIP) */
     uint32_t cs_base, cs_limit;
     uint32_t key;        /* JK_* */
-    uint32_t key_out;    /* the key at its end: its TOP may differ (JK_X87) */
     uint32_t eip;
     uint16_t bytes;      /* guest bytes covered */
     uint16_t n;          /* guest instructions */
@@ -164,6 +165,7 @@ struct jit_tb {
     uint32_t exit_save_field[JIT_EXITS];
     uint32_t exit_save_stub[JIT_EXITS];
     uint32_t exit_eip[JIT_EXITS];
+    uint32_t exit_key[JIT_EXITS]; /* the key there: its TOP may differ (JK_X87) */
     struct jit_tb *exit_dest[JIT_EXITS];
     /* Guest flags the block reads (or may expose to a fault) before it
      * writes them: 0 lets a predecessor skip saving its flags. */
@@ -343,9 +345,13 @@ struct jit {
 #define JIT_THUNK_TRACE 4
 #define JIT_THUNKS 8
 
-/* The exit code a block hands back: 0, or a block + exit index + 1
- * (a direct exit not linked yet: the dispatcher may link it). */
+/* The exit code a block hands back: 0, or a block's address + the index
+ * of a direct exit not linked yet (the dispatcher may link it). Blocks
+ * are 16-byte aligned (cache.c, meta_alloc), so the low bits are free;
+ * the lists of incoming links (in_first) encode (block, exit) alike. */
 #define JIT_EXIT_PLAIN 0u
+#define JIT_EXIT_MASK 3u
+_Static_assert(JIT_EXITS <= JIT_EXIT_MASK + 1, "an exit index fits in a block address's low bits");
 
 /* cache.c */
 int jit_cache_init(struct jit *j, size_t code_size);

@@ -347,7 +347,7 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
     if (from) {
         unsigned e = j->pending_exit;
         if (!from->dead && from->exit_eip[e] == cpu->eip &&
-            from->key_out == tb->key &&
+            from->exit_key[e] == tb->key &&
             from->cs_base == tb->cs_base && from->cs_limit == tb->cs_limit)
             jit_link(j, from, e, tb);
         j->pending_from = NULL;
@@ -374,8 +374,8 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
     j->running = false;
     cpu->icount += (uint64_t)(slice - cpu->jit_budget);
     if (code != JIT_EXIT_PLAIN) {
-        j->pending_from = (struct jit_tb *)(code & ~(uintptr_t)1);
-        j->pending_exit = (unsigned)(code & 1);
+        j->pending_from = (struct jit_tb *)(code & ~(uintptr_t)JIT_EXIT_MASK);
+        j->pending_exit = (unsigned)(code & JIT_EXIT_MASK);
         j->stats.exits_chain++;
     } else {
         j->stats.exits_plain++;

@@ -204,6 +204,11 @@ static bool fj_differ(struct fj *f, const struct fj_out *a, const struct fj_out 
     unsigned shown = 0;
     if (a->why != b->why)
         n += (size_t)snprintf(buf, size, "exit %d vs %d, ", (int)a->why, (int)b->why);
+    else if (a->why != CPU_EXIT_BUDGET && a->icount != b->icount)
+        /* Ended at the same point, both: the same instructions retired
+         * (a budget's end may come up to a block later under the JIT). */
+        n += (size_t)snprintf(buf, size, "%llu vs %llu instructions, ",
+                              (unsigned long long)a->icount, (unsigned long long)b->icount);
     for (unsigned i = 0; i < W_COUNT && n < size; i++) {
         if (a->w[i] == b->w[i] || shown >= 8)
             continue;
