@@ -339,7 +339,7 @@ Test(jit_engine, lds_changes_the_key_of_the_code_after_it)
 /*
  * Straight-line programs of x87 instructions (the forms the JIT runs
  * inline and others it leaves to their handlers), with jumps that split
- * them into blocks, FLDCW of control words that sometimes unmask
+ * them into blocks, forward Jcc over an instruction (side exits), FLDCW of control words that sometimes unmask
  * exceptions, FNSTSW AX and the flags of FCOMI stored to memory. Operands
  * come from a table of doubles, floats and integers with zeros,
  * denormals, infinities, quiet and signalling NaNs among them. The JIT's
@@ -448,9 +448,16 @@ static void x87_program(struct x87_gen *g, unsigned n)
         } else if (what < 85) {
             const uint8_t *f = mem_forms[x87_rnd(g) % (sizeof(mem_forms) / 2)];
             x87_mem(g, f[0], f[1]);
-        } else if (what < 90) {
+        } else if (what < 88) {
             static const uint8_t split[] = { 0xeb, 0x00 }; /* jmp +0 */
             x87_emit(g, split, 2);
+        } else if (what < 90) {
+            /* inc eax; jcc over the ST(i) form after it: a side exit
+             * inside a run (the block runs on through a forward Jcc) */
+            const uint8_t *row = reg_rows[x87_rnd(g) % (sizeof(reg_rows) / 2)];
+            uint8_t b[5] = { 0x40, (uint8_t)(0x70 + x87_rnd(g) % 16), 0x02, row[0],
+                             (uint8_t)(row[1] + x87_rnd(g) % 8) };
+            x87_emit(g, b, 5);
         } else if (what < 93) {
             /* FLDCW: mostly all masked, any precision and rounding */
             uint32_t at = X87_SAVE + 0x200 + (x87_rnd(g) % 4) * 2;
@@ -555,7 +562,9 @@ Test(jit_engine, x87_programs_as_the_interpreter_runs_them, .timeout = 120)
         }
         x87_run(CPU_ENGINE_INTERP, code, len, data, cws, &want);
         x87_run(CPU_ENGINE_JIT, code, len, data, cws, &got);
-        cr_assert(!memcmp(want.regs, got.regs, sizeof(want.regs)), "seed %u: registers", seed);
+        for (int r = 0; r < 8; r++)
+            cr_assert_eq(want.regs[r], got.regs[r], "seed %u: register %d: %08x / %08x", seed, r,
+                         want.regs[r], got.regs[r]);
         cr_assert_eq(want.eflags, got.eflags, "seed %u: eflags %08x / %08x", seed, want.eflags,
                      got.eflags);
         x87_assert_same_st(&want.fpu, &got.fpu, "seed", seed);

@@ -215,6 +215,11 @@ static bool runs_on_through(const struct insn *in)
     return in->op == OP_JCC && (int32_t)in->imm > 0;
 }
 
+bool gen_side_exit_at(const struct jit_ctx *c, unsigned k)
+{
+    return k + 1 < c->ninsns && runs_on_through(&c->insns[k]);
+}
+
 /* The interpreter's block ends; every instruction that can change the
  * block key without ending an interpreter block (the data segment loads:
  * the key holds each segment's class); and the REP string instructions,

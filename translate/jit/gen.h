@@ -71,6 +71,7 @@ struct stub {
     uint32_t key;                  /* JC: the key to look the target up under */
     uint8_t x87_drop;              /* X87: host x87 registers to pop first, */
     uint8_t x87_from;              /* then the run's instructions from this one */
+    uint8_t x87_side;              /* X87: then out at `eip` (a side exit's target) */
     int32_t budget_back;           /* EXIT, JC: instructions not run */
     uint64_t exit_code;            /* EXIT: what the block hands back */
 };
@@ -155,6 +156,12 @@ struct jit_ctx {
     bool x87_wrote_flags;
     unsigned x87_from, x87_last, x87_top0;
     uint8_t x87_tag_set, x87_tag_clr, x87_scratch, x87_fresh, x87_touched;
+    /* The run is being ended on a side exit's way (gen_x87_end_at_exit):
+     * its X87 stubs leave for x87_exit_eip, `x87_exit_retired`
+     * instructions of the block having run. */
+    bool x87_exit;
+    uint32_t x87_exit_eip;
+    unsigned x87_exit_retired;
     /* Where the X87 stubs of the run starting at each instruction call
      * its handlers (gen_x87_stub; 0: not emitted yet). */
     size_t x87_chain[JIT_MAX_INSNS];
@@ -188,6 +195,9 @@ void gen_cf_to_host(struct jit_ctx *c);
 /* A new stub of `kind`, and a jump (condition cc, or always) to it. */
 struct stub *gen_stub_new(struct jit_ctx *c, enum stub_kind kind);
 void gen_stub_jump(struct jit_ctx *c, struct stub *s, int cc);
+/* Whether instruction k is a forward Jcc the block runs on through,
+ * leaving by a side exit when it is taken. */
+bool gen_side_exit_at(const struct jit_ctx *c, unsigned k);
 /* The current instruction through its handler in cpu/ (a helper call). */
 void gen_helper(struct jit_ctx *c);
 /* The slow-path stub of the current instruction (created on first use);
@@ -281,6 +291,12 @@ bool gen_x87(struct jit_ctx *c);
  * guest flags may move from the host's to cpu->cc. Call before
  * anything else than gen_x87. */
 void gen_x87_end(struct jit_ctx *c);
+/* The run ended on the way of a side exit to `eip` taken after
+ * `retired` instructions (the integer ones inside the run, and the Jcc,
+ * have run: a failed check runs the run's x87 instructions again and
+ * then leaves for `eip`). The caller keeps the translator's state of the
+ * way on (gen_ctrl.c). */
+void gen_x87_end_at_exit(struct jit_ctx *c, uint32_t eip, unsigned retired);
 /* After the current instruction ran through its helper: what the helper
  * may have changed of the x87 state is no longer known; an x87 or
  * FXRSTOR helper that left TOP elsewhere than expected, or the state no

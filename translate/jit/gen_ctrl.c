@@ -84,6 +84,20 @@ static void side_exit(struct jit_ctx *c, int cc, uint32_t target, unsigned retir
     s->save_flags = c->fl_host;
 }
 
+/* A side exit from inside an x87 run: the run's end (its checks, then
+ * its state stored) on the exit's way only; the translator's state as it
+ * was before for the way on. */
+static void side_exit_x87(struct jit_ctx *c, uint32_t target)
+{
+    unsigned char kept[offsetof(struct jit_ctx, stubs)]; /* all but the stubs */
+    memcpy(kept, c, sizeof(kept));
+    gen_x87_end_at_exit(c, target, c->idx + 1);
+    side_exit(c, -1, target, c->idx + 1);
+    unsigned nexits = c->nexits;
+    memcpy(c, kept, sizeof(kept));
+    c->nexits = nexits;
+}
+
 void gen_exit_direct(struct jit_ctx *c, int cc, uint32_t target, unsigned retired)
 {
     side_exit(c, cc, target, retired);
@@ -270,10 +284,18 @@ static bool gen_jcc(struct jit_ctx *c)
         cc = cond_from_cpu(c, c->in->cond);
         c->fl_host = false;
     }
-    if (c->idx + 1 < c->ninsns) {
+    if (c->x87_run) {
+        /* Inside an x87 run (gen_x87.c, inside_run), which goes on along
+         * the way not taken: the taken way ends it, then leaves. */
+        size_t over = x64_jcc32(c->a, (enum x64_cc)(cc ^ 1));
+        side_exit_x87(c, taken);
+        x64_patch_rel32(c->a, over, c->a->pos);
+    } else if (c->idx + 1 < c->ninsns) {
         /* The block runs on through the way not taken (block.c,
          * runs_on_through). */
         side_exit(c, (int)cc, taken, c->idx + 1);
+    }
+    if (c->idx + 1 < c->ninsns) {
         /* Not taken: the next stretch is charged (block.c); LEA leaves
          * the flags alone. */
         int32_t next = c->charge[c->idx + 1] - c->charge[c->idx];

@@ -146,6 +146,8 @@ static void spill_all(struct jit_ctx *c)
         spill_top(c);
 }
 
+static void cache_drop(struct jit_ctx *c, unsigned p, bool keep);
+
 /* Every register in `mask` onto the host's stack (spilling all first
  * when they would not fit with room for two temporaries). */
 static void cache_need(struct jit_ctx *c, uint8_t mask)
@@ -156,8 +158,18 @@ static void cache_need(struct jit_ctx *c, uint8_t mask)
     for (unsigned p = 0; p < 8; p++)
         if ((mask & bit(p)) && cache_find(x, p) < 0)
             missing++;
-    if (x->depth + missing > X87_CACHE_MAX)
-        spill_all(c);
+    /* Room: registers this instruction does not use leave the host's
+     * stack, the deepest (the longest there) first. */
+    while (x->depth + missing > X87_CACHE_MAX) {
+        int h = (int)x->depth - 1;
+        while (h >= 0 && (mask & bit(x->phys[h])))
+            h--;
+        if (h < 0) {
+            spill_all(c);
+            break;
+        }
+        cache_drop(c, x->phys[h], true);
+    }
     for (unsigned p = 0; p < 8; p++)
         if ((mask & bit(p)) && cache_find(x, p) < 0) {
             x64_x87_mem(c->a, 0xdb, 5, load_slot(c, p)); /* FLD m80 */
@@ -218,18 +230,23 @@ static int x87_stub_at(struct jit_ctx *c, unsigned k, unsigned discard)
 {
     const struct jit_insn *ji = &c->tb->insns[k];
     unsigned drop = c->x87.depth + discard;
+    uint32_t eip = c->x87_exit ? c->x87_exit_eip : ji->next_eip;
     for (unsigned i = 0; i < c->nstubs; i++) {
         struct stub *s = &c->stubs[i];
         if (s->kind == STUB_X87 && s->ji == ji && s->x87_drop == drop &&
-            s->x87_from == c->x87_from && s->nfields < JIT_MAX_FIELDS)
+            s->x87_from == c->x87_from && s->x87_side == c->x87_exit && s->eip == eip &&
+            s->nfields < JIT_MAX_FIELDS)
             return (int)i;
     }
     struct stub *s = gen_stub_new(c, STUB_X87);
     s->ji = ji;
-    s->eip = ji->next_eip;
-    s->budget_back = (int32_t)(c->charged - (k + 1)); /* a run never spans a side exit */
+    s->eip = eip;
+    /* The run lies in one stretch of the budget (block.c): what a side
+     * exit inside it charged is the stretch up to that exit. */
+    s->budget_back = (int32_t)(c->charged - (c->x87_exit ? c->x87_exit_retired : k + 1));
     s->x87_drop = (uint8_t)drop;
     s->x87_from = (uint8_t)c->x87_from;
+    s->x87_side = c->x87_exit;
     return (int)(s - c->stubs);
 }
 
@@ -258,6 +275,20 @@ void gen_x87_stub(struct jit_ctx *c, const struct stub *s)
     for (unsigned k = 0; k < s->x87_drop; k++)
         x64_x87(a, 0xdd, 0xd8); /* FSTP ST(0) */
     x64_x87(a, 0xdb, 0xe2);     /* FNCLEX: the handlers start from clean host flags */
+    if (s->x87_side) {
+        /* On a side exit's way: the integer instructions after `to`
+         * and the Jcc have run; the x87 ones up to `to` through their
+         * handlers (every exception masked: none traps), then out to
+         * the exit's target. A sequence of its own (rare). */
+        for (unsigned i = from; i <= to; i++) {
+            if (tb->insns[i].in.op != OP_X87)
+                continue;
+            x64_mov_r64_imm(a, T_IDX, (uint64_t)(uintptr_t)&tb->insns[i]);
+            x64_call_abs(a, c->exec_base, c->j->thunk[0]);
+        }
+        gen_exit_at(c, s->eip, s->budget_back);
+        return;
+    }
     x64_mov_rm_imm(a, 4, cpu_field(CPU_OFF(jit_x87_redo)), to);
     if (c->x87_chain[from]) {
         size_t f = x64_jmp32(a);
@@ -298,6 +329,7 @@ void gen_x87_start(struct jit_ctx *c)
     c->x87_used = c->x87_empty = 0;
     c->x87_cw = c->x87_bad = c->x87_ptr = false;
     c->x87_run = false;
+    c->x87_exit = false;
     memset(c->x87_chain, 0, sizeof(c->x87_chain));
 }
 
@@ -350,6 +382,9 @@ void gen_x87_end(struct jit_ctx *c)
     struct x64_asm *a = c->a;
     if (!c->x87_run)
         return;
+    if (!c->x87_exit && c->idx > c->x87_last + 1)
+        c->a->bad = true; /* never: integer instructions inside a run have
+                             an x87 one after them, or a side exit */
     /* The checks and the stores below clobber the host's flags. */
     gen_flags_to_cpu(c);
     check_run_tags(c);
@@ -389,6 +424,15 @@ void gen_x87_end(struct jit_ctx *c)
         x64_mov_rm_imm(a, 2, fpu_field(FPU_OFF(fop)), c->x87_fop);
         c->x87_ptr = false;
     }
+}
+
+void gen_x87_end_at_exit(struct jit_ctx *c, uint32_t eip, unsigned retired)
+{
+    c->x87_exit = true;
+    c->x87_exit_eip = eip;
+    c->x87_exit_retired = retired;
+    gen_x87_end(c);
+    c->x87_exit = false;
 }
 
 /* Stack faults: every register of `used` must be in use, the one of
@@ -954,8 +998,9 @@ static bool is_fnstsw_ax(const struct insn *in)
  * register the run's memory operands were addressed with, and no flags
  * once the run set them (FCOMI): then a failed check may run the run's
  * x87 instructions again after it, skipping it. */
-static bool inside_run(const struct jit_ctx *c, const struct insn *in)
+static bool inside_run(const struct jit_ctx *c, unsigned k)
 {
+    const struct insn *in = &c->insns[k];
     switch ((enum op)in->op) {
     case OP_ADD: case OP_OR: case OP_AND: case OP_SUB: case OP_XOR: case OP_CMP: case OP_TEST:
     case OP_INC: case OP_DEC: case OP_NEG:
@@ -966,6 +1011,9 @@ static bool inside_run(const struct jit_ctx *c, const struct insn *in)
         break;
     case OP_NOP:
         return !in->lock;
+    case OP_JCC:
+        /* A side exit: its way ends the run there (gen_jcc). */
+        return gen_side_exit_at(c, k);
     default:
         return false;
     }
@@ -982,7 +1030,7 @@ static bool inside_run(const struct jit_ctx *c, const struct insn *in)
  * the run (ninsns if none). */
 static unsigned next_not_inside(const struct jit_ctx *c, unsigned k)
 {
-    while (k < c->ninsns && inside_run(c, &c->insns[k]))
+    while (k < c->ninsns && inside_run(c, k))
         k++;
     return k;
 }
@@ -993,6 +1041,9 @@ static unsigned next_not_inside(const struct jit_ctx *c, unsigned k)
 static bool c1_overwritten(const struct jit_ctx *c)
 {
     unsigned k = next_not_inside(c, c->idx + 1);
+    for (unsigned i = c->idx + 1; i < k; i++)
+        if (c->insns[i].op == OP_JCC)
+            return false; /* a side exit's way ends the run before it */
     return k < c->ninsns && inline_form(c, &c->insns[k]) && !is_fnstsw_ax(&c->insns[k]);
 }
 
@@ -1005,7 +1056,7 @@ bool gen_x87(struct jit_ctx *c)
          * stay in it (one check, the registers kept on the host's
          * stack); gen_helper refuses the block should it not run
          * inline after all. */
-        if (c->x87_run && inside_run(c, in)) {
+        if (c->x87_run && inside_run(c, c->idx)) {
             unsigned k = next_not_inside(c, c->idx);
             if (k < c->ninsns && inline_form(c, &c->insns[k]) && !is_fnstsw_ax(&c->insns[k]))
                 return false;
