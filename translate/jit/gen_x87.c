@@ -16,7 +16,8 @@
  *
  * Registers: a run of inline x87 instructions (up to an instruction that
  * is not one, FNSTSW AX or a store to memory; integer instructions on
- * registers alone may sit inside, inside_run) loads
+ * registers alone and a side exit's forward Jcc may sit inside,
+ * inside_run; the Jcc's taken way ends the run, gen_x87_end_at_exit) loads
  * each guest register it reads onto the host's stack once (FLD m80,
  * which raises nothing) and works there (struct x87_cache, gen.h); the
  * run's end spills the changed ones back (FSTP m80). A popped register
