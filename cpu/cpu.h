@@ -304,6 +304,7 @@ struct cpu_bus {
 #define LOG_OUT_ASM (1u << 6)/* the host code the JIT emits for it */
 #define LOG_MMU (1u << 10)   /* each page fault with the walk that caused it */
 #define LOG_MODE (1u << 11)  /* each change of real/protected/paging/PAE/v86 mode and CPL */
+#define LOG_PERFMAP (1u << 12) /* each translated block named in /tmp/perf-PID.map */
 
 /*
  * -d dfilter= and window=: which events the log shows. An event (an

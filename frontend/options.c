@@ -50,6 +50,9 @@ static const struct log_item log_items[] = {
     { "jit", LOG_JIT, "at exit, show the JIT's statistics (blocks, exits, helpers, flushes)" },
     { "in_asm", LOG_IN_ASM, "show each guest block as the JIT translates it" },
     { "out_asm", LOG_OUT_ASM, "show the host code the JIT emits for each block" },
+    { "perfmap", LOG_PERFMAP,
+      "name each block the JIT translates (\"guest CS:EIP\") in /tmp/perf-PID.map,\n"
+      "for profiling with perf (tests/bench/perf_blocks.py, docs/traces.md)" },
     { "mmu", LOG_MMU, "show each page fault with the page walk that caused it" },
     { "mode", LOG_MODE,
       "show each change of real/protected/paging/PAE/v86 mode and of CPL,\n"

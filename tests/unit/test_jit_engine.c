@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cpu/cpu.h"
 #include "memory/memory.h"
@@ -1488,4 +1489,39 @@ Test(jit_engine, forward_jcc_side_exits_as_the_interpreter_runs_them)
     /* From 00 (through both Jcc to the HLT), skip, below, and the loop
      * from 06: four blocks, where ending at each Jcc made six. */
     cr_assert_eq(blocks, 4ull, "%llu blocks translated", blocks);
+}
+
+/* -d perfmap: each translated block named after its guest address in
+ * /tmp/perf-PID.map ("START SIZE name", hex), where perf(1) looks. */
+Test(jit_engine, perfmap_names_each_block)
+{
+    static const uint8_t code[] = {
+        0xb8, 0x02, 0x00, 0x00, 0x00, /* mov eax, 2 */
+        0xeb, 0x00,                   /* jmp +0 */
+        0xf4,                         /* hlt */
+    };
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/perf-%ld.map", (long)getpid());
+    remove(path);
+    struct je m = je_new(CPU_ENGINE_JIT);
+    je_code(&m, code, sizeof(code));
+    m.cpu->log_mask = LOG_PERFMAP;
+    je_run_to_halt(&m);
+    je_free(&m); /* closes the map */
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "no %s", path);
+    char line[128];
+    unsigned found = 0;
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long start;
+        unsigned size;
+        char name[64];
+        cr_assert_eq(sscanf(line, "%lx %x guest %63s", &start, &size, name), 3, "%s", line);
+        cr_assert(start != 0 && size > 0, "%s", line);
+        if (!strcmp(name, "0008:00010000") || !strcmp(name, "0008:00010007"))
+            found++;
+    }
+    fclose(f);
+    remove(path);
+    cr_assert_eq(found, 2u, "both blocks named");
 }

@@ -22,8 +22,10 @@
  * fault, an MMIO access or a store into code is always handled by the
  * same C code the interpreter runs, with exact guest state.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "translate/jit/gen.h"
 #include "translate/tb.h"
@@ -990,6 +992,30 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     return !a->full && !a->bad;
 }
 
+/* -d perfmap: the block's host code named after its guest address in
+ * the file perf(1) reads for code without symbols (/tmp/perf-PID.map:
+ * "START SIZE name" per line, in hex), so that `perf report` on a
+ * running Glass shows which guest code the time went to. */
+static void perfmap_block(struct jit *j, const struct jit_tb *tb)
+{
+    struct cpu *cpu = j->cpu;
+    if (!(cpu->log_mask & LOG_PERFMAP))
+        return;
+    if (!j->perfmap) {
+        char path[64];
+        snprintf(path, sizeof(path), "/tmp/perf-%ld.map", (long)getpid());
+        j->perfmap = fopen(path, "w");
+        if (!j->perfmap) {
+            fprintf(stderr, "glass: -d perfmap: cannot write %s\n", path);
+            cpu->log_mask &= ~LOG_PERFMAP;
+            return;
+        }
+        setvbuf(j->perfmap, NULL, _IOLBF, 0); /* perf may read it while we run */
+    }
+    fprintf(j->perfmap, "%lx %x guest %04x:%08x\n", (unsigned long)(uintptr_t)tb->code,
+            tb->code_size, cpu->seg[SEG_CS].sel, tb->eip);
+}
+
 /* -d in_asm, out_asm: the guest block and the host code made of it. */
 static void trace_block(struct jit *j, const struct jit_tb *tb, const uint8_t *guest,
                         const uint8_t *code)
@@ -1107,6 +1133,7 @@ struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr,
             if (!jit_tb_commit(j, tb))
                 return NULL;
             trace_block(j, tb, guest, a.buf);
+            perfmap_block(j, tb);
             return tb;
         }
         if (a.bad && native) {

@@ -331,6 +331,7 @@ struct jit {
 
     /* Dispatcher state (run.c). */
     uint32_t tlb_generation;      /* cpu->tlb.generation the jump cache is valid for */
+    FILE *perfmap;                /* -d perfmap: /tmp/perf-PID.map, opened on first use */
     struct jit_tb *pending_from;  /* the direct exit that just left, to link */
     unsigned pending_exit;
     int32_t slice;                /* the budget given to the running blocks */

@@ -249,6 +249,8 @@ void jit_free(struct jit *j)
     if (!j)
         return;
     jit_cache_free(j);
+    if (j->perfmap)
+        fclose(j->perfmap);
     free(j);
 }
 
