@@ -1525,3 +1525,43 @@ Test(jit_engine, perfmap_names_each_block)
     remove(path);
     cr_assert_eq(found, 2u, "both blocks named");
 }
+
+/* A function called from two places returns to each (RET through the
+ * jump cache, one target and then the other); then the program rewrites
+ * the code at both return addresses (its stores drop their blocks, not
+ * the function's, on a page of its own) and runs the loop again: the
+ * returns must reach the new code, not the dropped blocks. */
+Test(jit_engine, returns_reach_rewritten_return_addresses)
+{
+    static const uint8_t code[] = {
+        0xb9, 0xe8, 0x03, 0x00, 0x00,             /* 00 mov ecx, 1000 */
+        0xe8, 0xf6, 0x1f, 0x00, 0x00,             /* 05 loop: call f (2000) */
+        0x83, 0xc0, 0x01,                         /* 0a add eax, 1 */
+        0xe8, 0xee, 0x1f, 0x00, 0x00,             /* 0d call f */
+        0x83, 0xc2, 0x01,                         /* 12 add edx, 1 */
+        0x49,                                     /* 15 dec ecx */
+        0x75, 0xed,                               /* 16 jnz loop */
+        0x83, 0xfe, 0x00,                         /* 18 cmp esi, 0 */
+        0x75, 0x16,                               /* 1b jne done */
+        0x46,                                     /* 1d inc esi */
+        0xc6, 0x05, 0x0c, 0x00, 0x01, 0x00, 0x05, /* 1e mov byte [1000c], 5 */
+        0xc6, 0x05, 0x14, 0x00, 0x01, 0x00, 0x07, /* 25 mov byte [10014], 7 */
+        0xb9, 0xe8, 0x03, 0x00, 0x00,             /* 2c mov ecx, 1000 */
+        0xeb, 0xd2,                               /* 31 jmp loop */
+        0xf4,                                     /* 33 done: hlt */
+    };
+    static const uint8_t f[] = {
+        0x83, 0xc3, 0x02, /* 2000 f: add ebx, 2 */
+        0xc3,             /* 2003 ret */
+    };
+    struct je m = je_new(CPU_ENGINE_JIT);
+    je_code(&m, code, sizeof(code));
+    phys_write_buf(m.pm, JE_CODE + 0x2000, f, sizeof(f));
+    m.cpu->regs[R_EAX] = m.cpu->regs[R_EDX] = m.cpu->regs[R_EBX] = m.cpu->regs[R_ESI] = 0;
+    je_run_to_halt(&m);
+    cr_assert_eq(m.cpu->regs[R_EAX], 1000u + 5000u, "eax %u", m.cpu->regs[R_EAX]);
+    cr_assert_eq(m.cpu->regs[R_EDX], 1000u + 7000u, "edx %u", m.cpu->regs[R_EDX]);
+    cr_assert_eq(m.cpu->regs[R_EBX], 8000u);
+    cr_assert_eq(m.cpu->regs[R_ESP], JE_STACK);
+    je_free(&m);
+}
