@@ -414,7 +414,8 @@ struct cpu {
     int32_t jit_ileft;
     /* Set when the JIT left at the start of a block that overwrites the
      * flags before reading them, possibly entered with them unsaved: the
-     * arithmetic flags in the state are dead and may be stale. */
+     * arithmetic flags in the state may be stale until the block's first
+     * jit_flags_stale instructions (which cannot trap) have run. */
     uint8_t jit_flags_stale;
     /* Set by a block whose frame accesses its prologue could not prove in
      * one page: the dispatcher runs the block's variant without. */

@@ -87,6 +87,24 @@ static bool careful(const struct cpu *cpu, bool jit)
            (cpu->log_mask && log_careful(cpu, jit));
 }
 
+/* A JIT exit with stale arithmetic flags (cpu->jit_flags_stale: at the
+ * start of a block that overwrites them before it reads them, entered
+ * without them saved): the block's first instructions, those that write
+ * them all, run here on the careful path before an interrupt handler
+ * (its EFLAGS image), the board or a debugger can see the state. None of
+ * them can trap (a trap reads the flags). A debugger's breakpoint among
+ * them stops the stepping there, its stop showing the flags as they are. */
+static void exact_flags(struct cpu *cpu)
+{
+    unsigned n = cpu->jit_flags_stale;
+    cpu->jit_flags_stale = 0;
+    while (n--) {
+        if (cpu->dbg.nbrk && cpu_dbg_break_at(cpu, cpu->seg[SEG_CS].base + cpu->eip))
+            return;
+        interp_step(cpu);
+    }
+}
+
 /* -d mode after an event: the mode it changed was changed by delivering
  * `vector` at cs:eip. */
 static void mode_log_event(struct cpu *cpu, uint16_t cs, uint32_t eip, uint32_t lin, int vector,
@@ -210,6 +228,8 @@ static enum cpu_exit exec_loop(struct cpu *cpu, const uint64_t limit)
                 cpu->jit_careful_left--; /* the careful path below */
             } else if (jit ? jit_exec(cpu, cpu->dbg.nbrk ? 1 : limit - used)
                            : cpu->tbc && tb_run_block(cpu->tbc, cpu)) {
+                if (jit)
+                    exact_flags(cpu);
                 continue;
             }
         }

@@ -1431,7 +1431,7 @@ struct side_exit_state {
     uint64_t icount;
 };
 
-static struct side_exit_state side_exit_run(int engine, unsigned long long *blocks)
+static struct side_exit_state side_exit_run(int engine, uint64_t slice, unsigned long long *blocks)
 {
     static const uint8_t code[] = {
         0x31, 0xc9,                         /* 00 xor ecx, ecx */
@@ -1456,7 +1456,7 @@ static struct side_exit_state side_exit_run(int engine, unsigned long long *bloc
     if (engine == CPU_ENGINE_JIT) {
         enum cpu_exit e;
         unsigned slices = 0;
-        while ((e = cpu_exec(m.cpu, 5)) == CPU_EXIT_BUDGET)
+        while ((e = cpu_exec(m.cpu, slice)) == CPU_EXIT_BUDGET)
             cr_assert_lt(++slices, 100000u);
         cr_assert_eq(e, CPU_EXIT_HALT);
         *blocks = jit_stat(m.cpu, "blocks translated");
@@ -1475,8 +1475,8 @@ static struct side_exit_state side_exit_run(int engine, unsigned long long *bloc
 Test(jit_engine, forward_jcc_side_exits_as_the_interpreter_runs_them)
 {
     unsigned long long blocks = 0;
-    struct side_exit_state want = side_exit_run(CPU_ENGINE_INTERP, NULL);
-    struct side_exit_state got = side_exit_run(CPU_ENGINE_JIT, &blocks);
+    struct side_exit_state want = side_exit_run(CPU_ENGINE_INTERP, 0, NULL);
+    struct side_exit_state got = side_exit_run(CPU_ENGINE_JIT, 5, &blocks);
     cr_assert_eq(want.regs[R_ECX], 501u);
     for (int r = 0; r < 8; r++)
         cr_assert_eq(got.regs[r], want.regs[r], "reg %d: %08x, interpreter %08x", r,
@@ -1486,8 +1486,12 @@ Test(jit_engine, forward_jcc_side_exits_as_the_interpreter_runs_them)
     cr_assert_eq(got.eip, want.eip);
     cr_assert_eq(got.icount, want.icount, "%llu instructions, interpreter %llu",
                  (unsigned long long)got.icount, (unsigned long long)want.icount);
-    /* From 00 (through both Jcc to the HLT), skip, below, and the loop
-     * from 06: four blocks, where ending at each Jcc made six. */
+    /* Run whole: from 00 (through both Jcc to the HLT), skip, below,
+     * and the loop from 06: four blocks, where ending at each Jcc made
+     * six. (Slices ending at the loop's entry add one from 0c: the loop's
+     * first three instructions write the flags, the careful path runs
+     * them there, exec.c exact_flags.) */
+    side_exit_run(CPU_ENGINE_JIT, 10000000, &blocks);
     cr_assert_eq(blocks, 4ull, "%llu blocks translated", blocks);
 }
 
@@ -1563,5 +1567,74 @@ Test(jit_engine, returns_reach_rewritten_return_addresses)
     cr_assert_eq(m.cpu->regs[R_EDX], 1000u + 7000u, "edx %u", m.cpu->regs[R_EDX]);
     cr_assert_eq(m.cpu->regs[R_EBX], 8000u);
     cr_assert_eq(m.cpu->regs[R_ESP], JE_STACK);
+    je_free(&m);
+}
+
+/* Where a slice ends the state is exact, the arithmetic flags included:
+ * a block that overwrites the flags before it reads them is linked from
+ * its predecessors without their flags saved, and a slice that ends at
+ * its entry must not leave stale ones for an interrupt handler's EFLAGS
+ * image to see (CMP, then a block that starts with XOR). After each of
+ * many short slices under the JIT, an interpreter run of the same number
+ * of instructions from the start must have the same registers, EFLAGS
+ * and EIP. */
+static const uint8_t stale_code[] = {
+    0xb9, 0x64, 0x00, 0x00, 0x00,       /* 00 mov ecx, 100 */
+    0x81, 0xf9, 0xe8, 0x03, 0x00, 0x00, /* 05 loop: cmp ecx, 1000 (CF SF set) */
+    0xeb, 0x00,                         /* 0b jmp next */
+    0x31, 0xc0,                         /* 0d next: xor eax, eax (ZF PF set) */
+    0x83, 0xc3, 0x07,                   /* 0f add ebx, 7 */
+    0x81, 0xf9, 0xe8, 0x03, 0x00, 0x00, /* 12 cmp ecx, 1000 */
+    0xeb, 0x00,                         /* 18 jmp next2 */
+    0x8d, 0x52, 0x01,                   /* 1a next2: lea edx, [edx + 1] */
+    0x29, 0xf6,                         /* 1d sub esi, esi */
+    0x49,                               /* 1f dec ecx */
+    0x75, 0xe3,                         /* 20 jnz loop */
+    0xf4,                               /* 22 hlt */
+};
+
+static void stale_state(uint64_t insns, uint32_t *regs, uint32_t *eflags,
+                        uint32_t *eip)
+{
+    struct je m = je_new(CPU_ENGINE_INTERP);
+    je_code(&m, stale_code, sizeof(stale_code));
+    m.cpu->no_block_cache = true; /* the careful path: stops at exactly `insns` */
+    memset(m.cpu->regs, 0, 16); /* EAX..EBX */
+    m.cpu->regs[R_ESI] = 0;
+    m.cpu->icount = 0;
+    while (m.cpu->icount < insns && !m.cpu->halted)
+        cpu_exec(m.cpu, insns - m.cpu->icount);
+    cr_assert_eq(m.cpu->icount, insns);
+    memcpy(regs, m.cpu->regs, 32);
+    *eflags = cpu_get_eflags(m.cpu);
+    *eip = m.cpu->eip;
+    je_free(&m);
+}
+
+Test(jit_engine, a_slice_ends_with_exact_flags)
+{
+    struct je m = je_new(CPU_ENGINE_JIT);
+    je_code(&m, stale_code, sizeof(stale_code));
+    memset(m.cpu->regs, 0, 16);
+    m.cpu->regs[R_ESI] = 0;
+    m.cpu->icount = 0;
+    unsigned checked = 0;
+    while (!m.cpu->halted) {
+        cr_assert_lt(checked, 10000u);
+        enum cpu_exit e = cpu_exec(m.cpu, 1 + checked % 7);
+        if (e != CPU_EXIT_BUDGET)
+            break;
+        uint32_t regs[8], eflags, eip;
+        stale_state(m.cpu->icount, regs, &eflags, &eip);
+        cr_assert_eq(m.cpu->eip, eip, "after %llu instructions: eip %x / %x",
+                     (unsigned long long)m.cpu->icount, m.cpu->eip, eip);
+        cr_assert_eq(cpu_get_eflags(m.cpu), eflags,
+                     "after %llu instructions (eip %x): eflags %08x, interpreter %08x",
+                     (unsigned long long)m.cpu->icount, eip, cpu_get_eflags(m.cpu), eflags);
+        cr_assert(!memcmp(m.cpu->regs, regs, 32), "after %llu instructions: registers",
+                  (unsigned long long)m.cpu->icount);
+        checked++;
+    }
+    cr_assert_gt(checked, 100u);
     je_free(&m);
 }

@@ -501,7 +501,7 @@ static void emit_exit_body(struct jit_ctx *c, const struct stub *s)
 {
     struct x64_asm *a = c->a;
     if (s->stale_flags)
-        x64_mov_rm_imm(a, 1, cpu_field(CPU_OFF(jit_flags_stale)), 1);
+        x64_mov_rm_imm(a, 1, cpu_field(CPU_OFF(jit_flags_stale)), s->stale_flags);
     if (s->noframe)
         x64_mov_rm_imm(a, 1, cpu_field(CPU_OFF(jit_noframe)), 1);
     if (s->budget_back)
@@ -817,7 +817,7 @@ static struct frame_plan plan_frame(uint32_t key, const struct insn *insns, unsi
  * both in one page and below 4 GiB, so that no access wraps where the
  * guest's 32-bit address would (a wrapped sum would be 4 GiB away from
  * the page, outside the guest's memory). */
-static void emit_frame_check(struct jit_ctx *c, const struct frame_plan *p, bool stale)
+static void emit_frame_check(struct jit_ctx *c, const struct frame_plan *p)
 {
     struct x64_asm *a = c->a;
     unsigned r = jit_host_reg((unsigned)p->reg);
@@ -845,7 +845,23 @@ static void emit_frame_check(struct jit_ctx *c, const struct frame_plan *p, bool
                    x64_m(x64_mem_idx(JIT_CPU, T_IDX, 0,
                                      entry + (int32_t)offsetof(struct tlb_entry, addend))));
     fail->noframe = 1;
-    fail->stale_flags = stale;
+}
+
+/* With no flag live at a block's entry (`live_in` 0): how many of its
+ * first instructions write every arithmetic flag between them; else 0. */
+static unsigned flags_written_after(const struct insn *insns, unsigned n, uint32_t live_in)
+{
+    if (live_in)
+        return 0;
+    uint32_t written = 0;
+    for (unsigned k = 0; k < n; k++) {
+        uint32_t r, w;
+        jit_insn_flags(&insns[k], &r, &w);
+        written |= w;
+        if ((written & F_ALL) == F_ALL)
+            return k + 1;
+    }
+    return 0; /* never: with none live at the entry, all are written first */
 }
 
 /* Translates `n` decoded instructions into `a`; false if the output
@@ -900,10 +916,12 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     struct stub *budget_exit = gen_jump_exit(c, XCC_S, tb->eip, 0);
     /* A block that overwrites the flags before it reads them may be
      * entered with them unsaved (gen_exit_direct, jit_link): leaving here,
-     * the flags in cpu->cc are stale, and nothing can observe it but an
-     * interrupt handler looking at the EFLAGS image it was given (or
-     * lockstep, which is told). */
-    budget_exit->stale_flags = live[0] == 0;
+     * the flags in cpu->cc are stale. The exit says how many of the
+     * block's instructions write them all (none of those can trap: a trap
+     * reads the flags), which the engine's loop runs on the careful path
+     * before anything can see the state (an interrupt handler its EFLAGS
+     * image). */
+    budget_exit->stale_flags = (uint8_t)flags_written_after(insns, n, live[0]);
     if (tb->crosses) {
         /* Its second page still translates as at the dispatcher's last
          * check: no TLB flush since (every flush that can change a
@@ -926,7 +944,7 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     c->frame_insns = frame.insns;
     tb->framed = frame.reg >= 0;
     if (frame.reg >= 0)
-        emit_frame_check(c, &frame, live[0] == 0);
+        emit_frame_check(c, &frame);
 
     uint32_t eip = tb->eip;
     for (unsigned k = 0; k < n && !c->ended; k++) {

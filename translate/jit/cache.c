@@ -155,9 +155,10 @@ void jit_link(struct jit *j, struct jit_tb *from, unsigned exit, struct jit_tb *
 {
     if (from->dead || to->dead || !from->exit_field[exit] || from->exit_dest[exit])
         return;
-    /* A block that crosses a page may leave from its prologue for the
-     * dispatcher (block.c): it gets the flags saved, as one that reads them. */
-    if (from->exit_save_field[exit] && (to->flags_in || to->crosses))
+    /* A block that crosses a page, or checks a frame, may leave from its
+     * prologue for the dispatcher to run it again (block.c): it gets the
+     * flags saved, as one that reads them. */
+    if (from->exit_save_field[exit] && (to->flags_in || to->crosses || to->framed))
         patch_rel32(j, from, from->exit_save_field[exit], to->code); /* save, then go */
     else
         patch_rel32(j, from, from->exit_field[exit], to->code);

@@ -59,7 +59,8 @@ struct stub {
     uint8_t thunk;      /* STUB_SLOW: JIT_THUNK_* flags of its call */
     uint8_t tb_exit;    /* STUB_EXIT: 1 + the block's direct exit it serves */
     uint8_t save_flags; /* EXIT, JC: the host's flags hold the guest's: save first */
-    uint8_t stale_flags;/* EXIT: cpu->cc may be stale (and dead): say so */
+    uint8_t stale_flags;/* EXIT: cpu->cc may be stale: the instructions to run
+                           before it is exact (cpu->jit_flags_stale) */
     uint8_t noframe;    /* EXIT: ask for the block's variant without frame accesses */
     uint8_t remat_flags;/* SLOW: cpu->cc is stale: make the flags from `remat` first */
     struct remat remat;
