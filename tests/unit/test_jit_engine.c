@@ -486,6 +486,7 @@ static void x87_program(struct x87_gen *g, unsigned n)
 
 struct x87_outcome {
     uint32_t regs[8], eflags;
+    uint64_t icount;
     struct fpu fpu;
     uint8_t data[X87_DATA_SIZE + 0x200];
 };
@@ -504,6 +505,7 @@ static void x87_run(int engine, const uint8_t *code, size_t len, const uint8_t *
                  m.cpu->eip, m.cpu->exc_vector);
     memcpy(out->regs, m.cpu->regs, sizeof(out->regs));
     out->eflags = cpu_get_eflags(m.cpu);
+    out->icount = m.cpu->icount;
     out->fpu = m.cpu->fpu;
     memcpy(out->data, m.ram + X87_DATA, sizeof(out->data));
     je_free(&m);
@@ -568,6 +570,8 @@ Test(jit_engine, x87_programs_as_the_interpreter_runs_them, .timeout = 120)
                          want.regs[r], got.regs[r]);
         cr_assert_eq(want.eflags, got.eflags, "seed %u: eflags %08x / %08x", seed, want.eflags,
                      got.eflags);
+        cr_assert_eq(want.icount, got.icount, "seed %u: %llu / %llu instructions", seed,
+                     (unsigned long long)want.icount, (unsigned long long)got.icount);
         x87_assert_same_st(&want.fpu, &got.fpu, "seed", seed);
         cr_assert(x87_same_fpu(&want.fpu, &got.fpu),
                   "seed %u: x87 sw %04x/%04x top %u/%u empty %02x/%02x fip %x/%x fop %x/%x",

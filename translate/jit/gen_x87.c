@@ -242,9 +242,11 @@ static int x87_stub_at(struct jit_ctx *c, unsigned k, unsigned discard)
     struct stub *s = gen_stub_new(c, STUB_X87);
     s->ji = ji;
     s->eip = eip;
-    /* The run lies in one stretch of the budget (block.c): what a side
-     * exit inside it charged is the stretch up to that exit. */
-    s->budget_back = (int32_t)(c->charged - (c->x87_exit ? c->x87_exit_retired : k + 1));
+    /* A run may span stretches of the budget (block.c: a side exit
+     * inside it): what was charged once instruction k (or the side
+     * exit) has run. */
+    s->budget_back = c->x87_exit ? (int32_t)(c->charged - c->x87_exit_retired)
+                                 : (int32_t)(c->charge[k] - (k + 1));
     s->x87_drop = (uint8_t)drop;
     s->x87_from = (uint8_t)c->x87_from;
     s->x87_side = c->x87_exit;
@@ -313,7 +315,7 @@ void gen_x87_stub(struct jit_ctx *c, const struct stub *s)
             x64_alu_rm_imm(a, ALU_CMP, 4, cpu_field(CPU_OFF(jit_x87_redo)), i);
             next = x64_jcc32(a, XCC_NE);
         }
-        gen_exit_at(c, tb->insns[i].next_eip, s->budget_back + (int32_t)to - (int32_t)i);
+        gen_exit_at(c, tb->insns[i].next_eip, (int32_t)(c->charge[i] - (i + 1)));
         if (i < last)
             x64_patch_rel32(a, next, a->pos);
     }
