@@ -875,12 +875,14 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     /* Liveness: live[k] = flags live before instruction k. An instruction
      * that may trap reads them all (may_trap); so does a side exit (its
      * target may). */
+    c->insns = insns;
+    c->ninsns = n;
     uint32_t live[JIT_MAX_INSNS + 1], live_real[JIT_MAX_INSNS + 1];
     live[n] = live_real[n] = F_ALL;
     for (unsigned k = n; k-- > 0;) {
         uint32_t r, w;
         jit_insn_flags(&insns[k], &r, &w);
-        if (k + 1 < n && runs_on_through(&insns[k]))
+        if (gen_side_exit_at(c, k))
             r = F_ALL;
         live_real[k] = r | (live_real[k + 1] & ~w);
         if (may_trap(&insns[k]))
@@ -895,7 +897,7 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
      * instructions charged once instruction k runs. */
     uint8_t charge[JIT_MAX_INSNS];
     for (unsigned k = n, end = n; k-- > 0;) {
-        if (k + 1 < n && runs_on_through(&insns[k]))
+        if (gen_side_exit_at(c, k))
             end = k + 1;
         charge[k] = (uint8_t)end;
     }
@@ -909,8 +911,6 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     c->ended = false;
     c->nexits = 0;
     c->nstubs = 0;
-    c->insns = insns;
-    c->ninsns = n;
     gen_x87_start(c);
     x64_alu_rm_imm(a, ALU_SUB, 4, x64_r(JIT_BUDGET), c->charged);
     struct stub *budget_exit = gen_jump_exit(c, XCC_S, tb->eip, 0);
@@ -1011,9 +1011,10 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
 }
 
 /* -d perfmap: the block's host code named after its guest address in
- * the file perf(1) reads for code without symbols (/tmp/perf-PID.map:
- * "START SIZE name" per line, in hex), so that `perf report` on a
- * running Glass shows which guest code the time went to. */
+ * the file perf(1) reads for JIT code (/tmp/perf-PID.map: "START SIZE
+ * name" per line, in hex). perf takes the memfd cache for a file and
+ * does not look there itself: tests/bench/perf_blocks.py joins the map
+ * with perf's samples, to show which guest code the time went to. */
 static void perfmap_block(struct jit *j, const struct jit_tb *tb)
 {
     struct cpu *cpu = j->cpu;

@@ -149,8 +149,8 @@ static void spill_all(struct jit_ctx *c)
 
 static void cache_drop(struct jit_ctx *c, unsigned p, bool keep);
 
-/* Every register in `mask` onto the host's stack (spilling all first
- * when they would not fit with room for two temporaries). */
+/* Every register in `mask` onto the host's stack (others leaving it
+ * first when they would not fit with room for two temporaries). */
 static void cache_need(struct jit_ctx *c, uint8_t mask)
 {
     struct x87_cache *x = &c->x87;
