@@ -362,8 +362,9 @@ struct tlb {
     uint32_t generation;
     /* Of those, the ones that can change a global translation too: whole
      * flushes, and single pages (INVLPG drops a global entry as well;
-     * last_flush_page is the last one's page). */
-    uint32_t flushes_all, flushes_page, last_flush_page;
+     * last_flush_page is the last one's page); and the flushes of the
+     * non-global ones alone (MOV CR3 with CR4.PGE). */
+    uint32_t flushes_all, flushes_page, last_flush_page, flushes_nonglobal;
     uint32_t nfilled, nlarge;
     bool large_overflow;
     uint16_t filled[2 * TLB_ENTRIES]; /* u * TLB_ENTRIES + index */

@@ -57,6 +57,7 @@ void tlb_flush_all(struct tlb *t)
 void tlb_flush_nonglobal(struct tlb *t)
 {
     t->generation++;
+    t->flushes_nonglobal++;
     unsigned kept = 0;
     t->nlarge = 0;
     t->large_overflow = false;

@@ -1199,6 +1199,58 @@ Test(jit_engine, kernel_code_not_global_follows_mov_cr3)
     }
 }
 
+/*
+ * INVLPG changes one page's translation, whatever its G bit: kernel code
+ * that is not global keeps its jump-cache entries across an INVLPG of
+ * another page (a kernel does many, for its own mappings), and loses
+ * those of the page it names. A CPL 0 loop of 200: XOR the PTE of the
+ * page at 7000h with `toggle` (0, or 0F000h: 7000h <-> 8000h, the two
+ * functions of cr3_loop), INVLPG `page`, call the function at 7000h.
+ */
+static struct je invlpg_loop(int engine, uint32_t toggle, uint32_t page)
+{
+    uint8_t code[] = {
+        0xb9, 0xc8, 0x00, 0x00, 0x00,                               /* mov ecx, 200 */
+        0x31, 0xdb,                                                 /* xor ebx, ebx */
+        0x81, 0x35, 0x1c, 0x10, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, /* again: xor [10101Ch], toggle */
+        0x0f, 0x01, 0x3d, 0x00, 0x00, 0x00, 0x00,                   /* invlpg [page] */
+        0xff, 0x15, 0x00, 0x60, 0x00, 0x00,                         /* call [6000h] */
+        0x01, 0xc3,                                                 /* add ebx, eax */
+        0x49,                                                       /* dec ecx */
+        0x75, 0xe4,                                                 /* jnz again */
+        0xf4,                                                       /* hlt */
+    };
+    memcpy(code + 13, &toggle, 4);
+    memcpy(code + 20, &page, 4);
+    static const uint8_t f7[] = { 0xb8, 0x07, 0x00, 0x00, 0x00, 0xc3 }; /* mov eax, 7; ret */
+    static const uint8_t f9[] = { 0xb8, 0x09, 0x00, 0x00, 0x00, 0xc3 }; /* mov eax, 9; ret */
+    struct je m = je_new(engine);
+    je_map(&m, 0x100000, 3, 0x7000); /* not global */
+    memcpy(m.ram + 0x7000, f7, sizeof(f7));
+    memcpy(m.ram + 0x8000, f9, sizeof(f9));
+    uint32_t ptr = 0x7000;
+    memcpy(m.ram + 0x6000, &ptr, 4);
+    je_paging_on(&m, 0x100000, true);
+    je_code(&m, code, sizeof(code));
+    je_run_to_halt(&m);
+    return m;
+}
+
+Test(jit_engine, invlpg_keeps_the_jump_cache_of_other_pages)
+{
+    struct je m = invlpg_loop(CPU_ENGINE_JIT, 0, 0x5000);
+    cr_assert_eq(m.cpu->regs[R_EBX], 1400u);
+    unsigned long long n = jit_stat(m.cpu, "dispatches");
+    cr_assert_lt(n, 300ull, "%llu dispatches for 200 INVLPGs of another page", n);
+    je_free(&m);
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        m = invlpg_loop(engine, 0xf000, 0x7000);
+        cr_assert_eq(m.cpu->regs[R_EBX], 100u * 9 + 100u * 7, "engine %d: %u", engine,
+                     m.cpu->regs[R_EBX]);
+        je_free(&m);
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* Frame accesses whose address wraps around 4 GiB                     */
 /* ------------------------------------------------------------------ */

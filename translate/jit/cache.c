@@ -250,11 +250,17 @@ void jit_jc_tlb_changed(struct jit *j)
     uint32_t pages = t->flushes_page - j->tlb_flushes_page;
     unsigned b = kpage_bit(t->last_flush_page);
     uint32_t page = t->last_flush_page >> 12;
-    bool kernel = j->knonglobal || t->flushes_all != j->tlb_flushes_all || pages > 1 ||
+    /* A flush of the non-global translations (MOV CR3) matters once code
+     * from one went in; INVLPG only for its own page, whatever the
+     * translation's G bit was. */
+    bool nonglobal = t->flushes_nonglobal != j->tlb_flushes_nonglobal;
+    bool kernel = (j->knonglobal && nonglobal) || t->flushes_all != j->tlb_flushes_all ||
+                  pages > 1 ||
                   (pages == 1 && page >= j->kpage_min && page <= j->kpage_max &&
                    (j->kpages[b >> 6] >> (b & 63) & 1));
     j->tlb_flushes_all = t->flushes_all;
     j->tlb_flushes_page = t->flushes_page;
+    j->tlb_flushes_nonglobal = t->flushes_nonglobal;
     if (kernel) {
         jit_jc_flush(j);
         return;

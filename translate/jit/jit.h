@@ -323,7 +323,7 @@ struct jit {
     /* The TLB's flush counters at the last look, and a filter (bit per
      * hash of a linear page) of the pages whose code is in the jump cache
      * under the kernel stamp since it last advanced. */
-    uint32_t tlb_flushes_all, tlb_flushes_page;
+    uint32_t tlb_flushes_all, tlb_flushes_page, tlb_flushes_nonglobal;
     uint64_t kpages[64];
     uint32_t kpage_min, kpage_max; /* and the range of those pages */
     bool knonglobal;       /* one of those came from a non-global translation */

@@ -235,6 +235,7 @@ struct jit *jit_new(struct cpu *cpu, size_t code_size)
     }
     j->tlb_generation = cpu->tlb.generation;
     j->tlb_flushes_all = cpu->tlb.flushes_all;
+    j->tlb_flushes_nonglobal = cpu->tlb.flushes_nonglobal;
     j->tlb_flushes_page = cpu->tlb.flushes_page;
     cpu->jit_jc_stamp = cpu->jit_jc_kstamp = JIT_JC_VALID;
     j->kpage_min = UINT32_MAX;
