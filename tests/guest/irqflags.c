@@ -33,24 +33,16 @@ static int on_trap(struct trapframe *tf)
         if ((tf->eflags & FLAGS_SEEN) != FLAGS_OF_CMP && !bad_eflags)
             bad_eflags = tf->eflags | 0x2; /* bit 1 is always set: never 0 */
     }
-    outb(0x20, 0x20); /* non-specific EOI */
+    pic_eoi(0);
     return 1;
-}
-
-static void pic_init(void)
-{
-    outb(0x20, 0x11); outb(0xa0, 0x11); /* ICW1: edge, cascade, ICW4 */
-    outb(0x21, 0x20); outb(0xa1, 0x28); /* ICW2: vectors 20h, 28h */
-    outb(0x21, 0x04); outb(0xa1, 0x02); /* ICW3: slave on IR2 */
-    outb(0x21, 0x01); outb(0xa1, 0x01); /* ICW4: 8086 mode */
-    outb(0x21, 0xfe); outb(0xa1, 0xff); /* only IRQ 0 */
 }
 
 void test_main(void)
 {
     trap_hook = on_trap;
     idt_set_stub(32, 0x8e, 0);
-    pic_init();
+    pic_remap(); /* vectors 20h-2Fh */
+    pic_unmask(0);
     outb(0x43, 0x34); /* channel 0, LSB then MSB, mode 2 */
     outb(0x40, 119);  /* 1193182 / 119: ~10 kHz */
     outb(0x40, 0);
@@ -78,7 +70,7 @@ void test_main(void)
                      : "=c"(loops)
                      : "i"(TICKS)
                      : "eax", "edx", "cc", "memory");
-    outb(0x21, 0xff);
+    pic_mask(0);
     printf("irqflags: %u interrupts over %u loops, %u of them at the jump's target\n", ticks,
            loops, at_after_jump);
     CHECK_EQ(bad_eflags, 0);

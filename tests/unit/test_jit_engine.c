@@ -5,7 +5,7 @@
  * cannot see well: a REP string instruction that yields mid-way inside a
  * block, self-modifying code in the running block, the run budget,
  * translation-cache flushes, the traces (-d exec, in_asm, out_asm) and
- * the W^X mapping of the cache.
+ * the W^X mapping of the cache. The x87 programs are in test_jit_x87.c.
  */
 #define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include <criterion/criterion.h>
@@ -16,69 +16,8 @@
 
 #include "cpu/cpu.h"
 #include "memory/memory.h"
+#include "tests/unit/jit_engine_harness.h"
 #include "translate/translate.h"
-
-#define JE_RAM (4u << 20)
-#define JE_CODE 0x10000u
-#define JE_GDT 0x1000u
-#define JE_STACK 0x80000u
-
-struct je {
-    struct phys_mem *pm;
-    struct io_space *io;
-    struct cpu *cpu;
-    uint8_t *ram;
-};
-
-static struct je je_new(int engine)
-{
-    struct je m;
-    m.ram = calloc(1, JE_RAM);
-    m.pm = phys_new();
-    m.io = io_new();
-    cr_assert(m.ram && m.pm && m.io);
-    cr_assert_eq(phys_map_ram(m.pm, 0, JE_RAM, m.ram), 0);
-    struct cpu_bus bus = { .mem = m.pm, .io = m.io };
-    m.cpu = cpu_new(&bus);
-    cr_assert_not_null(m.cpu);
-    m.cpu->engine = (uint8_t)engine;
-    m.cpu->jit_code_size = 1u << 20;
-    static const struct seg code = { 0x08, 0, 0xffffffffu,
-                                     AR_P | AR_S | AR_T_CODE | AR_T_READABLE | AR_T_ACCESSED |
-                                         AR_DB | AR_G };
-    static const struct seg data = { 0x10, 0, 0xffffffffu,
-                                     AR_P | AR_S | AR_T_WRITABLE | AR_T_ACCESSED | AR_DB | AR_G };
-    struct cpu *cpu = m.cpu;
-    for (int s = 0; s < SEG_COUNT; s++)
-        cpu->seg[s] = data;
-    cpu->seg[SEG_CS] = code;
-    cpu->cr0 = CR0_PE | CR0_ET;
-    cpu->code32 = 1;
-    cpu->stack32 = 1;
-    cpu->eip = JE_CODE;
-    cpu->regs[R_ESP] = JE_STACK;
-    cpu->gdtr = (struct dtr){ JE_GDT, 23 };
-    return m;
-}
-
-static void je_free(struct je *m)
-{
-    cpu_exec_release(m->cpu);
-    cpu_free(m->cpu);
-    io_free(m->io);
-    phys_free(m->pm);
-    free(m->ram);
-}
-
-static void je_code(struct je *m, const uint8_t *code, size_t len)
-{
-    phys_write_buf(m->pm, JE_CODE, code, len);
-}
-
-static void je_run_to_halt(struct je *m)
-{
-    cr_assert_eq(cpu_exec(m->cpu, 10000000), CPU_EXIT_HALT);
-}
 
 /* REP MOVSD of 100000 dwords runs in chunks (the handler yields with EIP
  * at the instruction); the instructions after it in the same block must
@@ -331,354 +270,6 @@ Test(jit_engine, lds_changes_the_key_of_the_code_after_it)
 {
     cr_assert_eq(lds_class_result(CPU_ENGINE_INTERP), 101u);
     cr_assert_eq(lds_class_result(CPU_ENGINE_JIT), 101u);
-}
-
-/* ------------------------------------------------------------------ */
-/* x87: random programs under both engines                             */
-/* ------------------------------------------------------------------ */
-
-/*
- * Straight-line programs of x87 instructions (the forms the JIT runs
- * inline and others it leaves to their handlers), with jumps that split
- * them into blocks, forward Jcc over an instruction (side exits), FLDCW of control words that sometimes unmask
- * exceptions, FNSTSW AX and the flags of FCOMI stored to memory. Operands
- * come from a table of doubles, floats and integers with zeros,
- * denormals, infinities, quiet and signalling NaNs among them. The JIT's
- * run must leave everything as the interpreter's does: registers,
- * EFLAGS, the x87 state field by field and the data area (which ends
- * with an FNSAVE image, tags included).
- *
- * To chase a difference: X87_SEED=N runs that program alone, X87_LEN=K
- * makes every program K instructions long (the first K of the longer
- * one: bisect), X87_RUNS=N runs N programs, X87_DUMP=N writes program N
- * to /tmp/x87prog.bin (objdump -D -b binary -mi386 shows it).
- */
-#define X87_DATA 0x20000u
-#define X87_DATA_SIZE 0x1000u
-#define X87_SAVE (X87_DATA + X87_DATA_SIZE)
-
-struct x87_gen {
-    uint64_t s;
-    uint8_t *p;
-};
-
-static uint32_t x87_rnd(struct x87_gen *g)
-{
-    g->s = g->s * 6364136223846793005ull + 1442695040888963407ull;
-    return (uint32_t)(g->s >> 33);
-}
-
-static void x87_emit(struct x87_gen *g, const uint8_t *b, size_t n)
-{
-    memcpy(g->p, b, n);
-    g->p += n;
-}
-
-/* esc /digit [disp32] with the operand at an 8-aligned data offset. */
-static void x87_mem(struct x87_gen *g, uint8_t esc, unsigned digit)
-{
-    uint32_t at = X87_DATA + (x87_rnd(g) % (X87_DATA_SIZE / 8)) * 8;
-    uint8_t b[6] = { esc, (uint8_t)(digit << 3 | 5) };
-    memcpy(b + 2, &at, 4);
-    x87_emit(g, b, 6);
-}
-
-static void x87_fill_data(struct x87_gen *g, uint8_t *data)
-{
-    static const uint64_t specials[] = {
-        0, 0x8000000000000000ull, 0x3ff0000000000000ull, 0xbff8000000000000ull,
-        0x0000000000000001ull, 0x000fffffffffffffull, 0x7ff0000000000000ull,
-        0xfff0000000000000ull, 0x7ff8000000000000ull, 0x7ff4000000000000ull,
-        0x7fefffffffffffffull, 0x0010000000000000ull, 0x4330000000000000ull,
-    };
-    for (unsigned i = 0; i < X87_DATA_SIZE; i += 8) {
-        uint64_t v;
-        switch (x87_rnd(g) % 6) {
-        case 0: v = specials[x87_rnd(g) % (sizeof(specials) / sizeof(specials[0]))]; break;
-        case 1: v = (uint64_t)x87_rnd(g) << 32 | x87_rnd(g); break; /* any bits */
-        case 2: v = (uint64_t)(x87_rnd(g) % 2000) - 1000; break;   /* small integers */
-        case 3: { /* a float in the low half, a small int in the high one */
-            float f = (float)((int)(x87_rnd(g) % 20001) - 10000) / 64.0f;
-            uint32_t fb;
-            memcpy(&fb, &f, 4);
-            v = fb | (uint64_t)(x87_rnd(g) % 100) << 32;
-            break;
-        }
-        default: { /* an ordinary double */
-            double d = ((double)x87_rnd(g) / 4294967296.0 - 0.5) * (double)(1u << (x87_rnd(g) % 24));
-            memcpy(&v, &d, 8);
-            break;
-        }
-        }
-        memcpy(data + i, &v, 8);
-    }
-}
-
-static void x87_program(struct x87_gen *g, unsigned n)
-{
-    static const uint8_t reg_rows[][2] = {
-        /* escape, ModRM base: the row's eight ST(i) forms */
-        {0xd8, 0xc0}, {0xd8, 0xc8}, {0xd8, 0xd0}, {0xd8, 0xd8}, {0xd8, 0xe0}, {0xd8, 0xe8},
-        {0xd8, 0xf0}, {0xd8, 0xf8}, {0xd9, 0xc0}, {0xd9, 0xc8}, {0xdb, 0xe8}, {0xdb, 0xf0},
-        {0xdc, 0xc0}, {0xdc, 0xc8}, {0xdc, 0xe0}, {0xdc, 0xe8}, {0xdc, 0xf0}, {0xdc, 0xf8},
-        {0xdd, 0xd0}, {0xdd, 0xd8}, {0xdd, 0xe0}, {0xdd, 0xe8}, {0xde, 0xc0}, {0xde, 0xc8},
-        {0xde, 0xe0}, {0xde, 0xe8}, {0xde, 0xf0}, {0xde, 0xf8}, {0xdf, 0xe8}, {0xdf, 0xf0},
-        {0xdd, 0xc0}, {0xda, 0xc0},
-    };
-    static const uint8_t singles[][2] = {
-        {0xd9, 0xe0}, {0xd9, 0xe1}, {0xd9, 0xe8}, {0xd9, 0xee}, {0xd9, 0xfa}, {0xda, 0xe9},
-        {0xde, 0xd9}, {0xdf, 0xe0}, {0xd9, 0xf7}, {0xd9, 0xf6}, {0xd9, 0xfc}, {0xd9, 0xfe},
-        {0xd9, 0xe4}, {0xd9, 0xe5}, {0xdb, 0xe2}, {0xd9, 0xeb}, {0xd9, 0xfd},
-    };
-    static const uint8_t mem_forms[][2] = {
-        /* escape, digit */
-        {0xd8, 0}, {0xd8, 1}, {0xd8, 2}, {0xd8, 3}, {0xd8, 4}, {0xd8, 5}, {0xd8, 6}, {0xd8, 7},
-        {0xdc, 0}, {0xdc, 1}, {0xdc, 2}, {0xdc, 3}, {0xdc, 4}, {0xdc, 5}, {0xdc, 6}, {0xdc, 7},
-        {0xda, 0}, {0xda, 1}, {0xda, 3}, {0xda, 4}, {0xda, 7}, {0xde, 0}, {0xde, 2}, {0xde, 6},
-        {0xd9, 0}, {0xd9, 2}, {0xd9, 3}, {0xdd, 0}, {0xdd, 2}, {0xdd, 3}, {0xdb, 0}, {0xdb, 2},
-        {0xdb, 3}, {0xdf, 0}, {0xdf, 2}, {0xdf, 3}, {0xdf, 5}, {0xdf, 7}, {0xdb, 5}, {0xdb, 7},
-    };
-    for (unsigned k = 0; k < n; k++) {
-        unsigned what = x87_rnd(g) % 100;
-        if (what < 40) {
-            const uint8_t *row = reg_rows[x87_rnd(g) % (sizeof(reg_rows) / 2)];
-            uint8_t b[2] = { row[0], (uint8_t)(row[1] + x87_rnd(g) % 8) };
-            x87_emit(g, b, 2);
-        } else if (what < 52) {
-            x87_emit(g, singles[x87_rnd(g) % (sizeof(singles) / 2)], 2);
-        } else if (what < 85) {
-            const uint8_t *f = mem_forms[x87_rnd(g) % (sizeof(mem_forms) / 2)];
-            x87_mem(g, f[0], f[1]);
-        } else if (what < 88) {
-            static const uint8_t split[] = { 0xeb, 0x00 }; /* jmp +0 */
-            x87_emit(g, split, 2);
-        } else if (what < 90) {
-            /* inc eax; jcc over the ST(i) form after it: a side exit
-             * inside a run (the block runs on through a forward Jcc) */
-            const uint8_t *row = reg_rows[x87_rnd(g) % (sizeof(reg_rows) / 2)];
-            uint8_t b[5] = { 0x40, (uint8_t)(0x70 + x87_rnd(g) % 16), 0x02, row[0],
-                             (uint8_t)(row[1] + x87_rnd(g) % 8) };
-            x87_emit(g, b, 5);
-        } else if (what < 93) {
-            /* FLDCW: mostly all masked, any precision and rounding */
-            uint32_t at = X87_SAVE + 0x200 + (x87_rnd(g) % 4) * 2;
-            uint8_t b[6] = { 0xd9, 0x2d };
-            memcpy(b + 2, &at, 4);
-            x87_emit(g, b, 6);
-        } else if (what < 97) {
-            /* pushfd; pop eax; mov [data], eax: FCOMI's flags seen */
-            uint32_t at = X87_DATA + (x87_rnd(g) % (X87_DATA_SIZE / 4)) * 4;
-            uint8_t b[8] = { 0x9c, 0x58, 0x89, 0x05 };
-            memcpy(b + 4, &at, 4);
-            x87_emit(g, b, 8);
-        } else {
-            static const uint8_t inc_nop[] = { 0x40, 0x90 }; /* inc eax; nop */
-            x87_emit(g, inc_nop, 2);
-        }
-    }
-    /* fnsave [X87_SAVE]; hlt */
-    uint32_t at = X87_SAVE;
-    uint8_t b[7] = { 0xdd, 0x35 };
-    memcpy(b + 2, &at, 4);
-    b[6] = 0xf4;
-    x87_emit(g, b, 7);
-}
-
-struct x87_outcome {
-    uint32_t regs[8], eflags;
-    uint64_t icount;
-    struct fpu fpu;
-    uint8_t data[X87_DATA_SIZE + 0x200];
-};
-
-static void x87_run(int engine, const uint8_t *code, size_t len, const uint8_t *data,
-                    const uint16_t *cws, struct x87_outcome *out)
-{
-    struct je m = je_new(engine);
-    memcpy(m.ram + X87_DATA, data, X87_DATA_SIZE);
-    memcpy(m.ram + X87_SAVE + 0x200, cws, 8);
-    je_code(&m, code, len);
-    m.cpu->fpu.cw = 0x037f;
-    m.cpu->fpu.tag_empty = 0xff;
-    int exit = cpu_exec(m.cpu, 10000000);
-    cr_assert_eq(exit, CPU_EXIT_HALT, "engine %d: exit %d at eip %x, exception %d", engine, exit,
-                 m.cpu->eip, m.cpu->exc_vector);
-    memcpy(out->regs, m.cpu->regs, sizeof(out->regs));
-    out->eflags = cpu_get_eflags(m.cpu);
-    out->icount = m.cpu->icount;
-    out->fpu = m.cpu->fpu;
-    memcpy(out->data, m.ram + X87_DATA, sizeof(out->data));
-    je_free(&m);
-}
-
-static bool x87_same_fpu(const struct fpu *a, const struct fpu *b)
-{
-    for (int i = 0; i < 8; i++)
-        if (a->st[i].sig != b->st[i].sig || a->st[i].sign_exp != b->st[i].sign_exp)
-            return false;
-    return a->cw == b->cw && a->sw == b->sw && a->tag_empty == b->tag_empty &&
-           a->top == b->top && a->fop == b->fop && a->fip == b->fip && a->fdp == b->fdp &&
-           a->fcs == b->fcs && a->fds == b->fds;
-}
-
-/* The eight registers of two outcomes, `what` `n` naming the program. */
-static void x87_assert_same_st(const struct fpu *want, const struct fpu *got, const char *what,
-                               unsigned n)
-{
-    for (int r = 0; r < 8; r++)
-        cr_assert(want->st[r].sig == got->st[r].sig &&
-                      want->st[r].sign_exp == got->st[r].sign_exp,
-                  "%s %u: R%d %04x:%016llx / %04x:%016llx", what, n, r, want->st[r].sign_exp,
-                  (unsigned long long)want->st[r].sig, got->st[r].sign_exp,
-                  (unsigned long long)got->st[r].sig);
-}
-
-Test(jit_engine, x87_programs_as_the_interpreter_runs_them, .timeout = 120)
-{
-    static struct x87_outcome want, got;
-    static uint8_t data[X87_DATA_SIZE], code[8192];
-    unsigned runs = 1500;
-    if (getenv("X87_RUNS"))
-        runs = (unsigned)atoi(getenv("X87_RUNS"));
-    unsigned first = 1;
-    if (getenv("X87_SEED"))
-        first = runs = (unsigned)atoi(getenv("X87_SEED"));
-    for (unsigned seed = first; seed <= runs; seed++) {
-        struct x87_gen g = { seed * 0x9e3779b97f4a7c15ull, code };
-        x87_fill_data(&g, data);
-        /* Control words: double or extended precision, any rounding, all
-         * masked; every fourth program one with PE or more unmasked. */
-        uint16_t cws[4];
-        for (int i = 0; i < 4; i++)
-            cws[i] = (uint16_t)(0x007f | (x87_rnd(&g) % 4) << 10 | (2 + x87_rnd(&g) % 2) << 8);
-        if (seed % 4 == 0)
-            cws[x87_rnd(&g) % 4] &= (uint16_t)~(1u << (x87_rnd(&g) % 6));
-        unsigned ninsns = 48;
-        if (getenv("X87_LEN"))
-            ninsns = (unsigned)atoi(getenv("X87_LEN"));
-        x87_program(&g, ninsns);
-        size_t len = (size_t)(g.p - code);
-        if (getenv("X87_DUMP") && (unsigned)atoi(getenv("X87_DUMP")) == seed) {
-            FILE *f = fopen("/tmp/x87prog.bin", "wb");
-            fwrite(code, 1, len, f);
-            fclose(f);
-        }
-        x87_run(CPU_ENGINE_INTERP, code, len, data, cws, &want);
-        x87_run(CPU_ENGINE_JIT, code, len, data, cws, &got);
-        for (int r = 0; r < 8; r++)
-            cr_assert_eq(want.regs[r], got.regs[r], "seed %u: register %d: %08x / %08x", seed, r,
-                         want.regs[r], got.regs[r]);
-        cr_assert_eq(want.eflags, got.eflags, "seed %u: eflags %08x / %08x", seed, want.eflags,
-                     got.eflags);
-        cr_assert_eq(want.icount, got.icount, "seed %u: %llu / %llu instructions", seed,
-                     (unsigned long long)want.icount, (unsigned long long)got.icount);
-        x87_assert_same_st(&want.fpu, &got.fpu, "seed", seed);
-        cr_assert(x87_same_fpu(&want.fpu, &got.fpu),
-                  "seed %u: x87 sw %04x/%04x top %u/%u empty %02x/%02x fip %x/%x fop %x/%x",
-                  seed, want.fpu.sw, got.fpu.sw, want.fpu.top, got.fpu.top, want.fpu.tag_empty,
-                  got.fpu.tag_empty, want.fpu.fip, got.fpu.fip, want.fpu.fop, got.fpu.fop);
-        for (size_t i = 0; i < sizeof(want.data); i++)
-            cr_assert_eq(want.data[i], got.data[i], "seed %u: data byte %zx: %02x / %02x", seed,
-                         i, want.data[i], got.data[i]);
-    }
-}
-
-/*
- * A run of inline x87 instructions checks the host's exception flags
- * once, at its end (gen_x87.c); a failed check runs the run again
- * through the handlers from its first instruction. Here a register in
- * use at the run's start is changed and popped (its new value must not
- * reach cpu->fpu.st before the check, or the run again would square it
- * twice), then 0/0 raises IE: both engines must end with the same
- * registers, the popped one's contents included, and status word. The second program
- * stores over the operand its first instruction loaded, then raises IE:
- * run again, that load must see the old value.
- */
-static void x87_fixed(int engine, const uint8_t *code, size_t len, struct x87_outcome *out)
-{
-    struct je m = je_new(engine);
-    double two = 2.0;
-    memcpy(m.ram + X87_DATA, &two, sizeof(two));
-    je_code(&m, code, len);
-    m.cpu->fpu.cw = 0x037f;
-    m.cpu->fpu.tag_empty = 0xff;
-    cr_assert_eq(cpu_exec(m.cpu, 1000000), CPU_EXIT_HALT);
-    memcpy(out->regs, m.cpu->regs, sizeof(out->regs));
-    out->fpu = m.cpu->fpu;
-    memcpy(out->data, m.ram + X87_DATA, sizeof(out->data));
-    je_free(&m);
-}
-
-Test(jit_engine, x87_failed_run_check_runs_it_again_from_its_start)
-{
-    static const uint8_t popped[] = {
-        0xd9, 0xe8,                         /* fld1 */
-        0xdd, 0x05, 0x00, 0x00, 0x02, 0x00, /* fld qword [20000h]: 2.0 */
-        0xeb, 0x00,                         /* jmp $+2: the run starts in a new block */
-        0xd8, 0xc8,                         /* fmul st0, st0: 4.0, changed */
-        0xdd, 0xd8,                         /* fstp st(0): popped, keeps 4.0 */
-        0xd8, 0xe0,                         /* fsub st0, st0: 0.0 */
-        0xd8, 0xf0,                         /* fdiv st0, st0: IE */
-        0xf4,
-    };
-    static const uint8_t overwritten[] = {
-        0xdd, 0x05, 0x08, 0x00, 0x02, 0x00, /* fld qword [20008h] */
-        0xdd, 0x1d, 0x08, 0x00, 0x02, 0x00, /* fstp qword [20008h]: the TLB warm */
-        0xd9, 0xe8,                         /* fld1 */
-        0xeb, 0x00,                         /* jmp $+2 */
-        0xdc, 0x05, 0x00, 0x00, 0x02, 0x00, /* fadd qword [20000h]: 3.0 */
-        0xdd, 0x15, 0x00, 0x00, 0x02, 0x00, /* fst qword [20000h] */
-        0xd9, 0xee,                         /* fldz */
-        0xd8, 0xf0,                         /* fdiv st0, st0: IE */
-        0xdc, 0x05, 0x00, 0x00, 0x02, 0x00, /* fadd qword [20000h] */
-        0xf4,
-    };
-    static const uint8_t with_integer[] = {
-        0xbe, 0x00, 0x00, 0x02, 0x00,       /* mov esi, 20000h */
-        0xdd, 0x06,                         /* fld qword [esi]: the TLB warm */
-        0xdd, 0xd8,                         /* fstp st(0) */
-        0xeb, 0x00,                         /* jmp $+2 */
-        0xdd, 0x06,                         /* fld qword [esi]: 2.0 */
-        0x47,                               /* inc edi: inside the run */
-        0xd9, 0xee,                         /* fldz */
-        0xd8, 0xf0,                         /* fdiv st0, st0: IE */
-        0x47,                               /* inc edi */
-        0xd8, 0xc1,                         /* fadd st0, st1 */
-        0x83, 0xc6, 0x08,                   /* add esi, 8: the run's address: ends it */
-        0xdd, 0x06,                         /* fld qword [esi] */
-        0xf4,
-    };
-    /* The run's stack-fault test waits for its end (gen_x87.c
-     * check_tags) but must come before its store: here ST(2) is empty
-     * (holding a stale 2.0) when FADD reads it, and a store of the
-     * host's 4.0 before the test would be read back by the run again. */
-    static const uint8_t fault_then_store[] = {
-        0xd9, 0xf7,                         /* fincstp */
-        0xdd, 0x05, 0x00, 0x00, 0x02, 0x00, /* fld qword [20000h]: 2.0 */
-        0xdd, 0x1d, 0x00, 0x00, 0x02, 0x00, /* fstp qword [20000h]: TLB warm, 2.0 stale */
-        0xd9, 0xf6,                         /* fdecstp: TOP on the empty register */
-        0xeb, 0x00,                         /* jmp $+2 */
-        0xdd, 0x05, 0x00, 0x00, 0x02, 0x00, /* fld qword [20000h] */
-        0xdd, 0x05, 0x00, 0x00, 0x02, 0x00, /* fld qword [20000h] */
-        0xd8, 0xc2,                         /* fadd st0, st2: empty, stack fault */
-        0xdd, 0x1d, 0x00, 0x00, 0x02, 0x00, /* fstp qword [20000h]: the indefinite */
-        0xf4,
-    };
-    static const struct { const uint8_t *code; size_t len; } progs[] = {
-        { popped, sizeof(popped) }, { overwritten, sizeof(overwritten) },
-        { with_integer, sizeof(with_integer) }, { fault_then_store, sizeof(fault_then_store) },
-    };
-    static struct x87_outcome want, got;
-    for (unsigned i = 0; i < 4; i++) {
-        x87_fixed(CPU_ENGINE_INTERP, progs[i].code, progs[i].len, &want);
-        x87_fixed(CPU_ENGINE_JIT, progs[i].code, progs[i].len, &got);
-        x87_assert_same_st(&want.fpu, &got.fpu, "program", i);
-        cr_assert(x87_same_fpu(&want.fpu, &got.fpu), "program %u: sw %04x / %04x, top %u / %u",
-                  i, want.fpu.sw, got.fpu.sw, want.fpu.top, got.fpu.top);
-        cr_assert(!memcmp(want.data, got.data, 16), "program %u: memory", i);
-        cr_assert(!memcmp(want.regs, got.regs, sizeof(want.regs)), "program %u: EDI %u / %u", i,
-                  want.regs[R_EDI], got.regs[R_EDI]);
-    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -1139,6 +730,30 @@ Test(jit_engine, fault_only_flags_reach_the_exception_frame)
  * 102000h, where the page at 7000h is another) and then calls the
  * function at 7000h through a pointer, adding what it returns to EBX.
  */
+/* `code` run to its HLT with paging on (CR4.PGE set): two functions at
+ * 7000h (returns 7) and 8000h (returns 9), a pointer at 6000h to the one
+ * at linear 7000h; the directory at 100000h maps the first 4 MiB one to
+ * one with PTE bits `bits`, and with `second` another at 102000h maps
+ * linear 7000h to 8000h. */
+static struct je run_two_functions(int engine, uint32_t bits, bool second, const uint8_t *code,
+                                   size_t len)
+{
+    static const uint8_t f7[] = { 0xb8, 0x07, 0x00, 0x00, 0x00, 0xc3 }; /* mov eax, 7; ret */
+    static const uint8_t f9[] = { 0xb8, 0x09, 0x00, 0x00, 0x00, 0xc3 }; /* mov eax, 9; ret */
+    struct je m = je_new(engine);
+    je_map(&m, 0x100000, bits, 0x7000);
+    if (second)
+        je_map(&m, 0x102000, bits, 0x8000);
+    memcpy(m.ram + 0x7000, f7, sizeof(f7));
+    memcpy(m.ram + 0x8000, f9, sizeof(f9));
+    uint32_t ptr = 0x7000;
+    memcpy(m.ram + 0x6000, &ptr, 4);
+    je_paging_on(&m, 0x100000, true);
+    je_code(&m, code, len);
+    je_run_to_halt(&m);
+    return m;
+}
+
 static struct je cr3_loop(int engine, uint32_t bits, uint32_t toggle)
 {
     uint8_t code[] = {
@@ -1154,19 +769,7 @@ static struct je cr3_loop(int engine, uint32_t bits, uint32_t toggle)
         0xf4,                               /* hlt */
     };
     memcpy(code + 11, &toggle, 4);
-    static const uint8_t f7[] = { 0xb8, 0x07, 0x00, 0x00, 0x00, 0xc3 }; /* mov eax, 7; ret */
-    static const uint8_t f9[] = { 0xb8, 0x09, 0x00, 0x00, 0x00, 0xc3 }; /* mov eax, 9; ret */
-    struct je m = je_new(engine);
-    je_map(&m, 0x100000, bits, 0x7000);
-    je_map(&m, 0x102000, bits, 0x8000);
-    memcpy(m.ram + 0x7000, f7, sizeof(f7));
-    memcpy(m.ram + 0x8000, f9, sizeof(f9));
-    uint32_t ptr = 0x7000;
-    memcpy(m.ram + 0x6000, &ptr, 4);
-    je_paging_on(&m, 0x100000, true);
-    je_code(&m, code, sizeof(code));
-    je_run_to_halt(&m);
-    return m;
+    return run_two_functions(engine, bits, true, code, sizeof(code));
 }
 
 /* With the entries kept, the call and the return find their targets in
@@ -1222,18 +825,7 @@ static struct je invlpg_loop(int engine, uint32_t toggle, uint32_t page)
     };
     memcpy(code + 13, &toggle, 4);
     memcpy(code + 20, &page, 4);
-    static const uint8_t f7[] = { 0xb8, 0x07, 0x00, 0x00, 0x00, 0xc3 }; /* mov eax, 7; ret */
-    static const uint8_t f9[] = { 0xb8, 0x09, 0x00, 0x00, 0x00, 0xc3 }; /* mov eax, 9; ret */
-    struct je m = je_new(engine);
-    je_map(&m, 0x100000, 3, 0x7000); /* not global */
-    memcpy(m.ram + 0x7000, f7, sizeof(f7));
-    memcpy(m.ram + 0x8000, f9, sizeof(f9));
-    uint32_t ptr = 0x7000;
-    memcpy(m.ram + 0x6000, &ptr, 4);
-    je_paging_on(&m, 0x100000, true);
-    je_code(&m, code, sizeof(code));
-    je_run_to_halt(&m);
-    return m;
+    return run_two_functions(engine, 3, false, code, sizeof(code)); /* not global */
 }
 
 Test(jit_engine, invlpg_keeps_the_jump_cache_of_other_pages)

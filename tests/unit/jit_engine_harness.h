@@ -1,0 +1,80 @@
+/*
+ * jit_engine_harness.h — a bare CPU for the JIT's engine tests: 4 MiB of
+ * RAM, flat 32-bit protected mode (CS 08h, data 10h, base 0, limit 4 GiB),
+ * code at JE_CODE, the stack at JE_STACK. Shared by test_jit_engine.c and
+ * test_jit_x87.c.
+ */
+#ifndef GLASS_TESTS_JIT_ENGINE_HARNESS_H
+#define GLASS_TESTS_JIT_ENGINE_HARNESS_H
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "memory/memory.h"
+#include "translate/translate.h"
+
+#define JE_RAM (4u << 20)
+#define JE_CODE 0x10000u
+#define JE_GDT 0x1000u
+#define JE_STACK 0x80000u
+
+struct je {
+    struct phys_mem *pm;
+    struct io_space *io;
+    struct cpu *cpu;
+    uint8_t *ram;
+};
+
+static inline struct je je_new(int engine)
+{
+    struct je m;
+    m.ram = calloc(1, JE_RAM);
+    m.pm = phys_new();
+    m.io = io_new();
+    cr_assert(m.ram && m.pm && m.io);
+    cr_assert_eq(phys_map_ram(m.pm, 0, JE_RAM, m.ram), 0);
+    struct cpu_bus bus = { .mem = m.pm, .io = m.io };
+    m.cpu = cpu_new(&bus);
+    cr_assert_not_null(m.cpu);
+    m.cpu->engine = (uint8_t)engine;
+    m.cpu->jit_code_size = 1u << 20;
+    static const struct seg code = { 0x08, 0, 0xffffffffu,
+                                     AR_P | AR_S | AR_T_CODE | AR_T_READABLE | AR_T_ACCESSED |
+                                         AR_DB | AR_G };
+    static const struct seg data = { 0x10, 0, 0xffffffffu,
+                                     AR_P | AR_S | AR_T_WRITABLE | AR_T_ACCESSED | AR_DB | AR_G };
+    struct cpu *cpu = m.cpu;
+    for (int s = 0; s < SEG_COUNT; s++)
+        cpu->seg[s] = data;
+    cpu->seg[SEG_CS] = code;
+    cpu->cr0 = CR0_PE | CR0_ET;
+    cpu->code32 = 1;
+    cpu->stack32 = 1;
+    cpu->eip = JE_CODE;
+    cpu->regs[R_ESP] = JE_STACK;
+    cpu->gdtr = (struct dtr){ JE_GDT, 23 };
+    return m;
+}
+
+static inline void je_free(struct je *m)
+{
+    cpu_exec_release(m->cpu);
+    cpu_free(m->cpu);
+    io_free(m->io);
+    phys_free(m->pm);
+    free(m->ram);
+}
+
+static inline void je_code(struct je *m, const uint8_t *code, size_t len)
+{
+    phys_write_buf(m->pm, JE_CODE, code, len);
+}
+
+static inline void je_run_to_halt(struct je *m)
+{
+    cr_assert_eq(cpu_exec(m->cpu, 10000000), CPU_EXIT_HALT);
+}
+
+#endif
