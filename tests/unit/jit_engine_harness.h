@@ -2,7 +2,7 @@
  * jit_engine_harness.h — a bare CPU for the JIT's engine tests: 4 MiB of
  * RAM, flat 32-bit protected mode (CS 08h, data 10h, base 0, limit 4 GiB),
  * code at JE_CODE, the stack at JE_STACK. Shared by test_jit_engine.c and
- * test_jit_x87.c.
+ * test_jit_x87.c; test_dirty.c takes the flat mode alone (je_flat_mode).
  */
 #ifndef GLASS_TESTS_JIT_ENGINE_HARNESS_H
 #define GLASS_TESTS_JIT_ENGINE_HARNESS_H
@@ -27,6 +27,24 @@ struct je {
     uint8_t *ram;
 };
 
+/* `cpu` in flat 32-bit protected mode: CS 08h and every data segment
+ * 10h, base 0, limit 4 GiB, ESP at JE_STACK. */
+static inline void je_flat_mode(struct cpu *cpu)
+{
+    static const struct seg code = { 0x08, 0, 0xffffffffu,
+                                     AR_P | AR_S | AR_T_CODE | AR_T_READABLE | AR_T_ACCESSED |
+                                         AR_DB | AR_G };
+    static const struct seg data = { 0x10, 0, 0xffffffffu,
+                                     AR_P | AR_S | AR_T_WRITABLE | AR_T_ACCESSED | AR_DB | AR_G };
+    for (int s = 0; s < SEG_COUNT; s++)
+        cpu->seg[s] = data;
+    cpu->seg[SEG_CS] = code;
+    cpu->cr0 = CR0_PE | CR0_ET;
+    cpu->code32 = 1;
+    cpu->stack32 = 1;
+    cpu->regs[R_ESP] = JE_STACK;
+}
+
 static inline struct je je_new(int engine)
 {
     struct je m;
@@ -40,21 +58,9 @@ static inline struct je je_new(int engine)
     cr_assert_not_null(m.cpu);
     m.cpu->engine = (uint8_t)engine;
     m.cpu->jit_code_size = 1u << 20;
-    static const struct seg code = { 0x08, 0, 0xffffffffu,
-                                     AR_P | AR_S | AR_T_CODE | AR_T_READABLE | AR_T_ACCESSED |
-                                         AR_DB | AR_G };
-    static const struct seg data = { 0x10, 0, 0xffffffffu,
-                                     AR_P | AR_S | AR_T_WRITABLE | AR_T_ACCESSED | AR_DB | AR_G };
-    struct cpu *cpu = m.cpu;
-    for (int s = 0; s < SEG_COUNT; s++)
-        cpu->seg[s] = data;
-    cpu->seg[SEG_CS] = code;
-    cpu->cr0 = CR0_PE | CR0_ET;
-    cpu->code32 = 1;
-    cpu->stack32 = 1;
-    cpu->eip = JE_CODE;
-    cpu->regs[R_ESP] = JE_STACK;
-    cpu->gdtr = (struct dtr){ JE_GDT, 23 };
+    je_flat_mode(m.cpu);
+    m.cpu->eip = JE_CODE;
+    m.cpu->gdtr = (struct dtr){ JE_GDT, 23 };
     return m;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "memory/memory.h"
+#include "tests/unit/jit_engine_harness.h"
 
 #define DL_PAGES 16
 #define DL_SIZE (DL_PAGES * 4096u)
@@ -198,18 +199,7 @@ static struct cpu *dc_cpu(int engine, struct io_space *io)
     cr_assert_not_null(cpu);
     cpu->engine = (uint8_t)engine;
     cpu->jit_code_size = 1u << 20;
-    static const struct seg code = { 0x08, 0, 0xffffffffu,
-                                     AR_P | AR_S | AR_T_CODE | AR_T_READABLE | AR_T_ACCESSED |
-                                         AR_DB | AR_G };
-    static const struct seg data = { 0x10, 0, 0xffffffffu,
-                                     AR_P | AR_S | AR_T_WRITABLE | AR_T_ACCESSED | AR_DB | AR_G };
-    for (int s = 0; s < SEG_COUNT; s++)
-        cpu->seg[s] = data;
-    cpu->seg[SEG_CS] = code;
-    cpu->cr0 = CR0_PE | CR0_ET;
-    cpu->code32 = 1;
-    cpu->stack32 = 1;
-    cpu->regs[R_ESP] = 0x80000;
+    je_flat_mode(cpu); /* ESP 80000h */
     phys_detach_tlb(dl_pm, &dl_tlb);
     cr_assert_eq(phys_attach_tlb(dl_pm, &cpu->tlb), 0);
     return cpu;
