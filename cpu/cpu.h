@@ -478,6 +478,10 @@ struct cpu {
     uint8_t engine;
     struct jit *jit;
     size_t jit_code_size;  /* bytes of translation cache; 0: the default */
+    /* The JIT runs a block on the careful path the first time it meets
+     * it and translates it the second (translate/jit/run.c, "first
+     * sight"); 0: at once (the default, which tests rely on). */
+    uint8_t jit_first_sight;
     /* -singlestep: every instruction through the careful path. */
     uint8_t singlestep;
     /* -accel jit,lockstep: each JIT block checked against the

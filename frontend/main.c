@@ -146,6 +146,7 @@ int main(int argc, char **argv)
         .engine = o.engine >= 0 ? o.engine
                   : cpu_exec_jit_available() ? CPU_ENGINE_JIT : CPU_ENGINE_INTERP,
         .jit_code_size = (size_t)o.tb_size_mb << 20,
+        .jit_first_sight = true,
         .singlestep = o.singlestep,
         .lockstep = o.lockstep,
         .poll = poll_host,

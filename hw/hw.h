@@ -113,6 +113,7 @@ struct pc_config {
      * -singlestep. */
     int engine;
     size_t jit_code_size;
+    bool jit_first_sight;  /* cpu.h jit_first_sight */
     bool singlestep;
     bool lockstep;         /* -accel jit,lockstep */
     /* Called between CPU slices: the frontend reads host input (serial

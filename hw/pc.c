@@ -405,6 +405,7 @@ static int build(struct pc *pc, char *err, size_t errlen)
     pc->cpu->log_mask = cfg->log_mask;
     pc->cpu->engine = (uint8_t)cfg->engine;
     pc->cpu->jit_code_size = cfg->jit_code_size;
+    pc->cpu->jit_first_sight = cfg->jit_first_sight && !cfg->lockstep;
     pc->cpu->singlestep = cfg->singlestep;
     pc->cpu->lockstep_on = cfg->lockstep;
     pc->cpu->trace_insn = cfg->trace_insn;

@@ -69,7 +69,7 @@ guest-disks: build/guest/host/mkdisk
 
 # Every kernel under both engines; the disks are made again for each
 # pass (the ide test writes to its disk).
-GUEST_ENGINES ?= jit interp
+GUEST_ENGINES ?= jit jit-eager interp
 check-guest: glass guests build/guest/host/mkdisk
 	@set -e; for e in $(GUEST_ENGINES); do \
 	    $(MAKE) --no-print-directory guest-disks >/dev/null; \

@@ -24,8 +24,11 @@
 #                             to a disk image
 #
 # tests/guest/run.sh --accel ENGINE GLASS IMAGE... runs them with
-# -accel ENGINE (jit or interp; make check-guest runs both); the report
-# names the engine.
+# -accel ENGINE (jit or interp; make check-guest runs both, and the JIT
+# once more as jit-eager: every block translated the first time it runs,
+# GLASS_JIT_FIRST_SIGHT=0, where by default code run once stays on the
+# careful path, so that the tests' one-off instructions go through
+# translated code too); the report names the engine.
 #
 # tests/guest/run.sh --qemu QEMU IMAGE... runs the same kernels in QEMU
 # (built with -DQEMU_VALIDATE, make check-guest-qemu), the reference the
@@ -35,9 +38,16 @@
 set -u
 qemu=
 accel=
+engine=
 if [ "${1:-}" = --accel ]; then
     accel=$2
+    engine=$2
     shift 2
+fi
+if [ "$accel" = jit-eager ]; then
+    accel=jit
+    GLASS_JIT_FIRST_SIGHT=0
+    export GLASS_JIT_FIRST_SIGHT
 fi
 if [ "${1:-}" = --qemu ]; then
     qemu=$2
@@ -103,7 +113,7 @@ for image in "$@"; do
     then
         why="tests/guest/$name.check failed"
     fi
-    label=$name${accel:+ ($accel)}
+    label=$name${engine:+ ($engine)}
     if [ -z "$why" ]; then
         echo "PASS $label"
         passed=$((passed + 1))
@@ -116,5 +126,5 @@ for image in "$@"; do
     fi
 done
 
-echo "guest tests${accel:+ ($accel)}: $passed passed, $failed failed"
+echo "guest tests${engine:+ ($engine)}: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] || { echo "failed:$failures"; exit 1; }

@@ -1286,3 +1286,44 @@ Test(jit_engine, a_slice_ends_with_exact_flags)
     cr_assert_gt(checked, 100u);
     je_free(&m);
 }
+
+/*
+ * First sight (run.c): with cpu->jit_first_sight, a block met for the
+ * first time runs on the careful path and is translated when it is met
+ * again. Here the entry block (which runs the loop's first iteration),
+ * the loop's body and the HLT after it are each met: only the body,
+ * met again on the loop's third iteration, is translated; without first
+ * sight all three are. Both compute the same sum.
+ */
+static void first_sight_run(bool first, unsigned long long *sights,
+                            unsigned long long *blocks)
+{
+    static const uint8_t code[] = {
+        0xb9, 0x64, 0x00, 0x00, 0x00, /* mov ecx, 100 */
+        0x31, 0xc0,                   /* xor eax, eax */
+        0x01, 0xc8,                   /* again: add eax, ecx */
+        0x49,                         /* dec ecx */
+        0x75, 0xfb,                   /* jnz again */
+        0xf4,                         /* hlt */
+    };
+    struct je m = je_new(CPU_ENGINE_JIT);
+    m.cpu->jit_first_sight = first;
+    je_code(&m, code, sizeof(code));
+    je_run_to_halt(&m);
+    cr_assert_eq(m.cpu->regs[R_EAX], 5050u, "first sight %d: eax %u", first,
+                 m.cpu->regs[R_EAX]);
+    *sights = jit_stat(m.cpu, "blocks run on the careful path when first met");
+    *blocks = jit_stat(m.cpu, "blocks translated");
+    je_free(&m);
+}
+
+Test(jit_engine, blocks_run_once_are_not_translated)
+{
+    unsigned long long sights, blocks;
+    first_sight_run(true, &sights, &blocks);
+    cr_assert_eq(sights, 3ull, "%llu first sights", sights);
+    cr_assert_eq(blocks, 1ull, "%llu blocks translated", blocks);
+    first_sight_run(false, &sights, &blocks);
+    cr_assert_eq(sights, 0ull, "%llu first sights", sights);
+    cr_assert_eq(blocks, 3ull, "%llu blocks translated", blocks);
+}

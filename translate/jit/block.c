@@ -227,7 +227,7 @@ bool gen_side_exit_at(const struct jit_ctx *c, unsigned k)
  * the key holds each segment's class); and the REP string instructions,
  * whose handler runs a bounded number of iterations and then leaves EIP
  * at the instruction for the rest (the block's exit goes there). */
-static bool jit_ends_block(const struct insn *in)
+bool jit_ends_block(const struct insn *in)
 {
     if (changes_key(in))
         return true;

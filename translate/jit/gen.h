@@ -174,6 +174,9 @@ struct jit_ctx {
     unsigned nstubs;
 };
 
+/* Whether `in` ends a JIT block (block.c): what the decoder stops at. */
+bool jit_ends_block(const struct insn *in);
+
 /* Flags every instruction form handled natively reads and writes
  * (FL_ARITH bits); block.c's liveness pass uses them. */
 void jit_insn_flags(const struct insn *in, uint32_t *reads, uint32_t *writes);

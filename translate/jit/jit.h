@@ -124,6 +124,10 @@ struct jit_insn {
  * ways of the conditional jumps it runs on through (block.c). */
 #define JIT_EXITS 4
 
+/* Tags of the first-sight filter (run.c). */
+#define JIT_SEEN_BITS 16
+#define JIT_SEEN_SIZE (1u << JIT_SEEN_BITS)
+
 struct jit_tb {
     /* Key. */
     uint64_t paddr;      /* physical address of the first byte */
@@ -268,6 +272,7 @@ struct jit_stats {
     uint64_t smc_hot, smc_careful; /* hot SMC periods, instructions run careful in them */
     uint64_t smc_turns;            /* times the dispatcher handed them over */
     uint64_t frame_fails, frames_dropped; /* failed frame checks, blocks retranslated without */
+    uint64_t first_sights; /* blocks run on the careful path when first met */
 };
 
 /* A block whose frame check (block.c) has failed this many times is
@@ -319,6 +324,13 @@ struct jit {
      * its handler (to tell the inline code's faults from the rest of the
      * JIT's when debugging). */
     bool helpers_only;
+    /* First sight (run.c): a block met for the first time runs on the
+     * careful path, and is translated when met again; `seen` is a
+     * direct-mapped filter of the blocks met (JIT_SEEN_SIZE tags). The
+     * careful instructions left count (cpu->jit_careful_left) is an SMC
+     * period's when `careful_smc`, a first sight's otherwise. */
+    bool first_sight, careful_smc;
+    uint64_t *seen;
     bool no_frames_next;   /* jit_translate: no frame check in the next block */
     /* The TLB's flush counters at the last look, and a filter (bit per
      * hash of a linear page) of the pages whose code is in the jump cache

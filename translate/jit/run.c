@@ -241,6 +241,13 @@ struct jit *jit_new(struct cpu *cpu, size_t code_size)
     j->kpage_min = UINT32_MAX;
     j->helpers_only = getenv("GLASS_JIT_HELPERS") != NULL;
     const char *ff = getenv("GLASS_JIT_FRAME_FAILS");
+    const char *fs = getenv("GLASS_JIT_FIRST_SIGHT");
+    j->first_sight = fs ? strcmp(fs, "0") != 0 : cpu->jit_first_sight;
+    if (j->first_sight) {
+        j->seen = calloc(JIT_SEEN_SIZE, sizeof(*j->seen));
+        if (!j->seen)
+            j->first_sight = false;
+    }
     j->frame_fails_max = ff ? (unsigned)strtoul(ff, NULL, 10) : JIT_FRAME_FAILS;
     return j;
 }
@@ -252,7 +259,50 @@ void jit_free(struct jit *j)
     jit_cache_free(j);
     if (j->perfmap)
         fclose(j->perfmap);
+    free(j->seen);
     free(j);
+}
+
+/*
+ * First sight. Most of the code a guest runs while it boots runs once or
+ * a few times (a kernel's init functions, its decompressor's set-up),
+ * and translating a block costs ~3 us (Debian's boot: 84 K blocks, 0.25
+ * s), some ten times what the careful path takes to run it once. So a
+ * block met for the first time runs there, and is translated when it is
+ * met again (a loop's second iteration, a function's second call). This
+ * also keeps the first run of new code from stalling a guest that times
+ * it: Linux's quick TSC calibration reads the PIT in a loop and gives up
+ * when the first pass through the loop's exit took more than ~13 us,
+ * which its translation did. The filter is a hash of the block's key
+ * and addresses in a direct-mapped table; a collision only makes a block
+ * run careful once more, or get translated a time sooner.
+ */
+static bool first_sight(struct jit *j, struct cpu *cpu, const uint8_t *host, uint64_t paddr,
+                        uint32_t key)
+{
+    const struct seg *cs = &cpu->seg[SEG_CS];
+    uint64_t tag = (paddr ^ (uint64_t)(cs->base + cpu->eip) << 32 ^ (uint64_t)cs->base << 12 ^
+                    (uint64_t)key * 0x100000001b3ull ^ cs->limit) *
+                   0x9e3779b97f4a7c15ull;
+    tag |= 1; /* never 0, an empty slot */
+    uint64_t *slot = &j->seen[tag >> (64 - JIT_SEEN_BITS)];
+    if (*slot == tag)
+        return false;
+    *slot = tag;
+    /* Its instructions on the careful path, up to its end (exec.c), and
+     * then the dispatcher again, at the block its end leads to. */
+    struct insn insns[JIT_MAX_INSNS];
+    unsigned end;
+    unsigned n = tb_decode(insns, JIT_MAX_INSNS, host, (unsigned)(paddr & 0xfff),
+                           (key & JK_CODE32) != 0, tb_code_room(cpu, cpu->eip), jit_ends_block,
+                           &end);
+    if (j->careful_smc)
+        j->stats.smc_careful -= cpu->jit_careful_left; /* not run: left the page */
+    j->careful_smc = false;
+    cpu->jit_careful_left = n ? n - 1 : 0;
+    cpu->jit_careful_page = (cs->base + cpu->eip) & TLB_PAGE_MASK;
+    j->stats.first_sights++;
+    return true;
 }
 
 /* The block for the CPU's CS:EIP, translated if needed; NULL when the
@@ -279,8 +329,10 @@ static struct jit_tb *find_block(struct jit *j, struct cpu *cpu)
         if (n) {
             /* Its code keeps changing: decoded as it runs, this one and
              * the next n - 1 without asking here (exec.c). */
-            j->stats.smc_careful -= cpu->jit_careful_left; /* not run: left the page */
+            if (j->careful_smc)
+                j->stats.smc_careful -= cpu->jit_careful_left; /* not run: left the page */
             j->stats.smc_turns++;
+            j->careful_smc = true;
             cpu->jit_careful_left = n - 1;
             cpu->jit_careful_page = (cs->base + eip) & TLB_PAGE_MASK;
             return NULL;
@@ -320,6 +372,8 @@ static struct jit_tb *find_block(struct jit *j, struct cpu *cpu)
             tb->gen2 = cpu->tlb.generation;
         }
     }
+    if (!tb && j->first_sight && first_sight(j, cpu, host, paddr, key))
+        return NULL;
     if (!tb)
         tb = jit_translate(j, host, paddr, key, tb_code_room(cpu, eip));
     return tb;
@@ -410,7 +464,8 @@ void jit_print_stats(const struct jit *j, FILE *f)
             "%llu unlinks\n"
             "jit: %llu helper calls, %llu SMC invalidations, %llu hot SMC periods "
             "(%llu instructions run careful in them, %llu turns)\n"
-            "jit: %llu frame checks failed, %llu blocks translated again without one\n",
+            "jit: %llu frame checks failed, %llu blocks translated again without one\n"
+            "jit: %llu blocks run on the careful path when first met (translated when met again)\n",
             (unsigned long long)s->blocks, (unsigned long long)s->insns_translated,
             (unsigned long long)s->insns_inline, (unsigned long long)s->code_bytes,
             (unsigned long long)s->flushes, (unsigned long long)s->dispatches,
@@ -419,7 +474,8 @@ void jit_print_stats(const struct jit *j, FILE *f)
             (unsigned long long)s->helper_calls, (unsigned long long)s->invalidations,
             (unsigned long long)s->smc_hot, (unsigned long long)s->smc_careful,
             (unsigned long long)s->smc_turns,
-            (unsigned long long)s->frame_fails, (unsigned long long)s->frames_dropped);
+            (unsigned long long)s->frame_fails, (unsigned long long)s->frames_dropped,
+            (unsigned long long)s->first_sights);
     /* The operations most often run through their handlers: what to
      * inline next. */
     bool done[OP_COUNT] = { false };
