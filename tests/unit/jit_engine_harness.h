@@ -8,6 +8,7 @@
 #define GLASS_TESTS_JIT_ENGINE_HARNESS_H
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +82,26 @@ static inline void je_code(struct je *m, const uint8_t *code, size_t len)
 static inline void je_run_to_halt(struct je *m)
 {
     cr_assert_eq(cpu_exec(m->cpu, 10000000), CPU_EXIT_HALT);
+}
+
+/* The number before `what` in -d jit's statistics. */
+static inline unsigned long long jit_stat(const struct cpu *cpu, const char *what)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cr_assert_not_null(f);
+    cpu_exec_print_stats(cpu, f);
+    fclose(f);
+    const char *at = strstr(text, what);
+    cr_assert_not_null(at, "no '%s' in %s", what, text);
+    while (at > text && at[-1] == ' ')
+        at--;
+    while (at > text && at[-1] >= '0' && at[-1] <= '9')
+        at--;
+    unsigned long long n = strtoull(at, NULL, 10);
+    free(text);
+    return n;
 }
 
 #endif

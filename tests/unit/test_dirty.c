@@ -5,6 +5,7 @@
  * fills slow a clean page's stores down just once, and a take revokes
  * the write fast paths of attached TLBs.
  */
+#define _POSIX_C_SOURCE 200809L /* open_memstream (jit_engine_harness.h) */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>

@@ -426,25 +426,6 @@ Test(jit_engine, crossing_instruction_faults_on_its_second_page)
 /* Code rewritten before every run                                     */
 /* ------------------------------------------------------------------ */
 
-/* The number before `what` in -d jit's statistics. */
-static unsigned long long jit_stat(const struct cpu *cpu, const char *what)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    cr_assert_not_null(f);
-    cpu_exec_print_stats(cpu, f);
-    fclose(f);
-    const char *at = strstr(text, what);
-    cr_assert_not_null(at, "no '%s' in %s", what, text);
-    while (at > text && at[-1] == ' ')
-        at--;
-    while (at > text && at[-1] >= '0' && at[-1] <= '9')
-        at--;
-    unsigned long long n = strtoull(at, NULL, 10);
-    free(text);
-    return n;
-}
 
 /* A function whose [ESP + disp] operands straddle a page end (80000h),
  * called 1000 times; each call adds 11h + 2200h + 330000h to EBX. */

@@ -4,6 +4,7 @@
  * splits and side exits inside runs) and fixed programs for the hazards
  * they found. The x87's own semantics are tested in test_fpu*.c.
  */
+#define _POSIX_C_SOURCE 200809L /* open_memstream (jit_engine_harness.h) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +285,58 @@ static void x87_fixed(int engine, const uint8_t *code, size_t len, struct x87_ou
     memcpy(out->regs, m.cpu->regs, sizeof(out->regs));
     out->fpu = m.cpu->fpu;
     memcpy(out->data, m.ram + X87_DATA, sizeof(out->data));
+    je_free(&m);
+}
+
+/*
+ * An operation whose next one in the run comes after a side exit (gen_x87.c
+ * c1_check): the way on sets C1 again, so the check waits for the run's
+ * end, and the side exit's way takes the operation's C1 from the status
+ * word it reads there. A loop adds pi to ST(0) and leaves through a JE
+ * after n of them (FADD's C1: rounded up or not), else takes the square
+ * root and goes round again; both engines end with the same state for
+ * each n, and the blocks' code holds one check (FSQRT's, at the end of
+ * the way on) and the JE's way one (FADD's): three in the code without
+ * the wait.
+ */
+Test(jit_engine, x87_check_waits_past_a_side_exit)
+{
+    uint8_t code[] = {
+        0xd9, 0xeb,       /* fldpi */
+        0xd9, 0xe8,       /* fld1 */
+        0x31, 0xc0,       /* xor eax, eax */
+        0xeb, 0x00,       /* jmp $+2: the loop is a block of its own */
+        0xd8, 0xc1,       /* again: fadd st0, st1 */
+        0x40,             /* inc eax */
+        0x83, 0xf8, 0x00, /* cmp eax, n */
+        0x74, 0x04,       /* je done: runs on through */
+        0xd9, 0xfa,       /* fsqrt */
+        0xeb, 0xf4,       /* jmp again */
+        0xf4,             /* done: hlt */
+    };
+    static struct x87_outcome want, got;
+    unsigned c1_set = 0;
+    for (unsigned n = 1; n <= 24; n++) {
+        code[13] = (uint8_t)n;
+        x87_fixed(CPU_ENGINE_INTERP, code, sizeof(code), &want);
+        x87_fixed(CPU_ENGINE_JIT, code, sizeof(code), &got);
+        x87_assert_same_st(&want.fpu, &got.fpu, "n", n);
+        cr_assert(x87_same_fpu(&want.fpu, &got.fpu), "n %u: sw %04x / %04x", n, want.fpu.sw,
+                  got.fpu.sw);
+        c1_set += (want.fpu.sw >> 9) & 1;
+    }
+    cr_assert(c1_set > 0 && c1_set < 24, "C1 set after %u of the 24 FADDs", c1_set);
+
+    struct je m = je_new(CPU_ENGINE_JIT);
+    code[13] = 24;
+    je_code(&m, code, sizeof(code));
+    m.cpu->fpu.cw = 0x037f;
+    m.cpu->fpu.tag_empty = 0xff;
+    cr_assert_eq(cpu_exec(m.cpu, 1000000), CPU_EXIT_HALT);
+    unsigned long long in_code = jit_stat(m.cpu, "x87 exception checks in blocks' code");
+    unsigned long long on_ways = jit_stat(m.cpu, "more on side exits' ways");
+    cr_assert_eq(in_code, 1ull, "%llu checks in the blocks' code", in_code);
+    cr_assert_eq(on_ways, 1ull, "%llu checks on side exits' ways", on_ways);
     je_free(&m);
 }
 

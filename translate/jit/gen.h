@@ -150,6 +150,9 @@ struct jit_ctx {
     uint32_t x87_fip;
     uint16_t x87_fop;
     bool x87_run, x87_checked, x87_c1_clear;
+    /* The guest's C1 is the host's, from the run's last operation: taken
+     * at the run's end (on a side exit's way; the way on overwrites it). */
+    bool x87_c1_host;
     /* Registers the run's memory operands were addressed with, and
      * whether it set the guest's flags (FCOMI): what an integer
      * instruction inside the run must leave alone (gen_x87.c). */

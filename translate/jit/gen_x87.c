@@ -344,6 +344,7 @@ static void run_start(struct jit_ctx *c)
     c->x87_tag_set = c->x87_tag_clr = 0;
     c->x87_scratch = c->x87_fresh = c->x87_touched = 0;
     c->x87_c1_clear = false;
+    c->x87_c1_host = false;
     c->x87_checked = true;
     c->x87_addr_regs = 0;
     c->x87_wrote_flags = false;
@@ -366,6 +367,10 @@ static void check_exceptions_at(struct jit_ctx *c, unsigned k, unsigned discard)
         x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(jit_x87_bad)), T_TAG);
         c->x87_bad = true;
     }
+    if (c->x87_exit)
+        c->j->stats.x87_exit_checks++;
+    else
+        c->j->stats.x87_checks++;
     x64_x87_mem(a, 0xdd, 7, x64_mem(JIT_CPU, CPU_OFF(jit_x87_sw))); /* FNSTSW m16 */
     x64_movzx(a, 4, T_VAL, 2, cpu_field(CPU_OFF(jit_x87_sw)));
     x64_test_rm_reg(a, 4, cpu_field(CPU_OFF(jit_x87_bad)), T_VAL);
@@ -379,6 +384,7 @@ static void check_exceptions(struct jit_ctx *c, unsigned discard)
 }
 
 static void check_run_tags(struct jit_ctx *c);
+static void c1_from_host(struct jit_ctx *c);
 
 void gen_x87_end(struct jit_ctx *c)
 {
@@ -393,6 +399,10 @@ void gen_x87_end(struct jit_ctx *c)
     check_run_tags(c);
     if (!c->x87_checked)
         check_exceptions_at(c, c->x87_last, 0);
+    else if (c->x87_c1_host)
+        c->a->bad = true; /* never: a check after the operation took its C1 */
+    if (c->x87_c1_host)
+        c1_from_host(c); /* the status word just read */
     /* Passed: the run's state goes to cpu->fpu. Values waiting in the
      * spill slots first, then the host's stack (newer where both). */
     for (unsigned p = 0; p < 8; p++) {
@@ -495,7 +505,7 @@ static void need_cw(struct jit_ctx *c)
     c->x87_cw = true;
 }
 
-static bool c1_overwritten(const struct jit_ctx *c);
+static bool c1_overwritten(const struct jit_ctx *c, bool past_exits);
 
 /*
  * After an operation that sets C1 from its rounding (and may raise an
@@ -506,12 +516,24 @@ static bool c1_overwritten(const struct jit_ctx *c);
  * is the difference between 0.80 and 0.28 s in make bench's x87).
  * Otherwise the check is now, and true: T_VAL holds the host's status
  * word, whose C1 is the guest's (c1_from_host, after the temporaries).
+ * When only side exits come between (their ways end the run before the
+ * next operation), the check waits too, if nothing after this operation
+ * (`last`, no temporaries) touches the host's status word before a way's
+ * end reads it: that end takes C1 from there (gen_x87_end), where the
+ * way on has it set again. The Mandelbrot loop of make bench's x87
+ * checked once more per iteration for its `je` otherwise.
  */
-static bool c1_check(struct jit_ctx *c, unsigned discard)
+static bool c1_check(struct jit_ctx *c, unsigned discard, bool last)
 {
     c->x87_c1_clear = false;
-    if (c1_overwritten(c)) {
+    c->x87_c1_host = false;
+    if (c1_overwritten(c, false)) {
         c->x87_checked = false;
+        return false;
+    }
+    if (last && discard == 0 && c1_overwritten(c, true)) {
+        c->x87_checked = false;
+        c->x87_c1_host = true;
         return false;
     }
     check_exceptions(c, discard);
@@ -531,6 +553,7 @@ static void c1_from_host(struct jit_ctx *c)
 static void c1_clear(struct jit_ctx *c)
 {
     c->x87_c1_clear = true;
+    c->x87_c1_host = false;
 }
 
 /* C0-C3 of a compare from the host's (T_VAL); C1 cleared. */
@@ -541,6 +564,7 @@ static void cc_from_host(struct jit_ctx *c)
     x64_alu_rm_imm(a, ALU_AND, 2, fpu_field(FPU_OFF(sw)), (uint16_t)~X87_CC);
     x64_alu_rm_reg(a, ALU_OR, 2, fpu_field(FPU_OFF(sw)), T_VAL);
     c->x87_c1_clear = false;
+    c->x87_c1_host = false;
 }
 
 /* The guest's stack moves (TOP and the tags reach memory at the run's
@@ -645,7 +669,7 @@ static void arith_reg(struct jit_ctx *c, unsigned op, unsigned i, bool to_sti, b
     else
         x64_x87(a, 0xdc, (uint8_t)(0xc0 + (reversed(op) << 3) + (unsigned)hd)); /* op ST(hd), ST(0) */
     c->x87.dirty |= bit(d);
-    if (c1_check(c, 0))
+    if (c1_check(c, 0, !pop_after))
         c1_from_host(c);
     note_insn(c);
     if (pop_after)
@@ -666,7 +690,7 @@ static void arith_mem(struct jit_ctx *c, unsigned size)
     cache_top(c, p0);
     x64_x87_mem(a, in->opcode, in->reg & 7, m);
     c->x87.dirty |= bit(p0);
-    if (c1_check(c, 0))
+    if (c1_check(c, 0, true))
         c1_from_host(c);
     note_insn(c);
 }
@@ -765,6 +789,7 @@ static void store_mem(struct jit_ctx *c, unsigned size, unsigned pop_digit, bool
     check_run_tags(c); /* before the guest's memory changes */
     c1_from_host(c);
     c->x87_c1_clear = false;
+    c->x87_c1_host = false;
     x64_mov_reg_rm(a, size, T_IDX, x64_m(out));
     x64_mov_rm_reg(a, size, x64_m(m), T_IDX);
     note_insn(c);
@@ -861,7 +886,7 @@ static void fsqrt(struct jit_ctx *c)
     cache_top(c, p0);
     x64_x87(c->a, 0xd9, 0xfa); /* FSQRT, in place */
     c->x87.dirty |= bit(p0);
-    if (c1_check(c, 0))
+    if (c1_check(c, 0, true))
         c1_from_host(c);
     note_insn(c);
 }
@@ -1038,13 +1063,13 @@ static unsigned next_not_inside(const struct jit_ctx *c, unsigned k)
     return k;
 }
 
-/* Whether the next instruction of the run (past integer ones it keeps)
- * is an inline x87 one: every inline form but FNSTSW AX (which ends the
- * run) sets C1. */
-static bool c1_overwritten(const struct jit_ctx *c)
+/* Whether the next instruction of the run (past integer ones it keeps,
+ * and side exits when `past_exits`) is an inline x87 one: every inline
+ * form but FNSTSW AX (which ends the run) sets C1. */
+static bool c1_overwritten(const struct jit_ctx *c, bool past_exits)
 {
     unsigned k = next_not_inside(c, c->idx + 1);
-    for (unsigned i = c->idx + 1; i < k; i++)
+    for (unsigned i = c->idx + 1; i < k && !past_exits; i++)
         if (c->insns[i].op == OP_JCC)
             return false; /* a side exit's way ends the run before it */
     return k < c->ninsns && inline_form(c, &c->insns[k]) && !is_fnstsw_ax(&c->insns[k]);

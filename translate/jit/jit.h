@@ -273,6 +273,9 @@ struct jit_stats {
     uint64_t smc_turns;            /* times the dispatcher handed them over */
     uint64_t frame_fails, frames_dropped; /* failed frame checks, blocks retranslated without */
     uint64_t first_sights; /* blocks run on the careful path when first met */
+    /* x87 exception checks emitted (gen_x87.c): in blocks' code, and at
+     * runs' ends on side exits' ways. */
+    uint64_t x87_checks, x87_exit_checks;
 };
 
 /* A block whose frame check (block.c) has failed this many times is

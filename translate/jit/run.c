@@ -465,7 +465,8 @@ void jit_print_stats(const struct jit *j, FILE *f)
             "jit: %llu helper calls, %llu SMC invalidations, %llu hot SMC periods "
             "(%llu instructions run careful in them, %llu turns)\n"
             "jit: %llu frame checks failed, %llu blocks translated again without one\n"
-            "jit: %llu blocks run on the careful path when first met (translated when met again)\n",
+            "jit: %llu blocks run on the careful path when first met (translated when met again)\n"
+            "jit: %llu x87 exception checks in blocks' code, %llu more on side exits' ways\n",
             (unsigned long long)s->blocks, (unsigned long long)s->insns_translated,
             (unsigned long long)s->insns_inline, (unsigned long long)s->code_bytes,
             (unsigned long long)s->flushes, (unsigned long long)s->dispatches,
@@ -475,7 +476,8 @@ void jit_print_stats(const struct jit *j, FILE *f)
             (unsigned long long)s->smc_hot, (unsigned long long)s->smc_careful,
             (unsigned long long)s->smc_turns,
             (unsigned long long)s->frame_fails, (unsigned long long)s->frames_dropped,
-            (unsigned long long)s->first_sights);
+            (unsigned long long)s->first_sights, (unsigned long long)s->x87_checks,
+            (unsigned long long)s->x87_exit_checks);
     /* The operations most often run through their handlers: what to
      * inline next. */
     bool done[OP_COUNT] = { false };
