@@ -430,9 +430,7 @@ struct cpu {
      * change those alone. */
     uint32_t jit_jc_kstamp;
     /* Scratch of the JIT's inline x87 code (translate/jit/gen_x87.c): the
-     * host's status word after an operation, and the exception flags that
-     * send an operation to its handler in this run. */
-    uint16_t jit_x87_sw;
+     * exception flags that send an operation to its handler in this run. */
     uint32_t jit_x87_bad;
     /* Registers a run of that code popped or spilled while their value
      * at the run's start must stay in cpu->fpu.st until its end. */

@@ -371,8 +371,14 @@ static void check_exceptions_at(struct jit_ctx *c, unsigned k, unsigned discard)
         c->j->stats.x87_exit_checks++;
     else
         c->j->stats.x87_checks++;
-    x64_x87_mem(a, 0xdd, 7, x64_mem(JIT_CPU, CPU_OFF(jit_x87_sw))); /* FNSTSW m16 */
-    x64_movzx(a, 4, T_VAL, 2, cpu_field(CPU_OFF(jit_x87_sw)));
+    /* FNSTSW AX rather than to memory: the status word reaches T_VAL
+     * without a load that waits for the store before it (make bench x87
+     * 0.33 -> 0.315 s at 900 rounds, 10 interleaved runs, with the code
+     * padded to the memory form's size: not a layout effect). */
+    x64_mov_rm_reg(a, 8, x64_r(T_TAG), X_RAX);
+    x64_x87(a, 0xdf, 0xe0); /* FNSTSW AX */
+    x64_movzx(a, 4, T_VAL, 2, x64_r(X_RAX));
+    x64_mov_rm_reg(a, 8, x64_r(X_RAX), T_TAG);
     x64_test_rm_reg(a, 4, cpu_field(CPU_OFF(jit_x87_bad)), T_VAL);
     gen_stub_jump(c, &c->stubs[x87_stub_at(c, k, discard)], XCC_NE);
     c->x87_checked = true;
