@@ -43,7 +43,8 @@ static const struct log_item log_items[] = {
     { "int", LOG_INT, "show every exception and interrupt" },
     { "cpu", LOG_CPU, "show the CPU registers before each instruction" },
     { "exec", LOG_EXEC,
-      "show each instruction executed, disassembled (JIT: each block entered)" },
+      "show each instruction executed, disassembled (JIT: each block entered,\n"
+      "and each instruction of code run for the first time)" },
     { "unimp", LOG_UNIMP, "show what the guest used that Glass does not implement" },
     { "ioport", LOG_IOPORT, "show every I/O port access and POST code" },
     { "stats", LOG_STATS, "at exit, show the instructions run, the time and the guest MIPS" },
