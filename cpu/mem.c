@@ -64,6 +64,7 @@ static struct tlb_entry *tlb_translate(struct cpu *cpu, uint32_t lin, enum mem_a
     struct paging_mode mode;
     struct page_walk walk;
     uint32_t pf_error;
+    cpu->tlb.misses++;
     cpu_paging_mode(cpu, &mode);
     if (paging_walk(cpu->bus.mem, &mode, lin, acc, user, &walk, &pf_error) < 0)
         cpu_raise_pf(cpu, lin, pf_error);

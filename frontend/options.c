@@ -48,7 +48,7 @@ static const struct log_item log_items[] = {
     { "unimp", LOG_UNIMP, "show what the guest used that Glass does not implement" },
     { "ioport", LOG_IOPORT, "show every I/O port access and POST code" },
     { "stats", LOG_STATS, "at exit, show the instructions run, the time and the guest MIPS" },
-    { "jit", LOG_JIT, "at exit, show the JIT's statistics (blocks, exits, helpers, flushes)" },
+    { "jit", LOG_JIT, "at exit, show the JIT's statistics (blocks, exits, helpers, TLB misses, flushes)" },
     { "in_asm", LOG_IN_ASM, "show each guest block as the JIT translates it" },
     { "out_asm", LOG_OUT_ASM, "show the host code the JIT emits for each block" },
     { "perfmap", LOG_PERFMAP,

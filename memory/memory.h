@@ -367,6 +367,9 @@ struct tlb {
     uint32_t flushes_all, flushes_page, last_flush_page, flushes_nonglobal;
     uint32_t nfilled, nlarge;
     bool large_overflow;
+    /* Lookups that missed and walked the page tables (cpu/mem.c), for
+     * -d jit. */
+    uint64_t misses;
     uint16_t filled[2 * TLB_ENTRIES]; /* u * TLB_ENTRIES + index */
     uint16_t large[TLB_LARGE_LIST];
 };

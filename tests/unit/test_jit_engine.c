@@ -1308,3 +1308,32 @@ Test(jit_engine, blocks_run_once_are_not_translated)
     cr_assert_eq(sights, 0ull, "%llu first sights", sights);
     cr_assert_eq(blocks, 3ull, "%llu blocks translated", blocks);
 }
+
+/*
+ * -d jit counts TLB misses (lookups that walked the page tables): a loop
+ * that reads one dword from each of 64 pages, twice over, misses each
+ * page once (the second pass finds all 64 in the TLB), and the code's
+ * and stack's pages a few times more.
+ */
+Test(jit_engine, jit_stats_count_tlb_misses)
+{
+    static const uint8_t code[] = {
+        0xba, 0x02, 0x00, 0x00, 0x00, /* mov edx, 2 */
+        0xbe, 0x00, 0x00, 0x10, 0x00, /* pass: mov esi, 100000h */
+        0xb9, 0x40, 0x00, 0x00, 0x00, /* mov ecx, 64 */
+        0x03, 0x06,                   /* page: add eax, [esi] */
+        0x81, 0xc6, 0x00, 0x10, 0x00, 0x00, /* add esi, 1000h */
+        0x49,                         /* dec ecx */
+        0x75, 0xf5,                   /* jnz page */
+        0x4a,                         /* dec edx */
+        0x75, 0xe8,                   /* jnz pass */
+        0xf4,                         /* hlt */
+    };
+    struct je m = je_new(CPU_ENGINE_JIT);
+    je_code(&m, code, sizeof(code));
+    je_run_to_halt(&m);
+    unsigned long long n = jit_stat(m.cpu, "TLB misses");
+    cr_assert_geq(n, 64ull, "%llu TLB misses for 64 pages", n);
+    cr_assert_leq(n, 72ull, "%llu TLB misses for 64 pages read twice", n);
+    je_free(&m);
+}

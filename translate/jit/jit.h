@@ -265,8 +265,8 @@ struct jit_stats {
     uint64_t blocks, flushes, insns_translated, insns_inline;
     uint64_t code_bytes;
     uint64_t links, unlinks, invalidations;
-    uint64_t dispatches, jc_hits, jc_misses;
-    uint64_t helper_calls, slow_paths;
+    uint64_t dispatches;
+    uint64_t helper_calls;
     uint64_t helper_ops[OP_COUNT]; /* helper calls by operation */
     uint64_t exits_chain, exits_plain;
     uint64_t smc_hot, smc_careful; /* hot SMC periods, instructions run careful in them */

@@ -462,7 +462,7 @@ void jit_print_stats(const struct jit *j, FILE *f)
             "%llu cache flushes\n"
             "jit: %llu dispatches, %llu chained exits, %llu plain exits, %llu links, "
             "%llu unlinks\n"
-            "jit: %llu helper calls, %llu SMC invalidations, %llu hot SMC periods "
+            "jit: %llu helper calls, %llu TLB misses, %llu SMC invalidations, %llu hot SMC periods "
             "(%llu instructions run careful in them, %llu turns)\n"
             "jit: %llu frame checks failed, %llu blocks translated again without one\n"
             "jit: %llu blocks run on the careful path when first met (translated when met again)\n"
@@ -472,7 +472,8 @@ void jit_print_stats(const struct jit *j, FILE *f)
             (unsigned long long)s->flushes, (unsigned long long)s->dispatches,
             (unsigned long long)s->exits_chain, (unsigned long long)s->exits_plain,
             (unsigned long long)s->links, (unsigned long long)s->unlinks,
-            (unsigned long long)s->helper_calls, (unsigned long long)s->invalidations,
+            (unsigned long long)s->helper_calls, (unsigned long long)j->cpu->tlb.misses,
+            (unsigned long long)s->invalidations,
             (unsigned long long)s->smc_hot, (unsigned long long)s->smc_careful,
             (unsigned long long)s->smc_turns,
             (unsigned long long)s->frame_fails, (unsigned long long)s->frames_dropped,
