@@ -329,11 +329,12 @@ struct jit {
     bool helpers_only;
     /* First sight (run.c): a block met for the first time runs on the
      * careful path, and is translated when met again; `seen` is a
-     * direct-mapped filter of the blocks met (JIT_SEEN_SIZE tags). The
-     * careful instructions left count (cpu->jit_careful_left) is an SMC
-     * period's when `careful_smc`, a first sight's otherwise. */
-    bool first_sight, careful_smc;
+     * direct-mapped filter of the blocks met (JIT_SEEN_SIZE tags; NULL:
+     * every block translated at once). The careful instructions left
+     * (cpu->jit_careful_left) are an SMC period's when `careful_smc`, a
+     * first sight's otherwise. */
     uint64_t *seen;
+    bool careful_smc;
     bool no_frames_next;   /* jit_translate: no frame check in the next block */
     /* The TLB's flush counters at the last look, and a filter (bit per
      * hash of a linear page) of the pages whose code is in the jump cache

@@ -242,12 +242,8 @@ struct jit *jit_new(struct cpu *cpu, size_t code_size)
     j->helpers_only = getenv("GLASS_JIT_HELPERS") != NULL;
     const char *ff = getenv("GLASS_JIT_FRAME_FAILS");
     const char *fs = getenv("GLASS_JIT_FIRST_SIGHT");
-    j->first_sight = fs ? strcmp(fs, "0") != 0 : cpu->jit_first_sight;
-    if (j->first_sight) {
-        j->seen = calloc(JIT_SEEN_SIZE, sizeof(*j->seen));
-        if (!j->seen)
-            j->first_sight = false;
-    }
+    if (fs ? strcmp(fs, "0") != 0 : cpu->jit_first_sight)
+        j->seen = calloc(JIT_SEEN_SIZE, sizeof(*j->seen)); /* none: translate at once */
     j->frame_fails_max = ff ? (unsigned)strtoul(ff, NULL, 10) : JIT_FRAME_FAILS;
     return j;
 }
@@ -261,6 +257,18 @@ void jit_free(struct jit *j)
         fclose(j->perfmap);
     free(j->seen);
     free(j);
+}
+
+/* The careful path runs the next n instructions of this linear page
+ * without asking the dispatcher (exec.c): a hot SMC page's period
+ * (`smc`, counted in its statistics) or a block's first sight. */
+static void careful_run(struct jit *j, struct cpu *cpu, unsigned n, bool smc)
+{
+    if (j->careful_smc)
+        j->stats.smc_careful -= cpu->jit_careful_left; /* not run: left the page */
+    j->careful_smc = smc;
+    cpu->jit_careful_left = n ? n - 1 : 0;
+    cpu->jit_careful_page = (cpu->seg[SEG_CS].base + cpu->eip) & TLB_PAGE_MASK;
 }
 
 /*
@@ -296,11 +304,7 @@ static bool first_sight(struct jit *j, struct cpu *cpu, const uint8_t *host, uin
     unsigned n = tb_decode(insns, JIT_MAX_INSNS, host, (unsigned)(paddr & 0xfff),
                            (key & JK_CODE32) != 0, tb_code_room(cpu, cpu->eip), jit_ends_block,
                            &end);
-    if (j->careful_smc)
-        j->stats.smc_careful -= cpu->jit_careful_left; /* not run: left the page */
-    j->careful_smc = false;
-    cpu->jit_careful_left = n ? n - 1 : 0;
-    cpu->jit_careful_page = (cs->base + cpu->eip) & TLB_PAGE_MASK;
+    careful_run(j, cpu, n, false);
     j->stats.first_sights++;
     return true;
 }
@@ -329,12 +333,8 @@ static struct jit_tb *find_block(struct jit *j, struct cpu *cpu)
         if (n) {
             /* Its code keeps changing: decoded as it runs, this one and
              * the next n - 1 without asking here (exec.c). */
-            if (j->careful_smc)
-                j->stats.smc_careful -= cpu->jit_careful_left; /* not run: left the page */
             j->stats.smc_turns++;
-            j->careful_smc = true;
-            cpu->jit_careful_left = n - 1;
-            cpu->jit_careful_page = (cs->base + eip) & TLB_PAGE_MASK;
+            careful_run(j, cpu, n, true);
             return NULL;
         }
     }
@@ -372,7 +372,7 @@ static struct jit_tb *find_block(struct jit *j, struct cpu *cpu)
             tb->gen2 = cpu->tlb.generation;
         }
     }
-    if (!tb && j->first_sight && first_sight(j, cpu, host, paddr, key))
+    if (!tb && j->seen && first_sight(j, cpu, host, paddr, key))
         return NULL;
     if (!tb)
         tb = jit_translate(j, host, paddr, key, tb_code_room(cpu, eip));
