@@ -278,10 +278,11 @@ static void careful_run(struct jit *j, struct cpu *cpu, unsigned n, bool smc)
  * s), some ten times what the careful path takes to run it once. So a
  * block met for the first time runs there, and is translated when it is
  * met again (a loop's second iteration, a function's second call). This
- * also keeps the first run of new code from stalling a guest that times
- * it: Linux's quick TSC calibration reads the PIT in a loop and gives up
+ * also shortens the stall a guest that times new code sees in its first
+ * run: Linux's quick TSC calibration reads the PIT in a loop and gives up
  * when the first pass through the loop's exit took more than ~13 us,
- * which its translation did. The filter is a hash of the block's key
+ * about what translating it took (it now succeeds in about half the
+ * boots instead of a third: docs/ARCHITECTURE.md). The filter is a hash of the block's key
  * and addresses in a direct-mapped table; a collision only makes a block
  * run careful once more, or get translated a time sooner.
  */
