@@ -370,9 +370,23 @@ struct tlb {
     /* Lookups that missed and walked the page tables (cpu/mem.c), for
      * -d jit. */
     uint64_t misses;
+    /* The direct window, kept by the phys_mem the TLB is attached to
+     * (phys.c): with paging off a linear address is the physical one, and
+     * an access of up to TLB_DIRECT_MAX_ACCESS bytes starting at L with
+     * L - TLB_DIRECT_BASE < direct_span (unsigned) lies wholly in plain
+     * RAM, at host address L + direct_addend, so generated code reads it
+     * without a lookup. 0 when there is none (nothing attached, no RAM
+     * above 1 MiB, or the A20 gate off, when bit 20 of an address would
+     * alias). Reads only: a write may hit translated code or a dirty log.
+     * tlb_init and the flushes leave it alone. */
+    uint32_t direct_span;
+    uintptr_t direct_addend;
     uint16_t filled[2 * TLB_ENTRIES]; /* u * TLB_ENTRIES + index */
     uint16_t large[TLB_LARGE_LIST];
 };
+
+#define TLB_DIRECT_BASE 0x100000u  /* 1 MiB: below it, ROM, VGA and PAM windows */
+#define TLB_DIRECT_MAX_ACCESS 16u
 
 static inline unsigned tlb_index(uint32_t lin)
 {

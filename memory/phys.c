@@ -89,6 +89,11 @@ struct phys_mem {
     uint64_t mmio_accesses;
     struct dirty_log *logs;
     struct tlb *tlbs[PHYS_MAX_TLBS];
+    /* The direct window (struct tlb, direct_span): the run of plain RAM
+     * from TLB_DIRECT_BASE up to direct_end, contiguous in the host at
+     * direct_host; direct_end == TLB_DIRECT_BASE when there is none. */
+    uint64_t direct_end;
+    uint8_t *direct_host;
 };
 
 /* One dirty log: a bit per 4 KiB page of [host, host + size), set when
@@ -106,8 +111,10 @@ static const struct page_desc hole_desc; /* all zero: PAGE_HOLE */
 struct phys_mem *phys_new(void)
 {
     struct phys_mem *pm = calloc(1, sizeof(*pm));
-    if (pm)
+    if (pm) {
         pm->a20_mask = ~0ull;
+        pm->direct_end = TLB_DIRECT_BASE;
+    }
     return pm;
 }
 
@@ -202,12 +209,63 @@ static void paint(struct phys_mem *pm, const struct mapping *m, uint64_t lo, uin
     }
 }
 
+/*
+ * The direct window. With paging off the JIT reads guest memory at or
+ * above 1 MiB (where a PC has its RAM: Linux's decompressor, a kernel's
+ * early code) with an add of a constant instead of a TLB lookup, when
+ * the address falls in one run of plain RAM, mapped contiguously from
+ * the host's memory and seen the same by every bus master. Below 1 MiB
+ * lie the VGA window, ROMs and the PAM and SMRAM switches, so the window
+ * starts there. It is found again whenever a mapping at or above 1 MiB
+ * changes, so a PCI BAR placed over RAM cuts it short at once (the TLB
+ * path, which the generated code falls back to, then sees the device);
+ * it is closed while the A20 gate is off.
+ */
+static void direct_publish(struct phys_mem *pm)
+{
+    uint64_t len = pm->direct_end - TLB_DIRECT_BASE;
+    uint32_t span = 0;
+    uintptr_t addend = 0;
+    if (pm->a20_mask == ~0ull && len >= TLB_DIRECT_MAX_ACCESS) {
+        span = (uint32_t)(len - (TLB_DIRECT_MAX_ACCESS - 1));
+        addend = (uintptr_t)pm->direct_host - TLB_DIRECT_BASE;
+    }
+    for (unsigned i = 0; i < PHYS_MAX_TLBS; i++)
+        if (pm->tlbs[i]) {
+            pm->tlbs[i]->direct_span = span;
+            pm->tlbs[i]->direct_addend = addend;
+        }
+}
+
+static void direct_find(struct phys_mem *pm)
+{
+    const struct page_desc *d = desc_of(pm, TLB_DIRECT_BASE);
+    uint64_t end = TLB_DIRECT_BASE;
+    uint8_t *host = d->kind == PAGE_RAM && !d->cpu_only ? d->host : NULL;
+    if (host) {
+        /* Linear addresses end at 4 GiB. */
+        while (end < 0x100000000ull) {
+            d = desc_of(pm, end);
+            if (d->kind != PAGE_RAM || d->cpu_only || d->host != host + (end - TLB_DIRECT_BASE))
+                break;
+            end += PAGE_SIZE;
+        }
+    }
+    pm->direct_end = end;
+    pm->direct_host = host;
+    direct_publish(pm);
+}
+
 /* A mapping changed: whoever caches host pointers (the TLB's owner) and
  * whoever translated code from the range (blocks built from ROM too,
  * which carry no code mark: a PAM switch to shadow RAM must drop them)
  * hear of it. */
 static void notify_map(struct phys_mem *pm, uint64_t base, uint64_t size)
 {
+    /* Only a change that reaches into the window or starts right at
+     * its end can move the end (a BAR far above RAM cannot). */
+    if (base + size > TLB_DIRECT_BASE && base <= pm->direct_end)
+        direct_find(pm);
     if (pm->code_notify)
         pm->code_notify(pm->code_opaque, base, size);
     if (pm->map_notify)
@@ -323,6 +381,7 @@ void phys_set_map_notifier(struct phys_mem *pm,
 void phys_set_a20(struct phys_mem *pm, bool enabled)
 {
     pm->a20_mask = enabled ? ~0ull : ~A20_BIT;
+    direct_publish(pm);
 }
 
 bool phys_a20(const struct phys_mem *pm)
@@ -773,6 +832,7 @@ int phys_attach_tlb(struct phys_mem *pm, struct tlb *t)
     for (unsigned i = 0; i < PHYS_MAX_TLBS; i++)
         if (!pm->tlbs[i]) {
             pm->tlbs[i] = t;
+            direct_publish(pm);
             return 0;
         }
     return -1;
@@ -781,6 +841,8 @@ int phys_attach_tlb(struct phys_mem *pm, struct tlb *t)
 void phys_detach_tlb(struct phys_mem *pm, struct tlb *t)
 {
     for (unsigned i = 0; i < PHYS_MAX_TLBS; i++)
-        if (pm->tlbs[i] == t)
+        if (pm->tlbs[i] == t) {
             pm->tlbs[i] = NULL;
+            t->direct_span = 0;
+        }
 }

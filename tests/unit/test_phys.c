@@ -574,3 +574,53 @@ Test(phys, cpu_only_mapping_hidden_from_dma)
     free(ram);
     free(smram);
 }
+
+/*
+ * The direct window each attached TLB is told of (memory.h, struct tlb):
+ * the run of plain RAM from 1 MiB, contiguous in the host, followed
+ * through mapping changes, a second host buffer, CPU-only RAM, a device
+ * far above RAM, the A20 gate and a detach.
+ */
+Test(phys, direct_window_follows_mappings)
+{
+    struct phys_mem *pm = phys_new();
+    uint8_t *ram = calloc(1, 8 * MIB), *more = calloc(1, MIB);
+    static struct tlb t;
+    cr_assert(pm && ram && more);
+    const uint32_t guard = TLB_DIRECT_MAX_ACCESS - 1;
+    cr_assert_eq(phys_attach_tlb(pm, &t), 0);
+    cr_assert_eq(t.direct_span, 0u, "no RAM yet");
+
+    cr_assert_eq(phys_map_ram(pm, 0, 8 * MIB, ram), 0);
+    cr_assert_eq(t.direct_span, 7 * MIB - guard);
+    cr_assert_eq(t.direct_addend, (uintptr_t)ram);
+
+    struct phys_probe probe = { 0 };
+    cr_assert_eq(phys_map_mmio(pm, 0xfebf0000, 0x1000, &phys_probe_ops, &probe), 0);
+    cr_assert_eq(t.direct_span, 7 * MIB - guard, "a BAR far above RAM");
+    cr_assert_eq(phys_map_mmio(pm, 5 * MIB, 0x1000, &phys_probe_ops, &probe), 0);
+    cr_assert_eq(t.direct_span, 4 * MIB - guard, "a device over RAM ends it");
+    cr_assert_eq(phys_unmap(pm, 5 * MIB, 0x1000), 0);
+    cr_assert_eq(t.direct_span, 7 * MIB - guard);
+
+    /* RAM from another host buffer: contiguous in guest, not in host. */
+    cr_assert_eq(phys_map_ram(pm, 3 * MIB, MIB, more), 0);
+    cr_assert_eq(t.direct_span, 2 * MIB - guard);
+    cr_assert_eq(phys_unmap(pm, 3 * MIB, MIB), 0);
+    cr_assert_eq(t.direct_span, 7 * MIB - guard);
+
+    cr_assert_eq(phys_map_cpu_ram(pm, 2 * MIB, 0x1000, more), 0);
+    cr_assert_eq(t.direct_span, MIB - guard, "CPU-only RAM: DMA sees another page");
+    cr_assert_eq(phys_unmap(pm, 2 * MIB, 0x1000), 0);
+
+    phys_set_a20(pm, false);
+    cr_assert_eq(t.direct_span, 0u, "A20 off: 1 MiB aliases 0");
+    phys_set_a20(pm, true);
+    cr_assert_eq(t.direct_span, 7 * MIB - guard);
+
+    phys_detach_tlb(pm, &t);
+    cr_assert_eq(t.direct_span, 0u);
+    phys_free(pm);
+    free(ram);
+    free(more);
+}

@@ -15,6 +15,10 @@
  *            kind of access, so a page-crossing access, a missing or
  *            slow entry (MMIO, a page holding code) all miss; then the
  *            entry's addend turns the linear address into a host pointer
+ *   window   before the TLB, for a read with paging off (JK_NOPG): a
+ *            linear address in the TLB's direct window (memory.h: plain
+ *            RAM from 1 MiB, kept by phys.c) becomes a host pointer with
+ *            one add; any other goes on to the TLB lookup
  * The slow path runs the whole instruction through its handler, which
  * makes every check again and raises what the CPU raises.
  */
@@ -63,6 +67,8 @@ static struct x64_rm tlb_field(const struct jit_ctx *c, size_t field)
     return x64_m(x64_mem_idx(JIT_CPU, T_IDX, 0, off));
 }
 
+static void emit_tlb_lookup(struct jit_ctx *c, unsigned size, bool write, unsigned reg);
+
 void gen_access_reg(struct jit_ctx *c, int seg, unsigned size, bool write, unsigned reg)
 {
     struct x64_asm *a = c->a;
@@ -82,6 +88,25 @@ void gen_access_reg(struct jit_ctx *c, int seg, unsigned size, bool write, unsig
                        cpu_field(CPU_OFF(seg) + (int32_t)(seg * sizeof(struct seg) +
                                                           offsetof(struct seg, base))));
     }
+    /* A read with paging off: the direct window first (memory.h). */
+    if (!write && (c->key & JK_NOPG) && size <= TLB_DIRECT_MAX_ACCESS) {
+        x64_lea(a, 4, T_TAG, x64_mem(reg, -(int32_t)TLB_DIRECT_BASE));
+        x64_alu_reg_rm(a, ALU_CMP, 4, T_TAG, cpu_field(CPU_OFF(tlb.direct_span)));
+        size_t to_tlb = x64_jcc8(a, XCC_AE);
+        x64_alu_reg_rm(a, ALU_ADD, 8, reg, cpu_field(CPU_OFF(tlb.direct_addend)));
+        size_t done = x64_jmp8(a);
+        x64_patch_rel8(a, to_tlb, a->pos);
+        emit_tlb_lookup(c, size, write, reg);
+        x64_patch_rel8(a, done, a->pos);
+        return;
+    }
+    emit_tlb_lookup(c, size, write, reg);
+}
+
+/* The TLB lookup proper: linear address in `reg` -> host pointer. */
+static void emit_tlb_lookup(struct jit_ctx *c, unsigned size, bool write, unsigned reg)
+{
+    struct x64_asm *a = c->a;
     /* T_IDX = (lin >> 12) % TLB_ENTRIES * sizeof(entry) */
     x64_mov_rm_reg(a, 4, x64_r(T_IDX), reg);
     x64_shift_imm(a, SH_SHR, 4, x64_r(T_IDX), 12 - 5);

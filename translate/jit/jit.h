@@ -79,6 +79,9 @@ static inline unsigned jit_host_reg(unsigned guest)
  * for when a block's prologue found its frame accesses outside one TLB
  * page. In CS's two unused segment-class bits. */
 #define JK_NOFRAME (1u << (JK_SEG_SHIFT + 2 * SEG_CS))
+/* Paging off (CR0.PG clear): linear addresses are physical, so reads may
+ * take the TLB's direct window (gen_mem.c). In CS's other spare bit. */
+#define JK_NOPG (1u << (JK_SEG_SHIFT + 2 * SEG_CS + 1))
 /* x87 instructions may run inline (gen_x87.c): CR0.EM and TS clear (no
  * #NM), every exception masked and none pending (no #MF), so that the
  * host's x87 computes them under the guest's control word; and the

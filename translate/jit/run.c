@@ -200,6 +200,8 @@ uint32_t jit_key(const struct cpu *cpu)
         key |= JK_PE;
     if (cpu->eflags & FL_VM)
         key |= JK_VM;
+    if (!(cpu->cr0 & CR0_PG))
+        key |= JK_NOPG;
     if (cpu->seg[SEG_CS].base == 0 && cpu->seg[SEG_CS].limit == 0xffffffffu)
         key |= JK_CS_FLAT;
     if (cpu->cpl == 3 && (cpu->cr0 & CR0_AM) && (cpu->eflags & FL_AC))
