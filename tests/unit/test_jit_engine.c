@@ -579,6 +579,36 @@ static struct je je_with_handler(int engine, unsigned vector, const uint8_t *han
     return m;
 }
 
+/* A store through CS (a code segment) raises #GP(0) (SDM Vol. 3A 5.4)
+ * under both engines, also beside frame accesses with paging off: CS's
+ * bits of the block key hold JK_NOFRAME and JK_NOPG, which must never
+ * read as a flat data segment. */
+static uint32_t cs_store_run(int engine)
+{
+    static const uint8_t handler[] = { 0xb9, 0x99, 0x00, 0x00, 0x00, 0xf4 }; /* mov ecx, 99h; hlt */
+    static const uint8_t code[] = {
+        0xbd, 0x00, 0x08, 0x30, 0x00, /* mov ebp, 300800h */
+        0x8b, 0x45, 0xf8,             /* mov eax, [ebp-8] */
+        0x89, 0x45, 0x04,             /* mov [ebp+4], eax */
+        0x2e, 0x89, 0x45, 0x08,       /* mov cs:[ebp+8], eax: #GP(0) */
+        0x8b, 0x5d, 0x04,             /* mov ebx, [ebp+4] */
+        0xb9, 0x01, 0x00, 0x00, 0x00, /* mov ecx, 1 */
+        0xf4,                         /* hlt */
+    };
+    struct je m = je_with_handler(engine, 13, handler, sizeof(handler));
+    je_code(&m, code, sizeof(code));
+    je_run_to_halt(&m);
+    uint32_t r = m.cpu->regs[R_ECX];
+    je_free(&m);
+    return r;
+}
+
+Test(jit_engine, a_store_through_cs_faults_beside_frame_accesses)
+{
+    cr_assert_eq(cs_store_run(CPU_ENGINE_INTERP), 0x99u);
+    cr_assert_eq(cs_store_run(CPU_ENGINE_JIT), 0x99u);
+}
+
 static void de_run(int engine, uint32_t out[16])
 {
     static const uint8_t code[] = {
@@ -1309,28 +1339,32 @@ Test(jit_engine, blocks_run_once_are_not_translated)
     cr_assert_eq(blocks, 3ull, "%llu blocks translated", blocks);
 }
 
+/* Reads one dword from each of 64 pages from 1 MiB up, twice over,
+ * summing them in EAX. */
+static const uint8_t page_loop_code[] = {
+    0xba, 0x02, 0x00, 0x00, 0x00, /* mov edx, 2 */
+    0xbe, 0x00, 0x00, 0x10, 0x00, /* pass: mov esi, 100000h */
+    0xb9, 0x40, 0x00, 0x00, 0x00, /* mov ecx, 64 */
+    0x03, 0x06,                   /* page: add eax, [esi] */
+    0x81, 0xc6, 0x00, 0x10, 0x00, 0x00, /* add esi, 1000h */
+    0x49,                         /* dec ecx */
+    0x75, 0xf5,                   /* jnz page */
+    0x4a,                         /* dec edx */
+    0x75, 0xe8,                   /* jnz pass */
+    0xf4,                         /* hlt */
+};
+
 /*
  * -d jit counts TLB misses (lookups that walked the page tables): a loop
  * that reads one dword from each of 64 pages, twice over, misses each
  * page once (the second pass finds all 64 in the TLB), and the code's
- * and stack's pages a few times more.
+ * and stack's pages a few times more. (The harness attaches no TLB to
+ * the memory map, so the direct window of paging-off reads is closed.)
  */
 Test(jit_engine, jit_stats_count_tlb_misses)
 {
-    static const uint8_t code[] = {
-        0xba, 0x02, 0x00, 0x00, 0x00, /* mov edx, 2 */
-        0xbe, 0x00, 0x00, 0x10, 0x00, /* pass: mov esi, 100000h */
-        0xb9, 0x40, 0x00, 0x00, 0x00, /* mov ecx, 64 */
-        0x03, 0x06,                   /* page: add eax, [esi] */
-        0x81, 0xc6, 0x00, 0x10, 0x00, 0x00, /* add esi, 1000h */
-        0x49,                         /* dec ecx */
-        0x75, 0xf5,                   /* jnz page */
-        0x4a,                         /* dec edx */
-        0x75, 0xe8,                   /* jnz pass */
-        0xf4,                         /* hlt */
-    };
     struct je m = je_new(CPU_ENGINE_JIT);
-    je_code(&m, code, sizeof(code));
+    je_code(&m, page_loop_code, sizeof(page_loop_code));
     je_run_to_halt(&m);
     unsigned long long n = jit_stat(m.cpu, "TLB misses");
     cr_assert_geq(n, 64ull, "%llu TLB misses for 64 pages", n);
@@ -1346,24 +1380,12 @@ Test(jit_engine, jit_stats_count_tlb_misses)
  */
 Test(jit_engine, paging_off_reads_take_the_direct_window)
 {
-    static const uint8_t code[] = {
-        0xba, 0x02, 0x00, 0x00, 0x00, /* mov edx, 2 */
-        0xbe, 0x00, 0x00, 0x10, 0x00, /* pass: mov esi, 100000h */
-        0xb9, 0x40, 0x00, 0x00, 0x00, /* mov ecx, 64 */
-        0x03, 0x06,                   /* page: add eax, [esi] */
-        0x81, 0xc6, 0x00, 0x10, 0x00, 0x00, /* add esi, 1000h */
-        0x49,                         /* dec ecx */
-        0x75, 0xf5,                   /* jnz page */
-        0x4a,                         /* dec edx */
-        0x75, 0xe8,                   /* jnz pass */
-        0xf4,                         /* hlt */
-    };
     struct je m = je_new(CPU_ENGINE_JIT);
     cr_assert_eq(phys_attach_tlb(m.pm, &m.cpu->tlb), 0);
     cr_assert_eq(m.cpu->tlb.direct_span, JE_RAM - TLB_DIRECT_BASE - (TLB_DIRECT_MAX_ACCESS - 1));
     for (unsigned p = 0; p < 64; p++)
         m.ram[0x100000 + p * 0x1000] = (uint8_t)(p + 1);
-    je_code(&m, code, sizeof(code));
+    je_code(&m, page_loop_code, sizeof(page_loop_code));
     je_run_to_halt(&m);
     cr_assert_eq(m.cpu->regs[R_EAX], 2u * 64u * 65u / 2u, "sum %u", m.cpu->regs[R_EAX]);
     unsigned long long n = jit_stat(m.cpu, "TLB misses");

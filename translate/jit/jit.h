@@ -98,8 +98,12 @@ enum jit_seg_class {
     SEGK_FLAT = 2,  /* base 0, limit 4 GiB, writable data: nothing */
 };
 
+/* CS's two bits hold JK_NOFRAME and JK_NOPG, never a class: an access
+ * through CS (a code segment) always runs in its handler. */
 static inline enum jit_seg_class jk_seg(uint32_t key, int seg)
 {
+    if (seg == SEG_CS)
+        return SEGK_OTHER;
     return (enum jit_seg_class)((key >> (JK_SEG_SHIFT + 2 * seg)) & 3);
 }
 
