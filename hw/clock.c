@@ -77,6 +77,17 @@ uint64_t vclock_ns(const struct vclock *c)
     return now;
 }
 
+void vclock_wait_until(const struct vclock *c, uint64_t ns)
+{
+    if (c->manual || c->paused)
+        return;
+    uint64_t now = vclock_ns(c);
+    if (ns > now + VCLOCK_WAIT_MAX_NS)
+        ns = now + VCLOCK_WAIT_MAX_NS;
+    while (now < ns)
+        now = vclock_ns(c);
+}
+
 void vclock_pause(struct vclock *c)
 {
     if (c->manual || c->paused)

@@ -103,6 +103,12 @@ void vclock_set_read_step(struct vclock *c, uint64_t ns);
  * ignore both. */
 void vclock_pause(struct vclock *c);
 void vclock_resume(struct vclock *c);
+/* Host clocks: returns once the clock reads `ns` or later, spinning (for
+ * a device access that takes bus time, at most a few microseconds; a
+ * later `ns` is not waited for beyond VCLOCK_WAIT_MAX_NS). Paused and
+ * manual clocks return at once: a test moves its clock itself. */
+#define VCLOCK_WAIT_MAX_NS 10000u
+void vclock_wait_until(const struct vclock *c, uint64_t ns);
 /* Runs every timer whose deadline has passed. */
 void vclock_run_timers(struct vclock *c);
 /* Nanoseconds until the earliest armed timer is due (0 if overdue), or

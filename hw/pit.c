@@ -483,6 +483,18 @@ static void write_count(struct pit *p, int n, uint8_t val)
     }
     commit_count(c, t);
     changed(p, n, t);
+    /* The count is loaded into the CE on the next CLK pulse ("Write
+     * Operations"); on a PC the OUT that wrote it lasts an ISA I/O cycle,
+     * about 1 us, longer than a PIT pulse (838 ns), so the instruction
+     * after it already sees the count running. Glass's OUT takes ~0.1 us:
+     * it waits for that pulse, or a guest reading the counter at once
+     * sees the old contents. Linux counts on this: its quick TSC
+     * calibration reads the counter back once as the microsecond's delay
+     * for the load, then expects MSB 0FFh; without the wait that failed
+     * in about half of Debian's boots under the JIT ("Fast TSC calibration
+     * failed", then the PM timer). */
+    if (c->null_until == t + 1)
+        vclock_wait_until(p->clk, tick_to_ns(t + 1));
 }
 
 static void latch_count(struct pit *p, struct pit_channel *c)

@@ -564,3 +564,41 @@ Test(pit, exact_after_ten_hours)
                  (unsigned long long)r.e.t[63]);
     rig_fini(&r);
 }
+
+/*
+ * On the host's clock, the OUT that completes a count lasts until the
+ * pulse that loads it (as an ISA I/O cycle outlasts a PIT pulse on a PC),
+ * so a read right after it already sees the new count running: what
+ * Linux's quick_pit_calibrate counts on (its MSB 0FFh right after
+ * writing FFFFh). Before, a read within the same 838 ns showed the old
+ * contents. The read-back here follows the write at once, 200 times.
+ */
+Test(pit, a_count_write_returns_once_the_count_is_loaded)
+{
+    struct vclock *clk = vclock_new_host();
+    struct io_space *io = io_new();
+    struct irq_line l;
+    struct edges e = { .clk = clk };
+    irq_connect(&l, edge_fn, &e, 0);
+    struct pit *pit = pit_new(io, clk, &l);
+    cr_assert(clk && io && pit);
+    io_write(io, 0x61, 0x01, 1); /* GATE2 high, speaker off, as Linux sets it */
+    for (int i = 0; i < 200; i++) {
+        /* Channel 2, LSB then MSB, mode 0: 8000h, running for 2 us
+         * (the counter then holds ~7FFEh), then FFFFh. */
+        io_write(io, 0x43, 0xb0, 1);
+        io_write(io, 0x42, 0x00, 1);
+        io_write(io, 0x42, 0x80, 1);
+        for (uint64_t t0 = vclock_ns(clk); vclock_ns(clk) < t0 + 2000;)
+            ;
+        io_write(io, 0x43, 0xb0, 1);
+        io_write(io, 0x42, 0xff, 1);
+        io_write(io, 0x42, 0xff, 1);
+        unsigned lsb = (unsigned)io_read(io, 0x42, 1);
+        unsigned msb = (unsigned)io_read(io, 0x42, 1);
+        cr_assert_eq(msb, 0xffu, "pass %d: read %02x%02x right after writing FFFFh", i, msb, lsb);
+    }
+    pit_free(pit);
+    io_free(io);
+    vclock_free(clk);
+}
