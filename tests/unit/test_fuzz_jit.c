@@ -155,6 +155,9 @@ static struct fj *fj_new(size_t jit_code_size)
     struct cpu_bus bus = { .mem = f->pm, .io = f->io };
     f->cpu = cpu_new(&bus);
     cr_assert_not_null(f->cpu);
+    /* As the board does: with paging off, the JIT then reads RAM from
+     * 1 MiB up through the direct window (memory.h). */
+    cr_assert_eq(phys_attach_tlb(f->pm, &f->cpu->tlb), 0);
     f->cpu->log = NULL;
     f->cpu->jit_code_size = jit_code_size;
     f->cpu->trace_insn = fj_trace;

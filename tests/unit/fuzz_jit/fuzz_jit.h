@@ -239,7 +239,7 @@ struct rm {
 };
 
 enum mem_kind { MK_DATA, MK_STACK, MK_TABLES, MK_CODE, MK_SPECIAL, MK_MMIO, MK_HOLE, MK_UNMAPPED,
-                MK_EDGE, MK_KINDS };
+                MK_RAM_END, MK_EDGE, MK_KINDS };
 
 /* ---- control flow ------------------------------------------------- */
 

@@ -47,6 +47,9 @@ bool fj_kind_range(const struct gen *g, enum mem_kind k, uint32_t *lo, uint32_t 
     case MK_MMIO: *lo = FJ_MMIO; *hi = FJ_MMIO + 0x1000u + 8; return true;
     case MK_HOLE: *lo = FJ_HOLE - 8; *hi = FJ_HOLE + 0x1000u; return true;
     case MK_UNMAPPED: *lo = FJ_UNMAPPED - 8; *hi = FJ_UNMAPPED + 0x1000u; return true;
+    /* RAM's last bytes and the hole after them: with paging off, the end
+     * of the JIT's direct window (memory.h), reads across it included. */
+    case MK_RAM_END: *lo = FJ_RAM_SIZE - 32; *hi = FJ_RAM_SIZE + 16; return true;
     default: return false;
     }
 }
@@ -304,7 +307,7 @@ bool fj_make_mem(struct gen *g, unsigned size, bool write, bool may_fault, uint3
             enum mem_kind k;
             if (special) {
                 static const enum mem_kind sk[] = { MK_SPECIAL, MK_SPECIAL, MK_MMIO, MK_MMIO,
-                                                    MK_HOLE, MK_UNMAPPED, MK_DATA };
+                                                    MK_HOLE, MK_UNMAPPED, MK_RAM_END, MK_DATA };
                 k = sk[fj_below(sizeof(sk) / sizeof(sk[0]))];
             } else {
                 static const enum mem_kind nk[] = { MK_DATA, MK_DATA, MK_DATA, MK_DATA,
