@@ -7,6 +7,7 @@
 #ifndef GLASS_TESTS_JIT_ENGINE_HARNESS_H
 #define GLASS_TESTS_JIT_ENGINE_HARNESS_H
 
+#include <capstone/capstone.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,49 @@ static inline unsigned long long jit_stat(const struct cpu *cpu, const char *wha
     unsigned long long n = strtoull(at, NULL, 10);
     free(text);
     return n;
+}
+
+/* The host code of the blocks translated while this is the CPU's
+ * trace_code hook (with LOG_OUT_ASM in its log mask), disassembled with
+ * Capstone, an instruction a line, in je_host_text(). */
+static inline char *je_host_text(void)
+{
+    static char text[1 << 16];
+    return text;
+}
+
+static inline void je_host_code(void *opaque, const char *heading, uint64_t addr,
+                                const uint8_t *bytes, size_t len, unsigned bits)
+{
+    (void)opaque, (void)heading;
+    if (bits != 64)
+        return;
+    char *text = je_host_text();
+    csh h;
+    cr_assert_eq(cs_open(CS_ARCH_X86, CS_MODE_64, &h), CS_ERR_OK);
+    cs_insn *ci;
+    size_t count = cs_disasm(h, bytes, len, addr, 0, &ci);
+    for (size_t i = 0; i < count; i++) {
+        size_t n = strlen(text);
+        snprintf(text + n, (1 << 16) - n, "%s %s\n", ci[i].mnemonic, ci[i].op_str);
+    }
+    cs_free(ci, count);
+    cs_close(&h);
+}
+
+/* Runs `m` to its HLT with its blocks' host code collected (je_host_text). */
+static inline void je_run_collecting_host_code(struct je *m)
+{
+    FILE *log = tmpfile();
+    cr_assert_not_null(log);
+    m->cpu->log = log;
+    m->cpu->log_mask = LOG_OUT_ASM;
+    m->cpu->trace_code = je_host_code;
+    je_host_text()[0] = '\0';
+    je_run_to_halt(m);
+    m->cpu->log_mask = 0;
+    m->cpu->log = stderr;
+    fclose(log);
 }
 
 #endif

@@ -668,11 +668,11 @@ Test(jit_engine, divide_errors_as_the_interpreter_raises_them)
  * before they are overwritten are not saved before a memory access; if
  * the access faults, its slow path makes them again for the exception
  * frame. Here OR, SUB of an immediate, CMP, TEST, ADD and SUB of
- * registers each precede a load from a page that is not present; the #PF
- * handler stores the EFLAGS it was given and skips the load. Both
- * engines must store the same six.
+ * registers and XOR from memory each precede a load from a page that is
+ * not present; the #PF handler stores the EFLAGS it was given and skips
+ * the load. Both engines must store the same seven.
  */
-static void fault_flags_run(int engine, uint32_t out[6])
+static void fault_flags_run(int engine, uint32_t out[7])
 {
     static const uint8_t code[] = {
         0xbf, 0x00, 0x50, 0x00, 0x00,             /* mov edi, 5000h */
@@ -699,6 +699,10 @@ static void fault_flags_run(int engine, uint32_t out[6])
         0x29, 0xcb,                               /* sub ebx, ecx: OF SF CF */
         0xa1, 0x14, 0x70, 0x00, 0x00,             /* mov eax, [7014h]: #PF */
         0x31, 0xc0,                               /* xor eax, eax */
+        0xbb, 0x80, 0x00, 0x00, 0x00,             /* mov ebx, 80h */
+        0x33, 0x1d, 0x00, 0x60, 0x00, 0x00,       /* xor ebx, [6000h] (80h): ZF PF */
+        0xa1, 0x18, 0x70, 0x00, 0x00,             /* mov eax, [7018h]: #PF */
+        0x31, 0xc0,                               /* xor eax, eax */
         0xf4,                                     /* hlt */
     };
     static const uint8_t handler[] = {
@@ -717,20 +721,57 @@ static void fault_flags_run(int engine, uint32_t out[6])
     je_map(&m, 0x100000, 3, 0); /* the page at 7000h absent */
     je_paging_on(&m, 0x100000, false);
     je_code(&m, code, sizeof(code));
+    m.ram[0x6000] = 0x80;
     je_run_to_halt(&m);
-    memcpy(out, m.ram + 0x5000, 6 * 4);
+    memcpy(out, m.ram + 0x5000, 7 * 4);
     je_free(&m);
 }
 
 Test(jit_engine, fault_only_flags_reach_the_exception_frame)
 {
-    uint32_t want[6], got[6];
+    uint32_t want[7], got[7];
     fault_flags_run(CPU_ENGINE_INTERP, want);
     fault_flags_run(CPU_ENGINE_JIT, got);
     cr_assert_eq(want[0] & 0x8d5, 0x80u, "OR's SF alone: %08x", want[0]);
     cr_assert_eq(want[5] & 0x881, 0x881u, "SUB's OF SF CF: %08x", want[5]);
-    for (int i = 0; i < 6; i++)
+    cr_assert_eq(want[6] & 0x8d5, 0x44u, "XOR's ZF PF: %08x", want[6]);
+    for (int i = 0; i < 7; i++)
         cr_assert_eq(want[i], got[i], "fault %d: EFLAGS %08x / %08x", i, want[i], got[i]);
+}
+
+/* Whether the host code of a block that XORs ESI with `src` ([EDI] or
+ * EBX), then loads through ECX, saves the flags (LAHF) between the two. */
+static bool saves_before_load(uint8_t src_modrm)
+{
+    uint8_t code[] = {
+        0xbf, 0x00, 0x60, 0x00, 0x00, /* mov edi, 6000h */
+        0xb9, 0x00, 0x60, 0x00, 0x00, /* mov ecx, 6000h */
+        0x33, src_modrm,              /* xor esi, [edi] (37h) or xor esi, ebx (F3h) */
+        0x8b, 0x41, 0x04,             /* mov eax, [ecx + 4]: a TLB lookup */
+        0x31, 0xc9,                   /* xor ecx, ecx: the flags overwritten */
+        0xf4,                         /* hlt */
+    };
+    struct je m = je_new(CPU_ENGINE_JIT);
+    je_code(&m, code, sizeof(code));
+    je_run_collecting_host_code(&m);
+    const char *text = je_host_text();
+    const char *xor_at = strstr(text, "xor esi, ");
+    cr_assert_not_null(xor_at, "%s", text);
+    const char *load_at = strstr(xor_at, "mov eax, dword ptr [r11]");
+    cr_assert_not_null(load_at, "%s", text);
+    const char *lahf_at = strstr(xor_at, "lahf");
+    bool saves = lahf_at && lahf_at < load_at;
+    je_free(&m);
+    return saves;
+}
+
+/* XOR, AND, OR with a memory source leave flags that a TEST of their
+ * result makes again (fault-only flags, block.c), so the load after one
+ * does not save them, as after one with a register source. */
+Test(jit_engine, logic_from_memory_leaves_fault_only_flags)
+{
+    cr_assert(!saves_before_load(0xf3), "a register source: saved");
+    cr_assert(!saves_before_load(0x37), "a memory source: saved");
 }
 
 /*

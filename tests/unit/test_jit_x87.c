@@ -5,7 +5,6 @@
  * they found. The x87's own semantics are tested in test_fpu*.c.
  */
 #define _POSIX_C_SOURCE 200809L /* open_memstream (jit_engine_harness.h) */
-#include <capstone/capstone.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,28 +340,6 @@ Test(jit_engine, x87_check_waits_past_a_side_exit)
     je_free(&m);
 }
 
-/* The host code of the translated blocks (-d out_asm's hook), disassembled. */
-static char x87_host_text[1 << 16];
-
-static void x87_host_code(void *opaque, const char *heading, uint64_t addr,
-                          const uint8_t *bytes, size_t len, unsigned bits)
-{
-    (void)opaque, (void)heading;
-    if (bits != 64)
-        return;
-    csh h;
-    cr_assert_eq(cs_open(CS_ARCH_X86, CS_MODE_64, &h), CS_ERR_OK);
-    cs_insn *ci;
-    size_t count = cs_disasm(h, bytes, len, addr, 0, &ci);
-    for (size_t i = 0; i < count; i++) {
-        size_t n = strlen(x87_host_text);
-        snprintf(x87_host_text + n, sizeof(x87_host_text) - n, "%s %s\n", ci[i].mnemonic,
-                 ci[i].op_str);
-    }
-    cs_free(ci, count);
-    cs_close(&h);
-}
-
 /* A run's exception check reads the host's status word with FNSTSW AX,
  * not through memory (gen_x87.c check_exceptions_at). */
 Test(jit_engine, x87_check_reads_the_status_word_into_ax)
@@ -378,16 +355,10 @@ Test(jit_engine, x87_check_reads_the_status_word_into_ax)
     je_code(&m, code, sizeof(code));
     m.cpu->fpu.cw = 0x037f;
     m.cpu->fpu.tag_empty = 0xff;
-    FILE *log = tmpfile();
-    m.cpu->log = log;
-    m.cpu->log_mask = LOG_OUT_ASM;
-    m.cpu->trace_code = x87_host_code;
-    x87_host_text[0] = '\0';
-    cr_assert_eq(cpu_exec(m.cpu, 1000), CPU_EXIT_HALT);
-    fclose(log);
-    cr_assert(strstr(x87_host_text, "fnstsw ax"), "%s", x87_host_text);
-    cr_assert(!strstr(x87_host_text, "fnstsw word") && !strstr(x87_host_text, "fnstsw dword"),
-              "%s", x87_host_text);
+    je_run_collecting_host_code(&m);
+    const char *text = je_host_text();
+    cr_assert(strstr(text, "fnstsw ax"), "%s", text);
+    cr_assert(!strstr(text, "fnstsw word") && !strstr(text, "fnstsw dword"), "%s", text);
     je_free(&m);
 }
 

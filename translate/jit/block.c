@@ -323,7 +323,11 @@ static bool remat_form(const struct insn *in, struct remat *out)
 {
     struct remat tmp, *r = &tmp;
     const struct operand *d = &in->dst, *src = &in->src;
-    if (d->kind != OPND_REG || (src->kind != OPND_REG && src->kind != OPND_IMM) || in->lock)
+    /* AND, OR, XOR leave flags that depend on their result alone: their
+     * source may be memory (`xor esi, [edi + eax*4]`, a CRC loop's). */
+    bool logic = in->op == OP_AND || in->op == OP_OR || in->op == OP_XOR;
+    if (d->kind != OPND_REG || in->lock ||
+        (src->kind != OPND_REG && src->kind != OPND_IMM && !(logic && src->kind == OPND_MEM)))
         return false;
     unsigned w = d->width;
     if (w == 1 && (d->reg >= 4 || (src->kind == OPND_REG && src->reg >= 4)))
