@@ -983,7 +983,7 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
         if (c->fl_lazy && !neutral && !overwrites)
             gen_flags_settle(c);
 
-        bool done = native && (gen_x87(c) || gen_ctrl(c) || gen_alu(c));
+        bool done = native && (gen_x87(c) || gen_ctrl(c) || gen_alu(c) || gen_string(c));
         if (done)
             c->j->stats.insns_inline++;
         else

@@ -282,6 +282,8 @@ bool gen_stack_ok(const struct jit_ctx *c);
  * they return false. */
 bool gen_alu(struct jit_ctx *c);
 bool gen_ctrl(struct jit_ctx *c);
+/* gen_string.c: LODS, STOS, MOVS, SCAS, CMPS without REP. */
+bool gen_string(struct jit_ctx *c);
 
 /* ---- gen_x87.c ------------------------------------------------------ */
 
