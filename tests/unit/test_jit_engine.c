@@ -668,11 +668,13 @@ Test(jit_engine, divide_errors_as_the_interpreter_raises_them)
  * before they are overwritten are not saved before a memory access; if
  * the access faults, its slow path makes them again for the exception
  * frame. Here OR, SUB of an immediate, CMP, TEST, ADD and SUB of
- * registers and XOR from memory each precede a load from a page that is
- * not present; the #PF handler stores the EFLAGS it was given and skips
- * the load. Both engines must store the same seven.
+ * registers, XOR from memory, INC and DEC (CF from before them: once from
+ * cpu->cc, once from a CMP whose flags cpu->cc does not hold) each precede
+ * a load from a page that is not present; the #PF handler stores the
+ * EFLAGS it was given and skips the load. Both engines must store the
+ * same ten.
  */
-static void fault_flags_run(int engine, uint32_t out[7])
+static void fault_flags_run(int engine, uint32_t out[10])
 {
     static const uint8_t code[] = {
         0xbf, 0x00, 0x50, 0x00, 0x00,             /* mov edi, 5000h */
@@ -702,6 +704,22 @@ static void fault_flags_run(int engine, uint32_t out[7])
         0xbb, 0x80, 0x00, 0x00, 0x00,             /* mov ebx, 80h */
         0x33, 0x1d, 0x00, 0x60, 0x00, 0x00,       /* xor ebx, [6000h] (80h): ZF PF */
         0xa1, 0x18, 0x70, 0x00, 0x00,             /* mov eax, [7018h]: #PF */
+        0xf9,                                     /* stc */
+        0x8b, 0x1d, 0x00, 0x60, 0x00, 0x00,       /* mov ebx, [6000h]: CF into cpu->cc */
+        0xb9, 0xff, 0xff, 0xff, 0x7f,             /* mov ecx, 7FFFFFFFh */
+        0x41,                                     /* inc ecx: OF SF AF PF, CF kept */
+        0xa1, 0x1c, 0x70, 0x00, 0x00,             /* mov eax, [701Ch]: #PF */
+        0xf8,                                     /* clc */
+        0x8b, 0x1d, 0x00, 0x60, 0x00, 0x00,       /* mov ebx, [6000h] */
+        0xb2, 0x01,                               /* mov dl, 1 */
+        0xfe, 0xca,                               /* dec dl: ZF PF, CF kept */
+        0xa1, 0x20, 0x70, 0x00, 0x00,             /* mov eax, [7020h]: #PF */
+        0xf8,                                     /* clc */
+        0x8b, 0x1d, 0x00, 0x60, 0x00, 0x00,       /* mov ebx, [6000h]: CF 0 in cpu->cc */
+        0xb8, 0x01, 0x00, 0x00, 0x00,             /* mov eax, 1 */
+        0x83, 0xf8, 0x02,                         /* cmp eax, 2: CF 1, on the host only */
+        0x41,                                     /* inc ecx: keeps CMP's CF */
+        0xa1, 0x24, 0x70, 0x00, 0x00,             /* mov eax, [7024h]: #PF */
         0x31, 0xc0,                               /* xor eax, eax */
         0xf4,                                     /* hlt */
     };
@@ -723,30 +741,34 @@ static void fault_flags_run(int engine, uint32_t out[7])
     je_code(&m, code, sizeof(code));
     m.ram[0x6000] = 0x80;
     je_run_to_halt(&m);
-    memcpy(out, m.ram + 0x5000, 7 * 4);
+    memcpy(out, m.ram + 0x5000, 10 * 4);
     je_free(&m);
 }
 
 Test(jit_engine, fault_only_flags_reach_the_exception_frame)
 {
-    uint32_t want[7], got[7];
+    uint32_t want[10], got[10];
     fault_flags_run(CPU_ENGINE_INTERP, want);
     fault_flags_run(CPU_ENGINE_JIT, got);
     cr_assert_eq(want[0] & 0x8d5, 0x80u, "OR's SF alone: %08x", want[0]);
     cr_assert_eq(want[5] & 0x881, 0x881u, "SUB's OF SF CF: %08x", want[5]);
     cr_assert_eq(want[6] & 0x8d5, 0x44u, "XOR's ZF PF: %08x", want[6]);
-    for (int i = 0; i < 7; i++)
+    cr_assert_eq(want[7] & 0x8d5, 0x895u, "INC's OF SF AF PF and STC's CF: %08x", want[7]);
+    cr_assert_eq(want[8] & 0x8d5, 0x44u, "DEC's ZF PF, CLC's CF: %08x", want[8]);
+    cr_assert_eq(want[9] & 0x1u, 0x1u, "CMP's CF through INC: %08x", want[9]);
+    for (int i = 0; i < 10; i++)
         cr_assert_eq(want[i], got[i], "fault %d: EFLAGS %08x / %08x", i, want[i], got[i]);
 }
 
-/* Whether the host code of a block that XORs ESI with `src` ([EDI] or
- * EBX), then loads through ECX, saves the flags (LAHF) between the two. */
-static bool saves_before_load(uint8_t src_modrm)
+/* Whether the host code of a block that runs `op` (2 bytes), then loads
+ * through ECX, saves the flags (LAHF) between the two; `host` is how the
+ * op shows in the host code. */
+static bool saves_before_load(uint8_t op0, uint8_t op1, const char *host)
 {
     uint8_t code[] = {
         0xbf, 0x00, 0x60, 0x00, 0x00, /* mov edi, 6000h */
         0xb9, 0x00, 0x60, 0x00, 0x00, /* mov ecx, 6000h */
-        0x33, src_modrm,              /* xor esi, [edi] (37h) or xor esi, ebx (F3h) */
+        op0, op1,                     /* the op: its flags are fault-only below */
         0x8b, 0x41, 0x04,             /* mov eax, [ecx + 4]: a TLB lookup */
         0x31, 0xc9,                   /* xor ecx, ecx: the flags overwritten */
         0xf4,                         /* hlt */
@@ -755,23 +777,27 @@ static bool saves_before_load(uint8_t src_modrm)
     je_code(&m, code, sizeof(code));
     je_run_collecting_host_code(&m);
     const char *text = je_host_text();
-    const char *xor_at = strstr(text, "xor esi, ");
-    cr_assert_not_null(xor_at, "%s", text);
-    const char *load_at = strstr(xor_at, "mov eax, dword ptr [r11]");
+    const char *op_at = strstr(text, host);
+    cr_assert_not_null(op_at, "%s", text);
+    const char *load_at = strstr(op_at, "mov eax, dword ptr [r11]");
     cr_assert_not_null(load_at, "%s", text);
-    const char *lahf_at = strstr(xor_at, "lahf");
+    const char *lahf_at = strstr(op_at, "lahf");
     bool saves = lahf_at && lahf_at < load_at;
     je_free(&m);
     return saves;
 }
 
 /* XOR, AND, OR with a memory source leave flags that a TEST of their
- * result makes again (fault-only flags, block.c), so the load after one
- * does not save them, as after one with a register source. */
-Test(jit_engine, logic_from_memory_leaves_fault_only_flags)
+ * result makes again, and INC and DEC (at a block's start, CF in cpu->cc)
+ * flags that INC or DEC of the value before makes again (fault-only
+ * flags, block.c): the load after one does not save them, as after XOR
+ * with a register source. */
+Test(jit_engine, logic_from_memory_and_incdec_leave_fault_only_flags)
 {
-    cr_assert(!saves_before_load(0xf3), "a register source: saved");
-    cr_assert(!saves_before_load(0x37), "a memory source: saved");
+    cr_assert(!saves_before_load(0x33, 0xf3, "xor esi, ebx"), "XOR ESI, EBX: saved");
+    cr_assert(!saves_before_load(0x33, 0x37, "xor esi, dword ptr [r11]"), "XOR ESI, [EDI]: saved");
+    cr_assert(!saves_before_load(0x46, 0x90, "inc esi"), "INC ESI: saved");
+    cr_assert(!saves_before_load(0xfe, 0xcb, "dec bl"), "DEC BL: saved");
 }
 
 /*

@@ -296,6 +296,12 @@ static void emit_remat(struct x64_asm *a, const struct remat *r)
             x64_alu_rm_reg(a, ALU_CMP, 4, x64_r(T_VAL), s);
         }
         break;
+    case OP_INC: /* dst was dst - 1: CF from cpu->cc, the rest from INC again */
+    case OP_DEC:
+        x64_bt_imm(a, 4, 4, x64_m(x64_mem(JIT_CPU, CPU_OFF(cc.res))), 8); /* CF: LAHF's bit 0 */
+        x64_lea(a, 4, T_VAL, x64_mem(remat_host(r->dst, 4), r->op == OP_INC ? -1 : 1));
+        x64_incdec(a, r->op == OP_DEC, r->width, x64_r(T_VAL));
+        break;
     default: /* OP_ADD: dst was dst - src: add src to that */
         if (imm) {
             x64_lea(a, 4, T_VAL, x64_mem((int)d, (int32_t)(0u - r->imm)));
@@ -319,15 +325,20 @@ static uint8_t opnd_reg_bit(const struct operand *o)
 
 /* Whether `in` can make its flags again later, and how (it wrote all
  * six from register or immediate operands); *out is left alone if not. */
-static bool remat_form(const struct insn *in, struct remat *out)
+static bool remat_form(const struct insn *in, bool cc_exact, struct remat *out)
 {
     struct remat tmp, *r = &tmp;
     const struct operand *d = &in->dst, *src = &in->src;
     /* AND, OR, XOR leave flags that depend on their result alone: their
-     * source may be memory (`xor esi, [edi + eax*4]`, a CRC loop's). */
+     * source may be memory (`xor esi, [edi + eax*4]`, a CRC loop's).
+     * INC and DEC keep CF: made again from the register, with CF from
+     * cpu->cc, which must then hold it (`cc_exact`: the flags were there,
+     * not on the host, when the instruction began). */
     bool logic = in->op == OP_AND || in->op == OP_OR || in->op == OP_XOR;
-    if (d->kind != OPND_REG || in->lock ||
-        (src->kind != OPND_REG && src->kind != OPND_IMM && !(logic && src->kind == OPND_MEM)))
+    bool incdec = in->op == OP_INC || in->op == OP_DEC;
+    if (d->kind != OPND_REG || in->lock || (incdec && !cc_exact) ||
+        (!incdec && src->kind != OPND_REG && src->kind != OPND_IMM &&
+         !(logic && src->kind == OPND_MEM)))
         return false;
     unsigned w = d->width;
     if (w == 1 && (d->reg >= 4 || (src->kind == OPND_REG && src->reg >= 4)))
@@ -349,6 +360,11 @@ static bool remat_form(const struct insn *in, struct remat *out)
         if (w != 4 || (src->kind == OPND_REG && src->reg == d->reg))
             return false;
         r->op = (uint8_t)in->op;
+        break;
+    case OP_INC: case OP_DEC:
+        r->op = (uint8_t)in->op;
+        r->src = 0xff;
+        r->regs = opnd_reg_bit(d);
         break;
     default:
         return false;
@@ -982,6 +998,8 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
         bool overwrites = fr == 0 && fw == F_ALL;
         if (c->fl_lazy && !neutral && !overwrites)
             gen_flags_settle(c);
+        /* Whether cpu->cc holds the flags as this instruction begins. */
+        bool cc_exact = !c->fl_host && !c->fl_lazy;
 
         bool done = native && (gen_x87(c) || gen_ctrl(c) || gen_alu(c) || gen_string(c));
         if (done)
@@ -995,7 +1013,7 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
         }
         if (overwrites || (c->fl_lazy && fw && done))
             c->fl_lazy = false; /* the host's flags hold all that is still needed */
-        if (done && c->fl_host && !c->fl_lazy && remat_form(&insns[k], &c->remat))
+        if (done && c->fl_host && !c->fl_lazy && remat_form(&insns[k], cc_exact, &c->remat))
             c->remat_ok = true;
         else if (!(done && neutral))
             c->remat_ok = false;

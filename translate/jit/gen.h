@@ -45,9 +45,11 @@ struct x87_cache {
 /* An instruction whose flags can be made again on the host from the
  * registers it left (block.c, "fault-only flags"): TEST or CMP as they
  * were, AND/OR/XOR as a TEST of their result, 32-bit ADD/SUB as the
- * operation on the value before it. */
+ * operation on the value before it, INC/DEC as themselves on it with CF
+ * from cpu->cc. */
 struct remat {
-    uint8_t op;       /* OP_TEST, OP_CMP, OP_AND (any logic op), OP_ADD, OP_SUB */
+    uint8_t op;       /* OP_TEST, OP_CMP, OP_AND (any logic op), OP_ADD, OP_SUB,
+                         OP_INC, OP_DEC (CF from cpu->cc) */
     uint8_t width;
     uint8_t dst, src; /* guest registers (byte registers: 0-3 only); src 0xff: imm */
     uint8_t regs;     /* the guest registers (bit per 32-bit register) it reads */
