@@ -1,0 +1,222 @@
+/*
+ * test_jit_memory.c — the JIT's guest memory accesses as an engine of
+ * cpu_exec (jit_engine suite, harness in jit_engine_harness.h): TLB
+ * misses counted by -d jit, reads with paging off through the direct
+ * window (memory.h) as the memory map and the A20 gate change under a
+ * translated block, and the string instructions without REP inline
+ * (gen_string.c) against the interpreter.
+ */
+#define _POSIX_C_SOURCE 200809L /* open_memstream (the harness's jit_stat) */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "memory/memory.h"
+#include "tests/unit/jit_engine_harness.h"
+#include "translate/translate.h"
+
+/* Reads one dword from each of 64 pages from 1 MiB up, twice over,
+ * summing them in EAX. */
+static const uint8_t page_loop_code[] = {
+    0xba, 0x02, 0x00, 0x00, 0x00, /* mov edx, 2 */
+    0xbe, 0x00, 0x00, 0x10, 0x00, /* pass: mov esi, 100000h */
+    0xb9, 0x40, 0x00, 0x00, 0x00, /* mov ecx, 64 */
+    0x03, 0x06,                   /* page: add eax, [esi] */
+    0x81, 0xc6, 0x00, 0x10, 0x00, 0x00, /* add esi, 1000h */
+    0x49,                         /* dec ecx */
+    0x75, 0xf5,                   /* jnz page */
+    0x4a,                         /* dec edx */
+    0x75, 0xe8,                   /* jnz pass */
+    0xf4,                         /* hlt */
+};
+
+/*
+ * -d jit counts TLB misses (lookups that walked the page tables): a loop
+ * that reads one dword from each of 64 pages, twice over, misses each
+ * page once (the second pass finds all 64 in the TLB), and the code's
+ * and stack's pages a few times more. (The harness attaches no TLB to
+ * the memory map, so the direct window of paging-off reads is closed.)
+ */
+Test(jit_engine, jit_stats_count_tlb_misses)
+{
+    struct je m = je_new(CPU_ENGINE_JIT);
+    je_code(&m, page_loop_code, sizeof(page_loop_code));
+    je_run_to_halt(&m);
+    unsigned long long n = jit_stat(m.cpu, "TLB misses");
+    cr_assert_geq(n, 64ull, "%llu TLB misses for 64 pages", n);
+    cr_assert_leq(n, 72ull, "%llu TLB misses for 64 pages read twice", n);
+    je_free(&m);
+}
+
+/*
+ * With paging off, reads at or above 1 MiB that fall in the direct
+ * window (one run of plain RAM, memory.h) take no TLB lookup: the same
+ * 64-page loop, with the TLB attached to the memory map as a board does,
+ * misses only on the code's and the stack's pages.
+ */
+Test(jit_engine, paging_off_reads_take_the_direct_window)
+{
+    struct je m = je_new(CPU_ENGINE_JIT);
+    cr_assert_eq(phys_attach_tlb(m.pm, &m.cpu->tlb), 0);
+    cr_assert_eq(m.cpu->tlb.direct_span, JE_RAM - TLB_DIRECT_BASE - (TLB_DIRECT_MAX_ACCESS - 1));
+    for (unsigned p = 0; p < 64; p++)
+        m.ram[0x100000 + p * 0x1000] = (uint8_t)(p + 1);
+    je_code(&m, page_loop_code, sizeof(page_loop_code));
+    je_run_to_halt(&m);
+    cr_assert_eq(m.cpu->regs[R_EAX], 2u * 64u * 65u / 2u, "sum %u", m.cpu->regs[R_EAX]);
+    unsigned long long n = jit_stat(m.cpu, "TLB misses");
+    cr_assert_leq(n, 8ull, "%llu TLB misses: the window's reads went through the TLB", n);
+    je_free(&m);
+}
+
+static uint64_t window_mmio_read(void *opaque, uint64_t addr, unsigned size)
+{
+    (void)opaque;
+    (void)addr;
+    return size == 4 ? 0x12345678u : 0x5a5a5a5au;
+}
+
+static void window_mmio_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
+{
+    (void)opaque, (void)addr, (void)val, (void)size;
+}
+
+static uint32_t ram_dword(const uint8_t *ram, const uint32_t *at)
+{
+    return (uint32_t)ram[at[0]] | (uint32_t)ram[at[1]] << 8 | (uint32_t)ram[at[2]] << 16 |
+           (uint32_t)ram[at[3]] << 24;
+}
+
+/*
+ * The direct window follows the memory map while translated code keeps
+ * running: a device mapped over RAM above 1 MiB is read as the device,
+ * the A20 gate turned off makes 1 MiB alias 0, and reads that cross the
+ * window's ends (into the hole past RAM, up from below 1 MiB) see what
+ * each of their bytes is. The same block runs in all three states.
+ */
+Test(jit_engine, direct_window_follows_the_memory_map)
+{
+    static const uint8_t code[] = {
+        0xa1, 0x00, 0x00, 0x20, 0x00,             /* mov eax, [200000h] */
+        0x8b, 0x1d, 0xfe, 0xff, 0x3f, 0x00,       /* mov ebx, [3ffffeh]: RAM, hole */
+        0x8b, 0x0d, 0xfe, 0xff, 0x0f, 0x00,       /* mov ecx, [0ffffeh]: across 1 MiB */
+        0x8b, 0x15, 0x10, 0x00, 0x10, 0x00,       /* mov edx, [100010h] */
+        0x8b, 0x35, 0xf0, 0xff, 0x3f, 0x00,       /* mov esi, [3ffff0h]: the last 16 */
+        0xf4,                                     /* hlt */
+    };
+    static const struct mem_ops ops = { window_mmio_read, window_mmio_write };
+    struct je m = je_new(CPU_ENGINE_JIT);
+    cr_assert_eq(phys_attach_tlb(m.pm, &m.cpu->tlb), 0);
+    for (uint32_t i = 0; i < JE_RAM; i++)
+        m.ram[i] = (uint8_t)(i * 7u ^ (i >> 8) ^ (i >> 20) * 0x5bu); /* differs at 1 MiB apart */
+    je_code(&m, code, sizeof(code));
+    for (int stage = 0; stage < 3; stage++) {
+        if (stage == 1) {
+            cr_assert_eq(phys_map_mmio(m.pm, 0x200000, 0x1000, &ops, NULL), 0);
+            cr_assert_eq(m.cpu->tlb.direct_span, 0x100000u - (TLB_DIRECT_MAX_ACCESS - 1));
+        }
+        if (stage == 2) {
+            cr_assert_eq(phys_unmap(m.pm, 0x200000, 0x1000), 0);
+            phys_set_a20(m.pm, false);
+            cr_assert_eq(m.cpu->tlb.direct_span, 0u);
+        }
+        cpu_tlb_flush(m.cpu); /* as the board does on both changes */
+        m.cpu->eip = JE_CODE;
+        m.cpu->halted = 0;
+        je_run_to_halt(&m);
+        uint32_t a20 = stage == 2 ? ~0x100000u : ~0u;
+        const uint32_t *r = m.cpu->regs;
+        uint32_t at_eax[] = { 0x200000, 0x200001, 0x200002, 0x200003 };
+        uint32_t want_eax = stage == 1 ? 0x12345678u : ram_dword(m.ram, at_eax);
+        cr_assert_eq(r[R_EAX], want_eax, "stage %d: eax %08x", stage, r[R_EAX]);
+        uint32_t want_ebx = (uint32_t)m.ram[0x3ffffe & a20] | (uint32_t)m.ram[0x3fffff & a20] << 8 |
+                            0xffff0000u;
+        cr_assert_eq(r[R_EBX], want_ebx, "stage %d: ebx %08x", stage, r[R_EBX]);
+        uint32_t at_ecx[] = { 0xffffe, 0xfffff, 0x100000 & a20, 0x100001 & a20 };
+        cr_assert_eq(r[R_ECX], ram_dword(m.ram, at_ecx), "stage %d: ecx %08x", stage, r[R_ECX]);
+        uint32_t at_edx[] = { 0x100010 & a20, 0x100011 & a20, 0x100012 & a20, 0x100013 & a20 };
+        cr_assert_eq(r[R_EDX], ram_dword(m.ram, at_edx), "stage %d: edx %08x", stage, r[R_EDX]);
+        uint32_t at_esi[] = { 0x3ffff0 & a20, 0x3ffff1 & a20, 0x3ffff2 & a20, 0x3ffff3 & a20 };
+        cr_assert_eq(r[R_ESI], ram_dword(m.ram, at_esi), "stage %d: esi %08x", stage, r[R_ESI]);
+    }
+    je_free(&m);
+}
+
+/*
+ * String instructions without REP run inline (gen_string.c): a strcmp
+ * loop (LODSB, SCASB), then MOVSD, STOSW, CMPSB, LODSD with an FS
+ * override, SCASB and SCASW at pages' ends; once more with DF set (each
+ * then takes the slow path). State and memory match the interpreter's.
+ */
+struct string_state {
+    uint32_t regs[8], eflags;
+    uint8_t mem[64];
+    unsigned long long helpers;
+};
+
+static struct string_state string_run(int engine, bool df)
+{
+    static const uint8_t code[] = {
+        0xbe, 0x00, 0x60, 0x00, 0x00,       /* mov esi, 6000h */
+        0xbf, 0x00, 0x61, 0x00, 0x00,       /* mov edi, 6100h */
+        0xac,                               /* loop: lodsb */
+        0xae,                               /* scasb */
+        0x75, 0x04,                         /* jne done */
+        0x84, 0xc0,                         /* test al, al */
+        0x75, 0xf8,                         /* jne loop */
+        0x89, 0xf3,                         /* done: mov ebx, esi */
+        0x89, 0xf9,                         /* mov ecx, edi */
+        0xbe, 0x10, 0x60, 0x00, 0x00,       /* mov esi, 6010h */
+        0xbf, 0x20, 0x62, 0x00, 0x00,       /* mov edi, 6220h */
+        0xa5,                               /* movsd */
+        0x66, 0xab,                         /* stosw */
+        0xa6,                               /* cmpsb */
+        0x9c,                               /* pushfd */
+        0x5a,                               /* pop edx */
+        0x64, 0xad,                         /* lodsd fs: */
+        0xbf, 0xff, 0x7f, 0x00, 0x00,       /* mov edi, 7FFFh */
+        0xae,                               /* scasb: a page's last byte */
+        0xbf, 0xfe, 0x8f, 0x00, 0x00,       /* mov edi, 8FFEh */
+        0x66, 0xaf,                         /* scasw: 8FFE-8FFF */
+        0xf4,                               /* hlt */
+    };
+    struct je m = je_new(engine);
+    je_code(&m, code, sizeof(code));
+    static const char a[] = "glass jit\0", b[] = "glass jix\0";
+    memcpy(m.ram + 0x6000, a, sizeof(a));
+    memcpy(m.ram + 0x6100, b, sizeof(b));
+    for (unsigned i = 0; i < 32; i++)
+        m.ram[0x6010 + i] = (uint8_t)(0x40 + i * 3);
+    m.ram[0x7fff] = 0x5a;
+    m.ram[0x8ffe] = 0x11, m.ram[0x8fff] = 0x22;
+    if (df)
+        m.cpu->eflags |= FL_DF;
+    je_run_to_halt(&m);
+    struct string_state s;
+    memcpy(s.regs, m.cpu->regs, sizeof(s.regs));
+    s.eflags = cpu_get_eflags(m.cpu);
+    memcpy(s.mem, m.ram + 0x6200, sizeof(s.mem));
+    s.helpers = engine == CPU_ENGINE_JIT ? jit_stat(m.cpu, "helper calls") : 0;
+    je_free(&m);
+    return s;
+}
+
+Test(jit_engine, string_ops_without_rep_run_inline)
+{
+    for (int df = 0; df < 2; df++) {
+        struct string_state want = string_run(CPU_ENGINE_INTERP, df);
+        struct string_state got = string_run(CPU_ENGINE_JIT, df);
+        for (int r = 0; r < 8; r++)
+            cr_assert_eq(got.regs[r], want.regs[r], "DF %d: reg %d %08x, interpreter %08x", df,
+                         r, got.regs[r], want.regs[r]);
+        cr_assert_eq(got.eflags, want.eflags, "DF %d: eflags %08x / %08x", df, got.eflags,
+                     want.eflags);
+        cr_assert_arr_eq(got.mem, want.mem, sizeof(want.mem), "DF %d: memory", df);
+        /* PUSHFD, HLT and the slow paths of the first access to each new
+         * page (TLB fills): 5; 26 when every string instruction was one. */
+        if (!df)
+            cr_assert_leq(got.helpers, 6ull, "%llu helper calls with DF clear", got.helpers);
+    }
+}
