@@ -195,7 +195,11 @@ static void random_code_at_cpl3(void)
                last_trap.eip);
     CHECK_EQ(from_kernel, 0);
     CHECK(counts[8] == 0);
+#ifndef QEMU_VALIDATE
+    /* QEMU 7.2 runs most of what raises #UD here on a P6 (the list at the
+     * top): in its run of this page no #UD came in 3000 events. */
     CHECK(counts[6] > 0);
+#endif
     CHECK(counts[13] > 0);
     CHECK(counts[14] > 0);
 }

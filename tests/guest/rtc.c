@@ -57,12 +57,18 @@ static int bcd_ok(uint8_t v)
  * the seconds register with interrupts off keeps a handler's own CMOS
  * accesses from changing the index in between. Returns with interrupts
  * off.
+ *
+ * The window: STI holds interrupts off until the instruction after it
+ * has run (SDM Vol. 2, STI), so NOP; interrupts are taken before the JMP
+ * or the CLI. The JMP is for emulators that look for interrupts only
+ * between their translated blocks: QEMU's TCG never took one in a plain
+ * "sti; pause; cli" (uf_seen 0 after 6 s under make check-guest-qemu).
  */
 static void wait_count(volatile unsigned *count, unsigned want, unsigned limit)
 {
     unsigned last = cmos_read(0x00), seconds = 0;
     while (*count < want && seconds < limit) {
-        __asm__ volatile("sti; pause; cli");
+        __asm__ volatile("sti; nop; jmp 1f; 1: cli");
         unsigned s = cmos_read(0x00);
         if (s != last) {
             last = s;
