@@ -237,9 +237,22 @@ static int load_kernel(struct loader *l, const uint8_t *img, size_t size, const 
     if (!in_ram(l, LINUX_HIGH_LOAD, len))
         return fail(l, "-kernel", l->kpath, "kernel (%llu KiB) does not fit in %llu KiB of RAM",
                     (unsigned long long)(len >> 10), (unsigned long long)(l->ram_size >> 10));
-    if (!in_ram(l, h->code32_start, 1))
-        return fail(l, "-kernel", l->kpath, "code32_start %#x lies outside RAM",
-                    h->code32_start);
+    /*
+     * The 32-bit protocol enters the protected-mode code itself, so its
+     * entry must be in it. An image whose code32_start points elsewhere
+     * (iPXE's ipxe.lkrn has 0) can only start from its real-mode setup
+     * code, run with the BIOS's services, which -kernel does not do: a
+     * jump there ran whatever lay at that address (ipxe.lkrn: #UD, then a
+     * triple fault). Boot loaders that run the setup code (SYSLINUX,
+     * GRUB's linux16) start such images from a disk or a CD.
+     */
+    if (h->code32_start < LINUX_HIGH_LOAD || h->code32_start - LINUX_HIGH_LOAD >= len)
+        return fail(l, "-kernel", l->kpath,
+                    "code32_start %#x is not in the protected-mode kernel (%#x-%#llx): the "
+                    "image starts only through its real-mode setup code, which -kernel does "
+                    "not run; boot it with SYSLINUX or GRUB's linux16 from a disk or CD",
+                    h->code32_start, LINUX_HIGH_LOAD,
+                    (unsigned long long)(LINUX_HIGH_LOAD + len - 1));
     /*
      * The decompressor writes the kernel at the load address rounded up
      * to kernel_alignment, but never below pref_address (its

@@ -330,6 +330,24 @@ Test(linux_boot, zimage_refused)
     lb_expect_error(NULL, NULL, lb_kpath, "zImage");
 }
 
+/* The 32-bit protocol jumps to code32_start: an entry outside the
+ * protected-mode image loaded at 1 MiB (iPXE's ipxe.lkrn: 0) is refused,
+ * not run. Its first and last bytes are entries. */
+Test(linux_boot, entry_outside_the_kernel_refused)
+{
+    static const uint32_t bad[] = { 0, 0xfffff, 0x100000 + LB_KERNEL_SIZE, 0xffffffffu };
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        put32(lb_img + 0x214, bad[i]);
+        lb_write(lb_kpath, lb_img, sizeof(lb_img));
+        lb_expect_error(NULL, NULL, lb_kpath, "real-mode setup");
+    }
+    struct linux_boot b;
+    put32(lb_img + 0x214, 0x100000 + LB_KERNEL_SIZE - 1);
+    lb_write(lb_kpath, lb_img, sizeof(lb_img));
+    cr_assert_eq(lb_load(NULL, NULL, &b), 0, "%s", lb_err);
+    cr_assert_eq(b.entry, 0x100000 + LB_KERNEL_SIZE - 1);
+}
+
 Test(linux_boot, truncated_kernel)
 {
     lb_write(lb_kpath, lb_img, LB_FILE_SIZE - 16);
