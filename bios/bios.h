@@ -129,7 +129,8 @@ extern char int_dummy[], int08_entry[], int09_entry[], irq_master_default[],
     irq_slave_default[], int70_entry[], int76_entry[], int77_entry[],
     int10_entry[], int11_entry[], int12_entry[], int13_entry[], int14_entry[],
     int15_entry[], int16_entry[], int17_entry[], int18_entry[], int19_entry[],
-    int1a_entry[], int40_entry[], int74_entry[], diskette_params[], config_table[], pir_table[];
+    int1a_entry[], int40_entry[], int74_entry[], diskette_params[], config_table[], pir_table[],
+    linux16_boot[];
 #define F_OFF(sym) ((uint16_t)(uintptr_t)(sym))
 
 #endif

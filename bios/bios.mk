@@ -68,9 +68,13 @@ build/guest/boot/cdfd.iso: tests/guest/boot/cdfd.asm
 	@mkdir -p $(@D)
 	nasm -f bin -o $@ $<
 
+build/guest/boot/setup16.bin: tests/guest/boot/setup16.asm
+	@mkdir -p $(@D)
+	nasm -f bin -o $@ $<
+
 # The boot tests in Glass (and QEMU if installed: BIOS_TEST_QEMU=1).
 .PHONY: check-bios
 check-bios: glass build/bios/bios.bin build/guest/boot/mbr.img build/guest/boot/cd.iso \
-		build/guest/boot/cdfd.iso
+		build/guest/boot/cdfd.iso build/guest/boot/setup16.bin
 	tests/guest/boot/run.sh glass
 	$(if $(filter 1,$(BIOS_TEST_QEMU)),tests/guest/boot/run.sh qemu)

@@ -26,7 +26,7 @@ SEL_DATA16 equ 0x20             ; base 0, limit 64 KiB: real-mode limits
         global reset_vector, int_dummy, int08_entry, int09_entry
         global irq_master_default, irq_slave_default, int70_entry
         global int76_entry, int77_entry, pir_table, config_table
-        global font_seg_marker, int74_entry, diskette_params
+        global font_seg_marker, int74_entry, diskette_params, linux16_boot
 
 ; ------------------------------------------------------------ real mode
         section .text16 progbits alloc exec nowrite align=16
@@ -222,6 +222,22 @@ rm_exit:
 ; Default handlers.
 int_dummy:
         iret
+
+; A Linux kernel's real-mode setup code, loaded by the board at 1000:0000
+; (hw/linux_boot.h LINUX_SETUP_ADDR, the same numbers): INT 19h returns
+; here. The 16-bit boot protocol's entry (Documentation/arch/x86/boot.rst,
+; "Running the kernel"): interrupts off, DS = ES = FS = GS = SS = the
+; setup's segment, SP at the top of its heap, a far jump to seg+20h:0.
+linux16_boot:
+        cli
+        mov ax, 0x1000
+        mov ds, ax
+        mov es, ax
+        mov fs, ax
+        mov gs, ax
+        mov ss, ax
+        mov sp, 0xfff0
+        jmp 0x1020:0x0000
 
 irq_master_default:
         push ax

@@ -214,9 +214,26 @@ void int1a_handler(struct rm_frame *f)
 
 /* ---------------------------------------------------------------- INT 19h */
 
+/* A Linux kernel Glass's board loaded for its real-mode setup code
+ * (hw/linux_boot.h: setup at 10000h, its "HdrS" header at 10202h): the
+ * return goes to entry.asm's linux16_boot, which enters it. */
+static int linux_setup_boot(struct rm_frame *f)
+{
+    if (memcmp(ptr(0x10202), "HdrS", 4) != 0) {
+        printf("Boot failed: no kernel loaded\n");
+        return -1;
+    }
+    printf("Booting the -kernel image (real-mode setup at 1000:0000)...\n");
+    f->cs = 0xf000;
+    f->ip = F_OFF(linux16_boot);
+    f->flags &= (uint16_t)~FLAG_IF;
+    return 0;
+}
+
 /* Boot order from CMOS as QEMU's board writes it: 0x3D low nibble first
  * device, high nibble second, 0x38 bits 7-4 third; 1 floppy, 2 hard
- * disk, 3 CD-ROM, 0 none. */
+ * disk, 3 CD-ROM, 0 none; and Glass's 4, a -kernel whose setup code
+ * runs (hw/pc.c). */
 void int19_handler(struct rm_frame *f)
 {
     uint8_t b3d = cmos_read(0x3d), b38 = cmos_read(0x38);
@@ -227,6 +244,7 @@ void int19_handler(struct rm_frame *f)
         case 1: printf("Booting from Floppy... no diskette support\n"); break;
         case 2: if (disk_boot(2, f) == 0) return; break;
         case 3: if (disk_boot(3, f) == 0) return; break;
+        case 4: if (linux_setup_boot(f) == 0) return; break;
         }
     }
 }

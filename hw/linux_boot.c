@@ -11,6 +11,11 @@
  * have collected from the BIOS (memory map, video state), and jumps to
  * code32_start in flat protected mode.
  *
+ * An image that starts only through its setup code (linux_boot.h) is
+ * loaded for the 16-bit protocol instead: the setup part at
+ * LINUX_SETUP_ADDR with the header fields a loader writes, the command
+ * line, the protected-mode part and the initrd; Glass's BIOS runs it.
+ *
  * Every number read from the file is checked before it is used: a bad
  * image ends in a message naming the file, never in a crash.
  */
@@ -103,6 +108,7 @@ struct loader {
     const char *kpath;
     uint8_t *ram;
     uint64_t ram_size;
+    uint64_t initrd_top; /* the initrd ends at or below this */
     char *err;
     size_t errlen;
 };
@@ -161,6 +167,7 @@ struct hdr {
     uint64_t pref_address;
     uint32_t init_size;
     bool relocatable;
+    bool real_mode; /* starts only through its setup code (linux_boot.h) */
 };
 
 /* Validation of the setup header (boot.rst: "Details of header fields"). */
@@ -176,11 +183,11 @@ static int parse_header(struct loader *l, const uint8_t *img, size_t size, struc
                     get_le16(img + HDR_BOOT_FLAG));
     memset(h, 0, sizeof(*h));
     h->version = get_le16(img + HDR_VERSION);
-    if (h->version < LINUX_PROTO_MIN)
+    if (h->version < LINUX_PROTO_MIN_SETUP)
         return fail(l, "-kernel", k,
                     "boot protocol %u.%02u is too old (Glass needs %u.%02u or later)",
-                    h->version >> 8, h->version & 0xff, LINUX_PROTO_MIN >> 8,
-                    LINUX_PROTO_MIN & 0xff);
+                    h->version >> 8, h->version & 0xff, LINUX_PROTO_MIN_SETUP >> 8,
+                    LINUX_PROTO_MIN_SETUP & 0xff);
     /* "If this field is 0, the real value is 4." */
     unsigned sects = img[HDR_SETUP_SECTS] ? img[HDR_SETUP_SECTS] : 4;
     h->setup_size = (sects + 1) * SECTOR;
@@ -193,11 +200,12 @@ static int parse_header(struct loader *l, const uint8_t *img, size_t size, struc
         return fail(l, "-kernel", k, "file truncated: %zu bytes, the setup part alone is %u",
                     size, h->setup_size);
     /* The header must hold the fields its version promises and that are
-     * read here: initrd_addr_max (2.03), relocatable_kernel (2.05),
-     * cmdline_size (2.06). */
+     * read here: cmd_line_ptr (2.02), initrd_addr_max (2.03),
+     * relocatable_kernel (2.05), cmdline_size (2.06). */
     uint32_t need_end = h->version >= 0x0206   ? HDR_CMDLINE_SIZE + 4
                         : h->version >= 0x0205 ? HDR_RELOCATABLE + 1
-                                               : HDR_INITRD_ADDR_MAX + 4;
+                        : h->version >= 0x0203 ? HDR_INITRD_ADDR_MAX + 4
+                                               : HDR_CMD_LINE_PTR + 4;
     if (h->hdr_end < need_end)
         return fail(l, "-kernel", k, "setup header too short (ends at %#x) for protocol %u.%02u",
                     h->hdr_end, h->version >> 8, h->version & 0xff);
@@ -219,13 +227,29 @@ static int parse_header(struct loader *l, const uint8_t *img, size_t size, struc
                     size, h->setup_size, (unsigned long long)h->syssize * 16);
     h->syssize *= 16;
     h->code32_start = get_le32(img + HDR_CODE32_START);
-    h->initrd_addr_max = get_le32(img + HDR_INITRD_ADDR_MAX);
+    h->initrd_addr_max =
+        h->version >= 0x0203 ? get_le32(img + HDR_INITRD_ADDR_MAX) : INITRD_ADDR_MAX_OLD;
     h->relocatable = h->version >= 0x0205 && img[HDR_RELOCATABLE];
     h->cmdline_size = h->version >= 0x0206 ? get_le32(img + HDR_CMDLINE_SIZE) : CMDLINE_SIZE_OLD;
     if (h->version >= 0x020a && h->hdr_end >= HDR_INIT_SIZE + 4) {
         h->pref_address = get_le64(img + HDR_PREF_ADDRESS);
         h->init_size = get_le32(img + HDR_INIT_SIZE);
     }
+    /*
+     * The 32-bit protocol enters the protected-mode code itself, so its
+     * entry must be in it, and the protocol needs 2.04's fields. An image
+     * whose code32_start points elsewhere (iPXE's ipxe.lkrn has 0) or an
+     * older one (SYSLINUX's memdisk, 2.03) starts from its real-mode setup
+     * code, run with the BIOS's services (QEMU does so for every image):
+     * jumping to code32_start ran whatever lay there (ipxe.lkrn: #UD at
+     * 6010h, then a triple fault).
+     */
+    uint64_t pm_size = size - h->setup_size;
+    h->real_mode = h->version < LINUX_PROTO_MIN || h->code32_start < LINUX_HIGH_LOAD ||
+                   h->code32_start - LINUX_HIGH_LOAD >= pm_size;
+    if (h->real_mode && h->setup_size > LINUX_SETUP_HEAP_END)
+        return fail(l, "-kernel", k, "setup code of %u bytes: at most %u fit below its heap",
+                    h->setup_size, LINUX_SETUP_HEAP_END);
     return 0;
 }
 
@@ -237,22 +261,6 @@ static int load_kernel(struct loader *l, const uint8_t *img, size_t size, const 
     if (!in_ram(l, LINUX_HIGH_LOAD, len))
         return fail(l, "-kernel", l->kpath, "kernel (%llu KiB) does not fit in %llu KiB of RAM",
                     (unsigned long long)(len >> 10), (unsigned long long)(l->ram_size >> 10));
-    /*
-     * The 32-bit protocol enters the protected-mode code itself, so its
-     * entry must be in it. An image whose code32_start points elsewhere
-     * (iPXE's ipxe.lkrn has 0) can only start from its real-mode setup
-     * code, run with the BIOS's services, which -kernel does not do: a
-     * jump there ran whatever lay at that address (ipxe.lkrn: #UD, then a
-     * triple fault). Boot loaders that run the setup code (SYSLINUX,
-     * GRUB's linux16) start such images from a disk or a CD.
-     */
-    if (h->code32_start < LINUX_HIGH_LOAD || h->code32_start - LINUX_HIGH_LOAD >= len)
-        return fail(l, "-kernel", l->kpath,
-                    "code32_start %#x is not in the protected-mode kernel (%#x-%#llx): the "
-                    "image starts only through its real-mode setup code, which -kernel does "
-                    "not run; boot it with SYSLINUX or GRUB's linux16 from a disk or CD",
-                    h->code32_start, LINUX_HIGH_LOAD,
-                    (unsigned long long)(LINUX_HIGH_LOAD + len - 1));
     /*
      * The decompressor writes the kernel at the load address rounded up
      * to kernel_alignment, but never below pref_address (its
@@ -295,8 +303,8 @@ static int load_initrd(struct loader *l, const char *path, const struct hdr *h,
         return fail(l, "-initrd", path, "%s", why);
     /* initrd_addr_max is the highest address the initrd may occupy. */
     uint64_t top = (uint64_t)h->initrd_addr_max + 1;
-    if (top > l->ram_size)
-        top = l->ram_size;
+    if (top > l->initrd_top)
+        top = l->initrd_top;
     top &= ~0xfffull;
     uint64_t size = f.size;
     int rc = 0;
@@ -385,11 +393,56 @@ static void put_flat_desc(uint8_t *d, uint8_t access)
     d[7] = 0;             /* base 31:24 */
 }
 
+/*
+ * The 16-bit protocol's loader part (boot.rst, "Loading the rest of the
+ * kernel"): the whole real-mode part (boot sector and setup) at
+ * LINUX_SETUP_ADDR, with what a loader writes into its header: loader
+ * type, CAN_USE_HEAP and heap_end_ptr, cmd_line_ptr, the initrd, and
+ * vid_mode "normal" (a kernel built with "ask" would wait at a menu).
+ * The setup code builds the zero page itself from the BIOS.
+ */
+static void load_setup16(uint8_t *ram, const uint8_t *img, const struct hdr *h,
+                         const char *cmdline, size_t cmd_len, struct linux_boot *out)
+{
+    uint8_t *setup = ram + LINUX_SETUP_ADDR;
+    memcpy(setup, img, h->setup_size);
+    setup[HDR_TYPE_OF_LOADER] = LOADER_UNDEFINED;
+    setup[HDR_LOADFLAGS] = (uint8_t)(h->loadflags | CAN_USE_HEAP);
+    put_le16(setup + HDR_HEAP_END_PTR, LINUX_SETUP_HEAP_END);
+    put_le16(setup + HDR_VID_MODE, 0xffff);
+    put_le32(setup + HDR_RAMDISK_IMAGE, out->initrd_start);
+    put_le32(setup + HDR_RAMDISK_SIZE, out->initrd_size);
+    memcpy(ram + LINUX_SETUP_CMDLINE, cmdline, cmd_len + 1);
+    put_le32(setup + HDR_CMD_LINE_PTR, LINUX_SETUP_CMDLINE);
+    out->real_mode_setup = true;
+    out->entry = LINUX_SETUP_ADDR + 0x200; /* 1020:0000 */
+    out->cmdline = LINUX_SETUP_CMDLINE;
+}
+
+bool linux_runs_setup_file(const char *path)
+{
+    uint8_t buf[1024];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    fclose(f);
+    if (size < (long)n)
+        return false;
+    char err[HW_ERR_MAX];
+    struct loader l = { .kpath = path, .err = err, .errlen = sizeof(err) };
+    struct hdr h;
+    /* parse_header reads no further than the header, within 1 KiB. */
+    return linux_is_bzimage(buf, n) && parse_header(&l, buf, (size_t)size, &h) == 0 &&
+           h.real_mode;
+}
+
 int linux_load(uint8_t *ram, uint64_t ram_size, const char *kernel, const char *initrd,
                const char *cmdline, struct linux_boot *out, char *err, size_t errlen)
 {
-    struct loader l = { .kpath = kernel, .ram = ram, .ram_size = ram_size, .err = err,
-                        .errlen = errlen };
+    struct loader l = { .kpath = kernel, .ram = ram, .ram_size = ram_size,
+                        .initrd_top = ram_size, .err = err, .errlen = errlen };
     memset(out, 0, sizeof(*out));
     if (!cmdline)
         cmdline = "";
@@ -405,14 +458,18 @@ int linux_load(uint8_t *ram, uint64_t ram_size, const char *kernel, const char *
     /* cmdline_size is the longest line the kernel takes, NUL excluded. */
     size_t cmd_len = strlen(cmdline);
     if (rc == 0) {
+        uint32_t cmd_room = h.real_mode ? LINUX_SETUP_CMDLINE_END - LINUX_SETUP_CMDLINE
+                                        : LINUX_CMDLINE_END - LINUX_CMDLINE_ADDR;
         uint32_t cmd_max = h.cmdline_size;
-        if (cmd_max > LINUX_CMDLINE_END - LINUX_CMDLINE_ADDR - 1)
-            cmd_max = LINUX_CMDLINE_END - LINUX_CMDLINE_ADDR - 1;
+        if (cmd_max > cmd_room - 1)
+            cmd_max = cmd_room - 1;
         if (cmd_len > cmd_max)
             rc = fail(&l, "-append", NULL,
                       "command line of %zu bytes; the kernel takes at most %u", cmd_len,
                       cmd_max);
     }
+    if (rc == 0 && h.real_mode)
+        l.initrd_top = ram_size - LINUX_SETUP_RAM_TOP_RESERVED;
     if (rc == 0)
         rc = load_kernel(&l, f.data, f.size, &h, out);
     if (rc == 0 && initrd)
@@ -420,6 +477,12 @@ int linux_load(uint8_t *ram, uint64_t ram_size, const char *kernel, const char *
     if (rc != 0) {
         image_file_free(&f);
         return rc;
+    }
+    out->version = h.version;
+    if (h.real_mode) {
+        load_setup16(ram, f.data, &h, cmdline, cmd_len, out);
+        image_file_free(&f);
+        return 0;
     }
 
     /* The zero page: cleared (so that the sentinel at 1EFh is 0 and the
@@ -454,7 +517,6 @@ int linux_load(uint8_t *ram, uint64_t ram_size, const char *kernel, const char *
     put_flat_desc(gdt + LINUX_BOOT_CS, 0x9b);
     put_flat_desc(gdt + LINUX_BOOT_DS, 0x93);
 
-    out->version = h.version;
     out->boot_params = LINUX_BOOT_PARAMS_ADDR;
     out->gdt = LINUX_GDT_ADDR;
     out->cmdline = LINUX_CMDLINE_ADDR;

@@ -8,6 +8,15 @@
  * Boot protocol 2.04 or later is required (32-bit syssize, initrd limits
  * known; every kernel since 2.6.14 qualifies), with LOADED_HIGH (a
  * bzImage, loaded at 1 MiB). Not a device: no ports, no state.
+ *
+ * An image that starts only through its real-mode setup code (its
+ * code32_start is not in its protected-mode part, as iPXE's ipxe.lkrn; or
+ * protocol 2.02-2.03, as SYSLINUX's memdisk) is loaded the way a boot
+ * loader using the 16-bit protocol loads it (boot.rst, "Loading the rest
+ * of the kernel", "Running the kernel"): setup at LINUX_SETUP_ADDR, the
+ * command line at LINUX_SETUP_CMDLINE, the protected-mode part at 1 MiB;
+ * the board then starts Glass's BIOS, whose INT 19h runs the setup code
+ * in real mode (bios/misc.c) with the BIOS's services under it.
  */
 #ifndef GLASS_HW_LINUX_BOOT_H
 #define GLASS_HW_LINUX_BOOT_H
@@ -29,8 +38,23 @@
 #define LINUX_BOOT_CS 0x10
 #define LINUX_BOOT_DS 0x18
 
-/* Oldest boot protocol accepted: 2.04. */
+/* Where the 16-bit protocol's pieces go (QEMU's and SYSLINUX's choice for
+ * a bzImage): the setup code at 1000:0000, its heap and stack to 2000:0000
+ * (heap_end_ptr FE00h), the command line at 20000h. The BIOS's INT 19h
+ * jumps to 1020:0000 with DS = ES = FS = GS = SS = 1000h, SP = FFF0h
+ * (bios/misc.c, bios/entry.asm linux16_boot: the same numbers). */
+#define LINUX_SETUP_ADDR 0x10000u
+#define LINUX_SETUP_HEAP_END 0xfe00u
+#define LINUX_SETUP_CMDLINE 0x20000u
+#define LINUX_SETUP_CMDLINE_END 0x30000u
+/* The top 64 KiB of RAM hold the ACPI tables Glass's BIOS builds
+ * (bios/acpi.c): an initrd loaded for the 16-bit protocol stays below. */
+#define LINUX_SETUP_RAM_TOP_RESERVED 0x10000u
+
+/* Oldest boot protocol accepted: 2.04 for the 32-bit protocol, 2.02
+ * (cmd_line_ptr) for images that run their setup code. */
 #define LINUX_PROTO_MIN 0x0204
+#define LINUX_PROTO_MIN_SETUP 0x0202
 
 struct linux_boot {
     uint16_t version;       /* boot protocol of the kernel */
@@ -43,6 +67,9 @@ struct linux_boot {
     uint32_t kernel_need;   /* lowest RAM end the kernel can decompress in */
     uint32_t initrd_start;  /* 0 if no initrd */
     uint32_t initrd_size;
+    bool real_mode_setup;   /* the 16-bit protocol: the BIOS runs the setup
+                               code at LINUX_SETUP_ADDR (no zero page, no
+                               GDT: boot_params and gdt are 0) */
 };
 
 /*
@@ -52,6 +79,10 @@ struct linux_boot {
 bool linux_is_bzimage(const uint8_t *data, size_t size);
 /* The same on a file's first 1 KiB; false if it cannot be read. */
 bool linux_is_bzimage_file(const char *path);
+/* Whether linux_load would load the bzImage at `path` for its real-mode
+ * setup code (the board must then start its BIOS); false if the file
+ * cannot be read or is not a valid bzImage (linux_load says why). */
+bool linux_runs_setup_file(const char *path);
 
 /*
  * Loads the bzImage at `kernel` into `ram` (`ram_size` bytes mapped from

@@ -71,6 +71,8 @@ struct pc {
     struct port92 *port92;
     struct sysctl_callbacks sysctl;
     struct vga *vga;
+    bool kernel_setup16; /* -kernel runs its real-mode setup code: the BIOS
+                            starts and its INT 19h enters it */
     bool exit_pending;
     int exit_status;
     bool reset_pending;
@@ -185,6 +187,11 @@ static void pc_trace_io(void *opaque, bool write, uint16_t port, uint32_t val, u
             size, (int)size * 2, val);
 }
 
+/* Boot device 4 in CMOS 0x3D: not one of the PC's (1 floppy, 2 disk, 3
+ * CD); Glass's BIOS boots the kernel the board loaded for its real-mode
+ * setup code (bios/misc.c). */
+#define PC_BOOT_KERNEL_SETUP 4
+
 /* Loads the kernel (again, after a reset) and sets the CPU up for it. */
 static int load_kernel(struct pc *pc, char *err, size_t errlen)
 {
@@ -195,6 +202,19 @@ static int load_kernel(struct pc *pc, char *err, size_t errlen)
         if (linux_load(pc->ram, cfg->ram_size, cfg->kernel, cfg->initrd, cfg->append, &lb, err,
                        errlen) != 0)
             return -1;
+        if (lb.real_mode_setup != pc->kernel_setup16) {
+            snprintf(err, errlen, "-kernel %s: the file changed while it was being loaded",
+                     cfg->kernel);
+            return -1;
+        }
+        if (lb.real_mode_setup) {
+            /* The BIOS's INT 19h boots it: boot device 4 in the CMOS
+             * boot-order byte (bios/misc.c int19_handler), alone. */
+            rtc_cmos_set(pc->rtc, 0x3d, PC_BOOT_KERNEL_SETUP);
+            rtc_cmos_set(pc->rtc, 0x38, 0);
+            rtc_cmos_update_checksum(pc->rtc);
+            return 0;
+        }
         /* The VGA is in text mode 3 (vga_set_mode3): say so in
          * screen_info, as the BIOS's mode would. */
         linux_set_vga_text(pc->ram, &lb, true, 0);
@@ -422,7 +442,9 @@ static int build(struct pc *pc, char *err, size_t errlen)
         return -1;
     /* Without -bios and -kernel, the machine starts Glass's own BIOS,
      * which boots from the disks in the -boot order. */
-    if (!cfg->bios && !cfg->kernel && rom_map(pc->phys, glass_bios_rom, glass_bios_rom_size) != 0) {
+    pc->kernel_setup16 = cfg->kernel && linux_runs_setup_file(cfg->kernel);
+    if (!cfg->bios && (!cfg->kernel || pc->kernel_setup16) &&
+        rom_map(pc->phys, glass_bios_rom, glass_bios_rom_size) != 0) {
         snprintf(err, errlen, "the built-in BIOS image is malformed");
         return -1;
     }
@@ -430,9 +452,12 @@ static int build(struct pc *pc, char *err, size_t errlen)
         return -1;
     if (!cfg->kernel)
         return 0;
-    /* No firmware: what a boot loader finds after the BIOS ran. */
-    open_pam_for_kernel(pc);
-    vga_set_mode3(pc->vga);
+    /* No firmware: what a boot loader finds after the BIOS ran (unless
+     * the BIOS runs, for a kernel's real-mode setup code). */
+    if (!pc->kernel_setup16) {
+        open_pam_for_kernel(pc);
+        vga_set_mode3(pc->vga);
+    }
     return load_kernel(pc, err, errlen);
 }
 
@@ -511,7 +536,7 @@ int pc_reset(struct pc *pc, char *err, size_t errlen)
     i8042_reset(pc->kbc);
     port92_reset(pc->port92);
     pci_bus_reset(pc->pci);
-    if (pc->cfg.kernel) {
+    if (pc->cfg.kernel && !pc->kernel_setup16) {
         open_pam_for_kernel(pc);
         vga_set_mode3(pc->vga);
     }

@@ -305,9 +305,9 @@ Test(linux_boot, bad_boot_flag)
 
 Test(linux_boot, protocol_too_old)
 {
-    put16(lb_img + 0x206, 0x0203);
+    put16(lb_img + 0x206, 0x0201); /* no cmd_line_ptr */
     lb_write(lb_kpath, lb_img, sizeof(lb_img));
-    lb_expect_error(NULL, NULL, lb_kpath, "2.03 is too old");
+    lb_expect_error(NULL, NULL, lb_kpath, "2.01 is too old");
     /* 2.04 (no relocatable_kernel, cmdline_size) is accepted, with a
      * 255-byte command line limit. */
     put16(lb_img + 0x206, 0x0204);
@@ -330,22 +330,82 @@ Test(linux_boot, zimage_refused)
     lb_expect_error(NULL, NULL, lb_kpath, "zImage");
 }
 
-/* The 32-bit protocol jumps to code32_start: an entry outside the
- * protected-mode image loaded at 1 MiB (iPXE's ipxe.lkrn: 0) is refused,
- * not run. Its first and last bytes are entries. */
-Test(linux_boot, entry_outside_the_kernel_refused)
+/* The 16-bit protocol's layout (linux_boot.h): the real-mode part at
+ * 10000h with the fields a loader writes, the command line at 20000h, the
+ * protected-mode part at 1 MiB, the initrd below the BIOS's ACPI tables
+ * in the top 64 KiB; no zero page, no GDT. */
+static void lb_expect_setup16(const struct linux_boot *b, const char *cmdline)
 {
-    static const uint32_t bad[] = { 0, 0xfffff, 0x100000 + LB_KERNEL_SIZE, 0xffffffffu };
-    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        put32(lb_img + 0x214, bad[i]);
-        lb_write(lb_kpath, lb_img, sizeof(lb_img));
-        lb_expect_error(NULL, NULL, lb_kpath, "real-mode setup");
-    }
+    cr_assert(b->real_mode_setup);
+    cr_assert_eq(b->entry, 0x10200);
+    cr_assert_eq(b->boot_params, 0);
+    cr_assert_eq(b->cmdline, 0x20000);
+    const uint8_t *setup = lb_ram + 0x10000;
+    cr_assert_eq(memcmp(setup + 0x202, "HdrS", 4), 0);
+    cr_assert_eq(memcmp(setup + 0x26c, lb_img + 0x26c, LB_SETUP_SIZE - 0x26c), 0,
+                 "the whole setup part is loaded, past the header too");
+    cr_assert_eq(setup[0x210], 0xff, "type_of_loader");
+    cr_assert_eq(setup[0x211], 0x81, "loadflags: LOADED_HIGH | CAN_USE_HEAP");
+    cr_assert_eq(get16(setup + 0x224), 0xfe00, "heap_end_ptr");
+    cr_assert_eq(get16(setup + 0x1fa), 0xffff, "vid_mode: normal, not ask");
+    cr_assert_eq(get32(setup + 0x228), 0x20000, "cmd_line_ptr");
+    cr_assert_str_eq((const char *)lb_ram + 0x20000, cmdline);
+    cr_assert_eq(memcmp(lb_ram + 0x100000, lb_img + LB_SETUP_SIZE, LB_KERNEL_SIZE), 0);
+    cr_assert_eq(get32(setup + 0x218), b->initrd_start);
+    cr_assert_eq(get32(setup + 0x21c), LB_INITRD_SIZE);
+    cr_assert_leq(b->initrd_start + b->initrd_size, LB_RAM_SIZE - 0x10000,
+                  "the initrd stays below the BIOS's ACPI tables");
+    cr_assert_eq(b->initrd_start % 4096, 0);
+}
+
+/* The 32-bit protocol jumps to code32_start; an image whose code32_start
+ * is not in its protected-mode part (iPXE's ipxe.lkrn: 0) starts through
+ * its real-mode setup code instead. Its first and last bytes are entries. */
+Test(linux_boot, entry_outside_the_kernel_runs_the_setup_code)
+{
+    static const uint32_t outside[] = { 0, 0xfffff, 0x100000 + LB_KERNEL_SIZE, 0xffffffffu };
     struct linux_boot b;
-    put32(lb_img + 0x214, 0x100000 + LB_KERNEL_SIZE - 1);
-    lb_write(lb_kpath, lb_img, sizeof(lb_img));
-    cr_assert_eq(lb_load(NULL, NULL, &b), 0, "%s", lb_err);
-    cr_assert_eq(b.entry, 0x100000 + LB_KERNEL_SIZE - 1);
+    for (unsigned i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
+        put32(lb_img + 0x214, outside[i]);
+        lb_write(lb_kpath, lb_img, sizeof(lb_img));
+        cr_assert(linux_runs_setup_file(lb_kpath));
+        memset(lb_ram, 0xaa, LB_RAM_SIZE);
+        cr_assert_eq(lb_load(lb_ipath, "setup ran", &b), 0, "%s", lb_err);
+        lb_expect_setup16(&b, "setup ran");
+        cr_assert_neq(lb_ram[0x7000 + 0x202], 'H', "no zero page is built");
+    }
+    for (uint32_t entry = 0x100000; entry < 0x100000 + LB_KERNEL_SIZE; entry += LB_KERNEL_SIZE - 1) {
+        put32(lb_img + 0x214, entry);
+        lb_write(lb_kpath, lb_img, sizeof(lb_img));
+        cr_assert_not(linux_runs_setup_file(lb_kpath));
+        cr_assert_eq(lb_load(NULL, NULL, &b), 0, "%s", lb_err);
+        cr_assert_not(b.real_mode_setup);
+        cr_assert_eq(b.entry, entry);
+    }
+}
+
+/* Protocols 2.02 and 2.03 (SYSLINUX's memdisk) have no 32-bit entry in
+ * Glass's terms: their setup code runs. 2.02 has no initrd_addr_max (the
+ * old default 37FFFFFFh applies). A setup part too big for its heap below
+ * 20000h is refused. */
+Test(linux_boot, old_protocols_run_the_setup_code)
+{
+    struct linux_boot b;
+    const uint16_t versions[] = { 0x0202, 0x0203 };
+    for (unsigned i = 0; i < 2; i++) {
+        put16(lb_img + 0x206, versions[i]);
+        lb_write(lb_kpath, lb_img, sizeof(lb_img));
+        cr_assert(linux_runs_setup_file(lb_kpath));
+        cr_assert_eq(lb_load(lb_ipath, "memdisk", &b), 0, "%s", lb_err);
+        lb_expect_setup16(&b, "memdisk");
+    }
+    cr_assert_not(linux_runs_setup_file("/nonexistent/glass-kernel"));
+    static uint8_t big[0xfe00 + 0x200 + 16];
+    memcpy(big, lb_img, 0x400);
+    big[0x1f1] = 0x7f; /* 127 sectors and the boot sector: 64 KiB */
+    put32(big + 0x1f4, 1);
+    lb_write(lb_kpath, big, sizeof(big));
+    lb_expect_error(NULL, NULL, lb_kpath, "below its heap");
 }
 
 Test(linux_boot, truncated_kernel)

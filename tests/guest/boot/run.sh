@@ -5,6 +5,9 @@
 #   build/guest/boot/mbr.img  as the primary IDE disk (tests/guest/boot/mbr.asm)
 #   build/guest/boot/cd.iso   as an El Torito CD, boot order d (cd.asm)
 #   build/guest/boot/cdfd.iso El Torito 1.44 MB diskette emulation (cdfd.asm)
+#   build/guest/boot/setup16.bin a bzImage booted with -kernel that starts
+#                             through its real-mode setup code (setup16.asm;
+#                             Glass only: QEMU's -kernel needs its own BIOS)
 # qemu: qemu-system-i386 with isa-debug-exit; glass: ./glass (GLASS=path).
 # Logs: build/guest/boot/NAME.out (port 0xE9), NAME.serial (COM1).
 set -u
@@ -51,4 +54,9 @@ qemu) run mbr -drive file=$dir/mbr.img,format=raw,if=ide ;;
 esac
 run cd -cdrom $dir/cd.iso -boot d
 run cdfd -cdrom $dir/cdfd.iso -boot d
+if [ "$mode" = glass ]; then
+    dd if=/dev/zero of=$dir/setup16.initrd bs=1000 count=1 2>/dev/null
+    run setup16 -kernel $dir/setup16.bin -initrd $dir/setup16.initrd \
+        -append "setup16 command line"
+fi
 exit $failed
