@@ -137,15 +137,25 @@ bool linux_is_bzimage(const uint8_t *data, size_t size)
            get_le16(data + HDR_BOOT_FLAG) == BOOT_FLAG;
 }
 
-bool linux_is_bzimage_file(const char *path)
+/* A file's first KERNEL_HEAD bytes (fewer if it is shorter) into buf:
+ * their count, and the file's size in *size; -1 if it cannot be read. */
+#define KERNEL_HEAD 1024
+static long read_head(const char *path, uint8_t *buf, long *size)
 {
-    uint8_t buf[1024];
     FILE *f = fopen(path, "rb");
     if (!f)
-        return false;
-    size_t n = fread(buf, 1, sizeof(buf), f);
+        return -1;
+    size_t n = fread(buf, 1, KERNEL_HEAD, f);
+    *size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
     fclose(f);
-    return linux_is_bzimage(buf, n);
+    return *size < (long)n ? -1 : (long)n;
+}
+
+bool linux_is_bzimage_file(const char *path)
+{
+    uint8_t buf[KERNEL_HEAD];
+    long size, n = read_head(path, buf, &size);
+    return n >= 0 && linux_is_bzimage(buf, (size_t)n);
 }
 
 /* Is [addr, addr+len) inside RAM? (64-bit sums: no wrap-around.) */
@@ -421,20 +431,15 @@ static void load_setup16(uint8_t *ram, const uint8_t *img, const struct hdr *h,
 
 bool linux_runs_setup_file(const char *path)
 {
-    uint8_t buf[1024];
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false;
-    size_t n = fread(buf, 1, sizeof(buf), f);
-    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    fclose(f);
-    if (size < (long)n)
+    uint8_t buf[KERNEL_HEAD];
+    long size, n = read_head(path, buf, &size);
+    if (n < 0)
         return false;
     char err[HW_ERR_MAX];
     struct loader l = { .kpath = path, .err = err, .errlen = sizeof(err) };
     struct hdr h;
     /* parse_header reads no further than the header, within 1 KiB. */
-    return linux_is_bzimage(buf, n) && parse_header(&l, buf, (size_t)size, &h) == 0 &&
+    return linux_is_bzimage(buf, (size_t)n) && parse_header(&l, buf, (size_t)size, &h) == 0 &&
            h.real_mode;
 }
 
