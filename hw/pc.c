@@ -441,7 +441,8 @@ static int build(struct pc *pc, char *err, size_t errlen)
     if (cfg->bios && rom_load(&pc->rom, pc->phys, cfg->bios, err, errlen) != 0)
         return -1;
     /* Without -bios and -kernel, the machine starts Glass's own BIOS,
-     * which boots from the disks in the -boot order. */
+     * which boots from the disks in the -boot order; also with a -kernel
+     * whose real-mode setup code must run (the BIOS's INT 19h enters it). */
     pc->kernel_setup16 = cfg->kernel && linux_runs_setup_file(cfg->kernel);
     if (!cfg->bios && (!cfg->kernel || pc->kernel_setup16) &&
         rom_map(pc->phys, glass_bios_rom, glass_bios_rom_size) != 0) {
