@@ -41,6 +41,8 @@ struct x87_cache {
     uint8_t depth;
     uint8_t phys[8];
     uint8_t dirty;
+    uint8_t popped; /* entries the guest popped whose value waits to be
+                       stored, unless a push overwrites it first */
 };
 /* An instruction whose flags can be made again on the host from the
  * registers it left (block.c, "fault-only flags"): TEST or CMP as they

@@ -21,7 +21,8 @@
  * each guest register it reads onto the host's stack once (FLD m80,
  * which raises nothing) and works there (struct x87_cache, gen.h); the
  * run's end spills the changed ones back (FSTP m80). A popped register
- * keeps its contents, as the interpreter leaves them.
+ * keeps its contents, as the interpreter leaves them: a changed one waits
+ * on the host's stack too, unless a push overwrites it (leave_popped).
  *
  * What the fast path proves, and where it gives up: an operand register
  * must be in use and a push's destination empty (else a stack fault);
@@ -97,6 +98,7 @@ static int cache_find(const struct x87_cache *x, unsigned p)
 
 static void cache_push(struct x87_cache *x, unsigned p, bool dirty)
 {
+    x->popped &= (uint8_t)~bit(p);
     memmove(x->phys + 1, x->phys, x->depth);
     x->phys[0] = (uint8_t)p;
     x->depth++;
@@ -137,6 +139,7 @@ static void spill_top(struct jit_ctx *c)
     else
         x64_x87(c->a, 0xdd, 0xd8); /* FSTP ST(0) */
     x->dirty &= (uint8_t)~bit(p);
+    x->popped &= (uint8_t)~bit(p);
     memmove(x->phys, x->phys + 1, (size_t)(x->depth - 1));
     x->depth--;
 }
@@ -159,10 +162,15 @@ static void cache_need(struct jit_ctx *c, uint8_t mask)
     for (unsigned p = 0; p < 8; p++)
         if ((mask & bit(p)) && cache_find(x, p) < 0)
             missing++;
-    /* Room: registers this instruction does not use leave the host's
-     * stack, the deepest (the longest there) first. */
+    /* Room: popped values first (stored as their pop would have), then
+     * registers this instruction does not use, the deepest (the longest
+     * there) first. */
     while (x->depth + missing > X87_CACHE_MAX) {
         int h = (int)x->depth - 1;
+        while (h >= 0 && !(x->popped & bit(x->phys[h])))
+            h--;
+        if (h < 0)
+            h = (int)x->depth - 1;
         while (h >= 0 && (mask & bit(x->phys[h])))
             h--;
         if (h < 0) {
@@ -202,6 +210,7 @@ static void cache_drop(struct jit_ctx *c, unsigned p, bool keep)
         return;
     if (!keep)
         x->dirty &= (uint8_t)~bit(p);
+    x->popped &= (uint8_t)~bit(p);
     if (h == 0) {
         spill_top(c);
         return;
@@ -600,12 +609,38 @@ static void state_pop(struct jit_ctx *c)
     c->x87_used &= (uint8_t)~bit(p);
 }
 
-/* A guest pop: the state, then ST(0)'s register off the host's stack. */
+/*
+ * ST(0)'s register after a guest pop. A popped register keeps its value,
+ * so a changed one must reach memory; inside a run it stays on the host's
+ * stack instead, marked popped: a later push to the same register (the
+ * stack's usual rhythm: FMULP, then FLD) drops it unstored, and what is
+ * left is stored with the rest at the run's end or when room is needed.
+ * The Mandelbrot loop of make bench's x87 stored one such value per
+ * iteration (FLD ST(1); FSTP m80; FSTP ST(1), and its copy at the end).
+ */
+static void leave_popped(struct jit_ctx *c, unsigned p)
+{
+    if (c->x87_run && (c->x87.dirty & bit(p)) && cache_find(&c->x87, p) >= 0)
+        c->x87.popped |= bit(p);
+    else
+        cache_drop(c, p, true);
+}
+
+/* A push's destination: a popped value still on the host's stack is
+ * overwritten, so it leaves unstored (before the push's own code, whose
+ * operands' host positions this moves). */
+static void drop_popped(struct jit_ctx *c, unsigned p)
+{
+    if (c->x87.popped & bit(p))
+        cache_drop(c, p, false);
+}
+
+/* A guest pop: the state, then ST(0)'s register. */
 static void pop(struct jit_ctx *c)
 {
     unsigned p = c->top & 7;
     state_pop(c);
-    cache_drop(c, p, true);
+    leave_popped(c, p);
 }
 
 /* FIP, FCS, FOP of a non-control instruction (SDM Vol. 1 8.1.8): stored
@@ -731,7 +766,7 @@ static void compare_reg(struct jit_ctx *c, unsigned i, bool quiet, unsigned pops
         state_pop(c);
     x64_x87(a, 0xdb, (uint8_t)((quiet ? 0xe8 : 0xf0) + hi)); /* FUCOMI / FCOMI ST(hi) */
     if (pops)
-        cache_drop(c, p0, true);
+        leave_popped(c, p0);
     c->fl_host = true;
     c->x87_wrote_flags = true;
 }
@@ -761,6 +796,7 @@ static void load_mem(struct jit_ctx *c, unsigned size, bool exact)
     const struct insn *in = c->in;
     unsigned p7 = (c->top + 7) & 7;
     check_tags(c, 0, bit(p7));
+    drop_popped(c, p7);
     cache_need(c, 0);
     struct x64_mem m = mem_operand(c, size, false);
     x64_x87_mem(c->a, in->opcode, in->reg & 7, m);
@@ -809,6 +845,7 @@ static void fld_sti(struct jit_ctx *c, unsigned i)
 {
     unsigned pi = (c->top + i) & 7, p7 = (c->top + 7) & 7;
     check_tags(c, bit(pi), bit(p7));
+    drop_popped(c, p7);
     cache_need(c, bit(pi));
     x64_x87(c->a, 0xd9, (uint8_t)(0xc0 + cache_find(&c->x87, pi)));
     cache_push(&c->x87, p7, true);
@@ -822,6 +859,7 @@ static void load_const(struct jit_ctx *c, uint8_t modrm)
 {
     unsigned p7 = (c->top + 7) & 7;
     check_tags(c, 0, bit(p7));
+    drop_popped(c, p7);
     cache_need(c, 0);
     x64_x87(c->a, 0xd9, modrm);
     cache_push(&c->x87, p7, true);
