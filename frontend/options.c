@@ -722,7 +722,7 @@ static enum options_result opt_version(struct options *o, const char *arg, FILE 
 
 static const struct option_def option_table[] = {
     { "m", "SIZE", opt_m, "RAM size in MiB, or with a K, M or G suffix (default 128M)" },
-    { "kernel", "FILE", opt_kernel, "boot a multiboot kernel (ELF or a.out kludge)" },
+    { "kernel", "FILE", opt_kernel, "boot a Linux bzImage, or a multiboot kernel (ELF or a.out)" },
     { "append", "STR", opt_append, "kernel command line (after the kernel's file name)" },
     { "initrd", "FILE", opt_initrd, "initial ramdisk for a Linux bzImage -kernel" },
     { "bios", "FILE", opt_bios, "firmware image (64-256 KiB) mapped below 4 GiB and 1 MiB" },
