@@ -21,6 +21,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hw/hw.h"
@@ -177,7 +178,8 @@ struct hdr {
     uint64_t pref_address;
     uint32_t init_size;
     bool relocatable;
-    bool real_mode; /* starts only through its setup code (linux_boot.h) */
+    uint64_t pm_size;  /* bytes after the setup part */
+    bool real_mode;    /* loaded for its setup code (choose_protocol) */
 };
 
 /* Validation of the setup header (boot.rst: "Details of header fields"). */
@@ -245,21 +247,7 @@ static int parse_header(struct loader *l, const uint8_t *img, size_t size, struc
         h->pref_address = get_le64(img + HDR_PREF_ADDRESS);
         h->init_size = get_le32(img + HDR_INIT_SIZE);
     }
-    /*
-     * The 32-bit protocol enters the protected-mode code itself, so its
-     * entry must be in it, and the protocol needs 2.04's fields. An image
-     * whose code32_start points elsewhere (iPXE's ipxe.lkrn has 0) or an
-     * older one (SYSLINUX's memdisk, 2.03) starts from its real-mode setup
-     * code, run with the BIOS's services (QEMU does so for every image):
-     * jumping to code32_start ran whatever lay there (ipxe.lkrn: #UD at
-     * 6010h, then a triple fault).
-     */
-    uint64_t pm_size = size - h->setup_size;
-    h->real_mode = h->version < LINUX_PROTO_MIN || h->code32_start < LINUX_HIGH_LOAD ||
-                   h->code32_start - LINUX_HIGH_LOAD >= pm_size;
-    if (h->real_mode && h->setup_size > LINUX_SETUP_HEAP_END)
-        return fail(l, "-kernel", k, "setup code of %u bytes: at most %u fit below its heap",
-                    h->setup_size, LINUX_SETUP_HEAP_END);
+    h->pm_size = size - h->setup_size;
     return 0;
 }
 
@@ -404,12 +392,63 @@ static void put_flat_desc(uint8_t *d, uint8_t access)
 }
 
 /*
+ * vid_mode from the command line's "vga=" (boot.rst, "Special command line
+ * options": a boot loader's option, read by the setup code before the
+ * kernel sees the line): "normal" FFFFh, "ext" FFFEh, "ask" FFFDh, or a
+ * number in C notation; absent or not a 16-bit number: "normal" (a
+ * kernel built with "ask" would otherwise wait at a menu).
+ */
+static uint16_t vga_option(const char *cmdline)
+{
+    static const struct { const char *name; uint16_t mode; } names[] = {
+        { "normal", 0xffff }, { "ext", 0xfffe }, { "ask", 0xfffd },
+    };
+    const char *v = NULL;
+    for (const char *p = cmdline; (p = strstr(p, "vga=")); p++)
+        if (p == cmdline || p[-1] == ' ')
+            v = p + 4; /* the last one counts, as the kernel's own options */
+    if (!v)
+        return 0xffff;
+    size_t len = strcspn(v, " ");
+    for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (len == strlen(names[i].name) && !strncmp(v, names[i].name, len))
+            return names[i].mode;
+    char *end;
+    unsigned long mode = strtoul(v, &end, 0);
+    if (end != v + len || len == 0 || mode > 0xffff)
+        return 0xffff;
+    return (uint16_t)mode;
+}
+
+/*
+ * The 32-bit protocol enters the protected-mode code itself, so its entry
+ * must be in it, and the protocol needs 2.04's fields. An image whose
+ * code32_start points elsewhere (iPXE's ipxe.lkrn has 0) or an older one
+ * (SYSLINUX's memdisk, 2.03) starts from its real-mode setup code, run
+ * with the BIOS's services (QEMU does so for every image): jumping to
+ * code32_start ran whatever lay there (ipxe.lkrn: #UD at 6010h, then a
+ * triple fault). So does a kernel asked for a video mode ("vga=" other
+ * than "normal"): the setup code sets it through the BIOS's VBE.
+ */
+static int choose_protocol(struct loader *l, struct hdr *h, const char *cmdline)
+{
+    h->real_mode = h->version < LINUX_PROTO_MIN || h->code32_start < LINUX_HIGH_LOAD ||
+                   h->code32_start - LINUX_HIGH_LOAD >= h->pm_size ||
+                   vga_option(cmdline) != 0xffff;
+    if (h->real_mode && h->setup_size > LINUX_SETUP_HEAP_END)
+        return fail(l, "-kernel", l->kpath,
+                    "setup code of %u bytes: at most %u fit below its heap", h->setup_size,
+                    LINUX_SETUP_HEAP_END);
+    return 0;
+}
+
+/*
  * The 16-bit protocol's loader part (boot.rst, "Loading the rest of the
  * kernel"): the whole real-mode part (boot sector and setup) at
  * LINUX_SETUP_ADDR, with what a loader writes into its header: loader
  * type, CAN_USE_HEAP and heap_end_ptr, cmd_line_ptr, the initrd, and
- * vid_mode "normal" (a kernel built with "ask" would wait at a menu).
- * The setup code builds the zero page itself from the BIOS.
+ * vid_mode from "vga=". The setup code builds the zero page itself from
+ * the BIOS.
  */
 static void load_setup16(uint8_t *ram, const uint8_t *img, const struct hdr *h,
                          const char *cmdline, size_t cmd_len, struct linux_boot *out)
@@ -419,7 +458,7 @@ static void load_setup16(uint8_t *ram, const uint8_t *img, const struct hdr *h,
     setup[HDR_TYPE_OF_LOADER] = LOADER_UNDEFINED;
     setup[HDR_LOADFLAGS] = (uint8_t)(h->loadflags | CAN_USE_HEAP);
     put_le16(setup + HDR_HEAP_END_PTR, LINUX_SETUP_HEAP_END);
-    put_le16(setup + HDR_VID_MODE, 0xffff);
+    put_le16(setup + HDR_VID_MODE, vga_option(cmdline));
     put_le32(setup + HDR_RAMDISK_IMAGE, out->initrd_start);
     put_le32(setup + HDR_RAMDISK_SIZE, out->initrd_size);
     memcpy(ram + LINUX_SETUP_CMDLINE, cmdline, cmd_len + 1);
@@ -429,7 +468,7 @@ static void load_setup16(uint8_t *ram, const uint8_t *img, const struct hdr *h,
     out->cmdline = LINUX_SETUP_CMDLINE;
 }
 
-bool linux_runs_setup_file(const char *path)
+bool linux_runs_setup_file(const char *path, const char *cmdline)
 {
     uint8_t buf[KERNEL_HEAD];
     long size, n = read_head(path, buf, &size);
@@ -440,7 +479,7 @@ bool linux_runs_setup_file(const char *path)
     struct hdr h;
     /* parse_header reads no further than the header, within 1 KiB. */
     return linux_is_bzimage(buf, (size_t)n) && parse_header(&l, buf, (size_t)size, &h) == 0 &&
-           h.real_mode;
+           choose_protocol(&l, &h, cmdline ? cmdline : "") == 0 && h.real_mode;
 }
 
 int linux_load(uint8_t *ram, uint64_t ram_size, const char *kernel, const char *initrd,
@@ -460,6 +499,8 @@ int linux_load(uint8_t *ram, uint64_t ram_size, const char *kernel, const char *
         return fail(&l, "-kernel", kernel, "%s", why);
     struct hdr h;
     int rc = parse_header(&l, f.data, f.size, &h);
+    if (rc == 0)
+        rc = choose_protocol(&l, &h, cmdline);
     /* cmdline_size is the longest line the kernel takes, NUL excluded. */
     size_t cmd_len = strlen(cmdline);
     if (rc == 0) {

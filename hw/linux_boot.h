@@ -11,7 +11,8 @@
  *
  * An image that starts only through its real-mode setup code (its
  * code32_start is not in its protected-mode part, as iPXE's ipxe.lkrn; or
- * protocol 2.02-2.03, as SYSLINUX's memdisk) is loaded the way a boot
+ * protocol 2.02-2.03, as SYSLINUX's memdisk), or asked for a video mode
+ * with "vga=" on its command line, is loaded the way a boot
  * loader using the 16-bit protocol loads it (boot.rst, "Loading the rest
  * of the kernel", "Running the kernel"): setup at LINUX_SETUP_ADDR, the
  * command line at LINUX_SETUP_CMDLINE, the protected-mode part at 1 MiB;
@@ -79,10 +80,11 @@ struct linux_boot {
 bool linux_is_bzimage(const uint8_t *data, size_t size);
 /* The same on a file's first 1 KiB; false if it cannot be read. */
 bool linux_is_bzimage_file(const char *path);
-/* Whether linux_load would load the bzImage at `path` for its real-mode
- * setup code (the board must then start its BIOS); false if the file
- * cannot be read or is not a valid bzImage (linux_load says why). */
-bool linux_runs_setup_file(const char *path);
+/* Whether linux_load would load the bzImage at `path` with `cmdline` for
+ * its real-mode setup code (the board must then start its BIOS); false
+ * if the file cannot be read or is not a valid bzImage (linux_load says
+ * why). */
+bool linux_runs_setup_file(const char *path, const char *cmdline);
 
 /*
  * Loads the bzImage at `kernel` into `ram` (`ram_size` bytes mapped from

@@ -443,7 +443,7 @@ static int build(struct pc *pc, char *err, size_t errlen)
     /* Without -bios and -kernel, the machine starts Glass's own BIOS,
      * which boots from the disks in the -boot order; also with a -kernel
      * whose real-mode setup code must run (the BIOS's INT 19h enters it). */
-    pc->kernel_setup16 = cfg->kernel && linux_runs_setup_file(cfg->kernel);
+    pc->kernel_setup16 = cfg->kernel && linux_runs_setup_file(cfg->kernel, cfg->append);
     if (!cfg->bios && (!cfg->kernel || pc->kernel_setup16) &&
         rom_map(pc->phys, glass_bios_rom, glass_bios_rom_size) != 0) {
         snprintf(err, errlen, "the built-in BIOS image is malformed");

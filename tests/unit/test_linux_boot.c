@@ -368,7 +368,7 @@ Test(linux_boot, entry_outside_the_kernel_runs_the_setup_code)
     for (unsigned i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
         put32(lb_img + 0x214, outside[i]);
         lb_write(lb_kpath, lb_img, sizeof(lb_img));
-        cr_assert(linux_runs_setup_file(lb_kpath));
+        cr_assert(linux_runs_setup_file(lb_kpath, NULL));
         memset(lb_ram, 0xaa, LB_RAM_SIZE);
         cr_assert_eq(lb_load(lb_ipath, "setup ran", &b), 0, "%s", lb_err);
         lb_expect_setup16(&b, "setup ran");
@@ -377,10 +377,38 @@ Test(linux_boot, entry_outside_the_kernel_runs_the_setup_code)
     for (uint32_t entry = 0x100000; entry < 0x100000 + LB_KERNEL_SIZE; entry += LB_KERNEL_SIZE - 1) {
         put32(lb_img + 0x214, entry);
         lb_write(lb_kpath, lb_img, sizeof(lb_img));
-        cr_assert_not(linux_runs_setup_file(lb_kpath));
+        cr_assert_not(linux_runs_setup_file(lb_kpath, NULL));
         cr_assert_eq(lb_load(NULL, NULL, &b), 0, "%s", lb_err);
         cr_assert_not(b.real_mode_setup);
         cr_assert_eq(b.entry, entry);
+    }
+}
+
+/* "vga=" on the command line (boot.rst, "Special command line options":
+ * a boot loader's option) asks for a video mode, which only the setup
+ * code sets (through the BIOS's VBE): a kernel the 32-bit protocol could
+ * enter runs its setup code then, with vid_mode from it, the last one
+ * counting; "normal", absent or not a 16-bit number in C notation keeps
+ * the 32-bit protocol (whose zero page says "normal"). */
+Test(linux_boot, vga_option_runs_the_setup_code_with_its_mode)
+{
+    static const struct { const char *line; uint16_t mode; } cases[] = {
+        { "console=ttyS0 vga=791", 791 }, { "vga=0x317 quiet", 0x317 },
+        { "vga=ask", 0xfffd }, { "vga=ext", 0xfffe }, { "vga=normal", 0xffff },
+        { "vga=791 vga=normal", 0xffff }, { "xvga=5", 0xffff }, { "vga=70000", 0xffff },
+        { "vga=0x", 0xffff }, { "vga=", 0xffff }, { "vga=asks", 0xffff }, { "", 0xffff },
+        { "vga=010", 8 },
+    };
+    struct linux_boot b;
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bool setup = cases[i].mode != 0xffff;
+        cr_assert_eq(linux_runs_setup_file(lb_kpath, cases[i].line), setup, "\"%s\"",
+                     cases[i].line);
+        cr_assert_eq(lb_load(NULL, cases[i].line, &b), 0, "%s", lb_err);
+        cr_assert_eq(b.real_mode_setup, setup, "\"%s\"", cases[i].line);
+        uint32_t hdr = setup ? 0x10000 : b.boot_params;
+        cr_assert_eq(get16(lb_ram + hdr + 0x1fa), cases[i].mode, "\"%s\": %#x", cases[i].line,
+                     get16(lb_ram + hdr + 0x1fa));
     }
 }
 
@@ -395,11 +423,11 @@ Test(linux_boot, old_protocols_run_the_setup_code)
     for (unsigned i = 0; i < 2; i++) {
         put16(lb_img + 0x206, versions[i]);
         lb_write(lb_kpath, lb_img, sizeof(lb_img));
-        cr_assert(linux_runs_setup_file(lb_kpath));
+        cr_assert(linux_runs_setup_file(lb_kpath, NULL));
         cr_assert_eq(lb_load(lb_ipath, "memdisk", &b), 0, "%s", lb_err);
         lb_expect_setup16(&b, "memdisk");
     }
-    cr_assert_not(linux_runs_setup_file("/nonexistent/glass-kernel"));
+    cr_assert_not(linux_runs_setup_file("/nonexistent/glass-kernel", NULL));
     static uint8_t big[0xfe00 + 0x200 + 16];
     memcpy(big, lb_img, 0x400);
     big[0x1f1] = 0x7f; /* 127 sectors and the boot sector: 64 KiB */
