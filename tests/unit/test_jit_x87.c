@@ -340,6 +340,19 @@ Test(jit_engine, x87_check_waits_past_a_side_exit)
     je_free(&m);
 }
 
+/* Runs `code` under the JIT from an empty x87 stack (every exception
+ * masked) and returns its blocks' host code (je_host_text). */
+static const char *x87_host_code(const uint8_t *code, size_t len)
+{
+    struct je m = je_new(CPU_ENGINE_JIT);
+    je_code(&m, code, len);
+    m.cpu->fpu.cw = 0x037f;
+    m.cpu->fpu.tag_empty = 0xff;
+    je_run_collecting_host_code(&m);
+    je_free(&m);
+    return je_host_text();
+}
+
 /* A run's exception check reads the host's status word with FNSTSW AX,
  * not through memory (gen_x87.c check_exceptions_at). */
 Test(jit_engine, x87_check_reads_the_status_word_into_ax)
@@ -351,15 +364,9 @@ Test(jit_engine, x87_check_reads_the_status_word_into_ax)
         0xd9, 0xfa, /* fsqrt */
         0xf4,       /* hlt */
     };
-    struct je m = je_new(CPU_ENGINE_JIT);
-    je_code(&m, code, sizeof(code));
-    m.cpu->fpu.cw = 0x037f;
-    m.cpu->fpu.tag_empty = 0xff;
-    je_run_collecting_host_code(&m);
-    const char *text = je_host_text();
+    const char *text = x87_host_code(code, sizeof(code));
     cr_assert(strstr(text, "fnstsw ax"), "%s", text);
     cr_assert(!strstr(text, "fnstsw word") && !strstr(text, "fnstsw dword"), "%s", text);
-    je_free(&m);
 }
 
 /* A changed register the guest pops stays on the host's stack until the
@@ -379,17 +386,11 @@ Test(jit_engine, x87_popped_value_a_push_overwrites_is_not_stored)
         0xde, 0xc1, /* faddp st1, st0: popped, keeps 0.0 */
         0xf4,       /* hlt */
     };
-    struct je m = je_new(CPU_ENGINE_JIT);
-    je_code(&m, code, sizeof(code));
-    m.cpu->fpu.cw = 0x037f;
-    m.cpu->fpu.tag_empty = 0xff;
-    je_run_collecting_host_code(&m);
-    const char *text = je_host_text();
+    const char *text = x87_host_code(code, sizeof(code));
     unsigned stores = 0;
     for (const char *t = text; (t = strstr(t, "fstp xword ptr")); t++)
         stores++;
     cr_assert_eq(stores, 2, "%u FSTP m80:\n%s", stores, text);
-    je_free(&m);
     static struct x87_outcome want, got;
     x87_fixed(CPU_ENGINE_INTERP, code, sizeof(code), &want);
     x87_fixed(CPU_ENGINE_JIT, code, sizeof(code), &got);
