@@ -12,7 +12,9 @@
  *
  * Input is never read behind the machine's back: the board calls
  * chardev_poll() between CPU slices; bytes the device cannot take yet are
- * kept and offered again at the next poll.
+ * kept and offered again at the next poll. The device's output is
+ * gathered and written at chardev_flush() or chardev_poll() (or when 4
+ * KiB are waiting): the board flushes after every slice.
  */
 #ifndef GLASS_FRONTEND_CHARDEV_H
 #define GLASS_FRONTEND_CHARDEV_H
@@ -44,9 +46,12 @@ struct chardev *chardev_new_fd(int in_fd, int out_fd, bool mux);
 /* Restores the terminal (stdio) and closes what the backend opened. */
 void chardev_free(struct chardev *c);
 
-/* Reads whatever host input is available without blocking and hands it
- * to the attached device as far as it has room; keeps the rest. */
-void chardev_poll(struct chardev *c);
+/* Writes the device's output gathered so far, then reads whatever host
+ * input is available without blocking and hands it to the attached
+ * device as far as it has room; keeps the rest. True when it read some. */
+bool chardev_poll(struct chardev *c);
+/* Writes the device's output gathered so far to the host. */
+void chardev_flush(struct chardev *c);
 
 /* True once the user typed Ctrl-A x: the frontend should end the run. */
 bool chardev_quit_requested(const struct chardev *c);

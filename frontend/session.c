@@ -4,6 +4,13 @@
  * serial ports' host input, the monitor on the terminal (sharing it with
  * the serial console: Ctrl-A c) or on a socket, and gdb's connection.
  *
+ * While the guest runs, the board calls sessions_poll after every slice
+ * (~20 000 times a second when busy) and a poll(2) costs ~1.5 us on the
+ * build hosts: the host is asked for input at most once a millisecond
+ * (SESSIONS_POLL_NS), at once again while input keeps coming or waits
+ * for the device, and right after a wait (sessions_wait) that it ended.
+ * Debian's boot made 66 000 polls, 0.09 s of a 3.1 s boot, before.
+ *
  * One client at a time per socket: a second connection waits in the
  * listen queue until the first ends. Nothing here blocks the machine
  * except -monitor ...,server without nowait, which waits for its first
@@ -36,7 +43,19 @@ struct sessions {
     int gdb_fd;
     struct gdbstub *gdb;
     bool quit;
+    /* The host's time (CLOCK_MONOTONIC, ns) before which sessions_poll
+     * does not ask the host for input; 0: ask at the next call. */
+    uint64_t next_poll_ns;
 };
+
+#define SESSIONS_POLL_NS 1000000u
+
+static uint64_t host_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 struct sessions *sessions_new(const struct options *o, struct chardev *serial[2],
                               struct chardev *stdio, char *err, size_t errlen)
@@ -275,18 +294,25 @@ static void serve_gdb(struct sessions *s)
 bool sessions_poll(void *opaque)
 {
     struct sessions *s = opaque;
-    for (int i = 0; i < 2; i++) {
-        if (!s->serial[i])
+    struct chardev *chr[3] = { s->serial[0], s->serial[1], s->stdio_owned ? s->stdio : NULL };
+    /* The guest's output goes out after every slice, so that it is
+     * written before whatever the board says next on stderr. */
+    for (int i = 0; i < 3; i++)
+        if (chr[i])
+            chardev_flush(chr[i]);
+    uint64_t now = host_now_ns();
+    if (now < s->next_poll_ns)
+        return !s->quit;
+    bool busy = false; /* input came or waits for the device: ask again next time */
+    for (int i = 0; i < 3; i++) {
+        if (!chr[i])
             continue;
-        chardev_poll(s->serial[i]);
-        if (chardev_quit_requested(s->serial[i]))
+        busy |= chardev_poll(chr[i]);
+        busy |= chardev_pending(chr[i]) != 0;
+        if (chardev_quit_requested(chr[i]))
             return false;
     }
-    if (s->stdio_owned) {
-        chardev_poll(s->stdio);
-        if (chardev_quit_requested(s->stdio))
-            return false;
-    }
+    s->next_poll_ns = busy ? 0 : now + SESSIONS_POLL_NS;
     serve_monitor_socket(s);
     serve_gdb(s);
     if (s->mon && monitor_quit_requested(s->mon))
@@ -299,6 +325,10 @@ void sessions_wait(void *opaque, uint64_t max_ns)
     struct sessions *s = opaque;
     struct pollfd p[8];
     int n = 0;
+    struct chardev *chr[3] = { s->serial[0], s->serial[1], s->stdio };
+    for (int i = 0; i < 3; i++)
+        if (chr[i])
+            chardev_flush(chr[i]); /* before the machine sleeps */
     int in = s->stdio ? chardev_input_fd(s->stdio) : -1;
     if (in >= 0)
         p[n++] = (struct pollfd){ .fd = in, .events = POLLIN };
@@ -318,7 +348,8 @@ void sessions_wait(void *opaque, uint64_t max_ns)
      * RTC interrupt by a tenth. */
     struct timespec ts = { .tv_sec = (time_t)(max_ns / 1000000000u),
                            .tv_nsec = (long)(max_ns % 1000000000u) };
-    ppoll(p, (nfds_t)n, &ts, NULL);
+    if (ppoll(p, (nfds_t)n, &ts, NULL) != 0)
+        s->next_poll_ns = 0; /* something came (or a signal): look at once */
 }
 
 void sessions_stopped(void *opaque, const struct cpu_dbg_stop *why)
