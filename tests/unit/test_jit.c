@@ -491,3 +491,78 @@ Test(jit, flag_image_round_trip_through_store_and_load)
     }
 #endif
 }
+
+#if defined(__x86_64__)
+#include <sys/resource.h>
+
+static long minor_faults(void)
+{
+    struct rusage r;
+    getrusage(RUSAGE_SELF, &r);
+    return r.ru_minflt;
+}
+
+/* Touches every page of [p, p + len): a write, or a read as a fetch
+ * through the executable view would make. */
+static void touch_pages(volatile uint8_t *p, size_t len, bool write)
+{
+    for (size_t off = 0; off < len; off += 4096) {
+        if (write)
+            p[off] = 0xcc;
+        else
+            (void)p[off];
+    }
+}
+#endif
+
+/*
+ * The translation cache and the block records are mapped ahead of the
+ * translator a chunk at a time (codebuf.c): the pages it then touches
+ * fault no more, in either view. Without it each page faulted on its
+ * write and again on its first fetch (Debian's boot: 12 000 of its 40 000
+ * host page faults).
+ */
+Test(jit, cache_pages_are_mapped_ahead_of_the_translator)
+{
+    jt_skip_without_jit();
+#if defined(__x86_64__) && defined(MADV_POPULATE_WRITE)
+    uint8_t *probe = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert(probe != MAP_FAILED);
+    bool host_can = madvise(probe, 4096, MADV_POPULATE_WRITE) == 0;
+    munmap(probe, 4096);
+    if (!host_can)
+        cr_skip_test("the host kernel has no MADV_POPULATE_WRITE (Linux < 5.14)");
+    const size_t size = 4 * JIT_PREFAULT_CHUNK, used = JIT_PREFAULT_CHUNK + 12345;
+    struct jit_code c;
+    cr_assert_eq(jit_code_map(&c, size), 0);
+    jit_code_prefault(&c, used);
+    cr_assert_eq(c.ready, 2 * JIT_PREFAULT_CHUNK, "whole chunks, up to the one holding the end");
+    long before = minor_faults();
+    touch_pages(c.rw, c.ready, true);
+    touch_pages(c.rx, c.ready, false);
+    long faults = minor_faults() - before;
+    cr_assert_lt(faults, 8, "%ld faults in %zu prefaulted pages of two views", faults,
+                 2 * c.ready / 4096);
+    /* Past the prefaulted part, the pages still fault in one by one: the
+     * count above is not a host that never faults. */
+    before = minor_faults();
+    touch_pages(c.rw + c.ready, JIT_PREFAULT_CHUNK, true);
+    cr_assert_geq(minor_faults() - before, (long)(JIT_PREFAULT_CHUNK / 4096) / 2);
+    jit_code_prefault(&c, c.ready + 1); /* asks again only past the end */
+    cr_assert_eq(c.ready, 3 * JIT_PREFAULT_CHUNK);
+    jit_code_unmap(&c);
+
+    size_t ready = 0;
+    uint8_t *meta = jit_meta_map(size);
+    cr_assert_not_null(meta);
+    jit_meta_prefault(meta, size, &ready, 100);
+    cr_assert_eq(ready, JIT_PREFAULT_CHUNK);
+    before = minor_faults();
+    touch_pages(meta, ready, true);
+    faults = minor_faults() - before;
+    cr_assert_lt(faults, 8, "%ld faults in the records' prefaulted chunk", faults);
+    jit_meta_prefault(meta, size, &ready, 10 * size);
+    cr_assert_eq(ready, size, "never past the end");
+    jit_meta_unmap(meta, size);
+#endif
+}

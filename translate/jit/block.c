@@ -1165,6 +1165,9 @@ struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr,
         tb->gen2 = cpu->tlb.generation; /* decode_crossing just walked it */
 
         struct x64_asm a;
+        /* The block's code goes here: its pages mapped ahead (a block
+         * is at most a few KiB; whatever lies past them faults in). */
+        jit_code_prefault(&j->code, j->code_used + 16384);
         x64_init(&a, j->code.rw + j->code_used, j->code.size - j->code_used);
         /* Field by field: the stub array is large and filled as used. */
         struct jit_ctx ctx;

@@ -488,6 +488,7 @@ struct jit_tb *jit_tb_alloc(struct jit *j, unsigned n)
     size_t need = sizeof(struct jit_tb) + n * sizeof(struct jit_insn) + sizeof(struct jit_cross) + 48;
     if (j->meta_used + need > j->meta_size)
         jit_flush(j);
+    jit_meta_prefault(j->meta, j->meta_size, &j->meta_ready, j->meta_used + need);
     struct jit_tb *tb = meta_alloc(j, sizeof(struct jit_tb));
     struct jit_insn *ins = meta_alloc(j, n * sizeof(struct jit_insn));
     if (!tb || !ins)
@@ -548,7 +549,8 @@ int jit_cache_init(struct jit *j, size_t code_size)
     if (jit_code_map(&j->code, code_size) != 0)
         return -1;
     j->meta_size = code_size;
-    j->meta = malloc(j->meta_size);
+    j->meta_ready = 0;
+    j->meta = jit_meta_map(j->meta_size);
     j->jc = calloc(JIT_JC_SIZE, sizeof(*j->jc));
     for (unsigned i = 0; i < JIT_SMC_SLOTS; i++)
         j->smc[i].page = ~(uint64_t)0;
@@ -565,7 +567,7 @@ void jit_cache_free(struct jit *j)
     free_pages(j);
     phys_set_code_write_notifier(j->cpu->bus.mem, NULL, NULL);
     jit_code_unmap(&j->code);
-    free(j->meta);
+    jit_meta_unmap(j->meta, j->meta_size);
     free(j->jc);
     j->meta = NULL;
     j->jc = NULL;

@@ -250,6 +250,7 @@ struct jit_code {
     uint8_t *rx;      /* executable view of the same bytes */
     size_t size;
     int fd;
+    size_t ready;     /* bytes from the start prefaulted in both views */
 };
 
 /* Maps `size` bytes twice (RW and RX) near the program's text when it
@@ -257,6 +258,18 @@ struct jit_code {
  * when the host refuses. */
 int jit_code_map(struct jit_code *c, size_t size);
 void jit_code_unmap(struct jit_code *c);
+/* The host maps each page of the cache at its first touch, a fault each
+ * (two: the translator's write, then the first fetch through the other
+ * view): these map the pages up to `upto` ahead of use, a chunk of
+ * JIT_PREFAULT_CHUNK at a time in one system call (where the host has
+ * MADV_POPULATE_*, Linux 5.14; elsewhere the pages fault in as before). */
+#define JIT_PREFAULT_CHUNK ((size_t)1 << 20)
+void jit_code_prefault(struct jit_code *c, size_t upto);
+/* The block records' arena: anonymous memory, prefaulted the same way
+ * (`*ready` bytes from `base` done so far). */
+uint8_t *jit_meta_map(size_t size);
+void jit_meta_unmap(uint8_t *base, size_t size);
+void jit_meta_prefault(uint8_t *base, size_t size, size_t *ready, size_t upto);
 
 /* ------------------------------------------------------------------ */
 /* Per-CPU JIT state                                                   */
@@ -317,6 +330,7 @@ struct jit {
     size_t code_reserved;  /* the trampoline and thunks at its start */
     uint8_t *meta;         /* blocks and their instruction records */
     size_t meta_size, meta_used;
+    size_t meta_ready;     /* bytes of it prefaulted (jit_meta_prefault) */
 
     struct jit_tb *hash[JIT_HASH_SIZE];
     struct jit_page *pages[JIT_PAGE_HASH_SIZE];
