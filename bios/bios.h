@@ -83,6 +83,15 @@ void serial_putc(char c);
 uint8_t cmos_read(uint8_t reg);
 void cmos_write(uint8_t reg, uint8_t v);
 void udelay(uint32_t us);
+/* A time limit measured on PIT channel 0 while the caller polls a device:
+ * deadline_passed() is true once `us` microseconds have gone by since
+ * deadline_start() (each call reads the PIT; call it at least every 27 ms). */
+struct deadline {
+    uint16_t prev;
+    uint64_t left; /* PIT input clocks */
+};
+void deadline_start(struct deadline *t, uint32_t us);
+bool deadline_passed(struct deadline *t);
 
 /* memory sizes (post.c) */
 extern uint32_t ram_below_4g;   /* bytes, top of RAM below 4 GiB */

@@ -45,17 +45,22 @@ static void delay400(const struct drive *d)
 }
 
 /* Wait until BSY clears, then until (status & mask) == val; -1 on timeout
- * or ERR/DF. Timeout in milliseconds. */
+ * or ERR/DF. Timeout in milliseconds. The status is polled back to back,
+ * the PIT timing the whole wait: a drive has a multi-sector read's next
+ * sector ready microseconds after the last, and with a 50 us sleep
+ * between polls each sector waited 50 us (SYSLINUX loading Debian's 5.7
+ * MB kernel took 0.72 s, 0.1 s without the sleeps). */
 static int ata_wait(const struct drive *d, uint8_t mask, uint8_t val, unsigned ms)
 {
-    for (unsigned i = 0; i < ms * 20; i++) {
+    struct deadline t;
+    deadline_start(&t, ms * 1000u);
+    do {
         uint8_t st = alt_status(d);
         if (!(st & 0x80)) {
             if (st & 0x21) return -1;
             if ((st & mask) == val) return st;
         }
-        udelay(50);
-    }
+    } while (!deadline_passed(&t));
     return -1;
 }
 
@@ -159,10 +164,10 @@ void disk_init(void)
             ata_select(d, 0);
             uint8_t st = inb(d->base + 7);
             if (st == 0xff) continue;
-            for (int i = 0; i < 100000 && (st & 0x80); i++) {
-                udelay(50);
+            struct deadline t;
+            deadline_start(&t, 5000000u); /* ATA-6 9.2: up to 31 s; 5 s here, as before */
+            while ((st & 0x80) && !deadline_passed(&t))
                 st = inb(d->base + 7);
-            }
             if (st & 0x80) continue;
             bool sig_atapi = inb(d->base + 4) == 0x14 && inb(d->base + 5) == 0xeb;
             if (!sig_atapi && st == 0) continue;

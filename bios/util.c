@@ -178,14 +178,29 @@ static uint16_t pit_count(void)
     return (uint16_t)(lo | hi << 8);
 }
 
+void deadline_start(struct deadline *t, uint32_t us)
+{
+    t->left = (uint64_t)(us / 1000) * 1193 + (us % 1000) * 1193 / 1000 + 1;
+    t->prev = pit_count();
+}
+
+bool deadline_passed(struct deadline *t)
+{
+    uint16_t cur = pit_count();
+    uint32_t ticks = (uint16_t)(t->prev - cur) / 2u;
+    t->prev = cur;
+    if (ticks >= t->left) {
+        t->left = 0;
+        return true;
+    }
+    t->left -= ticks;
+    return false;
+}
+
 void udelay(uint32_t us)
 {
-    uint64_t need = (uint64_t)(us / 1000) * 1193 + (us % 1000) * 1193 / 1000 + 1;
-    uint64_t done = 0;
-    uint16_t prev = pit_count();
-    while (done < need) {
-        uint16_t cur = pit_count();
-        done += (uint16_t)(prev - cur) / 2u;
-        prev = cur;
-    }
+    struct deadline t;
+    deadline_start(&t, us);
+    while (!deadline_passed(&t))
+        ;
 }

@@ -5,6 +5,8 @@
 #   build/guest/boot/mbr.img  as the primary IDE disk (tests/guest/boot/mbr.asm)
 #   build/guest/boot/cd.iso   as an El Torito CD, boot order d (cd.asm)
 #   build/guest/boot/cdfd.iso El Torito 1.44 MB diskette emulation (cdfd.asm)
+#   build/guest/boot/mbr.img  again under -d ioport (glass): ata_polls.py
+#                             checks the BIOS's status polls between sectors
 #   build/guest/boot/setup16.bin a bzImage booted with -kernel that starts
 #                             through its real-mode setup code (setup16.asm;
 #                             Glass only: QEMU's -kernel needs its own BIOS)
@@ -55,6 +57,16 @@ esac
 run cd -cdrom $dir/cd.iso -boot d
 run cdfd -cdrom $dir/cdfd.iso -boot d
 if [ "$mode" = glass ]; then
+    # The BIOS polls a PIO read's status back to back between sectors
+    # (bios/disk.c ata_wait; ata_polls.py says why).
+    if timeout 120 "${GLASS:-./glass}" -display none -hda $dir/mbr.img -debugcon null \
+            -serial null -d ioport -D $dir/mbr.ioport 2>/dev/null;
+       [ $? = 1 ] && tests/guest/boot/ata_polls.py $dir/mbr.ioport; then
+        echo "PASS boot/ata_polls (glass)"
+    else
+        echo "FAIL boot/ata_polls (glass)"
+        failed=1
+    fi
     dd if=/dev/zero of=$dir/setup16.initrd bs=1000 count=1 2>/dev/null
     run setup16 -kernel $dir/setup16.bin -initrd $dir/setup16.initrd \
         -append "setup16 command line"
