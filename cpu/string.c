@@ -702,9 +702,53 @@ static void op_lods(struct cpu *cpu, const struct insn *in)
     rep_loop(cpu, in, elem_lods, REP_COUNT_ONLY);
 }
 
+/*
+ * REP INSW/INSD: runs of elements straight from a device that reads them
+ * in one go (io_read_rep: the IDE data port) into the guest memory of one
+ * fast span, each run as many elements as the device has ready; the rest
+ * (other ports, a faulting or MMIO destination, the end of the device's
+ * block) one at a time (elem_ins). Counting down (DF) and byte elements
+ * always go one at a time. The I/O permission is checked before every
+ * run, as before every element.
+ */
 static void op_ins(struct cpu *cpu, const struct insn *in)
 {
-    rep_loop(cpu, in, elem_ins, REP_COUNT_ONLY);
+    unsigned w = in->dst.width;
+    if (in->rep == REP_NONE || w == 1 || (cpu->eflags & FL_DF) || !fast_allowed(cpu)) {
+        rep_loop(cpu, in, elem_ins, REP_COUNT_ONLY);
+        return;
+    }
+    uint32_t am = addr_mask(in);
+    uint16_t port = (uint16_t)cpu->regs[R_EDX];
+    unsigned slow_left = STRING_SLOW_BUDGET;
+    uint32_t fast_left = STRING_FAST_BUDGET / w;
+    struct host_page none = { 1, NULL }, dst_pg = { 1, NULL };
+    for (;;) {
+        uint32_t count = idx_get(cpu, R_ECX, am);
+        if (count == 0)
+            return;
+        if (slow_left == 0 || fast_left == 0) {
+            cpu->next_eip = cpu->eip;
+            return;
+        }
+        cpu_check_io(cpu, port, w);
+        struct fast_span sp;
+        uint32_t n = fast_span(cpu, in, false, true, count < fast_left ? count : fast_left,
+                               &none, &dst_pg, &sp);
+        if (n) {
+            uint32_t got = (uint32_t)io_read_rep(cpu->bus.io, port, w, sp.dh, n);
+            if (got) {
+                fast_commit(cpu, in, false, &sp, got);
+                fast_left -= got;
+                continue;
+            }
+        }
+        uint32_t lin = cpu->seg[SEG_ES].base + idx_get(cpu, R_EDI, am);
+        elem_ins(cpu, in);
+        host_capture(cpu, &dst_pg, lin, true);
+        idx_set(cpu, R_ECX, am, count - 1);
+        slow_left--;
+    }
 }
 
 static void op_outs(struct cpu *cpu, const struct insn *in)

@@ -127,8 +127,8 @@ static void pam_wo_write(void *opaque, uint64_t off, uint64_t val, unsigned size
         p->h->ram[p->base + off + i] = (uint8_t)(val >> (8 * i));
 }
 
-static const struct mem_ops pam_hole_ops = { pam_hole_read, pam_hole_write };
-static const struct mem_ops pam_wo_ops = { pam_hole_read, pam_wo_write };
+static const struct mem_ops pam_hole_ops = { .read = pam_hole_read, .write = pam_hole_write };
+static const struct mem_ops pam_wo_ops = { .read = pam_hole_read, .write = pam_wo_write };
 
 static void pam_apply_page(struct i440fx *h, struct pam_page *p, uint8_t mode)
 {

@@ -728,10 +728,26 @@ static void write_command(struct ide_bus *b, uint8_t cmd)
 /* Registers                                                           */
 /* ------------------------------------------------------------------ */
 
+/* The host has read the last byte of the data block. */
+static void data_in_done(struct ide_bus *b, struct ide_drive *d)
+{
+    if (d->xfer == XFER_PIO_IN) {
+        pio_block_done(b, d);
+    } else {
+        d->xfer = XFER_NONE;
+        schedule(b, d, PEND_ATAPI_NEXT);
+    }
+}
+
+static bool data_in_ready(const struct ide_drive *d)
+{
+    return (d->status & ST_DRQ) && (d->xfer == XFER_PIO_IN || d->xfer == XFER_ATAPI_IN);
+}
+
 static uint32_t data_read(struct ide_bus *b, unsigned size)
 {
     struct ide_drive *d = sel_drive(b);
-    if (!(d->status & ST_DRQ) || (d->xfer != XFER_PIO_IN && d->xfer != XFER_ATAPI_IN))
+    if (!data_in_ready(d))
         return size == 4 ? 0xffffffffu : 0xffffu;
     uint32_t v = 0;
     unsigned n = size == 4 ? 4 : 2;
@@ -739,15 +755,38 @@ static uint32_t data_read(struct ide_bus *b, unsigned size)
         if (d->pos < d->end && d->pos < IDE_BUF_SIZE)
             v |= (uint32_t)d->buf[d->pos++] << (8 * i);
     }
-    if (d->pos >= d->end) {
-        if (d->xfer == XFER_PIO_IN) {
-            pio_block_done(b, d);
-        } else {
-            d->xfer = XFER_NONE;
-            schedule(b, d, PEND_ATAPI_NEXT);
-        }
-    }
+    if (d->pos >= d->end)
+        data_in_done(b, d);
     return v;
+}
+
+/* REP INSW/INSD on the data register (io_read_rep): the whole elements
+ * left in the block in one copy, as that many data_read calls would
+ * take them (the block's end does what it does there); the rest, and
+ * byte reads, one at a time. Glass's BIOS reads each sector with one
+ * REP INSW of 256 words: a port access, a TLB check and a store each. */
+static size_t cmd_read_rep(void *opaque, uint64_t addr, unsigned size, uint8_t *dst,
+                           size_t count)
+{
+    struct ide_bus *b = opaque;
+    if ((addr & 7) != 0 || size == 1)
+        return 0;
+    struct ide_drive *d = sel_drive(b);
+    if (!data_in_ready(d))
+        return 0;
+    uint32_t end = d->end < IDE_BUF_SIZE ? d->end : IDE_BUF_SIZE;
+    if (d->pos >= end)
+        return 0;
+    size_t n = (end - d->pos) / size;
+    if (n > count)
+        n = count;
+    if (n == 0)
+        return 0;
+    memcpy(dst, d->buf + d->pos, n * size);
+    d->pos += (uint32_t)(n * size);
+    if (d->pos >= d->end)
+        data_in_done(b, d);
+    return n;
 }
 
 static void data_write(struct ide_bus *b, uint32_t v, unsigned size)
@@ -869,8 +908,8 @@ static void ctl_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
     update_irq(b);
 }
 
-const struct mem_ops ide_cmd_ops = { cmd_read, cmd_write };
-const struct mem_ops ide_ctl_ops = { ctl_read, ctl_write };
+const struct mem_ops ide_cmd_ops = { .read = cmd_read, .write = cmd_write, .read_rep = cmd_read_rep };
+const struct mem_ops ide_ctl_ops = { .read = ctl_read, .write = ctl_write };
 
 /* ------------------------------------------------------------------ */
 /* Construction                                                        */

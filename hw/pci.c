@@ -105,7 +105,7 @@ static void io_bar_write(void *opaque, uint64_t port, uint64_t val, unsigned siz
         b->ops->write(b->opaque, port - b->mapped, val, size);
 }
 
-static const struct mem_ops io_bar_ops = { io_bar_read, io_bar_write };
+static const struct mem_ops io_bar_ops = { .read = io_bar_read, .write = io_bar_write };
 
 /* The address BAR `i` should decode now, or PCI_BAR_UNMAPPED. */
 static uint32_t bar_target(const struct pci_device *d, int i)
@@ -444,7 +444,7 @@ static void cfg_port_write(void *opaque, uint64_t port, uint64_t val, unsigned s
         pci_config_write(bus, devfn, offset, (uint32_t)val, size);
 }
 
-static const struct mem_ops cfg_port_ops = { cfg_port_read, cfg_port_write };
+static const struct mem_ops cfg_port_ops = { .read = cfg_port_read, .write = cfg_port_write };
 
 /* ------------------------------------------------------------------ */
 /* Bus and registration                                                */

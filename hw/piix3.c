@@ -116,7 +116,7 @@ static void rcr_write(void *opaque, uint64_t port, uint64_t val, unsigned size)
     }
 }
 
-static const struct mem_ops rcr_ops = { rcr_read, rcr_write };
+static const struct mem_ops rcr_ops = { .read = rcr_read, .write = rcr_write };
 
 /* Power-on values (datasheet 2.2). */
 static void piix3_reset(struct pci_device *d)

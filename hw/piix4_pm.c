@@ -212,7 +212,7 @@ static void pm_io_write(void *opaque, uint64_t port, uint64_t val, unsigned size
     tmr_rearm(pm);
 }
 
-static const struct mem_ops pm_io_ops = { pm_io_read, pm_io_write };
+static const struct mem_ops pm_io_ops = { .read = pm_io_read, .write = pm_io_write };
 
 /* ---- APMC/APMS: the SMI command port ---- */
 
@@ -250,7 +250,7 @@ static void apm_write(void *opaque, uint64_t port, uint64_t val, unsigned size)
     update_sci(pm);
 }
 
-static const struct mem_ops apm_ops = { apm_read, apm_write };
+static const struct mem_ops apm_ops = { .read = apm_read, .write = apm_write };
 
 /* ---- configuration space ---- */
 

@@ -181,7 +181,7 @@ static void bm_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
         bm_write_byte(opaque, (unsigned)(addr + i) & 15, (uint8_t)(val >> (8 * i)));
 }
 
-static const struct mem_ops bm_ops = { bm_read, bm_write };
+static const struct mem_ops bm_ops = { .read = bm_read, .write = bm_write };
 
 /* ------------------------------------------------------------------ */
 /* Construction                                                        */

@@ -400,7 +400,7 @@ static void legacy_write(void *opaque, uint64_t addr, uint64_t val, unsigned siz
         mem_writeb(v, (uint32_t)(addr + i) & (VGA_LEGACY_SIZE - 1), (uint8_t)(val >> (8 * i)));
 }
 
-static const struct mem_ops legacy_ops = { legacy_read, legacy_write };
+static const struct mem_ops legacy_ops = { .read = legacy_read, .write = legacy_write };
 
 /* ------------------------------------------------------------------ */
 /* Ports 0x3B0-0x3DF                                                   */
@@ -591,7 +591,7 @@ static void vga_io_write(void *opaque, uint64_t addr, uint64_t val, unsigned siz
         vga_port_write(opaque, (uint16_t)(addr + i), (uint8_t)(val >> (8 * i)));
 }
 
-static const struct mem_ops vga_io_ops = { vga_io_read, vga_io_write };
+static const struct mem_ops vga_io_ops = { .read = vga_io_read, .write = vga_io_write };
 
 /* ------------------------------------------------------------------ */
 /* Bochs VBE DISPI                                                     */
@@ -740,7 +740,7 @@ static void vbe_io_write(void *opaque, uint64_t addr, uint64_t val, unsigned siz
         vbe_write(v, (uint16_t)val);
 }
 
-static const struct mem_ops vbe_io_ops = { vbe_io_read, vbe_io_write };
+static const struct mem_ops vbe_io_ops = { .read = vbe_io_read, .write = vbe_io_write };
 
 /* ------------------------------------------------------------------ */
 /* What the display sees                                               */
@@ -856,7 +856,7 @@ static void pci_mmio_write(void *opaque, uint64_t addr, uint64_t val, unsigned s
     }
 }
 
-static const struct mem_ops pci_mmio_ops = { pci_mmio_read, pci_mmio_write };
+static const struct mem_ops pci_mmio_ops = { .read = pci_mmio_read, .write = pci_mmio_write };
 
 /* ------------------------------------------------------------------ */
 /* Construction                                                        */

@@ -132,6 +132,20 @@ uint32_t io_read(struct io_space *io, uint16_t port, unsigned size)
     return val;
 }
 
+size_t io_read_rep(struct io_space *io, uint16_t port, unsigned size, uint8_t *dst, size_t count)
+{
+    if (!size_ok(size) || io->trace || !single_owner(io, port, size))
+        return 0;
+    const struct io_port *p = &io->port[port];
+    if (!p->ops || !p->ops->read_rep)
+        return 0;
+    if (io->before)
+        io->before(io->before_opaque);
+    size_t n = p->ops->read_rep(p->opaque, port, size, dst, count);
+    io->accesses += n;
+    return n;
+}
+
 void io_write(struct io_space *io, uint16_t port, uint32_t val, unsigned size)
 {
     if (!size_ok(size))

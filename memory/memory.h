@@ -26,6 +26,12 @@
 struct mem_ops {
     uint64_t (*read)(void *opaque, uint64_t addr, unsigned size);
     void (*write)(void *opaque, uint64_t addr, uint64_t val, unsigned size);
+    /* Optional, for ports (io_read_rep): up to `count` reads of `size`
+     * bytes in a row from one port, as REP INS makes them, each value
+     * stored little-endian at dst after the last; what `count` calls of
+     * read would do to the device, for however many it returns (0: the
+     * caller reads them one at a time). */
+    size_t (*read_rep)(void *opaque, uint64_t addr, unsigned size, uint8_t *dst, size_t count);
 };
 
 struct phys_mem;
@@ -183,6 +189,12 @@ int io_unregister(struct io_space *io, uint16_t base, unsigned count);
  * into bytes. */
 uint32_t io_read(struct io_space *io, uint16_t port, unsigned size);
 void io_write(struct io_space *io, uint16_t port, uint32_t val, unsigned size);
+/* Up to `count` reads of `size` bytes from `port` into dst, one after
+ * another, where the port's device reads a run in one go (mem_ops
+ * read_rep: an IDE data port). Returns how many it did; 0 (the caller
+ * reads one at a time) for any other port, a port not owned whole by one
+ * device, or while accesses are traced (the trace shows each). */
+size_t io_read_rep(struct io_space *io, uint16_t port, unsigned size, uint8_t *dst, size_t count);
 /* Called before every port access (the board runs the device timers
  * that fell due, so that a guest polling a port sees a device's delayed
  * work as soon as it is due, not at the end of a CPU slice). */

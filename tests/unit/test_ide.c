@@ -879,3 +879,52 @@ Test(ide, atapi_read_cd_user_data_and_empty_drive)
     cr_assert_eq(ide_cdrom_change_media(r.bus, 1, NULL), -1);
     rig_fini(&r);
 }
+
+static unsigned traced;
+static void count_trace(void *opaque, bool write, uint16_t port, uint32_t val, unsigned size)
+{
+    (void)write, (void)port, (void)val, (void)size;
+    (*(unsigned *)opaque)++;
+}
+
+/* REP INSW/INSD's run of data-port reads in one go (io_read_rep): whole
+ * elements up to the end of the DRQ block and no further, the same bytes
+ * and the same next step (the next sector's BSY, its interrupt; the
+ * task file moved) as word-by-word reads; byte reads, other registers
+ * and an idle drive take no runs. */
+Test(ide, rep_reads_of_the_data_port_stop_at_the_block_end)
+{
+    struct rig r;
+    rig_init(&r, true, false);
+    uint8_t buf[2048];
+    cr_assert_eq(io_read_rep(r.io, CMD, 2, buf, 4), 0, "no data block: no run");
+    lba28(&r, 0, 200, 2);
+    command(&r, 0x20);
+    cr_assert_eq(io_read_rep(r.io, CMD, 1, buf, 4), 0, "byte reads one at a time");
+    cr_assert_eq(io_read_rep(r.io, CMD + 1, 2, buf, 4), 0, "not the data register");
+    /* Ten words, then the rest of the sector as dwords: a run never
+     * passes the block's end, however many the caller asks for. */
+    cr_assert_eq(io_read_rep(r.io, CMD, 2, buf, 10), 10);
+    cr_assert_eq(inb(&r, CMD + 7) & 0x89, 0x08, "DRQ until the block's last byte");
+    cr_assert_eq(io_read_rep(r.io, CMD, 4, buf + 20, 1000), (512 - 20) / 4);
+    for (unsigned i = 0; i < 512; i++)
+        cr_assert_eq(buf[i], pattern(200, i), "byte %u", i);
+    cr_assert(inb(&r, CTL) & 0x80, "BSY: the next sector comes after the delay");
+    cr_assert_eq(io_read_rep(r.io, CMD, 2, buf, 256), 0, "nothing while BSY");
+    settle(&r);
+    cr_assert_eq(r.irq.raises, 2);
+    cr_assert_eq(io_read_rep(r.io, CMD, 2, buf, 256), 256);
+    for (unsigned i = 0; i < 512; i++)
+        cr_assert_eq(buf[i], pattern(201, i));
+    cr_assert_eq(inb(&r, CMD + 7), 0x50, "done after the last block");
+    cr_assert_eq(inb(&r, CMD + 3), 201, "task file at the last sector");
+    /* Traced (-d ioport), every read is one: the trace shows each. */
+    lba28(&r, 0, 202, 1);
+    command(&r, 0x20);
+    io_set_trace(r.io, count_trace, &traced);
+    cr_assert_eq(io_read_rep(r.io, CMD, 2, buf, 256), 0);
+    cr_assert_eq(inw(&r, CMD), pattern(202, 0) | pattern(202, 1) << 8);
+    cr_assert_eq(traced, 1);
+    io_set_trace(r.io, NULL, NULL);
+    rig_fini(&r);
+}

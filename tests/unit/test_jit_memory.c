@@ -106,7 +106,7 @@ Test(jit_engine, direct_window_follows_the_memory_map)
         0x8b, 0x35, 0xf0, 0xff, 0x3f, 0x00,       /* mov esi, [3ffff0h]: the last 16 */
         0xf4,                                     /* hlt */
     };
-    static const struct mem_ops ops = { window_mmio_read, window_mmio_write };
+    static const struct mem_ops ops = { .read = window_mmio_read, .write = window_mmio_write };
     struct je m = je_new(CPU_ENGINE_JIT);
     cr_assert_eq(phys_attach_tlb(m.pm, &m.cpu->tlb), 0);
     for (uint32_t i = 0; i < JE_RAM; i++)

@@ -44,7 +44,7 @@ static void tdev_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
     t->last_size = size;
 }
 
-static const struct mem_ops tdev_ops = { tdev_read, tdev_write };
+static const struct mem_ops tdev_ops = { .read = tdev_read, .write = tdev_write };
 
 static void tdev_mapped(struct pci_device *d, int bar, uint32_t addr)
 {

@@ -37,7 +37,7 @@ static void phys_probe_write(void *opaque, uint64_t addr, uint64_t val, unsigned
     p->last_size = size;
 }
 
-static const struct mem_ops phys_probe_ops = { phys_probe_read, phys_probe_write };
+static const struct mem_ops phys_probe_ops = { .read = phys_probe_read, .write = phys_probe_write };
 
 Test(phys, ram_read_write_all_sizes)
 {
@@ -310,7 +310,7 @@ static void io_probe_write(void *opaque, uint64_t addr, uint64_t val, unsigned s
     p->last_size = size;
 }
 
-static const struct mem_ops io_probe_ops = { io_probe_read, io_probe_write };
+static const struct mem_ops io_probe_ops = { .read = io_probe_read, .write = io_probe_write };
 
 struct io_trace_log {
     int calls;

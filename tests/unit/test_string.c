@@ -48,7 +48,7 @@ static void strt_port_write(void *opaque, uint64_t addr, uint64_t val, unsigned 
         strt_port_log[strt_port_nlog++] = (uint32_t)val;
 }
 
-static const struct mem_ops strt_port_ops = { strt_port_read, strt_port_write };
+static const struct mem_ops strt_port_ops = { .read = strt_port_read, .write = strt_port_write };
 
 static void strt_flat_seg(struct seg *s, uint32_t base, uint32_t limit, bool code)
 {
@@ -821,4 +821,121 @@ Test(string_ops, timing_rep_movsd_stosd)
         cr_log_info("%s: %.0f MB/s", names[k], 64.0 * len / s / 1e6);
         fprintf(stderr, "test_string timing: %s %.0f MB/s\n", names[k], 64.0 * len / s / 1e6);
     }
+}
+
+/* ------------------------------------------------------------------ */
+/* REP INS from a device that reads runs in one go (io_read_rep)       */
+/* ------------------------------------------------------------------ */
+
+/* A device with a block of data behind one port, as an IDE data port:
+ * each read takes the next element, reads past the block's end give
+ * ones; with `rep`, runs of reads in one go (read_rep). */
+struct strt_blockdev {
+    uint8_t data[1200];
+    size_t pos;
+    unsigned reads, runs;
+};
+
+static uint64_t strt_block_read(void *opaque, uint64_t addr, unsigned size)
+{
+    (void)addr;
+    struct strt_blockdev *d = opaque;
+    d->reads++;
+    if (d->pos + size > sizeof(d->data))
+        return size == 4 ? 0xffffffffu : 0xffffu;
+    uint32_t v = 0;
+    memcpy(&v, d->data + d->pos, size);
+    d->pos += size;
+    return v;
+}
+
+static size_t strt_block_read_rep(void *opaque, uint64_t addr, unsigned size, uint8_t *dst,
+                                  size_t count)
+{
+    (void)addr;
+    struct strt_blockdev *d = opaque;
+    size_t n = (sizeof(d->data) - d->pos) / size;
+    if (n > count)
+        n = count;
+    memcpy(dst, d->data + d->pos, n * size);
+    d->pos += n * size;
+    d->runs += n != 0;
+    return n;
+}
+
+static const struct mem_ops strt_block_ops = { .read = strt_block_read };
+static const struct mem_ops strt_block_rep_ops = { .read = strt_block_read,
+                                                   .read_rep = strt_block_read_rep };
+
+/* Runs REP INS (width w, DF as set) of `count` elements to EDI `edi` from
+ * port 0x310 (plain) or 0x320 (runs); returns the vector or -1. */
+static int strt_rep_ins(struct cpu *cpu, uint16_t port, unsigned w, uint32_t edi, uint32_t count)
+{
+    cpu->regs[R_EDX] = port;
+    cpu->regs[R_EDI] = edi;
+    cpu->regs[R_ECX] = count;
+    struct insn in = strt_insn(OP_INS, w, REP_E, 4);
+    return strt_exec_all(cpu, &in, NULL);
+}
+
+/*
+ * The same REP INSW/INSD from a device that reads runs and from one that
+ * does not give the same memory, registers and device position: across a
+ * page boundary, past the device's block (ones, one at a time), with DF
+ * set (one at a time), and with a page fault in the middle (the faulting
+ * element not read, the instruction restartable).
+ */
+Test(string_ops, rep_ins_runs_match_one_read_at_a_time)
+{
+    struct cpu *cpu = strt.cpu;
+    static struct strt_blockdev plain, runs;
+    for (unsigned i = 0; i < sizeof(plain.data); i++)
+        plain.data[i] = runs.data[i] = (uint8_t)(i * 7 + 3);
+    io_register(cpu->bus.io, 0x310, 4, &strt_block_ops, &plain);
+    io_register(cpu->bus.io, 0x320, 4, &strt_block_rep_ops, &runs);
+    strt_paging(cpu, 0x47000);
+
+    /* 1000 words from 0x45f00: over the page at 0x46000 and 400 words
+     * past the block's 600. */
+    cr_assert_eq(strt_rep_ins(cpu, 0x310, 2, 0x45f00, 1000), -1);
+    cr_assert_eq(strt_rep_ins(cpu, 0x320, 2, 0x55f00, 1000), -1);
+    cr_assert_eq(memcmp(strt.ram + 0x45f00, strt.ram + 0x55f00, 2000), 0);
+    cr_assert_eq(strt.ram[0x55f00 + 1199], plain.data[1199]);
+    cr_assert_eq(strt.ram[0x55f00 + 1200], 0xff);
+    cr_assert_eq(cpu->regs[R_EDI], 0x55f00 + 2000);
+    cr_assert_eq(plain.pos, runs.pos);
+    cr_assert_eq(plain.reads, 1000);
+    cr_assert_geq(runs.runs, 2, "runs, split at the page end");
+    /* One at a time: the 400 past the block, and the first of each page,
+     * whose element fills the TLB (empty under the new page tables). */
+    cr_assert_eq(runs.reads, 400 + 2, "%u reads one at a time (%u runs)", runs.reads, runs.runs);
+
+    /* Counting down: one at a time. */
+    plain.pos = runs.pos = 0;
+    plain.reads = runs.reads = runs.runs = 0;
+    cpu->eflags |= FL_DF;
+    cr_assert_eq(strt_rep_ins(cpu, 0x310, 4, 0x43ffc, 100), -1);
+    cr_assert_eq(strt_rep_ins(cpu, 0x320, 4, 0x53ffc, 100), -1);
+    cpu->eflags &= ~FL_DF;
+    cr_assert_eq(memcmp(strt.ram + 0x43ffc - 396, strt.ram + 0x53ffc - 396, 400), 0);
+    cr_assert_eq(runs.runs, 0);
+    cr_assert_eq(runs.reads, 100);
+
+    /* Into the hole at 0x47000: #PF there, with every element before it
+     * stored and counted off and the device not read for the faulting one. */
+    plain.pos = runs.pos = 0;
+    cr_assert_eq(strt_rep_ins(cpu, 0x320, 4, 0x46f00, 200), EXC_PF);
+    cr_assert_eq(cpu->cr2, 0x47000);
+    cr_assert_eq(cpu->regs[R_EDI], 0x47000);
+    cr_assert_eq(cpu->regs[R_ECX], 200 - 0x100 / 4);
+    cr_assert_eq(runs.pos, 0x100, "the device read for the stored elements only");
+    cr_assert_eq(memcmp(strt.ram + 0x46f00, runs.data, 0x100), 0);
+    /* Mapped, the restarted instruction goes on from there. */
+    uint32_t pte = 0x47000 | 7;
+    memcpy(strt.ram + 0x301000 + 0x47 * 4, &pte, 4);
+    tlb_flush_page(&cpu->tlb, 0x47000);
+    struct insn in = strt_insn(OP_INS, 4, REP_E, 4);
+    cr_assert_eq(strt_exec_all(cpu, &in, NULL), -1);
+    cr_assert_eq(cpu->regs[R_ECX], 0);
+    cr_assert_eq(memcmp(strt.ram + 0x46f00, runs.data, 800), 0);
 }

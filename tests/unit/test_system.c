@@ -539,7 +539,7 @@ static void io_test_write(void *opaque, uint64_t addr, uint64_t val, unsigned si
     io_writes++;
 }
 
-static const struct mem_ops io_test_ops = { io_test_read, io_test_write };
+static const struct mem_ops io_test_ops = { .read = io_test_read, .write = io_test_write };
 
 /* A 32-bit busy TSS at 0x8000 whose bitmap (at +0x68) allows only ports
  * 0x40-0x47 and 0x3f8; TR limit `limit`. */

@@ -19,7 +19,7 @@ static void tlb_mmio_write(void *opaque, uint64_t addr, uint64_t val, unsigned s
     (void)opaque, (void)addr, (void)val, (void)size;
 }
 
-static const struct mem_ops tlb_mmio_ops = { tlb_mmio_read, tlb_mmio_write };
+static const struct mem_ops tlb_mmio_ops = { .read = tlb_mmio_read, .write = tlb_mmio_write };
 
 static struct phys_mem *tlb_pm;
 static uint8_t *tlb_ram, tlb_rom[4096];

@@ -36,7 +36,7 @@ static void dev_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
     dev_note(d, val);
 }
 
-const struct mem_ops fj_dev_ops = { dev_read, dev_write };
+const struct mem_ops fj_dev_ops = { .read = dev_read, .write = dev_write };
 
 /* ------------------------------------------------------------------ */
 /* The base image: descriptor tables, TSS, the guest's handler         */
