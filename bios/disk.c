@@ -263,6 +263,15 @@ static int atapi_packet(struct drive *d, const uint8_t *pkt, void *buf, uint32_t
         if (st < 0) { (void)inb(d->base + 7); return -1; }
         if (!(st & 0x08)) break;
         uint32_t n = inb(d->base + 4) | (uint32_t)inb(d->base + 5) << 8;
+        if (!(n & 1) && got + n <= maxlen) {
+            /* One REP INSW for the whole chunk (the CPU reads it in runs:
+             * cpu/string.c op_ins); the word loop below only for a chunk
+             * that overruns the buffer. */
+            insw(d->base, out + got, n / 2);
+            got += n;
+            delay400(d);
+            continue;
+        }
         for (uint32_t i = 0; i < (n + 1) / 2; i++) {
             uint16_t w = inw(d->base);
             if (got + 1 < maxlen) { out[got] = (uint8_t)w; out[got + 1] = (uint8_t)(w >> 8); }
