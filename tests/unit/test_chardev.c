@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "frontend/chardev.h"
+#include "frontend/frontend.h"
 #include "hw/uart.h"
 
 /* A device that takes at most `room` bytes per push. */
@@ -302,6 +304,72 @@ Test(chardev, output_is_gathered_until_a_flush)
     cr_assert_eq(read(out[0], buf, sizeof(buf)), 3001);
     cr_assert_eq(memcmp(buf, big, 3000), 0);
     cr_assert_eq(buf[3000], '!');
+    close(out[0]);
+    close(out[1]);
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The board calls sessions_poll after every CPU slice (~20 000 times a
+ * second): the guest's output goes out at each call, but the host is
+ * asked for input (a poll(2) each, ~1.5 us) at most once a millisecond,
+ * after every call while input keeps coming, and at once after a wait
+ * that input ended (Debian's boot made 66 000 polls before).
+ */
+Test(chardev, sessions_ask_the_host_for_input_once_a_millisecond)
+{
+    int in[2], out[2];
+    cr_assert_eq(pipe(in), 0);
+    cr_assert_eq(pipe(out), 0);
+    cr_assert_eq(fcntl(out[0], F_SETFL, O_NONBLOCK), 0);
+    struct chardev *c = chardev_new_fd(in[0], out[1], false);
+    struct tdev d = { .room = 100 };
+    chardev_attach(c, tdev_can_receive, tdev_receive, &d);
+    struct options o;
+    memset(&o, 0, sizeof(o));
+    struct chardev *serial[2] = { c, NULL };
+    char err[128];
+    struct sessions *s = sessions_new(&o, serial, NULL, err, sizeof(err));
+    cr_assert_not_null(s, "%s", err);
+
+    /* Output: out after every call. */
+    chardev_write(c, (const uint8_t *)"log", 3);
+    cr_assert(sessions_poll(s));
+    char buf[16];
+    cr_assert_eq(read(out[0], buf, sizeof(buf)), 3);
+
+    /* The first call looked (nothing came); input typed now waits for
+     * the next look, a millisecond after the last. */
+    put(in[1], "a", 1);
+    uint64_t t0 = mono_ns();
+    cr_assert(sessions_poll(s));
+    if (mono_ns() - t0 < 500000) /* not if this host stalled the test */
+        cr_assert_eq(d.len, 0, "input looked for again within the millisecond");
+    struct timespec ms = { 0, 1100000 };
+    nanosleep(&ms, NULL);
+    cr_assert(sessions_poll(s));
+    cr_assert_eq(d.len, 1, "looked for once the millisecond passed");
+    /* Input came: the next call looks again at once. */
+    put(in[1], "b", 1);
+    cr_assert(sessions_poll(s));
+    cr_assert_eq(d.len, 2);
+    cr_assert(sessions_poll(s)); /* nothing more: back to once a millisecond */
+    /* A wait that input ends: looked at by the next call. */
+    put(in[1], "c", 1);
+    sessions_wait(s, 1000000000u);
+    cr_assert(sessions_poll(s));
+    cr_assert_eq(d.len, 3);
+    cr_assert_eq(memcmp(d.got, "abc", 3), 0);
+    sessions_free(s);
+    chardev_free(c);
+    close(in[0]);
+    close(in[1]);
     close(out[0]);
     close(out[1]);
 }
