@@ -15,6 +15,9 @@
 #               console_test.py
 #        bootdata: the data test on a machine booted by the firmware from
 #               a mkdisk.sh image (-hda, with the modules' initramfs)
+#        pae:   the kernel mode with Debian's PAE kernel (fetch_pae.sh):
+#               PAE paging, NX and page-table isolation (CR3 switched at
+#               every system call and interrupt) under the JIT
 #        memtest: Debian's memtest86+ ia32 image (fetch_memtest.sh) booted
 #               with -kernel, its progress read on the serial console
 #               (memtest_test.py: tests #0-#4 over all RAM, no error);
@@ -38,12 +41,12 @@ WHICH=${1:-}
 [ $# -gt 0 ] && shift
 MODE=kernel
 case "${1:-}" in
-kernel|lockstep|data|disk|iso|bootdata|memtest) MODE=$1; shift ;;
+kernel|lockstep|pae|data|disk|iso|bootdata|memtest) MODE=$1; shift ;;
 esac
 case "$WHICH" in
 qemu|glass) ;;
 *)
-    echo "usage: $0 qemu|glass [kernel|lockstep|data|disk|iso|bootdata|memtest] [test options]" >&2
+    echo "usage: $0 qemu|glass [kernel|lockstep|pae|data|disk|iso|bootdata|memtest] [test options]" >&2
     exit 2
     ;;
 esac
@@ -79,6 +82,20 @@ kernel)
     exec "$HERE/console_test.py" "$@" -- "$GLASS" -m "$MEM" -nographic \
         -serial stdio -debugcon null \
         -kernel "$CACHE/vmlinuz" -initrd "$CACHE/initrd.cpio" \
+        -append "console=ttyS0"
+    ;;
+pae)
+    # The kernel mode with the PAE build of the same kernel: it runs with
+    # 64-bit page-table entries, NX and page-table isolation.
+    "$HERE/fetch_pae.sh"
+    INITRD_COMPRESS=$COMPRESS "$HERE/mkinitrd.sh" "$CACHE/initrd.$INITRD_EXT"
+    if [ "$WHICH" = qemu ]; then
+        exec "$HERE/console_test.py" "$@" -- qemu-system-i386 -m "$MEM" -nographic \
+            -kernel "$CACHE/vmlinuz-pae" -initrd "$CACHE/initrd.gz" -append "console=ttyS0"
+    fi
+    exec "$HERE/console_test.py" "$@" -- "$GLASS" -m "$MEM" -nographic \
+        -serial stdio -debugcon null \
+        -kernel "$CACHE/vmlinuz-pae" -initrd "$CACHE/initrd.cpio" \
         -append "console=ttyS0"
     ;;
 lockstep)
