@@ -49,7 +49,7 @@ static void delay400(const struct drive *d)
  * the PIT timing the whole wait: a drive has a multi-sector read's next
  * sector ready microseconds after the last, and with a 50 us sleep
  * between polls each sector waited 50 us (SYSLINUX loading Debian's 5.7
- * MB kernel took 0.72 s, 0.1 s without the sleeps). */
+ * MB kernel took 0.72 s, 0.2 s without the sleeps). */
 static int ata_wait(const struct drive *d, uint8_t mask, uint8_t val, unsigned ms)
 {
     struct deadline t;

@@ -669,9 +669,10 @@ static const struct rep_fast_insn FAST_INS = { elem_ins, false, false, true };
  * strlen, memchr) and REP INS (a disk's sectors: Glass's BIOS reads one
  * with a REP INSW of 256 words; SYSLINUX loading Debian's kernel took 0.2
  * s one word at a time, 0.06 s in runs): fast runs where possible, single
- * elements where not (those fill the TLB, so the next run can go fast). Each call moves at
- * most STRING_FAST_BUDGET bytes in fast runs and STRING_SLOW_BUDGET
- * single elements, then yields by re-executing (next_eip = eip).
+ * elements where not (those fill the TLB, so the next run can go fast).
+ * Each call moves at most STRING_FAST_BUDGET bytes in fast runs and
+ * STRING_SLOW_BUDGET single elements, then yields by re-executing
+ * (next_eip = eip).
  */
 static void rep_fast_loop(struct cpu *cpu, const struct insn *in, const struct rep_fast_insn *k)
 {
