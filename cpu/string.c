@@ -649,27 +649,70 @@ static bool slow_ins_elem(struct cpu *cpu, const struct insn *in, struct host_pa
     return false;
 }
 
+/*
+ * One fast run of REP OUTSW/OUTSD of at most `max_elems` elements: from
+ * the guest memory of seg:(E)SI's page straight to a device that takes
+ * runs in one go (io_write_rep: the IDE data port), as many as it takes.
+ * Returns the elements done (0: one the ordinary way), with ESI and ECX
+ * committed; as fast_ins_run otherwise.
+ */
+static uint32_t fast_outs_run(struct cpu *cpu, const struct insn *in, uint32_t max_elems,
+                              struct host_page *src_pg)
+{
+    uint16_t port = (uint16_t)cpu->regs[R_EDX];
+    unsigned w = in->dst.width;
+    uint32_t am = addr_mask(in);
+    cpu_check_io(cpu, port, w);
+    uint32_t si = idx_get(cpu, R_ESI, am);
+    uint32_t lin = cpu->seg[in->seg].base + si;
+    uint32_t n = run_room(cpu, in->seg, si, lin, w, false, am, false);
+    if (n > max_elems)
+        n = max_elems;
+    const uint8_t *h = n ? host_lookup(cpu, src_pg, lin, false) : NULL;
+    if (!h)
+        return 0;
+    uint32_t got = (uint32_t)io_write_rep(cpu->bus.io, port, w, h, n);
+    if (got) {
+        idx_set(cpu, R_ESI, am, si + got * w);
+        idx_set(cpu, R_ECX, am, idx_get(cpu, R_ECX, am) - got);
+    }
+    return got;
+}
+
+/* One OUTS element the ordinary way for the fast loop (ECX is the
+ * caller's): the page it read is captured for the next run. */
+static bool slow_outs_elem(struct cpu *cpu, const struct insn *in, struct host_page *rd)
+{
+    uint32_t lin = cpu->seg[in->seg].base + idx_get(cpu, R_ESI, addr_mask(in));
+    elem_outs(cpu, in);
+    host_capture(cpu, rd, lin, false);
+    return false;
+}
+
 /* An instruction with a fast path, as rep_fast_loop sees it. */
 struct rep_fast_insn {
     elem_fn plain; /* one element: no REP, or the fast path may not run */
     bool has_src;  /* MOVS, CMPS: a seg:(E)SI operand besides ES:(E)DI */
     bool compares; /* CMPS, SCAS: sets flags; REPE/REPNE end on ZF */
-    bool port_in;  /* INS: runs from a device (fast_ins_run), counting up,
-                      words and dwords only */
+    /* INS, OUTS: runs from or to a device (fast_ins_run, fast_outs_run),
+     * counting up, words and dwords only. */
+    bool port_in, port_out;
 };
 
-static const struct rep_fast_insn FAST_MOVS = { elem_movs, true, false, false };
-static const struct rep_fast_insn FAST_STOS = { elem_stos, false, false, false };
-static const struct rep_fast_insn FAST_CMPS = { elem_cmps, true, true, false };
-static const struct rep_fast_insn FAST_SCAS = { elem_scas, false, true, false };
-static const struct rep_fast_insn FAST_INS = { elem_ins, false, false, true };
+static const struct rep_fast_insn FAST_MOVS = { elem_movs, true, false, false, false };
+static const struct rep_fast_insn FAST_STOS = { elem_stos, false, false, false, false };
+static const struct rep_fast_insn FAST_CMPS = { elem_cmps, true, true, false, false };
+static const struct rep_fast_insn FAST_SCAS = { elem_scas, false, true, false, false };
+static const struct rep_fast_insn FAST_INS = { elem_ins, false, false, true, false };
+static const struct rep_fast_insn FAST_OUTS = { elem_outs, false, false, false, true };
 
 /*
  * REP MOVS / STOS (memcpy, memset), REPE / REPNE CMPS / SCAS (memcmp,
- * strlen, memchr) and REP INS (a disk's sectors: Glass's BIOS reads one
- * with a REP INSW of 256 words; SYSLINUX loading Debian's kernel took 0.2
- * s one word at a time, 0.06 s in runs): fast runs where possible, single
- * elements where not (those fill the TLB, so the next run can go fast).
+ * strlen, memchr) and REP INS / OUTS (a disk's sectors: Glass's BIOS
+ * moves one with a REP INSW or OUTSW of 256 words; SYSLINUX loading
+ * Debian's kernel took 0.2 s one word at a time, 0.06 s in runs): fast
+ * runs where possible, single elements where not (those fill the TLB, so
+ * the next run can go fast).
  * Each call moves at most STRING_FAST_BUDGET bytes in fast runs and
  * STRING_SLOW_BUDGET single elements, then yields by re-executing
  * (next_eip = eip).
@@ -678,7 +721,7 @@ static void rep_fast_loop(struct cpu *cpu, const struct insn *in, const struct r
 {
     unsigned w = in->dst.width;
     if (in->rep == REP_NONE || !fast_allowed(cpu) ||
-        (k->port_in && (w == 1 || (cpu->eflags & FL_DF)))) {
+        ((k->port_in || k->port_out) && (w == 1 || (cpu->eflags & FL_DF)))) {
         rep_loop(cpu, in, k->plain, k->compares ? REP_ZF : REP_COUNT_ONLY);
         return;
     }
@@ -696,18 +739,20 @@ static void rep_fast_loop(struct cpu *cpu, const struct insn *in, const struct r
         }
         uint32_t max = count < fast_left ? count : fast_left;
         bool stop = false;
-        uint32_t n = k->compares  ? fast_cmp_run(cpu, in, k->has_src, max, &src_pg, &dst_pg, &stop)
-                     : k->port_in ? fast_ins_run(cpu, in, max, &dst_pg)
-                                  : fast_run(cpu, in, k->has_src, max, &src_pg, &dst_pg);
+        uint32_t n = k->compares   ? fast_cmp_run(cpu, in, k->has_src, max, &src_pg, &dst_pg, &stop)
+                     : k->port_in  ? fast_ins_run(cpu, in, max, &dst_pg)
+                     : k->port_out ? fast_outs_run(cpu, in, max, &src_pg)
+                                   : fast_run(cpu, in, k->has_src, max, &src_pg, &dst_pg);
         if (n) {
             if (stop)
                 return;
             fast_left -= n;
             continue;
         }
-        bool zf = k->compares  ? slow_cmp_elem(cpu, in, k->has_src, &src_pg, &dst_pg)
-                  : k->port_in ? slow_ins_elem(cpu, in, &dst_pg)
-                               : slow_copy_elem(cpu, in, k->has_src, &src_pg, &dst_pg);
+        bool zf = k->compares   ? slow_cmp_elem(cpu, in, k->has_src, &src_pg, &dst_pg)
+                  : k->port_in  ? slow_ins_elem(cpu, in, &dst_pg)
+                  : k->port_out ? slow_outs_elem(cpu, in, &src_pg)
+                                : slow_copy_elem(cpu, in, k->has_src, &src_pg, &dst_pg);
         idx_set(cpu, R_ECX, am, count - 1);
         if (k->compares && zf_ends_rep(in, zf))
             return;
@@ -753,7 +798,7 @@ static void op_ins(struct cpu *cpu, const struct insn *in)
 
 static void op_outs(struct cpu *cpu, const struct insn *in)
 {
-    rep_loop(cpu, in, elem_outs, REP_COUNT_ONLY);
+    rep_fast_loop(cpu, in, &FAST_OUTS);
 }
 
 const struct op_handler string_handlers[] = {

@@ -789,19 +789,62 @@ static size_t cmd_read_rep(void *opaque, uint64_t addr, unsigned size, uint8_t *
     return n;
 }
 
+static bool data_out_ready(const struct ide_drive *d)
+{
+    return (d->status & ST_DRQ) && (d->xfer == XFER_PIO_OUT || d->xfer == XFER_PACKET);
+}
+
+/* Where the host's data goes: the command packet or the sector buffer,
+ * and how much of it there is. */
+static uint8_t *data_out_buf(struct ide_drive *d, uint32_t *cap)
+{
+    *cap = d->xfer == XFER_PACKET ? sizeof(d->packet) : IDE_BUF_SIZE;
+    return d->xfer == XFER_PACKET ? d->packet : d->buf;
+}
+
 static void data_write(struct ide_bus *b, uint32_t v, unsigned size)
 {
     struct ide_drive *d = sel_drive(b);
-    if (!(d->status & ST_DRQ) || (d->xfer != XFER_PIO_OUT && d->xfer != XFER_PACKET))
+    if (!data_out_ready(d))
         return;
-    uint8_t *dst = d->xfer == XFER_PACKET ? d->packet : d->buf;
-    uint32_t cap = d->xfer == XFER_PACKET ? sizeof(d->packet) : IDE_BUF_SIZE;
+    uint32_t cap;
+    uint8_t *dst = data_out_buf(d, &cap);
     unsigned n = size == 4 ? 4 : 2;
     for (unsigned i = 0; i < n; i++)
         if (d->pos < d->end && d->pos < cap)
             dst[d->pos++] = (uint8_t)(v >> (8 * i));
     if (d->pos >= d->end)
         pio_block_done(b, d);
+}
+
+/* REP OUTSW/OUTSD on the data register (io_write_rep): the whole elements
+ * the block still takes in one copy, as that many data_write calls
+ * would; the rest, and byte writes, one at a time (the BIOS writes a
+ * sector with one REP OUTSW of 256 words). */
+static size_t cmd_write_rep(void *opaque, uint64_t addr, unsigned size, const uint8_t *src,
+                            size_t count)
+{
+    struct ide_bus *b = opaque;
+    if ((addr & 7) != 0 || size == 1)
+        return 0;
+    struct ide_drive *d = sel_drive(b);
+    if (!data_out_ready(d))
+        return 0;
+    uint32_t cap;
+    uint8_t *dst = data_out_buf(d, &cap);
+    uint32_t end = d->end < cap ? d->end : cap;
+    if (d->pos >= end)
+        return 0;
+    size_t n = (end - d->pos) / size;
+    if (n > count)
+        n = count;
+    if (n == 0)
+        return 0;
+    memcpy(dst + d->pos, src, n * size);
+    d->pos += (uint32_t)(n * size);
+    if (d->pos >= d->end)
+        pio_block_done(b, d);
+    return n;
 }
 
 static uint64_t cmd_read(void *opaque, uint64_t addr, unsigned size)
@@ -908,7 +951,10 @@ static void ctl_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
     update_irq(b);
 }
 
-const struct mem_ops ide_cmd_ops = { .read = cmd_read, .write = cmd_write, .read_rep = cmd_read_rep };
+const struct mem_ops ide_cmd_ops = { .read = cmd_read,
+                                     .write = cmd_write,
+                                     .read_rep = cmd_read_rep,
+                                     .write_rep = cmd_write_rep };
 const struct mem_ops ide_ctl_ops = { .read = ctl_read, .write = ctl_write };
 
 /* ------------------------------------------------------------------ */

@@ -146,6 +146,21 @@ size_t io_read_rep(struct io_space *io, uint16_t port, unsigned size, uint8_t *d
     return n;
 }
 
+size_t io_write_rep(struct io_space *io, uint16_t port, unsigned size, const uint8_t *src,
+                    size_t count)
+{
+    if (!size_ok(size) || io->trace || !single_owner(io, port, size))
+        return 0;
+    const struct io_port *p = &io->port[port];
+    if (!p->ops || !p->ops->write_rep)
+        return 0;
+    if (io->before)
+        io->before(io->before_opaque);
+    size_t n = p->ops->write_rep(p->opaque, port, size, src, count);
+    io->accesses += n;
+    return n;
+}
+
 void io_write(struct io_space *io, uint16_t port, uint32_t val, unsigned size)
 {
     if (!size_ok(size))

@@ -32,6 +32,10 @@ struct mem_ops {
      * read would do to the device, for however many it returns (0: the
      * caller reads them one at a time). */
     size_t (*read_rep)(void *opaque, uint64_t addr, unsigned size, uint8_t *dst, size_t count);
+    /* Optional, for ports (io_write_rep): the same for writes, as REP OUTS
+     * makes them, the values taken one after another from src. */
+    size_t (*write_rep)(void *opaque, uint64_t addr, unsigned size, const uint8_t *src,
+                        size_t count);
 };
 
 struct phys_mem;
@@ -195,6 +199,9 @@ void io_write(struct io_space *io, uint16_t port, uint32_t val, unsigned size);
  * reads one at a time) for any other port, a port not owned whole by one
  * device, or while accesses are traced (the trace shows each). */
 size_t io_read_rep(struct io_space *io, uint16_t port, unsigned size, uint8_t *dst, size_t count);
+/* The same for writes (mem_ops write_rep), the values taken from src. */
+size_t io_write_rep(struct io_space *io, uint16_t port, unsigned size, const uint8_t *src,
+                    size_t count);
 /* Called before every port access (the board runs the device timers
  * that fell due, so that a guest polling a port sees a device's delayed
  * work as soon as it is due, not at the end of a CPU slice). */

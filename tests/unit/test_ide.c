@@ -928,3 +928,36 @@ Test(ide, rep_reads_of_the_data_port_stop_at_the_block_end)
     io_set_trace(r.io, NULL, NULL);
     rig_fini(&r);
 }
+
+/* REP OUTSW/OUTSD's runs of data-port writes (io_write_rep): up to the
+ * end of the block the drive takes, then its next step (the sector
+ * written, the next one asked for); the data reach the image as
+ * word-by-word writes would. */
+Test(ide, rep_writes_of_the_data_port_stop_at_the_block_end)
+{
+    struct rig r;
+    rig_init(&r, true, false);
+    uint8_t src[1024], back[512];
+    for (unsigned i = 0; i < sizeof(src); i++)
+        src[i] = (uint8_t)(i * 13 + 1);
+    cr_assert_eq(io_write_rep(r.io, CMD, 2, src, 4), 0, "no data block: no run");
+    lba28(&r, 0, 300, 2);
+    command(&r, 0x30);
+    cr_assert_eq(io_write_rep(r.io, CMD, 1, src, 4), 0, "byte writes one at a time");
+    cr_assert_eq(io_write_rep(r.io, CMD, 2, src, 10), 10);
+    cr_assert_eq(io_write_rep(r.io, CMD, 4, src + 20, 1000), (512 - 20) / 4);
+    cr_assert(inb(&r, CTL) & 0x80, "BSY: the sector is being written");
+    cr_assert_eq(io_write_rep(r.io, CMD, 2, src, 256), 0, "nothing while BSY");
+    settle(&r);
+    cr_assert_eq(io_write_rep(r.io, CMD, 2, src + 512, 256), 256);
+    settle(&r);
+    cr_assert_eq(inb(&r, CMD + 7), 0x50, "done after the last block");
+    for (unsigned k = 0; k < 2; k++) {
+        lba28(&r, 0, 300 + k, 1);
+        command(&r, 0x20);
+        read_block(&r, back, 512);
+        settle(&r);
+        cr_assert_eq(memcmp(back, src + 512 * k, 512), 0, "sector %u", 300 + k);
+    }
+    rig_fini(&r);
+}

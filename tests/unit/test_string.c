@@ -863,9 +863,39 @@ static size_t strt_block_read_rep(void *opaque, uint64_t addr, unsigned size, ui
     return n;
 }
 
-static const struct mem_ops strt_block_ops = { .read = strt_block_read };
+/* Writes fill the block in turn; writes past its end are dropped. */
+static void strt_block_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
+{
+    (void)addr;
+    struct strt_blockdev *d = opaque;
+    d->reads++; /* one access at a time, reads or writes */
+    if (d->pos + size > sizeof(d->data))
+        return;
+    uint32_t v = (uint32_t)val;
+    memcpy(d->data + d->pos, &v, size);
+    d->pos += size;
+}
+
+static size_t strt_block_write_rep(void *opaque, uint64_t addr, unsigned size,
+                                   const uint8_t *src, size_t count)
+{
+    (void)addr;
+    struct strt_blockdev *d = opaque;
+    size_t n = (sizeof(d->data) - d->pos) / size;
+    if (n > count)
+        n = count;
+    memcpy(d->data + d->pos, src, n * size);
+    d->pos += n * size;
+    d->runs += n != 0;
+    return n;
+}
+
+static const struct mem_ops strt_block_ops = { .read = strt_block_read,
+                                               .write = strt_block_write };
 static const struct mem_ops strt_block_rep_ops = { .read = strt_block_read,
-                                                   .read_rep = strt_block_read_rep };
+                                                   .write = strt_block_write,
+                                                   .read_rep = strt_block_read_rep,
+                                                   .write_rep = strt_block_write_rep };
 
 /* Runs REP INS (width w, DF as set) of `count` elements to EDI `edi` from
  * port 0x310 (plain) or 0x320 (runs); returns the vector or -1. */
@@ -938,4 +968,54 @@ Test(string_ops, rep_ins_runs_match_one_read_at_a_time)
     cr_assert_eq(strt_exec_all(cpu, &in, NULL), -1);
     cr_assert_eq(cpu->regs[R_ECX], 0);
     cr_assert_eq(memcmp(strt.ram + 0x46f00, runs.data, 800), 0);
+}
+
+/* Runs REP OUTS (width w) of `count` elements from DS:ESI `esi` to port
+ * 0x310 (plain) or 0x320 (runs); returns the vector or -1. */
+static int strt_rep_outs(struct cpu *cpu, uint16_t port, unsigned w, uint32_t esi, uint32_t count)
+{
+    cpu->regs[R_EDX] = port;
+    cpu->regs[R_ESI] = esi;
+    cpu->regs[R_ECX] = count;
+    struct insn in = strt_insn(OP_OUTS, w, REP_E, 4);
+    return strt_exec_all(cpu, &in, NULL);
+}
+
+/* REP OUTSW/OUTSD to a device that takes runs, against one that does not:
+ * the same data in the device, registers and position, across a page
+ * boundary, past the device's block (dropped one at a time), and with a
+ * page fault in the source (the faulting element not written). */
+Test(string_ops, rep_outs_runs_match_one_write_at_a_time)
+{
+    struct cpu *cpu = strt.cpu;
+    static struct strt_blockdev plain, runs;
+    io_register(cpu->bus.io, 0x310, 4, &strt_block_ops, &plain);
+    io_register(cpu->bus.io, 0x320, 4, &strt_block_rep_ops, &runs);
+    strt_paging(cpu, 0x47000);
+    strt_fill(0x45000, 0x2000, 5);
+
+    /* 1000 words from 0x45f00: over the page at 0x46000 and 400 words
+     * past the block's 600. */
+    cr_assert_eq(strt_rep_outs(cpu, 0x310, 2, 0x45f00, 1000), -1);
+    cr_assert_eq(strt_rep_outs(cpu, 0x320, 2, 0x45f00, 1000), -1);
+    cr_assert_eq(memcmp(plain.data, runs.data, sizeof(runs.data)), 0);
+    cr_assert_eq(memcmp(runs.data, strt.ram + 0x45f00, sizeof(runs.data)), 0);
+    cr_assert_eq(cpu->regs[R_ESI], 0x45f00 + 2000);
+    cr_assert_eq(cpu->regs[R_ECX], 0);
+    cr_assert_eq(plain.pos, runs.pos);
+    cr_assert_eq(plain.reads, 1000);
+    cr_assert_geq(runs.runs, 2, "runs, split at the page end");
+    /* One at a time only past the block: the first pass filled the TLB. */
+    cr_assert_eq(runs.reads, 400, "%u writes one at a time (%u runs)", runs.reads, runs.runs);
+
+    /* From the page before the hole at 0x47000: #PF there, the elements
+     * before it written and counted off, none for the faulting one. */
+    strt_fill(0x46000, 0x1000, 6);
+    runs.pos = 0;
+    cr_assert_eq(strt_rep_outs(cpu, 0x320, 4, 0x46f00, 200), EXC_PF);
+    cr_assert_eq(cpu->cr2, 0x47000);
+    cr_assert_eq(cpu->regs[R_ESI], 0x47000);
+    cr_assert_eq(cpu->regs[R_ECX], 200 - 0x100 / 4);
+    cr_assert_eq(runs.pos, 0x100);
+    cr_assert_eq(memcmp(runs.data, strt.ram + 0x46f00, 0x100), 0);
 }
