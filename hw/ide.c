@@ -760,6 +760,17 @@ static uint32_t data_read(struct ide_bus *b, unsigned size)
     return v;
 }
 
+/* How many whole elements of `size` bytes, at most `count`, the data
+ * block holds from the data pointer to its end (and the buffer's `cap`). */
+static size_t run_elems(const struct ide_drive *d, uint32_t cap, unsigned size, size_t count)
+{
+    uint32_t end = d->end < cap ? d->end : cap;
+    if (d->pos >= end)
+        return 0;
+    size_t n = (end - d->pos) / size;
+    return n < count ? n : count;
+}
+
 /* REP INSW/INSD on the data register (io_read_rep): the whole elements
  * left in the block in one copy, as that many data_read calls would
  * take them (the block's end does what it does there); the rest, and
@@ -774,12 +785,7 @@ static size_t cmd_read_rep(void *opaque, uint64_t addr, unsigned size, uint8_t *
     struct ide_drive *d = sel_drive(b);
     if (!data_in_ready(d))
         return 0;
-    uint32_t end = d->end < IDE_BUF_SIZE ? d->end : IDE_BUF_SIZE;
-    if (d->pos >= end)
-        return 0;
-    size_t n = (end - d->pos) / size;
-    if (n > count)
-        n = count;
+    size_t n = run_elems(d, IDE_BUF_SIZE, size, count);
     if (n == 0)
         return 0;
     memcpy(dst, d->buf + d->pos, n * size);
@@ -832,12 +838,7 @@ static size_t cmd_write_rep(void *opaque, uint64_t addr, unsigned size, const ui
         return 0;
     uint32_t cap;
     uint8_t *dst = data_out_buf(d, &cap);
-    uint32_t end = d->end < cap ? d->end : cap;
-    if (d->pos >= end)
-        return 0;
-    size_t n = (end - d->pos) / size;
-    if (n > count)
-        n = count;
+    size_t n = run_elems(d, cap, size, count);
     if (n == 0)
         return 0;
     memcpy(dst + d->pos, src, n * size);

@@ -132,15 +132,26 @@ uint32_t io_read(struct io_space *io, uint16_t port, unsigned size)
     return val;
 }
 
-size_t io_read_rep(struct io_space *io, uint16_t port, unsigned size, uint8_t *dst, size_t count)
+/* The port's handler when a run of accesses may go to it in one call
+ * (the before-access hook run), or NULL. */
+static const struct io_port *rep_port(struct io_space *io, uint16_t port, unsigned size,
+                                      bool write)
 {
     if (!size_ok(size) || io->trace || !single_owner(io, port, size))
-        return 0;
+        return NULL;
     const struct io_port *p = &io->port[port];
-    if (!p->ops || !p->ops->read_rep)
-        return 0;
+    if (!p->ops || !(write ? p->ops->write_rep != NULL : p->ops->read_rep != NULL))
+        return NULL;
     if (io->before)
         io->before(io->before_opaque);
+    return p;
+}
+
+size_t io_read_rep(struct io_space *io, uint16_t port, unsigned size, uint8_t *dst, size_t count)
+{
+    const struct io_port *p = rep_port(io, port, size, false);
+    if (!p)
+        return 0;
     size_t n = p->ops->read_rep(p->opaque, port, size, dst, count);
     io->accesses += n;
     return n;
@@ -149,13 +160,9 @@ size_t io_read_rep(struct io_space *io, uint16_t port, unsigned size, uint8_t *d
 size_t io_write_rep(struct io_space *io, uint16_t port, unsigned size, const uint8_t *src,
                     size_t count)
 {
-    if (!size_ok(size) || io->trace || !single_owner(io, port, size))
+    const struct io_port *p = rep_port(io, port, size, true);
+    if (!p)
         return 0;
-    const struct io_port *p = &io->port[port];
-    if (!p->ops || !p->ops->write_rep)
-        return 0;
-    if (io->before)
-        io->before(io->before_opaque);
     size_t n = p->ops->write_rep(p->opaque, port, size, src, count);
     io->accesses += n;
     return n;

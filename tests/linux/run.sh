@@ -70,32 +70,25 @@ fi
 if [ "$WHICH" = glass ]; then INITRD_EXT=cpio; COMPRESS=none; else INITRD_EXT=gz; COMPRESS=gzip; fi
 
 case "$MODE" in
-kernel)
+kernel|pae)
+    KERNEL=$CACHE/vmlinuz
+    if [ "$MODE" = pae ]; then
+        # The PAE build of the same kernel: 64-bit page-table entries, NX
+        # and page-table isolation.
+        "$HERE/fetch_pae.sh"
+        KERNEL=$CACHE/vmlinuz-pae
+    fi
     INITRD_COMPRESS=$COMPRESS "$HERE/mkinitrd.sh" "$CACHE/initrd.$INITRD_EXT"
     if [ "$WHICH" = qemu ]; then
         # QEMU's firmware provides ACPI tables: poweroff -f ends QEMU with 0.
         exec "$HERE/console_test.py" "$@" -- qemu-system-i386 -m "$MEM" -nographic \
-            -kernel "$CACHE/vmlinuz" -initrd "$CACHE/initrd.gz" -append "console=ttyS0"
+            -kernel "$KERNEL" -initrd "$CACHE/initrd.gz" -append "console=ttyS0"
     fi
     # The command line: Glass's ACPI tables (hw/acpi.c) keep dmesg
     # free of errors, and poweroff -f powers off through ACPI S5 (exit 0).
     exec "$HERE/console_test.py" "$@" -- "$GLASS" -m "$MEM" -nographic \
         -serial stdio -debugcon null \
-        -kernel "$CACHE/vmlinuz" -initrd "$CACHE/initrd.cpio" \
-        -append "console=ttyS0"
-    ;;
-pae)
-    # The kernel mode with the PAE build of the same kernel: it runs with
-    # 64-bit page-table entries, NX and page-table isolation.
-    "$HERE/fetch_pae.sh"
-    INITRD_COMPRESS=$COMPRESS "$HERE/mkinitrd.sh" "$CACHE/initrd.$INITRD_EXT"
-    if [ "$WHICH" = qemu ]; then
-        exec "$HERE/console_test.py" "$@" -- qemu-system-i386 -m "$MEM" -nographic \
-            -kernel "$CACHE/vmlinuz-pae" -initrd "$CACHE/initrd.gz" -append "console=ttyS0"
-    fi
-    exec "$HERE/console_test.py" "$@" -- "$GLASS" -m "$MEM" -nographic \
-        -serial stdio -debugcon null \
-        -kernel "$CACHE/vmlinuz-pae" -initrd "$CACHE/initrd.cpio" \
+        -kernel "$KERNEL" -initrd "$CACHE/initrd.cpio" \
         -append "console=ttyS0"
     ;;
 lockstep)
