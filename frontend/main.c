@@ -14,7 +14,8 @@
 #include "translate/translate.h"
 
 /* Opens -debugcon's output. stdout is made unbuffered-by-flush by the
- * device itself; a file is truncated as QEMU's file: backend does. */
+ * device itself; a file is truncated as QEMU's file: backend does, and
+ * written after each slice (hw/debugcon.c). */
 static FILE *open_debugcon(const struct options *o)
 {
     switch (o->debugcon) {
@@ -133,6 +134,7 @@ int main(int argc, char **argv)
         .append = o.append,
         .bios = o.bios,
         .debugcon = debugcon,
+        .debugcon_gather = o.debugcon == DEBUGCON_FILE,
         .no_reboot = o.no_reboot,
         .log_mask = o.log_mask,
         .log = log,

@@ -85,6 +85,7 @@ struct pc_config {
     const char *append;    /* kernel command line after the file name, or NULL */
     const char *bios;      /* firmware image, or NULL */
     FILE *debugcon;        /* where port 0xE9 output goes; NULL discards it */
+    bool debugcon_gather;  /* written after each slice, not per byte (a file) */
     bool no_reboot;        /* a triple fault or reset request ends the run */
     unsigned log_mask;     /* LOG_* of cpu.h and LOG_IOPORT */
     FILE *log;             /* log output (stderr if NULL) */
@@ -214,9 +215,11 @@ struct vga *pc_vga(struct pc *pc);
 #define DEBUGCON_READBACK 0xe9
 
 struct debugcon;
-/* Bytes written to the port go to `out` at once (flushed per byte);
- * `out` NULL discards them. `out` stays owned by the caller. */
-struct debugcon *debugcon_new(struct io_space *io, uint16_t port, FILE *out);
+/* Bytes written to the port go to `out` at once (flushed per byte), or
+ * with `gather` wait in `out`'s buffer until debugcon_flush; `out` NULL
+ * discards them. `out` stays owned by the caller. */
+struct debugcon *debugcon_new(struct io_space *io, uint16_t port, FILE *out, bool gather);
+void debugcon_flush(struct debugcon *dc);
 void debugcon_free(struct debugcon *dc);
 
 /* ------------------------------------------------------------------ */

@@ -411,7 +411,7 @@ static int build(struct pc *pc, char *err, size_t errlen)
         .ferr = pc_ferr,
     };
     pc->cpu = cpu_new(&bus);
-    pc->debugcon = debugcon_new(pc->io, DEBUGCON_PORT, cfg->debugcon);
+    pc->debugcon = debugcon_new(pc->io, DEBUGCON_PORT, cfg->debugcon, cfg->debugcon_gather);
     pc->debug_exit = debug_exit_new(pc->io, DEBUG_EXIT_PORT, pc_guest_exit, pc);
     pc->post = post_new(pc->io, POST_PORT, (cfg->log_mask & LOG_IOPORT) ? pc->log : NULL);
     if (!pc->cpu || !pc->debugcon || !pc->debug_exit || !pc->post ||
@@ -737,6 +737,7 @@ static int pc_run_loop(struct pc *pc)
             pc_wait(pc, PC_PAUSED_WAIT_NS);
         } else {
             why = cpu_exec(pc->cpu, PC_SLICE);
+            debugcon_flush(pc->debugcon); /* before the board's own words */
             if (why == CPU_EXIT_DEBUG) {
                 pc_pause(pc);
                 if (pc->cfg.stopped)

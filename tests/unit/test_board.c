@@ -8,6 +8,8 @@
 
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,7 +59,7 @@ Test(board_devices, debugcon_writes_through_and_reads_e9)
 {
     struct io_space *io = io_new();
     FILE *out = tmpfile();
-    struct debugcon *dc = debugcon_new(io, DEBUGCON_PORT, out);
+    struct debugcon *dc = debugcon_new(io, DEBUGCON_PORT, out, false);
     cr_assert_not_null(dc);
     io_write(io, 0xe9, 'o', 1);
     io_write(io, 0xe9, 'k', 1);
@@ -69,10 +71,37 @@ Test(board_devices, debugcon_writes_through_and_reads_e9)
     io_free(io);
 }
 
+/* A file's bytes wait in its buffer until the board's debugcon_flush:
+ * none reaches the pipe before it, all of them after. */
+Test(board_devices, debugcon_to_a_file_is_gathered_until_a_flush)
+{
+    struct io_space *io = io_new();
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    cr_assert_eq(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
+    FILE *out = fdopen(fds[1], "w");
+    cr_assert_not_null(out);
+    struct debugcon *dc = debugcon_new(io, DEBUGCON_PORT, out, true);
+    cr_assert_not_null(dc);
+    for (const char *p = "gathered\n"; *p; p++)
+        io_write(io, 0xe9, (uint8_t)*p, 1);
+    char buf[32];
+    cr_assert_eq(read(fds[0], buf, sizeof(buf)), -1, "written before the flush");
+    cr_assert_eq(errno, EAGAIN);
+    debugcon_flush(dc);
+    ssize_t n = read(fds[0], buf, sizeof(buf));
+    cr_assert_eq(n, 9);
+    cr_assert(memcmp(buf, "gathered\n", 9) == 0);
+    debugcon_free(dc);
+    fclose(out);
+    close(fds[0]);
+    io_free(io);
+}
+
 Test(board_devices, debugcon_null_discards)
 {
     struct io_space *io = io_new();
-    struct debugcon *dc = debugcon_new(io, DEBUGCON_PORT, NULL);
+    struct debugcon *dc = debugcon_new(io, DEBUGCON_PORT, NULL, false);
     cr_assert_not_null(dc);
     io_write(io, 0xe9, 'x', 1);
     cr_assert_eq(io_read(io, 0xe9, 1), 0xe9);
