@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cpu/cpu.h"
+#include "cpu/internal.h" /* cpu_load_seg_real */
 #include "memory/memory.h"
 #include "tests/unit/jit_engine_harness.h"
 #include "translate/translate.h"
@@ -1296,6 +1297,79 @@ Test(jit_engine, returns_reach_rewritten_return_addresses)
     cr_assert_eq(m.cpu->regs[R_EBX], 8000u);
     cr_assert_eq(m.cpu->regs[R_ESP], JE_STACK);
     je_free(&m);
+}
+
+/* Real-mode code (16-bit, SS.B clear): PUSH/POP, CALL rel16, RET and
+ * LOOP with CX run inline on SP, which wraps at 64 KiB and leaves ESP's
+ * upper half alone, and RET's target is looked up in the jump cache by
+ * CS base << 12 | IP (jit.h jit_jc_seg16). The second pass runs the same
+ * linear code as 0FFF:0013 instead of 1000:0003: its blocks store other
+ * IPs, so the jump cache must not hand it the first pass's. Everything
+ * ends as under the interpreter, with (nearly) no helper calls. */
+static const uint8_t real_code[] = {
+    0xbf, 0x02, 0x00,                   /* 00 mov di, 2 */
+    0xb9, 0x2c, 0x01,                   /* 03 pass: mov cx, 300 */
+    0xe8, 0x14, 0x00,                   /* 06 l: call f */
+    0xe8, 0xf4, 0x0f,                   /* 09 call g (1000h, another page) */
+    0x51,                               /* 0c push cx */
+    0x5b,                               /* 0d pop bx */
+    0x01, 0x1e, 0x00, 0x01,             /* 0e add [100h], bx */
+    0xe2, 0xf2,                         /* 12 loop l */
+    0x4f,                               /* 14 dec di */
+    0x74, 0x05,                         /* 15 jz done */
+    0xea, 0x13, 0x00, 0xff, 0x0f,       /* 17 jmp 0fffh:0013h (pass again) */
+    0xf4,                               /* 1c done: hlt */
+    0x01, 0xce,                         /* 1d f: add si, cx */
+    0xc3,                               /* 1f ret */
+};
+static const uint8_t real_g[] = {
+    0x50,             /* 1000 g: push ax */
+    0x89, 0xe0,       /* 1001 mov ax, sp */
+    0x31, 0xc6,       /* 1003 xor si, ax */
+    0x58,             /* 1005 pop ax */
+    0xc2, 0x00, 0x00, /* 1006 ret 0 */
+};
+
+Test(jit_engine, real_mode_calls_returns_and_stack_run_inline)
+{
+    uint32_t regs[2][8], eip[2], cs[2], counter[2];
+    uint8_t stack[2][16];
+    unsigned long long helpers = 0;
+    for (int e = 0; e < 2; e++) {
+        struct je m = je_new(e ? CPU_ENGINE_JIT : CPU_ENGINE_INTERP);
+        je_code(&m, real_code, sizeof(real_code));
+        phys_write_buf(m.pm, JE_CODE + 0x1000, real_g, sizeof(real_g));
+        cpu_reset(m.cpu);
+        cpu_load_seg_real(m.cpu, SEG_CS, JE_CODE >> 4);
+        cpu_load_seg_real(m.cpu, SEG_SS, 0x2000);
+        cpu_load_seg_real(m.cpu, SEG_DS, 0x3000);
+        m.cpu->eip = 0;
+        for (int r = 0; r < 8; r++)
+            m.cpu->regs[r] = 0x1111u * (unsigned)(r + 1);
+        m.cpu->regs[R_ESP] = 0xabcd0000u; /* SP 0: the first push wraps */
+        je_run_to_halt(&m);
+        memcpy(regs[e], m.cpu->regs, sizeof(regs[e]));
+        eip[e] = m.cpu->eip;
+        cs[e] = m.cpu->seg[SEG_CS].sel;
+        phys_read_buf(m.pm, 0x30100, &counter[e], 4);
+        phys_read_buf(m.pm, 0x2fff0, stack[e], 16);
+        if (e)
+            helpers = jit_stat(m.cpu, "helper calls");
+        je_free(&m);
+    }
+    for (int r = 0; r < 8; r++)
+        cr_assert_eq(regs[1][r], regs[0][r], "reg %d: jit %08x interp %08x", r, regs[1][r],
+                     regs[0][r]);
+    cr_assert_eq(eip[1], eip[0]);
+    cr_assert_eq(cs[1], cs[0]);
+    cr_assert_eq(cs[1], 0x0fffu);
+    cr_assert_eq(eip[1], 0x2du, "eip %x", eip[1]); /* after the HLT at 0FFF:002C */
+    cr_assert_eq(regs[1][R_ESP], 0xabcd0000u);
+    cr_assert_eq(counter[1], counter[0]);
+    cr_assert_eq(counter[1], (2u * (300u * 301u / 2u)) & 0xffffu); /* a 16-bit sum */
+    cr_assert(memcmp(stack[1], stack[0], 16) == 0);
+    /* Each pass: 300 times CALL, CALL, two RETs, PUSH, POP and LOOP. */
+    cr_assert_lt(helpers, 50, "%llu helper calls", helpers);
 }
 
 /* Where a slice ends the state is exact, the arithmetic flags included:

@@ -578,7 +578,7 @@ static void emit_stubs(struct jit_ctx *c)
             }
         }
         if (s->kind == STUB_JC) {
-            x64_mov_r32_imm(a, T_ADDR, c->tb->cs_base + s->eip);
+            x64_mov_r32_imm(a, T_ADDR, jit_jc_pc(s->key, c->tb->cs_base, s->eip));
             gen_jc_probe(c, T_ADDR, s->key);
         }
         emit_exit_body(c, s);
@@ -611,7 +611,7 @@ void gen_helper(struct jit_ctx *c)
      * would look the target up under). */
     c->live_in = F_ALL;
     if (tb_is_near_or_plain((enum op)c->in->op) && !changes_key(c->in) &&
-        (c->key & JK_CS_FLAT)) {
+        jit_jc_holds(c->key, c->tb->cs_base, c->tb->cs_limit)) {
         x64_mov_reg_rm(c->a, 4, T_ADDR, cpu_field(CPU_OFF(eip)));
         gen_exit_indirect(c, T_ADDR, c->idx + 1);
     } else {

@@ -206,7 +206,8 @@ static unsigned kpage_bit(uint32_t lin)
 void jit_jc_insert(struct jit *j, struct jit_tb *tb)
 {
     struct cpu *cpu = j->cpu;
-    struct jit_jc_entry *e = &j->jc[jit_jc_index(tb->pc)];
+    uint32_t jc_pc = jit_jc_pc(tb->key, tb->cs_base, tb->eip);
+    struct jit_jc_entry *e = &j->jc[jit_jc_index(jc_pc)];
     if (jit_jc_kernel(tb->key)) {
         /* Kept across MOV CR3 only while all of them come from
          * translations it keeps too (a kernel's early page tables have
@@ -221,7 +222,7 @@ void jit_jc_insert(struct jit *j, struct jit_tb *tb)
         if (page > j->kpage_max)
             j->kpage_max = page;
     }
-    e->tag = jit_jc_tag(cpu, tb->key, tb->pc);
+    e->tag = jit_jc_tag(cpu, tb->key, jc_pc);
     e->code = tb->code;
 }
 
@@ -270,7 +271,7 @@ void jit_jc_tlb_changed(struct jit *j)
 
 static void jc_remove(struct jit *j, struct jit_tb *tb)
 {
-    struct jit_jc_entry *e = &j->jc[jit_jc_index(tb->pc)];
+    struct jit_jc_entry *e = &j->jc[jit_jc_index(jit_jc_pc(tb->key, tb->cs_base, tb->eip))];
     if (e->code == tb->code)
         *e = (struct jit_jc_entry){ 0, NULL };
 }

@@ -276,7 +276,8 @@ void gen_access(struct jit_ctx *c, int seg, unsigned size, bool write);
 /* The same for a stack access at the offset in `reg` (T_ADDR or
  * T_VAL), leaving the host pointer in that register. */
 void gen_access_reg(struct jit_ctx *c, int seg, unsigned size, bool write, unsigned reg);
-/* Whether the stack can be accessed inline (SS class and SS.B). */
+/* Whether the stack can be accessed inline (SS's class; with SS.B clear
+ * through SP, gen_ctrl.c). */
 bool gen_stack_ok(const struct jit_ctx *c);
 
 /* ---- gen_alu.c / gen_ctrl.c --------------------------------------- */

@@ -14,7 +14,9 @@
  *   invalidates.
  * - indirect (RET, JMP/CALL r/m): the jump cache, probed inline.
  * - plain: back to the dispatcher (far transfers, mode changes, and
- *   everything in a segment that is not flat).
+ *   everything in a segment that is not flat, but for real-mode and
+ *   virtual-8086 code in a 64 KiB CS, whose targets the jump cache
+ *   holds too: jit.h jit_jc_seg16).
  * Every exit leaves the guest flags in cpu->cc and the registers in
  * the host's; the exit stub stores EIP and the trampoline the registers.
  *
@@ -74,7 +76,7 @@ static void side_exit(struct jit_ctx *c, int cc, uint32_t target, unsigned retir
         tb->exit_field[e] = (uint32_t)s->fields[s->nfields - 1];
         tb->exit_eip[e] = target;
         tb->exit_key[e] = gen_key_now(c);
-    } else if (c->key & JK_CS_FLAT) {
+    } else if (jit_jc_holds(c->key, tb->cs_base, tb->cs_limit)) {
         s = gen_jump_jc(c, cc, target, retired);
     } else {
         s = gen_jump_exit(c, cc, target, retired);
@@ -108,8 +110,14 @@ void gen_exit_indirect(struct jit_ctx *c, unsigned eip_reg, unsigned retired)
 {
     struct x64_asm *a = c->a;
     gen_flags_to_cpu(c); /* the probe clobbers the host's flags */
-    if (c->key & JK_CS_FLAT)
+    if (c->key & JK_CS_FLAT) {
         gen_jc_probe(c, eip_reg, gen_key_now(c)); /* pc = EIP: the base is 0 */
+    } else if (jit_jc_seg16(c->key, c->tb->cs_base, c->tb->cs_limit)) {
+        /* base << 12 | IP (jit.h): the handler that set IP checked it
+         * against the limit, 0FFFFh. */
+        x64_lea(a, 4, T_VAL, x64_mem(eip_reg, (int32_t)(c->tb->cs_base << 12)));
+        gen_jc_probe(c, T_VAL, gen_key_now(c));
+    }
     x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(eip)), eip_reg);
     gen_exit_plain(c, retired);
 }
@@ -139,6 +147,30 @@ static void indirect_tail(struct jit_ctx *c)
     x64_mov_reg_rm(c->a, 4, T_ADDR, cpu_field(CPU_OFF(eip)));
     x64_patch_rel8(c->a, over, c->a->pos);
     gen_exit_indirect(c, T_ADDR, c->idx + 1);
+}
+
+/* A 16-bit stack (SS.B clear): SP addresses it and wraps at 64 KiB, and
+ * ESP's upper half stays as it is (SDM Vol. 1 6.2.3; Vol. 3A 3.4.5). */
+static bool stack16(const struct jit_ctx *c)
+{
+    return !(c->key & JK_STACK32);
+}
+
+/* `reg` = the stack pointer + `delta` as an offset in SS. */
+static void stack_offset(struct jit_ctx *c, unsigned reg, int32_t delta)
+{
+    if (delta)
+        x64_lea(c->a, 4, reg, x64_mem(X_R12, delta));
+    else
+        x64_mov_rm_reg(c->a, 4, x64_r((int)reg), X_R12);
+    if (stack16(c))
+        x64_movzx(c->a, 4, reg, 2, x64_r(reg));
+}
+
+/* The stack pointer += `delta`: ESP, or SP alone (a 16-bit LEA). */
+static void stack_adjust(struct jit_ctx *c, int32_t delta)
+{
+    x64_lea(c->a, stack16(c) ? 2 : 4, X_R12, x64_mem(X_R12, delta));
 }
 
 /* Stores `in`'s pushed value (register, immediate or T_VAL) to [reg]. */
@@ -194,11 +226,11 @@ static bool gen_push(struct jit_ctx *c)
         gen_flags_to_cpu(c);
         /* The stack slot in T_ADDR (free again: a memory source's value
          * is in T_VAL by now). */
-        x64_lea(c->a, 4, T_ADDR, x64_mem(X_R12, -(int32_t)w));
+        stack_offset(c, T_ADDR, -(int32_t)w);
         gen_access_reg(c, SEG_SS, w, true, T_ADDR);
         store_push_value(c, w, T_ADDR);
     }
-    x64_lea(c->a, 4, X_R12, x64_mem(X_R12, -(int32_t)w));
+    stack_adjust(c, -(int32_t)w);
     return true;
 }
 
@@ -212,11 +244,11 @@ static bool gen_pop(struct jit_ctx *c)
         x64_mov_reg_rm(c->a, w, T_VAL, frame_slot(0));
     } else {
         gen_flags_to_cpu(c);
-        x64_mov_rm_reg(c->a, 4, x64_r(T_ADDR), X_R12);
+        stack_offset(c, T_ADDR, 0);
         gen_access(c, SEG_SS, w, false);
         x64_mov_reg_rm(c->a, w, T_VAL, x64_m(x64_mem(T_ADDR, 0)));
     }
-    x64_lea(c->a, 4, X_R12, x64_mem(X_R12, (int32_t)w));
+    stack_adjust(c, (int32_t)w);
     /* POP ESP: the value read wins over the increment (SDM POP). */
     x64_mov_rm_reg(c->a, w, x64_r((int)jit_host_reg(in->dst.reg)), T_VAL);
     return true;
@@ -225,7 +257,7 @@ static bool gen_pop(struct jit_ctx *c)
 /* LEAVE (32-bit): ESP = EBP, then EBP = pop. */
 static bool gen_leave(struct jit_ctx *c)
 {
-    if (!gen_stack_ok(c) || c->in->opsize != 4)
+    if (!gen_stack_ok(c) || stack16(c) || c->in->opsize != 4)
         return false;
     gen_flags_to_cpu(c);
     x64_mov_rm_reg(c->a, 4, x64_r(T_ADDR), X_RBP);
@@ -338,9 +370,11 @@ static bool gen_jmp(struct jit_ctx *c)
 static bool gen_call(struct jit_ctx *c)
 {
     const struct insn *in = c->in;
-    if (!gen_stack_ok(c) || in->opsize != 4)
-        return false;
     bool direct = in->dst.kind == OPND_IMM;
+    /* CALL rel16 on a 16-bit stack too (real-mode code). */
+    unsigned w = in->opsize;
+    if (!gen_stack_ok(c) || (w != 4 && !(w == 2 && direct && stack16(c))))
+        return false;
     uint32_t t = direct ? rel_target(c) : 0;
     if (direct ? !target_ok(c, t) : !(c->key & JK_CS_FLAT))
         return false;
@@ -359,11 +393,11 @@ static bool gen_call(struct jit_ctx *c)
     } else {
         gen_flags_to_cpu(c);
         /* The stack slot in T_VAL (T_ADDR holds the target). */
-        x64_lea(c->a, 4, T_VAL, x64_mem(X_R12, -4));
-        gen_access_reg(c, SEG_SS, 4, true, T_VAL);
-        x64_mov_rm_imm(c->a, 4, x64_m(x64_mem(T_VAL, 0)), c->next_eip);
+        stack_offset(c, T_VAL, -(int32_t)w);
+        gen_access_reg(c, SEG_SS, w, true, T_VAL);
+        x64_mov_rm_imm(c->a, w, x64_m(x64_mem(T_VAL, 0)), c->next_eip);
     }
-    x64_lea(c->a, 4, X_R12, x64_mem(X_R12, -4));
+    stack_adjust(c, -(int32_t)w);
     if (direct) {
         gen_mark_resume(c);
         gen_exit_direct(c, -1, t, c->idx + 1);
@@ -376,33 +410,45 @@ static bool gen_call(struct jit_ctx *c)
 static bool gen_ret(struct jit_ctx *c)
 {
     const struct insn *in = c->in;
-    if (!gen_stack_ok(c) || in->opsize != 4 || !(c->key & JK_CS_FLAT))
+    /* The target needs no limit check: a flat CS has none to pass, and
+     * a 16-bit IP is within a 64 KiB real-mode CS (jit_jc_seg16), whose
+     * targets the jump cache holds. RET with a 16-bit IP on a 16-bit
+     * stack only (real-mode code). */
+    unsigned w = in->opsize;
+    bool seg16 = jit_jc_seg16(c->key, c->tb->cs_base, c->tb->cs_limit);
+    if (!gen_stack_ok(c) || !(w == 4 ? (c->key & JK_CS_FLAT) && !stack16(c)
+                                     : w == 2 && stack16(c) && ((c->key & JK_CS_FLAT) || seg16)))
         return false;
     uint32_t release = in->dst.kind == OPND_IMM ? (in->imm & 0xffff) : 0;
     if (stack_frame(c)) {
         x64_mov_reg_rm(c->a, 4, T_ADDR, frame_slot(0));
     } else {
         gen_flags_to_cpu(c);
-        x64_mov_rm_reg(c->a, 4, x64_r(T_ADDR), X_R12);
-        gen_access(c, SEG_SS, 4, false);
-        x64_mov_reg_rm(c->a, 4, T_ADDR, x64_m(x64_mem(T_ADDR, 0)));
+        stack_offset(c, T_ADDR, 0);
+        gen_access(c, SEG_SS, w, false);
+        if (w == 2)
+            x64_movzx(c->a, 4, T_ADDR, 2, x64_m(x64_mem(T_ADDR, 0)));
+        else
+            x64_mov_reg_rm(c->a, 4, T_ADDR, x64_m(x64_mem(T_ADDR, 0)));
     }
-    x64_lea(c->a, 4, X_R12, x64_mem(X_R12, (int32_t)(4 + release)));
+    stack_adjust(c, (int32_t)(w + release));
     indirect_tail(c);
     return true;
 }
 
-/* JECXZ and LOOP with ECX (32-bit address size); the flags survive. */
+/* JECXZ and LOOP with ECX, JCXZ and LOOP with CX (the address size says
+ * which; CX's LOOP leaves ECX's upper half alone); the flags survive. */
 static bool gen_count_jump(struct jit_ctx *c)
 {
     const struct insn *in = c->in;
     uint32_t taken = rel_target(c);
-    if (in->adsize != 4 || !target_ok(c, taken))
+    unsigned w = in->adsize;
+    if ((w != 4 && w != 2) || !target_ok(c, taken))
         return false;
     gen_flags_to_cpu(c);
     if (in->op == OP_LOOP)
-        x64_lea(c->a, 4, X_RCX, x64_mem(X_RCX, -1)); /* LOOP leaves the flags alone */
-    x64_test_rm_reg(c->a, 4, x64_r(X_RCX), X_RCX);
+        x64_lea(c->a, w, X_RCX, x64_mem(X_RCX, -1)); /* LOOP leaves the flags alone */
+    x64_test_rm_reg(c->a, w, x64_r(X_RCX), X_RCX);
     gen_exit_direct(c, in->op == OP_LOOP ? XCC_NE : XCC_E, taken, c->idx + 1);
     gen_exit_direct(c, -1, c->next_eip, c->idx + 1);
     return true;

@@ -35,7 +35,7 @@ bool gen_mem_ok(const struct jit_ctx *c, const struct insn *in)
 
 bool gen_stack_ok(const struct jit_ctx *c)
 {
-    return !(c->key & JK_AC) && (c->key & JK_STACK32) && jk_seg(c->key, SEG_SS) != SEGK_OTHER;
+    return !(c->key & JK_AC) && jk_seg(c->key, SEG_SS) != SEGK_OTHER;
 }
 
 void gen_ea(struct jit_ctx *c, const struct insn *in, unsigned reg)

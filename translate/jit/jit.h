@@ -241,6 +241,31 @@ static inline unsigned jit_jc_index(uint32_t pc)
     return (pc ^ (pc >> JIT_JC_BITS)) & (JIT_JC_SIZE - 1);
 }
 
+/* Code the jump cache holds besides flat code: real-mode and
+ * virtual-8086 code in a 64 KiB CS at a paragraph (DOS programs, boot
+ * loaders, the BIOS). Its blocks depend on the CS base (their exits
+ * store IP), so they go in under base << 12 | IP, which names one (base,
+ * IP) pair where the linear address names several; IP < 64 KiB, within
+ * the limit. The key tells both kinds apart (JK_CS_FLAT). */
+static inline bool jit_jc_seg16(uint32_t key, uint32_t cs_base, uint32_t cs_limit)
+{
+    return !(key & JK_CS_FLAT) && (!(key & JK_PE) || (key & JK_VM)) && cs_limit == 0xffff &&
+           (cs_base & ~0xffff0u) == 0;
+}
+
+/* The address a block is looked up by in the jump cache: the linear
+ * one for flat code (base 0), base << 12 | IP for jit_jc_seg16 code. */
+static inline uint32_t jit_jc_pc(uint32_t key, uint32_t cs_base, uint32_t eip)
+{
+    return (key & JK_CS_FLAT) ? cs_base + eip : cs_base << 12 | eip;
+}
+
+/* Whether code of `key` in this CS is looked for in the jump cache. */
+static inline bool jit_jc_holds(uint32_t key, uint32_t cs_base, uint32_t cs_limit)
+{
+    return (key & JK_CS_FLAT) || jit_jc_seg16(key, cs_base, cs_limit);
+}
+
 /* ------------------------------------------------------------------ */
 /* The translation cache's memory (codebuf.c)                          */
 /* ------------------------------------------------------------------ */

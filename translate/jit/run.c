@@ -414,7 +414,7 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
     /* A JK_NOFRAME variant is looked up by the dispatcher alone (its key
      * is asked for once): in the jump cache it would only push out the
      * block that indirect jumps look for. */
-    if ((tb->key & (JK_CS_FLAT | JK_NOFRAME)) == JK_CS_FLAT)
+    if (!(tb->key & JK_NOFRAME) && jit_jc_holds(tb->key, tb->cs_base, tb->cs_limit))
         jit_jc_insert(j, tb);
 
     if (cpu->cc.op != CC_HOST)
