@@ -1372,6 +1372,69 @@ Test(jit_engine, real_mode_calls_returns_and_stack_run_inline)
     cr_assert_lt(helpers, 50, "%llu helper calls", helpers);
 }
 
+/* Real-mode code reads through CS inline (jump tables: CALL and JMP
+ * r/m16 through them go to their targets by the jump cache) and writes
+ * through CS in the handler; all as under the interpreter. */
+static const uint8_t cs_code[] = {
+    0xb9, 0x64, 0x00,                   /* 00 mov cx, 100 */
+    0x89, 0xcb,                         /* 03 l: mov bx, cx */
+    0x83, 0xe3, 0x03,                   /* 05 and bx, 3 */
+    0xd1, 0xe3,                         /* 08 shl bx, 1 */
+    0x2e, 0xff, 0x97, 0x37, 0x00,       /* 0a call [cs:ctab + bx] */
+    0x89, 0xcb,                         /* 0f mov bx, cx */
+    0x83, 0xe3, 0x01,                   /* 11 and bx, 1 */
+    0xd1, 0xe3,                         /* 14 shl bx, 1 */
+    0x2e, 0xff, 0xa7, 0x3f, 0x00,       /* 16 jmp [cs:jtab + bx] */
+    0x2e, 0x89, 0x36, 0x00, 0x10,       /* 1b back: mov [cs:1000h], si */
+    0xe2, 0xe1,                         /* 20 loop l */
+    0x2e, 0xa1, 0x00, 0x10,             /* 22 mov ax, [cs:1000h] */
+    0xf4,                               /* 26 hlt */
+    0x46,                               /* 27 c0: inc si */
+    0xc3,                               /* 28 ret */
+    0x83, 0xc6, 0x05,                   /* 29 c1: add si, 5 */
+    0xc3,                               /* 2c ret */
+    0x83, 0xc7, 0x01,                   /* 2d j0: add di, 1 */
+    0xeb, 0xe9,                         /* 30 jmp back */
+    0x83, 0xc7, 0x02,                   /* 32 j1: add di, 2 */
+    0xeb, 0xe4,                         /* 35 jmp back */
+    0x27, 0x00, 0x29, 0x00, 0x27, 0x00, 0x29, 0x00, /* 37 ctab: c0, c1, c0, c1 */
+    0x2d, 0x00, 0x32, 0x00,             /* 3f jtab: j0, j1 */
+};
+
+Test(jit_engine, real_mode_jump_tables_through_cs)
+{
+    uint32_t regs[2][8], var[2];
+    unsigned long long helpers = 0;
+    for (int e = 0; e < 2; e++) {
+        struct je m = je_new(e ? CPU_ENGINE_JIT : CPU_ENGINE_INTERP);
+        je_code(&m, cs_code, sizeof(cs_code));
+        cpu_reset(m.cpu);
+        cpu_load_seg_real(m.cpu, SEG_CS, JE_CODE >> 4);
+        cpu_load_seg_real(m.cpu, SEG_SS, 0x2000);
+        m.cpu->eip = 0;
+        for (int r = 0; r < 8; r++)
+            m.cpu->regs[r] = 0;
+        m.cpu->regs[R_ESP] = 0x1000;
+        je_run_to_halt(&m);
+        memcpy(regs[e], m.cpu->regs, sizeof(regs[e]));
+        var[e] = 0;
+        phys_read_buf(m.pm, JE_CODE + 0x1000, &var[e], 2);
+        if (e)
+            helpers = jit_stat(m.cpu, "helper calls");
+        je_free(&m);
+    }
+    for (int r = 0; r < 8; r++)
+        cr_assert_eq(regs[1][r], regs[0][r], "reg %d: jit %08x interp %08x", r, regs[1][r],
+                     regs[0][r]);
+    cr_assert_eq(regs[1][R_ESI], 50u * 1 + 50u * 5);
+    cr_assert_eq(regs[1][R_EDI], 50u * 1 + 50u * 2);
+    cr_assert_eq(regs[1][R_EAX], regs[1][R_ESI]);
+    cr_assert_eq(var[1], regs[1][R_ESI]);
+    /* The 100 writes through CS; the calls and jumps through the tables
+     * (200 more before) inline. */
+    cr_assert_leq(helpers, 110, "%llu helper calls", helpers);
+}
+
 /* Where a slice ends the state is exact, the arithmetic flags included:
  * a block that overwrites the flags before it reads them is linked from
  * its predecessors without their flags saved, and a slice that ends at

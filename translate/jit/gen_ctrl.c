@@ -339,6 +339,26 @@ static bool gen_jcc(struct jit_ctx *c)
     return true;
 }
 
+/* Whether an indirect JMP/CALL can go to its target without a limit
+ * check: 32-bit targets in a flat CS, 16-bit ones in real-mode code. */
+static bool indirect_ok(const struct jit_ctx *c)
+{
+    if (c->in->opsize == 4)
+        return c->key & JK_CS_FLAT;
+    return c->in->opsize == 2 && jit_jc_seg16(c->key, c->tb->cs_base, c->tb->cs_limit);
+}
+
+/* T_ADDR = an indirect JMP/CALL's target of its operand size. */
+static void load_target(struct jit_ctx *c, struct x64_rm src)
+{
+    if (c->in->opsize == 2)
+        x64_movzx(c->a, 4, T_ADDR, 2, src);
+    else if (src.is_reg)
+        x64_mov_rm_reg(c->a, 4, x64_r(T_ADDR), src.reg);
+    else
+        x64_mov_reg_rm(c->a, 4, T_ADDR, src);
+}
+
 static bool gen_jmp(struct jit_ctx *c)
 {
     const struct insn *in = c->in;
@@ -349,20 +369,21 @@ static bool gen_jmp(struct jit_ctx *c)
         gen_exit_direct(c, -1, t, c->idx + 1);
         return true;
     }
-    /* JMP r/m32 with a flat CS: no limit to check. */
-    if (!(c->key & JK_CS_FLAT) || in->opsize != 4)
+    /* JMP r/m32 with a flat CS, JMP r/m16 in real-mode code: no limit to
+     * check (a 16-bit IP is within its 64 KiB CS). */
+    if (!indirect_ok(c))
         return false;
     if (in->dst.kind == OPND_MEM && !gen_mem_ok(c, in))
         return false;
     gen_flags_to_cpu(c);
     if (in->dst.kind == OPND_REG) {
-        x64_mov_rm_reg(c->a, 4, x64_r(T_ADDR), jit_host_reg(in->dst.reg));
+        load_target(c, x64_r((int)jit_host_reg(in->dst.reg)));
         gen_exit_indirect(c, T_ADDR, c->idx + 1);
         return true;
     }
     gen_ea(c, in, T_ADDR);
-    gen_access(c, in->seg, 4, false);
-    x64_mov_reg_rm(c->a, 4, T_ADDR, x64_m(x64_mem(T_ADDR, 0)));
+    gen_access(c, in->seg, in->opsize, false);
+    load_target(c, x64_m(x64_mem(T_ADDR, 0)));
     indirect_tail(c);
     return true;
 }
@@ -371,23 +392,21 @@ static bool gen_call(struct jit_ctx *c)
 {
     const struct insn *in = c->in;
     bool direct = in->dst.kind == OPND_IMM;
-    /* CALL rel16 on a 16-bit stack too (real-mode code). */
+    /* CALL rel16 and r/m16 on a 16-bit stack too (real-mode code). */
     unsigned w = in->opsize;
-    if (!gen_stack_ok(c) || (w != 4 && !(w == 2 && direct && stack16(c))))
+    if (!gen_stack_ok(c) || (w != 4 && !(w == 2 && stack16(c))))
         return false;
     uint32_t t = direct ? rel_target(c) : 0;
-    if (direct ? !target_ok(c, t) : !(c->key & JK_CS_FLAT))
+    if (direct ? !target_ok(c, t) : !indirect_ok(c))
         return false;
     if (in->dst.kind == OPND_MEM && !gen_mem_ok(c, in))
         return false;
     /* The target first (CALL r/m reads it, with the old ESP), then the
      * stack slot: both checked before anything changes. */
-    if (in->dst.kind == OPND_MEM) {
-        struct x64_rm src = gen_mem_operand(c, in, 4, false);
-        x64_mov_reg_rm(c->a, 4, T_ADDR, src);
-    } else if (in->dst.kind == OPND_REG) {
-        x64_mov_rm_reg(c->a, 4, x64_r(T_ADDR), jit_host_reg(in->dst.reg));
-    }
+    if (in->dst.kind == OPND_MEM)
+        load_target(c, gen_mem_operand(c, in, w, false));
+    else if (in->dst.kind == OPND_REG)
+        load_target(c, x64_r((int)jit_host_reg(in->dst.reg)));
     if (stack_frame(c)) {
         x64_mov_rm_imm(c->a, 4, frame_slot(-4), c->next_eip);
     } else {

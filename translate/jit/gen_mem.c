@@ -9,7 +9,10 @@
  *   segment  nothing for a flat segment (base 0, limit 4 GiB, the block
  *            key proves it); for other expand-up writable data segments
  *            the limit check of SDM Vol. 3A 5.3 (last byte <= limit, no
- *            wrap) and the base added; anything else never comes here
+ *            wrap) and the base added, and the same for reads through CS
+ *            in real-mode code (jit.h jit_jc_seg16: jump tables and
+ *            constants in the code segment; a write through CS takes the
+ *            slow path); anything else never comes here
  *   TLB      the entry of the linear page in the CPL's TLB; the page of
  *            the access's last byte must equal the entry's tag for this
  *            kind of access, so a page-crossing access, a missing or
@@ -24,13 +27,23 @@
  */
 #include "translate/jit/gen.h"
 
+/* The class of an access through `seg` in this block: the key's, and
+ * for CS in real-mode code (a 64 KiB CS at a paragraph, which real and
+ * virtual-8086 mode read and write as any segment) SEGK_RW. */
+static enum jit_seg_class seg_class(const struct jit_ctx *c, int seg)
+{
+    if (seg == SEG_CS)
+        return jit_jc_seg16(c->key, c->tb->cs_base, c->tb->cs_limit) ? SEGK_RW : SEGK_OTHER;
+    return jk_seg(c->key, seg);
+}
+
 bool gen_mem_ok(const struct jit_ctx *c, const struct insn *in)
 {
     if (c->key & JK_AC)
         return false;
-    if (in->seg >= SEG_COUNT || in->seg == SEG_CS)
+    if (in->seg >= SEG_COUNT)
         return false;
-    return jk_seg(c->key, in->seg) != SEGK_OTHER;
+    return seg_class(c, in->seg) != SEGK_OTHER;
 }
 
 bool gen_stack_ok(const struct jit_ctx *c)
@@ -72,7 +85,9 @@ static void emit_tlb_lookup(struct jit_ctx *c, unsigned size, bool write, unsign
 void gen_access_reg(struct jit_ctx *c, int seg, unsigned size, bool write, unsigned reg)
 {
     struct x64_asm *a = c->a;
-    if (jk_seg(c->key, seg) == SEGK_RW) {
+    if (seg == SEG_CS && write)
+        gen_jump_slow(c, -1); /* rare: its handler */
+    if (seg_class(c, seg) == SEGK_RW) {
         /* Offset of the last byte: it must not wrap past 4 GiB and must
          * lie within the limit (expand-up, SDM Vol. 3A 5.3). */
         x64_lea(a, 4, T_TAG, x64_mem(reg, (int32_t)size - 1));
