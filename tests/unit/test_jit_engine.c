@@ -1435,6 +1435,63 @@ Test(jit_engine, real_mode_jump_tables_through_cs)
     cr_assert_leq(helpers, 110, "%llu helper calls", helpers);
 }
 
+/* Far transfers of real-mode code (CALL FAR ptr16:16 and m16:16, RETF,
+ * RETF imm16, JMP FAR) run in their handlers and go on through the jump
+ * cache under the new CS base << 12 | IP instead of the dispatcher. */
+static const uint8_t far_code[] = {
+    0xb9, 0xc8, 0x00,                   /* 1000:0000 mov cx, 200 */
+    0x9a, 0x00, 0x00, 0x00, 0x11,       /* 0003 l: call 1100h:0000h */
+    0x2e, 0xff, 0x1e, 0x14, 0x00,       /* 0008 call far [cs:fptr] */
+    0xe2, 0xf4,                         /* 000d loop l */
+    0xea, 0x00, 0x00, 0x00, 0x12,       /* 000f jmp 1200h:0000h */
+    0x08, 0x00, 0x00, 0x11,             /* 0014 fptr: 1100h:0008h */
+};
+static const uint8_t far_callee[] = {
+    0x01, 0xce,                         /* 1100:0000 f: add si, cx */
+    0xcb,                               /* 0002 retf */
+    0x90, 0x90, 0x90, 0x90, 0x90,
+    0x83, 0xc7, 0x03,                   /* 0008 g: add di, 3 */
+    0xca, 0x00, 0x00,                   /* 000b retf 0 */
+};
+
+Test(jit_engine, real_mode_far_transfers_go_on_through_the_jump_cache)
+{
+    uint32_t regs[2][8], eip[2], cs[2];
+    unsigned long long dispatches = 0;
+    for (int e = 0; e < 2; e++) {
+        struct je m = je_new(e ? CPU_ENGINE_JIT : CPU_ENGINE_INTERP);
+        je_code(&m, far_code, sizeof(far_code));
+        phys_write_buf(m.pm, 0x11000, far_callee, sizeof(far_callee));
+        static const uint8_t hlt = 0xf4;
+        phys_write_buf(m.pm, 0x12000, &hlt, 1);
+        cpu_reset(m.cpu);
+        cpu_load_seg_real(m.cpu, SEG_CS, JE_CODE >> 4);
+        cpu_load_seg_real(m.cpu, SEG_SS, 0x2000);
+        m.cpu->eip = 0;
+        for (int r = 0; r < 8; r++)
+            m.cpu->regs[r] = 0;
+        m.cpu->regs[R_ESP] = 0x1000;
+        je_run_to_halt(&m);
+        memcpy(regs[e], m.cpu->regs, sizeof(regs[e]));
+        eip[e] = m.cpu->eip;
+        cs[e] = m.cpu->seg[SEG_CS].sel;
+        if (e)
+            dispatches = jit_stat(m.cpu, "dispatches");
+        je_free(&m);
+    }
+    for (int r = 0; r < 8; r++)
+        cr_assert_eq(regs[1][r], regs[0][r], "reg %d: jit %08x interp %08x", r, regs[1][r],
+                     regs[0][r]);
+    cr_assert_eq(cs[1], cs[0]);
+    cr_assert_eq(eip[1], eip[0]);
+    cr_assert_eq(cs[1], 0x1200u);
+    cr_assert_eq(regs[1][R_ESI], 200u * 201u / 2u);
+    cr_assert_eq(regs[1][R_EDI], 600u);
+    cr_assert_eq(regs[1][R_ESP], 0x1000u);
+    /* 800 far transfers: each one a dispatch before. */
+    cr_assert_lt(dispatches, 100, "%llu dispatches", dispatches);
+}
+
 /* Where a slice ends the state is exact, the arithmetic flags included:
  * a block that overwrites the flags before it reads them is linked from
  * its predecessors without their flags saved, and a slice that ends at

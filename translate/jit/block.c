@@ -610,10 +610,17 @@ void gen_helper(struct jit_ctx *c)
      * interrupts; LDS and the like change the key that the jump cache
      * would look the target up under). */
     c->live_in = F_ALL;
-    if (tb_is_near_or_plain((enum op)c->in->op) && !changes_key(c->in) &&
+    enum op op = (enum op)c->in->op;
+    if (tb_is_near_or_plain(op) && !changes_key(c->in) &&
         jit_jc_holds(c->key, c->tb->cs_base, c->tb->cs_limit)) {
         x64_mov_reg_rm(c->a, 4, T_ADDR, cpu_field(CPU_OFF(eip)));
         gen_exit_indirect(c, T_ADDR, c->idx + 1);
+    } else if ((op == OP_JMPF || op == OP_CALLF || op == OP_RETF) &&
+               jit_jc_seg16(c->key, c->tb->cs_base, c->tb->cs_limit)) {
+        /* A far transfer of real-mode code: CS's new base is its
+         * selector << 4, its limit kept, the key the same. */
+        x64_mov_reg_rm(c->a, 4, T_ADDR, cpu_field(CPU_OFF(eip)));
+        gen_exit_far16(c, T_ADDR, c->idx + 1);
     } else {
         gen_exit_plain(c, c->idx + 1);
     }

@@ -328,6 +328,9 @@ void gen_exit_at(struct jit_ctx *c, uint32_t eip, int32_t budget_back);
 /* Exits at the block's end (gen_ctrl.c). */
 void gen_exit_direct(struct jit_ctx *c, int cc, uint32_t target, unsigned retired);
 void gen_exit_indirect(struct jit_ctx *c, unsigned eip_reg, unsigned retired);
+/* After a far transfer's handler in real-mode code (jit.h jit_jc_seg16):
+ * the jump cache under the new CS base << 12 | IP, then the dispatcher. */
+void gen_exit_far16(struct jit_ctx *c, unsigned eip_reg, unsigned retired);
 void gen_exit_plain(struct jit_ctx *c, unsigned retired);
 
 #endif

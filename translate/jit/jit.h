@@ -244,9 +244,12 @@ static inline unsigned jit_jc_index(uint32_t pc)
 /* Code the jump cache holds besides flat code: real-mode and
  * virtual-8086 code in a 64 KiB CS at a paragraph (DOS programs, boot
  * loaders, the BIOS). Its blocks depend on the CS base (their exits
- * store IP), so they go in under base << 12 | IP, which names one (base,
- * IP) pair where the linear address names several; IP < 64 KiB, within
- * the limit. The key tells both kinds apart (JK_CS_FLAT). */
+ * store IP), so they go in under base << 12 | (IP ^ base >> 4), which
+ * names one (base, IP) pair where the linear address names several (IP
+ * < 64 KiB, within the limit); the selector XORed into the low half
+ * spreads code at the same IP of segments 100h paragraphs apart over the
+ * cache (jit_jc_index), which base << 12 | IP put in one slot. The key
+ * tells both kinds apart (JK_CS_FLAT). */
 static inline bool jit_jc_seg16(uint32_t key, uint32_t cs_base, uint32_t cs_limit)
 {
     return !(key & JK_CS_FLAT) && (!(key & JK_PE) || (key & JK_VM)) && cs_limit == 0xffff &&
@@ -254,10 +257,11 @@ static inline bool jit_jc_seg16(uint32_t key, uint32_t cs_base, uint32_t cs_limi
 }
 
 /* The address a block is looked up by in the jump cache: the linear
- * one for flat code (base 0), base << 12 | IP for jit_jc_seg16 code. */
+ * one for flat code (base 0), base << 12 | (IP ^ base >> 4) for
+ * jit_jc_seg16 code. */
 static inline uint32_t jit_jc_pc(uint32_t key, uint32_t cs_base, uint32_t eip)
 {
-    return (key & JK_CS_FLAT) ? cs_base + eip : cs_base << 12 | eip;
+    return (key & JK_CS_FLAT) ? cs_base + eip : cs_base << 12 | (eip ^ cs_base >> 4);
 }
 
 /* Whether code of `key` in this CS is looked for in the jump cache. */
