@@ -1299,6 +1299,39 @@ Test(jit_engine, returns_reach_rewritten_return_addresses)
     je_free(&m);
 }
 
+/* `m` in real mode at 1000:0000 (JE_CODE), SS 2000h, ESP `esp`, the
+ * other registers 0. */
+static void je_real_mode(struct je *m, uint32_t esp)
+{
+    cpu_reset(m->cpu);
+    cpu_load_seg_real(m->cpu, SEG_CS, JE_CODE >> 4);
+    cpu_load_seg_real(m->cpu, SEG_SS, 0x2000);
+    m->cpu->eip = 0;
+    memset(m->cpu->regs, 0, sizeof(m->cpu->regs));
+    m->cpu->regs[R_ESP] = esp;
+}
+
+/* Where a run ended: the registers and CS:EIP. */
+struct real_end {
+    uint32_t regs[8], eip, cs;
+};
+
+static void real_end_of(const struct je *m, struct real_end *end)
+{
+    memcpy(end->regs, m->cpu->regs, sizeof(end->regs));
+    end->eip = m->cpu->eip;
+    end->cs = m->cpu->seg[SEG_CS].sel;
+}
+
+static void assert_same_end(const struct real_end *jit, const struct real_end *interp)
+{
+    for (int r = 0; r < 8; r++)
+        cr_assert_eq(jit->regs[r], interp->regs[r], "reg %d: jit %08x interp %08x", r,
+                     jit->regs[r], interp->regs[r]);
+    cr_assert_eq(jit->cs, interp->cs);
+    cr_assert_eq(jit->eip, interp->eip);
+}
+
 /* Real-mode code (16-bit, SS.B clear): PUSH/POP, CALL rel16, RET and
  * LOOP with CX run inline on SP, which wraps at 64 KiB and leaves ESP's
  * upper half alone, and RET's target is looked up in the jump cache by
@@ -1332,39 +1365,31 @@ static const uint8_t real_g[] = {
 
 Test(jit_engine, real_mode_calls_returns_and_stack_run_inline)
 {
-    uint32_t regs[2][8], eip[2], cs[2], counter[2];
+    struct real_end end[2];
+    uint32_t counter[2];
     uint8_t stack[2][16];
     unsigned long long helpers = 0;
     for (int e = 0; e < 2; e++) {
         struct je m = je_new(e ? CPU_ENGINE_JIT : CPU_ENGINE_INTERP);
         je_code(&m, real_code, sizeof(real_code));
         phys_write_buf(m.pm, JE_CODE + 0x1000, real_g, sizeof(real_g));
-        cpu_reset(m.cpu);
-        cpu_load_seg_real(m.cpu, SEG_CS, JE_CODE >> 4);
-        cpu_load_seg_real(m.cpu, SEG_SS, 0x2000);
+        je_real_mode(&m, 0xabcd0000u); /* SP 0: the first push wraps */
         cpu_load_seg_real(m.cpu, SEG_DS, 0x3000);
-        m.cpu->eip = 0;
         for (int r = 0; r < 8; r++)
-            m.cpu->regs[r] = 0x1111u * (unsigned)(r + 1);
-        m.cpu->regs[R_ESP] = 0xabcd0000u; /* SP 0: the first push wraps */
+            if (r != R_ESP)
+                m.cpu->regs[r] = 0x1111u * (unsigned)(r + 1);
         je_run_to_halt(&m);
-        memcpy(regs[e], m.cpu->regs, sizeof(regs[e]));
-        eip[e] = m.cpu->eip;
-        cs[e] = m.cpu->seg[SEG_CS].sel;
+        real_end_of(&m, &end[e]);
         phys_read_buf(m.pm, 0x30100, &counter[e], 4);
         phys_read_buf(m.pm, 0x2fff0, stack[e], 16);
         if (e)
             helpers = jit_stat(m.cpu, "helper calls");
         je_free(&m);
     }
-    for (int r = 0; r < 8; r++)
-        cr_assert_eq(regs[1][r], regs[0][r], "reg %d: jit %08x interp %08x", r, regs[1][r],
-                     regs[0][r]);
-    cr_assert_eq(eip[1], eip[0]);
-    cr_assert_eq(cs[1], cs[0]);
-    cr_assert_eq(cs[1], 0x0fffu);
-    cr_assert_eq(eip[1], 0x2du, "eip %x", eip[1]); /* after the HLT at 0FFF:002C */
-    cr_assert_eq(regs[1][R_ESP], 0xabcd0000u);
+    assert_same_end(&end[1], &end[0]);
+    cr_assert_eq(end[1].cs, 0x0fffu);
+    cr_assert_eq(end[1].eip, 0x2du, "eip %x", end[1].eip); /* after the HLT at 0FFF:002C */
+    cr_assert_eq(end[1].regs[R_ESP], 0xabcd0000u);
     cr_assert_eq(counter[1], counter[0]);
     cr_assert_eq(counter[1], (2u * (300u * 301u / 2u)) & 0xffffu); /* a 16-bit sum */
     cr_assert(memcmp(stack[1], stack[0], 16) == 0);
@@ -1403,33 +1428,26 @@ static const uint8_t cs_code[] = {
 
 Test(jit_engine, real_mode_jump_tables_through_cs)
 {
-    uint32_t regs[2][8], var[2];
+    struct real_end end[2];
+    uint32_t var[2];
     unsigned long long helpers = 0;
     for (int e = 0; e < 2; e++) {
         struct je m = je_new(e ? CPU_ENGINE_JIT : CPU_ENGINE_INTERP);
         je_code(&m, cs_code, sizeof(cs_code));
-        cpu_reset(m.cpu);
-        cpu_load_seg_real(m.cpu, SEG_CS, JE_CODE >> 4);
-        cpu_load_seg_real(m.cpu, SEG_SS, 0x2000);
-        m.cpu->eip = 0;
-        for (int r = 0; r < 8; r++)
-            m.cpu->regs[r] = 0;
-        m.cpu->regs[R_ESP] = 0x1000;
+        je_real_mode(&m, 0x1000);
         je_run_to_halt(&m);
-        memcpy(regs[e], m.cpu->regs, sizeof(regs[e]));
+        real_end_of(&m, &end[e]);
         var[e] = 0;
         phys_read_buf(m.pm, JE_CODE + 0x1000, &var[e], 2);
         if (e)
             helpers = jit_stat(m.cpu, "helper calls");
         je_free(&m);
     }
-    for (int r = 0; r < 8; r++)
-        cr_assert_eq(regs[1][r], regs[0][r], "reg %d: jit %08x interp %08x", r, regs[1][r],
-                     regs[0][r]);
-    cr_assert_eq(regs[1][R_ESI], 50u * 1 + 50u * 5);
-    cr_assert_eq(regs[1][R_EDI], 50u * 1 + 50u * 2);
-    cr_assert_eq(regs[1][R_EAX], regs[1][R_ESI]);
-    cr_assert_eq(var[1], regs[1][R_ESI]);
+    assert_same_end(&end[1], &end[0]);
+    cr_assert_eq(end[1].regs[R_ESI], 50u * 1 + 50u * 5);
+    cr_assert_eq(end[1].regs[R_EDI], 50u * 1 + 50u * 2);
+    cr_assert_eq(end[1].regs[R_EAX], end[1].regs[R_ESI]);
+    cr_assert_eq(var[1], end[1].regs[R_ESI]);
     /* The 100 writes through CS; the calls and jumps through the tables
      * (200 more before) inline. */
     cr_assert_leq(helpers, 110, "%llu helper calls", helpers);
@@ -1456,7 +1474,7 @@ static const uint8_t far_callee[] = {
 
 Test(jit_engine, real_mode_far_transfers_go_on_through_the_jump_cache)
 {
-    uint32_t regs[2][8], eip[2], cs[2];
+    struct real_end end[2];
     unsigned long long dispatches = 0;
     for (int e = 0; e < 2; e++) {
         struct je m = je_new(e ? CPU_ENGINE_JIT : CPU_ENGINE_INTERP);
@@ -1464,30 +1482,18 @@ Test(jit_engine, real_mode_far_transfers_go_on_through_the_jump_cache)
         phys_write_buf(m.pm, 0x11000, far_callee, sizeof(far_callee));
         static const uint8_t hlt = 0xf4;
         phys_write_buf(m.pm, 0x12000, &hlt, 1);
-        cpu_reset(m.cpu);
-        cpu_load_seg_real(m.cpu, SEG_CS, JE_CODE >> 4);
-        cpu_load_seg_real(m.cpu, SEG_SS, 0x2000);
-        m.cpu->eip = 0;
-        for (int r = 0; r < 8; r++)
-            m.cpu->regs[r] = 0;
-        m.cpu->regs[R_ESP] = 0x1000;
+        je_real_mode(&m, 0x1000);
         je_run_to_halt(&m);
-        memcpy(regs[e], m.cpu->regs, sizeof(regs[e]));
-        eip[e] = m.cpu->eip;
-        cs[e] = m.cpu->seg[SEG_CS].sel;
+        real_end_of(&m, &end[e]);
         if (e)
             dispatches = jit_stat(m.cpu, "dispatches");
         je_free(&m);
     }
-    for (int r = 0; r < 8; r++)
-        cr_assert_eq(regs[1][r], regs[0][r], "reg %d: jit %08x interp %08x", r, regs[1][r],
-                     regs[0][r]);
-    cr_assert_eq(cs[1], cs[0]);
-    cr_assert_eq(eip[1], eip[0]);
-    cr_assert_eq(cs[1], 0x1200u);
-    cr_assert_eq(regs[1][R_ESI], 200u * 201u / 2u);
-    cr_assert_eq(regs[1][R_EDI], 600u);
-    cr_assert_eq(regs[1][R_ESP], 0x1000u);
+    assert_same_end(&end[1], &end[0]);
+    cr_assert_eq(end[1].cs, 0x1200u);
+    cr_assert_eq(end[1].regs[R_ESI], 200u * 201u / 2u);
+    cr_assert_eq(end[1].regs[R_EDI], 600u);
+    cr_assert_eq(end[1].regs[R_ESP], 0x1000u);
     /* 800 far transfers: each one a dispatch before. */
     cr_assert_lt(dispatches, 100, "%llu dispatches", dispatches);
 }
