@@ -39,9 +39,42 @@ __asm__(".code16\n"
         "  mov $0x55, %al\n"
         "  out %al, $0x81\n"
         "  int $0x80\n"
+        /* Near and far calls, a jump table read through CS, PUSH/POP and
+         * LOOP: the JIT runs them inline or through its jump cache in
+         * v86 mode (translate/jit/jit.h jit_jc_seg16). */
+        "v86_calls:\n"
+        "  xor %si, %si\n"
+        "  xor %di, %di\n"
+        "  mov $100, %cx\n"
+        "1:\n"
+        "  call v86_add\n"
+        "  lcall $0x0700, $(v86_far - v86_blob)\n"
+        "  mov %cx, %bx\n"
+        "  and $1, %bx\n"
+        "  shl $1, %bx\n"
+        "  call *%cs:(v86_table - v86_blob)(%bx)\n"
+        "  push %cx\n"
+        "  pop %dx\n"
+        "  loop 1b\n"
+        "  int $0x80\n"
+        "v86_add:\n"
+        "  add %cx, %si\n"
+        "  ret\n"
+        "v86_far:\n"
+        "  add $3, %di\n"
+        "  lret\n"
+        "v86_even:\n"
+        "  add $1, %bp\n"
+        "  ret\n"
+        "v86_odd:\n"
+        "  add $2, %bp\n"
+        "  ret\n"
+        "v86_table:\n"
+        "  .word v86_even - v86_blob, v86_odd - v86_blob\n"
         ".globl v86_blob_end\n"
         "v86_blob_end:\n"
         ".code32\n");
+extern char v86_calls[];
 extern char v86_blob[], v86_blob_end[], v86_arith[], v86_cli[], v86_int[], v86_pushf[],
     v86_out[], v86_out_denied[];
 
@@ -134,5 +167,14 @@ void test_main(void)
     v = run_v86(OFF(v86_out_denied), 3);
     CHECK_EQ(v, 13);
     CHECK_EQ(last_trap.eip, OFF(v86_out_denied) + 2);
+    /* Calls, far calls, a CS jump table, the stack and LOOP in v86 mode. */
+    v = run_v86(OFF(v86_calls), 3);
+    CHECK_EQ(v, 0x80);
+    CHECK_EQ(last_trap.esi & 0xffff, 5050);    /* 100 + 99 + ... + 1 */
+    CHECK_EQ(last_trap.edi & 0xffff, 300);     /* 100 far calls */
+    CHECK_EQ(last_trap.ebp & 0xffff, 150);     /* 50 even, 50 odd */
+    CHECK_EQ(last_trap.edx & 0xffff, 1);
+    CHECK_EQ(last_trap.esp & 0xffff, V86_SP);  /* every push popped */
+    CHECK_EQ(last_trap.cs, V86_CS);
     puts("v86 ok\n");
 }
