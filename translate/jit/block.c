@@ -960,6 +960,15 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
         x64_alu_reg_rm(a, ALU_CMP, 4, T_VAL, cpu_field(CPU_OFF(tlb.generation)));
         gen_jump_exit(c, XCC_NE, tb->eip, 0);
     }
+    if (jit_jc_segmented(c->key)) {
+        /* Found in the jump cache by EIP alone (jit.h): CS must be the
+         * one this code was translated for. */
+        x64_alu_rm_imm(a, ALU_CMP, 4, cpu_field(CPU_OFF(seg[SEG_CS].base)), tb->cs_base);
+        struct stub *other_cs = gen_jump_exit(c, XCC_NE, tb->eip, 0);
+        other_cs->stale_flags = budget_exit->stale_flags;
+        x64_alu_rm_imm(a, ALU_CMP, 4, cpu_field(CPU_OFF(seg[SEG_CS].limit)), tb->cs_limit);
+        gen_stub_jump(c, other_cs, XCC_NE);
+    }
     if (c->key & JK_TRACE) {
         x64_mov_r64_imm(a, T_IDX, (uint64_t)(uintptr_t)tb);
         x64_call_abs(a, c->exec_base, c->j->thunk[JIT_THUNK_TRACE]);

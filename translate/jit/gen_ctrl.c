@@ -15,8 +15,9 @@
  * - indirect (RET, JMP/CALL r/m): the jump cache, probed inline.
  * - plain: back to the dispatcher (far transfers, mode changes, and
  *   everything in a segment that is not flat, but for real-mode and
- *   virtual-8086 code in a 64 KiB CS, whose targets the jump cache
- *   holds too: jit.h jit_jc_seg16).
+ *   virtual-8086 code in a 64 KiB CS and protected-mode code in any
+ *   CS, whose targets the jump cache holds too: jit.h jit_jc_seg16,
+ *   jit_jc_segmented).
  * Every exit leaves the guest flags in cpu->cc and the registers in
  * the host's; the exit stub stores EIP and the trampoline the registers.
  *
@@ -112,6 +113,8 @@ void gen_exit_indirect(struct jit_ctx *c, unsigned eip_reg, unsigned retired)
     gen_flags_to_cpu(c); /* the probe clobbers the host's flags */
     if (c->key & JK_CS_FLAT) {
         gen_jc_probe(c, eip_reg, gen_key_now(c)); /* pc = EIP: the base is 0 */
+    } else if (jit_jc_segmented(c->key)) {
+        gen_jc_probe(c, eip_reg, gen_key_now(c)); /* by EIP: its block checks CS */
     } else if (jit_jc_seg16(c->key, c->tb->cs_base, c->tb->cs_limit)) {
         /* base << 12 | (IP ^ base >> 4) (jit.h). IP is 16 bits wide when
          * this code loaded it and within the limit, 0FFFFh, when a handler
@@ -367,13 +370,38 @@ static bool gen_jcc(struct jit_ctx *c)
     return true;
 }
 
-/* Whether an indirect JMP/CALL can go to its target without a limit
- * check: 32-bit targets in a flat CS, 16-bit ones in real-mode code. */
+/* Whether an indirect JMP/CALL/RET's target needs a check against the
+ * CS limit (SDM JMP/CALL/RET: #GP(0) beyond it): not in a flat CS, nor
+ * for a 16-bit IP in a 64 KiB real-mode CS. */
+static bool target_limit_checked(const struct jit_ctx *c)
+{
+    if (c->key & JK_CS_FLAT)
+        return false;
+    return !(c->in->opsize == 2 && jit_jc_seg16(c->key, c->tb->cs_base, c->tb->cs_limit));
+}
+
+/* Whether an indirect JMP/CALL runs inline: 32-bit targets in a flat CS,
+ * 16-bit ones in real-mode code, either in protected-mode code in any CS
+ * (checked against its limit). */
 static bool indirect_ok(const struct jit_ctx *c)
 {
-    if (c->in->opsize == 4)
+    unsigned w = c->in->opsize;
+    if (jit_jc_segmented(c->key))
+        return w == 2 || w == 4;
+    if (w == 4)
         return c->key & JK_CS_FLAT;
-    return c->in->opsize == 2 && jit_jc_seg16(c->key, c->tb->cs_base, c->tb->cs_limit);
+    return w == 2 && jit_jc_seg16(c->key, c->tb->cs_base, c->tb->cs_limit);
+}
+
+/* The target in T_ADDR beyond the CS limit: the slow path (the handler
+ * raises #GP(0)). */
+static void check_target(struct jit_ctx *c)
+{
+    if (!target_limit_checked(c))
+        return;
+    gen_flags_to_cpu(c);
+    x64_alu_rm_imm(c->a, ALU_CMP, 4, x64_r(T_ADDR), c->tb->cs_limit);
+    gen_jump_slow(c, XCC_A);
 }
 
 /* T_ADDR = an indirect JMP/CALL's target of its operand size. */
@@ -406,12 +434,18 @@ static bool gen_jmp(struct jit_ctx *c)
     gen_flags_to_cpu(c);
     if (in->dst.kind == OPND_REG) {
         load_target(c, x64_r((int)jit_host_reg(in->dst.reg)));
-        gen_exit_indirect(c, T_ADDR, c->idx + 1);
+        if (target_limit_checked(c)) {
+            check_target(c);
+            indirect_tail(c); /* the check's slow path comes back there */
+        } else {
+            gen_exit_indirect(c, T_ADDR, c->idx + 1);
+        }
         return true;
     }
     gen_ea(c, in, T_ADDR);
     gen_access(c, in->seg, in->opsize, false);
     load_target(c, x64_m(x64_mem(T_ADDR, 0)));
+    check_target(c);
     indirect_tail(c);
     return true;
 }
@@ -435,6 +469,8 @@ static bool gen_call(struct jit_ctx *c)
         load_target(c, gen_mem_operand(c, in, w, false));
     else if (in->dst.kind == OPND_REG)
         load_target(c, x64_r((int)jit_host_reg(in->dst.reg)));
+    if (!direct)
+        check_target(c);
     if (stack_frame(c)) {
         x64_mov_rm_imm(c->a, 4, frame_slot(-4), c->next_eip);
     } else {
@@ -457,14 +493,13 @@ static bool gen_call(struct jit_ctx *c)
 static bool gen_ret(struct jit_ctx *c)
 {
     const struct insn *in = c->in;
-    /* The target needs no limit check: a flat CS has none to pass, and
-     * a 16-bit IP is within a 64 KiB real-mode CS (jit_jc_seg16), whose
-     * targets the jump cache holds. RET with a 16-bit IP on a 16-bit
-     * stack only (real-mode code). */
+    /* Where the jump cache holds the target's block (a flat CS, a 64 KiB
+     * real-mode CS, protected-mode code in any CS), with the operand size
+     * of the stack: the target checked against the CS limit where it may
+     * lie beyond (check_target). */
     unsigned w = in->opsize;
-    bool seg16 = jit_jc_seg16(c->key, c->tb->cs_base, c->tb->cs_limit);
-    if (!gen_stack_ok(c) || !(w == 4 ? (c->key & JK_CS_FLAT) && !stack16(c)
-                                     : w == 2 && stack16(c) && ((c->key & JK_CS_FLAT) || seg16)))
+    bool held = jit_jc_holds(c->key, c->tb->cs_base, c->tb->cs_limit);
+    if (!gen_stack_ok(c) || !held || w != (stack16(c) ? 2u : 4u))
         return false;
     uint32_t release = in->dst.kind == OPND_IMM ? (in->imm & 0xffff) : 0;
     if (stack_frame(c)) {
@@ -478,6 +513,7 @@ static bool gen_ret(struct jit_ctx *c)
         else
             x64_mov_reg_rm(c->a, 4, T_ADDR, x64_m(x64_mem(T_ADDR, 0)));
     }
+    check_target(c);
     stack_adjust(c, (int32_t)(w + release));
     indirect_tail(c);
     return true;

@@ -256,18 +256,31 @@ static inline bool jit_jc_seg16(uint32_t key, uint32_t cs_base, uint32_t cs_limi
            (cs_base & ~0xffff0u) == 0;
 }
 
+/* And protected-mode code in a CS with a base or a limit (16-bit
+ * protected mode: test386.asm, Windows 3.x): no address made of EIP
+ * alone or of the linear one names one block, so such blocks go in under
+ * their EIP and check at their entry that CS's base and limit are the
+ * ones they were translated for (block.c), leaving for the dispatcher
+ * at the same EIP when not. */
+static inline bool jit_jc_segmented(uint32_t key)
+{
+    return !(key & JK_CS_FLAT) && (key & JK_PE) && !(key & JK_VM);
+}
+
 /* The address a block is looked up by in the jump cache: the linear
  * one for flat code (base 0), base << 12 | (IP ^ base >> 4) for
- * jit_jc_seg16 code. */
+ * jit_jc_seg16 code, EIP for jit_jc_segmented code. */
 static inline uint32_t jit_jc_pc(uint32_t key, uint32_t cs_base, uint32_t eip)
 {
-    return (key & JK_CS_FLAT) ? cs_base + eip : cs_base << 12 | (eip ^ cs_base >> 4);
+    if (key & JK_CS_FLAT)
+        return cs_base + eip;
+    return jit_jc_segmented(key) ? eip : cs_base << 12 | (eip ^ cs_base >> 4);
 }
 
 /* Whether code of `key` in this CS is looked for in the jump cache. */
 static inline bool jit_jc_holds(uint32_t key, uint32_t cs_base, uint32_t cs_limit)
 {
-    return (key & JK_CS_FLAT) || jit_jc_seg16(key, cs_base, cs_limit);
+    return (key & JK_CS_FLAT) || jit_jc_seg16(key, cs_base, cs_limit) || jit_jc_segmented(key);
 }
 
 /* ------------------------------------------------------------------ */

@@ -1,8 +1,11 @@
 /*
- * tests/unit/test_jit_realmode.c — the JIT on real-mode code (16-bit
- * code and stack in a 64 KiB CS at a paragraph: translate/jit/jit.h
- * jit_jc_seg16): the jump cache under CS base << 12 | (IP ^ base >> 4),
- * stack instructions on SP, reads through CS, far transfers. Each test
+ * tests/unit/test_jit_segmented.c — the JIT on code in a CS that is not
+ * flat: real-mode code (16-bit code and stack in a 64 KiB CS at a
+ * paragraph: translate/jit/jit.h jit_jc_seg16), with the jump cache under
+ * CS base << 12 | (IP ^ base >> 4), stack instructions on SP, reads
+ * through CS and far transfers; and 16-bit protected-mode code
+ * (jit_jc_segmented), found in the jump cache by EIP and checked at its
+ * block's entry against CS, its targets against the CS limit. Each test
  * runs a program under the interpreter and the JIT and compares where
  * they end, and counts the helper calls or dispatches the JIT needed.
  */
@@ -213,5 +216,77 @@ Test(jit_engine, real_mode_far_transfers_go_on_through_the_jump_cache)
     cr_assert_eq(end[1].regs[R_EDI], 600u);
     cr_assert_eq(end[1].regs[R_ESP], 0x1000u);
     /* 800 far transfers: each one a dispatch before. */
+    cr_assert_lt(dispatches, 100, "%llu dispatches", dispatches);
+}
+
+/* 16-bit protected mode: the same EIPs in two code segments (18h at
+ * 10000h, 20h at 20000h with a limit of 0FFFh), each calling its `f`
+ * at 000Eh 100 times, on a 16-bit stack. A RET in B finds A's block for
+ * EIP 0006h in the jump cache: its entry check sees another CS and
+ * leaves for the dispatcher, which runs B's. Then B returns to 2000h,
+ * beyond its limit: #GP(0), with no IDT a triple fault, where the
+ * interpreter stops too. */
+static const uint8_t pm_a[] = {
+    0xb9, 0x64, 0x00,             /* 00 mov cx, 100 */
+    0xe8, 0x08, 0x00,             /* 03 l: call f */
+    0xe2, 0xfb,                   /* 06 loop l */
+    0xea, 0x00, 0x00, 0x20, 0x00, /* 08 jmp 20h:0000h */
+    0xf4,                         /* 0d hlt */
+    0x83, 0xc6, 0x01,             /* 0e f: add si, 1 */
+    0xc3,                         /* 11 ret */
+};
+static const uint8_t pm_b[] = {
+    0xb9, 0x64, 0x00, /* 00 mov cx, 100 */
+    0xe8, 0x08, 0x00, /* 03 l: call f */
+    0xe2, 0xfb,       /* 06 loop l */
+    0xbb, 0x00, 0x20, /* 08 mov bx, 2000h */
+    0x53,             /* 0b push bx */
+    0xc3,             /* 0c ret: beyond the limit */
+    0x90,
+    0x83, 0xc6, 0x64, /* 0e f: add si, 100 */
+    0xc3,             /* 11 ret */
+};
+
+/* A 16-bit code segment descriptor (present, DPL 0, readable). */
+static void put_code16(struct je *m, unsigned sel, uint32_t base, uint32_t limit)
+{
+    const uint8_t d[8] = { (uint8_t)limit, (uint8_t)(limit >> 8), (uint8_t)base,
+                           (uint8_t)(base >> 8), (uint8_t)(base >> 16), 0x9a,
+                           (uint8_t)((limit >> 16) & 0xf), (uint8_t)(base >> 24) };
+    phys_write_buf(m->pm, JE_GDT + sel, d, sizeof(d));
+}
+
+Test(jit_engine, protected_mode_16_bit_code_checks_its_cs)
+{
+    struct real_end end[2];
+    enum cpu_exit why[2];
+    unsigned long long dispatches = 0;
+    for (int e = 0; e < 2; e++) {
+        struct je m = je_new(e ? CPU_ENGINE_JIT : CPU_ENGINE_INTERP);
+        phys_write_buf(m.pm, 0x10000, pm_a, sizeof(pm_a));
+        phys_write_buf(m.pm, 0x20000, pm_b, sizeof(pm_b));
+        put_code16(&m, 0x18, 0x10000, 0xffff);
+        put_code16(&m, 0x20, 0x20000, 0x0fff);
+        m.cpu->gdtr = (struct dtr){ JE_GDT, 0x27 };
+        m.cpu->idtr = (struct dtr){ 0, 0 };
+        m.cpu->seg[SEG_CS] = (struct seg){ 0x18, 0x10000, 0xffff,
+                                           AR_P | AR_S | AR_T_CODE | AR_T_READABLE |
+                                               AR_T_ACCESSED };
+        m.cpu->seg[SEG_SS] = (struct seg){ 0x10, 0x30000, 0xffff,
+                                           AR_P | AR_S | AR_T_WRITABLE | AR_T_ACCESSED };
+        cpu_mode_changed(m.cpu);
+        memset(m.cpu->regs, 0, sizeof(m.cpu->regs));
+        m.cpu->regs[R_ESP] = 0x1000;
+        m.cpu->eip = 0;
+        why[e] = cpu_exec(m.cpu, 1000000);
+        real_end_of(&m, &end[e]);
+        if (e)
+            dispatches = jit_stat(m.cpu, "dispatches");
+        je_free(&m);
+    }
+    cr_assert_eq(why[1], why[0], "jit %d interp %d", why[1], why[0]);
+    assert_same_end(&end[1], &end[0]);
+    cr_assert_eq(end[1].regs[R_ESI], 100u + 100u * 100u);
+    /* 400 RETs and CALLs; the dispatcher saw each RET before. */
     cr_assert_lt(dispatches, 100, "%llu dispatches", dispatches);
 }
