@@ -107,6 +107,34 @@ void gen_exit_direct(struct jit_ctx *c, int cc, uint32_t target, unsigned retire
     c->ended = true;
 }
 
+/* The jump-cache probe of real-mode code for the IP in `eip_reg`, under
+ * base << 12 | (IP ^ base >> 4) (jit.h): the block's own CS base, or
+ * with `cs_loaded` the one in cpu->seg[SEG_CS] (a far transfer's handler
+ * just loaded it). IP is 16 bits wide when generated code loaded it and
+ * within the limit, 0FFFFh, when a handler set it; anything past that
+ * (which the next fetch faults on) must not name another base's block,
+ * so it skips the probe. */
+static void probe_seg16(struct jit_ctx *c, unsigned eip_reg, bool cs_loaded)
+{
+    struct x64_asm *a = c->a;
+    x64_alu_rm_imm(a, ALU_CMP, 4, x64_r((int)eip_reg), 0xffff);
+    size_t wide = x64_jcc8(a, XCC_A);
+    if (cs_loaded) {
+        /* T_IDX (free until the probe) for the low half. */
+        x64_mov_reg_rm(a, 4, T_VAL, cpu_field(CPU_OFF(seg[SEG_CS].base)));
+        x64_mov_rm_reg(a, 4, x64_r(T_IDX), T_VAL);
+        x64_shift_imm(a, SH_SHR, 4, x64_r(T_IDX), 4);
+        x64_alu_rm_reg(a, ALU_XOR, 4, x64_r(T_IDX), eip_reg);
+        x64_shift_imm(a, SH_SHL, 4, x64_r(T_VAL), 12);
+        x64_alu_rm_reg(a, ALU_OR, 4, x64_r(T_VAL), T_IDX);
+    } else {
+        x64_lea(a, 4, T_VAL, x64_mem(eip_reg, (int32_t)(c->tb->cs_base << 12)));
+        x64_alu_rm_imm(a, ALU_XOR, 4, x64_r(T_VAL), c->tb->cs_base >> 4);
+    }
+    gen_jc_probe(c, T_VAL, gen_key_now(c));
+    x64_patch_rel8(a, wide, a->pos);
+}
+
 void gen_exit_indirect(struct jit_ctx *c, unsigned eip_reg, unsigned retired)
 {
     struct x64_asm *a = c->a;
@@ -116,16 +144,7 @@ void gen_exit_indirect(struct jit_ctx *c, unsigned eip_reg, unsigned retired)
     } else if (jit_jc_segmented(c->key)) {
         gen_jc_probe(c, eip_reg, gen_key_now(c)); /* by EIP: its block checks CS */
     } else if (jit_jc_seg16(c->key, c->tb->cs_base, c->tb->cs_limit)) {
-        /* base << 12 | (IP ^ base >> 4) (jit.h). IP is 16 bits wide when
-         * this code loaded it and within the limit, 0FFFFh, when a handler
-         * set it; anything past that (which the next fetch faults on) must
-         * not name another base's block, so it skips the probe. */
-        x64_alu_rm_imm(a, ALU_CMP, 4, x64_r((int)eip_reg), 0xffff);
-        size_t wide = x64_jcc8(a, XCC_A);
-        x64_lea(a, 4, T_VAL, x64_mem(eip_reg, (int32_t)(c->tb->cs_base << 12)));
-        x64_alu_rm_imm(a, ALU_XOR, 4, x64_r(T_VAL), c->tb->cs_base >> 4);
-        gen_jc_probe(c, T_VAL, gen_key_now(c));
-        x64_patch_rel8(a, wide, a->pos);
+        probe_seg16(c, eip_reg, false);
     }
     x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(eip)), eip_reg);
     gen_exit_plain(c, retired);
@@ -133,23 +152,9 @@ void gen_exit_indirect(struct jit_ctx *c, unsigned eip_reg, unsigned retired)
 
 void gen_exit_far16(struct jit_ctx *c, unsigned eip_reg, unsigned retired)
 {
-    struct x64_asm *a = c->a;
     gen_flags_to_cpu(c);
-    x64_alu_rm_imm(a, ALU_CMP, 4, x64_r((int)eip_reg), 0xffff);
-    size_t wide = x64_jcc8(a, XCC_A); /* as in gen_exit_indirect */
-    /* T_VAL = base << 12 | (IP ^ base >> 4), with T_IDX (free until
-     * the probe) for the low half. */
-    x64_mov_reg_rm(a, 4, T_VAL,
-                   cpu_field(CPU_OFF(seg) + (int32_t)(SEG_CS * sizeof(struct seg) +
-                                                      offsetof(struct seg, base))));
-    x64_mov_rm_reg(a, 4, x64_r(T_IDX), T_VAL);
-    x64_shift_imm(a, SH_SHR, 4, x64_r(T_IDX), 4);
-    x64_alu_rm_reg(a, ALU_XOR, 4, x64_r(T_IDX), eip_reg);
-    x64_shift_imm(a, SH_SHL, 4, x64_r(T_VAL), 12);
-    x64_alu_rm_reg(a, ALU_OR, 4, x64_r(T_VAL), T_IDX);
-    gen_jc_probe(c, T_VAL, gen_key_now(c));
-    x64_patch_rel8(a, wide, a->pos);
-    x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(eip)), eip_reg);
+    probe_seg16(c, eip_reg, true);
+    x64_mov_rm_reg(c->a, 4, cpu_field(CPU_OFF(eip)), eip_reg);
     gen_exit_plain(c, retired);
 }
 
