@@ -439,6 +439,17 @@ struct cpu {
     uint64_t jit_x87_out;
     /* The instruction after which an X87 stub's handler calls leave. */
     uint32_t jit_x87_redo;
+    /* An x87 loop (translate/jit/gen_x87.c "Loops"): the state its entry
+     * saw (integer registers, the budget after its charge, the flags,
+     * the x87 state but its registers),
+     * put back when a check fails before its run has ended, and then
+     * the instructions to run on the careful path from there; the
+     * budget below which its run ends at a back edge. */
+    uint32_t jit_loop_regs[8];
+    int32_t jit_loop_budget, jit_loop_floor;
+    struct lazy_flags jit_loop_cc;
+    uint8_t jit_loop_fpu[20]; /* struct fpu from cw to fds */
+    uint32_t jit_loop_redo;
 
     struct dtr gdtr, idtr;
     struct seg ldtr, tr;

@@ -306,18 +306,20 @@ Test(jit_engine, x87_check_waits_past_a_side_exit)
         0xd9, 0xe8,       /* fld1 */
         0x31, 0xc0,       /* xor eax, eax */
         0xeb, 0x00,       /* jmp $+2: the loop is a block of its own */
-        0xd8, 0xc1,       /* again: fadd st0, st1 */
+        0x90,             /* again: nop (so not an x87 loop, whose run
+                             the back edge leaves open: below) */
+        0xd8, 0xc1,       /* fadd st0, st1 */
         0x40,             /* inc eax */
         0x83, 0xf8, 0x00, /* cmp eax, n */
         0x74, 0x04,       /* je done: runs on through */
         0xd9, 0xfa,       /* fsqrt */
-        0xeb, 0xf4,       /* jmp again */
+        0xeb, 0xf3,       /* jmp again */
         0xf4,             /* done: hlt */
     };
     static struct x87_outcome want, got;
     unsigned c1_set = 0;
     for (unsigned n = 1; n <= 24; n++) {
-        code[13] = (uint8_t)n;
+        code[14] = (uint8_t)n;
         x87_fixed(CPU_ENGINE_INTERP, code, sizeof(code), &want);
         x87_fixed(CPU_ENGINE_JIT, code, sizeof(code), &got);
         x87_assert_same_st(&want.fpu, &got.fpu, "n", n);
@@ -328,7 +330,7 @@ Test(jit_engine, x87_check_waits_past_a_side_exit)
     cr_assert(c1_set > 0 && c1_set < 24, "C1 set after %u of the 24 FADDs", c1_set);
 
     struct je m = je_new(CPU_ENGINE_JIT);
-    code[13] = 24;
+    code[14] = 24;
     je_code(&m, code, sizeof(code));
     m.cpu->fpu.cw = 0x037f;
     m.cpu->fpu.tag_empty = 0xff;
@@ -468,4 +470,207 @@ Test(jit_engine, x87_failed_run_check_runs_it_again_from_its_start)
         cr_assert(!memcmp(want.regs, got.regs, sizeof(want.regs)), "program %u: EDI %u / %u", i,
                   want.regs[R_EDI], got.regs[R_EDI]);
     }
+}
+
+/* ------------------------------------------------------------------ */
+/* x87 loops (gen_x87.c "Loops")                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A block whose last instruction jumps back to its first, one run of
+ * inline x87 instructions, keeps that run open across its back edges:
+ * no check and no store per iteration, one check where the run ends (a
+ * side exit, the jump not taken, the budget), and a failed one puts the
+ * loop's entry state back and runs what it ran again on the careful
+ * path. Each program here runs under both engines (the JIT with its
+ * budget in slices of `slice` instructions too), which must end alike:
+ * registers, flags, instruction count, the x87 state and the data.
+ */
+#define X87_LOOP_DATA_SIZE 0x4000u
+
+struct x87_loop_outcome {
+    struct x87_outcome o;
+    unsigned long long loops, redos, in_code;
+};
+
+static void x87_loop_run(int engine, const uint8_t *code, size_t len, const uint8_t *data,
+                         uint64_t slice, struct x87_loop_outcome *out)
+{
+    struct je m = je_new(engine);
+    memcpy(m.ram + X87_DATA, data, X87_LOOP_DATA_SIZE);
+    je_code(&m, code, len);
+    m.cpu->fpu.cw = 0x037f;
+    m.cpu->fpu.tag_empty = 0xff;
+    int exit = CPU_EXIT_BUDGET;
+    for (unsigned i = 0; i < 2000000 && exit == CPU_EXIT_BUDGET; i++)
+        exit = cpu_exec(m.cpu, slice);
+    cr_assert_eq(exit, CPU_EXIT_HALT, "engine %d: exit %d at eip %x", engine, exit, m.cpu->eip);
+    memcpy(out->o.regs, m.cpu->regs, sizeof(out->o.regs));
+    out->o.eflags = cpu_get_eflags(m.cpu);
+    out->o.icount = m.cpu->icount;
+    out->o.fpu = m.cpu->fpu;
+    memcpy(out->o.data, m.ram + X87_DATA, sizeof(out->o.data));
+    if (engine == CPU_ENGINE_JIT) {
+        out->loops = jit_stat(m.cpu, "x87 loops");
+        out->redos = jit_stat(m.cpu, "of their runs run again");
+        out->in_code = jit_stat(m.cpu, "x87 exception checks in blocks' code");
+    }
+    je_free(&m);
+}
+
+static void x87_loop_assert_same(const struct x87_loop_outcome *want,
+                                 const struct x87_loop_outcome *got, const char *what, unsigned n)
+{
+    for (int r = 0; r < 8; r++)
+        cr_assert_eq(want->o.regs[r], got->o.regs[r], "%s %u: register %d: %08x / %08x", what, n,
+                     r, want->o.regs[r], got->o.regs[r]);
+    cr_assert_eq(want->o.eflags, got->o.eflags, "%s %u: eflags %08x / %08x", what, n,
+                 want->o.eflags, got->o.eflags);
+    cr_assert_eq(want->o.icount, got->o.icount, "%s %u: %llu / %llu instructions", what, n,
+                 (unsigned long long)want->o.icount, (unsigned long long)got->o.icount);
+    x87_assert_same_st(&want->o.fpu, &got->o.fpu, what, n);
+    cr_assert(x87_same_fpu(&want->o.fpu, &got->o.fpu),
+              "%s %u: sw %04x/%04x top %u/%u empty %02x/%02x fip %x/%x fdp %x/%x", what, n,
+              want->o.fpu.sw, got->o.fpu.sw, want->o.fpu.top, got->o.fpu.top,
+              want->o.fpu.tag_empty, got->o.fpu.tag_empty, want->o.fpu.fip, got->o.fpu.fip,
+              want->o.fpu.fdp, got->o.fpu.fdp);
+    cr_assert(!memcmp(want->o.data, got->o.data, sizeof(want->o.data)), "%s %u: data", what, n);
+}
+
+/* The side-exit loop above without its NOP: an x87 loop, whose JE's way
+ * takes FADD's C1 from the host where the run ends, for each count. Its
+ * blocks' code holds no check (three before: one per iteration). */
+Test(jit_engine, x87_loop_runs_as_the_interpreter_runs_it)
+{
+    uint8_t code[] = {
+        0xd9, 0xeb,       /* fldpi */
+        0xd9, 0xe8,       /* fld1 */
+        0x31, 0xc0,       /* xor eax, eax */
+        0xeb, 0x00,       /* jmp $+2: the loop is a block of its own */
+        0xd8, 0xc1,       /* again: fadd st0, st1 */
+        0x40,             /* inc eax */
+        0x83, 0xf8, 0x00, /* cmp eax, n */
+        0x74, 0x04,       /* je done: runs on through */
+        0xd9, 0xfa,       /* fsqrt */
+        0xeb, 0xf4,       /* jmp again */
+        0xf4,             /* done: hlt */
+    };
+    static uint8_t data[X87_LOOP_DATA_SIZE];
+    static struct x87_loop_outcome want, got;
+    unsigned c1_set = 0;
+    for (unsigned n = 1; n <= 60; n++) {
+        code[13] = (uint8_t)n;
+        x87_loop_run(CPU_ENGINE_INTERP, code, sizeof(code), data, 10000000, &want);
+        for (uint64_t slice = 1; slice <= 10000000; slice *= 10) {
+            x87_loop_run(CPU_ENGINE_JIT, code, sizeof(code), data, slice, &got);
+            x87_loop_assert_same(&want, &got, "n", n);
+        }
+        x87_loop_run(CPU_ENGINE_JIT, code, sizeof(code), data, 10000000, &got);
+        cr_assert_eq(got.loops, 1ull, "n %u: %llu x87 loops", n, got.loops);
+        cr_assert_eq(got.in_code, 0ull, "n %u: %llu checks in the blocks' code", n, got.in_code);
+        c1_set += (want.o.fpu.sw >> 9) & 1;
+    }
+    cr_assert(c1_set > 0 && c1_set < 60, "C1 set after %u of the 60 FADDs", c1_set);
+}
+
+/*
+ * z = z * z + c from c = 2: exact for a few iterations, then inexact (PE
+ * new to the guest), then beyond the extended range (OE), then infinity.
+ * Each new flag fails the check where the loop's run ends: the entry's
+ * state comes back and the careful path runs the iterations again. Also
+ * with inf - inf in the loop (IE every time: never inline) and with a
+ * register read empty (a stack fault each iteration).
+ */
+Test(jit_engine, x87_loop_failed_check_runs_it_again_carefully)
+{
+    static const uint8_t grows[] = {
+        0xdd, 0x05, 0x00, 0x00, 0x02, 0x00, /* fld qword [20000h]: 2.0 */
+        0xd9, 0xc0,                         /* fld st0 */
+        0x31, 0xc0,                         /* xor eax, eax */
+        0xeb, 0x00,                         /* jmp $+2 */
+        0xd8, 0xc8,                         /* again: fmul st0, st0 */
+        0xd8, 0xc1,                         /* fadd st0, st1 */
+        0x40,                               /* inc eax */
+        0x3d, 0xc8, 0x00, 0x00, 0x00,       /* cmp eax, 200 */
+        0x75, 0xf4,                         /* jne again */
+        0xf4,
+    };
+    static const uint8_t invalid[] = {
+        0xd9, 0xee,                         /* fldz */
+        0x31, 0xc0,                         /* xor eax, eax */
+        0xeb, 0x00,                         /* jmp $+2 */
+        0xdd, 0x05, 0x08, 0x00, 0x02, 0x00, /* again: fld qword [20008h]: inf */
+        0xd8, 0xe0,                         /* fsub st0, st0: IE */
+        0xde, 0xc1,                         /* faddp st1, st0 */
+        0x40,                               /* inc eax */
+        0x83, 0xf8, 0x32,                   /* cmp eax, 50 */
+        0x75, 0xf0,                         /* jne again */
+        0xf4,
+    };
+    static const uint8_t empty_read[] = {
+        0xd9, 0xe8,                         /* fld1 */
+        0x31, 0xc0,                         /* xor eax, eax */
+        0xeb, 0x00,                         /* jmp $+2 */
+        0xd8, 0xc3,                         /* again: fadd st0, st3: empty */
+        0x40,                               /* inc eax */
+        0x83, 0xf8, 0x28,                   /* cmp eax, 40 */
+        0x75, 0xf8,                         /* jne again */
+        0xf4,
+    };
+    static const struct { const uint8_t *code; size_t len; bool redo; } progs[] = {
+        { grows, sizeof(grows), true }, { invalid, sizeof(invalid), true },
+        { empty_read, sizeof(empty_read), true },
+    };
+    static uint8_t data[X87_LOOP_DATA_SIZE];
+    double two = 2.0, inf = __builtin_inf();
+    memcpy(data, &two, 8);
+    memcpy(data + 8, &inf, 8);
+    static struct x87_loop_outcome want, got;
+    for (unsigned i = 0; i < 3; i++) {
+        x87_loop_run(CPU_ENGINE_INTERP, progs[i].code, progs[i].len, data, 10000000, &want);
+        for (uint64_t slice = 1; slice <= 10000000; slice *= 100) {
+            x87_loop_run(CPU_ENGINE_JIT, progs[i].code, progs[i].len, data, slice, &got);
+            x87_loop_assert_same(&want, &got, "program", i);
+        }
+        cr_assert_eq(got.loops, 1ull, "program %u: %llu x87 loops", i, got.loops);
+        cr_assert(got.redos > 0, "program %u: no run again", i);
+    }
+}
+
+/*
+ * The sum of 2000 doubles through a pointer the loop moves (ADD ESI
+ * inside the run: the register its memory operand is addressed with),
+ * over four pages (TLB misses inside the open run), one of the values
+ * inexact to add (PE new there), with FCOMI's flags written and then an
+ * integer compare's: the run spans all of it, each iteration's state as
+ * the interpreter's, the long run ended every JIT_X87_LOOP_RUN
+ * instructions and after a failed check sent to the careful path.
+ */
+Test(jit_engine, x87_loop_moves_its_pointer_and_meets_new_pages)
+{
+    static const uint8_t code[] = {
+        0xbe, 0x00, 0x00, 0x02, 0x00,       /* mov esi, 20000h */
+        0xd9, 0xee,                         /* fldz */
+        0xd9, 0xee,                         /* fldz */
+        0xeb, 0x00,                         /* jmp $+2 */
+        0xdc, 0x06,                         /* again: fadd qword [esi] */
+        0xdb, 0xf1,                         /* fcomi st0, st1 */
+        0x83, 0xc6, 0x08,                   /* add esi, 8 */
+        0x81, 0xfe, 0x80, 0x3e, 0x02, 0x00, /* cmp esi, 23e80h */
+        0x75, 0xf1,                         /* jne again */
+        0xf4,
+    };
+    static uint8_t data[X87_LOOP_DATA_SIZE];
+    for (unsigned k = 0; k < 2000; k++) {
+        double v = k == 1234 ? 1.0 / 3.0 : (double)(k % 7);
+        memcpy(data + 8 * k, &v, 8);
+    }
+    static struct x87_loop_outcome want, got;
+    x87_loop_run(CPU_ENGINE_INTERP, code, sizeof(code), data, 10000000, &want);
+    for (uint64_t slice = 3; slice <= 10000000; slice *= 30) {
+        x87_loop_run(CPU_ENGINE_JIT, code, sizeof(code), data, slice, &got);
+        x87_loop_assert_same(&want, &got, "slice", (unsigned)slice);
+    }
+    cr_assert_eq(got.loops, 1ull, "%llu x87 loops", got.loops);
+    cr_assert(got.redos > 0, "no run again");
 }

@@ -891,6 +891,73 @@ static unsigned flags_written_after(const struct insn *insns, unsigned n, uint32
     return 0; /* never: with none live at the entry, all are written first */
 }
 
+/* The block's instructions, from its start (an x87 loop's body: once
+ * from the entry, once more from the first copy's back edge). Returns
+ * the EIP after the last one translated. */
+static uint32_t emit_insns(struct jit_ctx *c, const struct insn *insns, unsigned n, bool native,
+                           const uint32_t *live, const uint32_t *live_real,
+                           const uint8_t *charge)
+{
+    struct x64_asm *a = c->a;
+    struct jit_tb *tb = c->tb;
+    uint32_t eip = tb->eip;
+    for (unsigned k = 0; k < n && !c->ended; k++) {
+        struct jit_insn *ji = &tb->insns[k];
+        ji->in = insns[k];
+        ji->in.fn = ji->in.fn ? cpu_fast_handler(&ji->in) : interp_unimplemented;
+        ji->eip = eip;
+        ji->next_eip = eip + insns[k].len;
+        if (!(c->key & JK_CODE32))
+            ji->next_eip &= 0xffff;
+        ji->ileft = (int32_t)(charge[k] - k);
+        c->charged = charge[k];
+
+        c->in = &ji->in;
+        c->ji = ji;
+        c->idx = k;
+        c->eip = ji->eip;
+        c->next_eip = ji->next_eip;
+        c->live_in = live[k];
+        c->live_out = live[k + 1];
+        c->live_real_in = live_real[k];
+        c->slow = -1;
+        c->resume = 0;
+
+        /* Fault-only flags stay through a flag-neutral instruction that
+         * leaves their registers alone, or one that writes them all. */
+        uint32_t fr, fw;
+        uint8_t fwrites;
+        jit_insn_flags(&insns[k], &fr, &fw);
+        bool neutral = neutral_op(&insns[k], &fwrites) && !(fwrites & c->remat.regs);
+        bool overwrites = fr == 0 && fw == F_ALL;
+        if (c->fl_lazy && !neutral && !overwrites)
+            gen_flags_settle(c);
+        /* Whether cpu->cc holds the flags as this instruction begins. */
+        bool cc_exact = !c->fl_host && !c->fl_lazy;
+
+        bool done = native && (gen_x87(c) || gen_ctrl(c) || gen_alu(c) || gen_string(c));
+        if (done)
+            c->j->stats.insns_inline++;
+        else
+            gen_helper(c);
+        if (c->slow >= 0) {
+            struct stub *s = &c->stubs[c->slow];
+            s->resume = c->resume ? c->resume : a->pos;
+            s->thunk = (c->fl_host && c->live_out) ? JIT_THUNK_LOAD_FLAGS : 0;
+        }
+        if (overwrites || (c->fl_lazy && fw && done))
+            c->fl_lazy = false; /* the host's flags hold all that is still needed */
+        if (done && c->fl_host && !c->fl_lazy && remat_form(&insns[k], cc_exact, &c->remat))
+            c->remat_ok = true;
+        else if (!(done && neutral))
+            c->remat_ok = false;
+        if (!c->remat_ok && c->fl_lazy)
+            a->bad = true; /* never: settled above */
+        eip = ji->next_eip;
+    }
+    return eip;
+}
+
 /* Translates `n` decoded instructions into `a`; false if the output
  * could not be made (full buffer, or an encoding the emitter refused). */
 static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
@@ -982,60 +1049,25 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     if (frame.reg >= 0)
         emit_frame_check(c, &frame);
 
-    uint32_t eip = tb->eip;
-    for (unsigned k = 0; k < n && !c->ended; k++) {
-        struct jit_insn *ji = &tb->insns[k];
-        ji->in = insns[k];
-        ji->in.fn = ji->in.fn ? cpu_fast_handler(&ji->in) : interp_unimplemented;
-        ji->eip = eip;
-        ji->next_eip = eip + insns[k].len;
-        if (!(c->key & JK_CODE32))
-            ji->next_eip &= 0xffff;
-        ji->ileft = (int32_t)(charge[k] - k);
-        c->charged = charge[k];
-
-        c->in = &ji->in;
-        c->ji = ji;
-        c->idx = k;
-        c->eip = ji->eip;
-        c->next_eip = ji->next_eip;
-        c->live_in = live[k];
-        c->live_out = live[k + 1];
-        c->live_real_in = live_real[k];
-        c->slow = -1;
-        c->resume = 0;
-
-        /* Fault-only flags stay through a flag-neutral instruction that
-         * leaves their registers alone, or one that writes them all. */
-        uint32_t fr, fw;
-        uint8_t fwrites;
-        jit_insn_flags(&insns[k], &fr, &fw);
-        bool neutral = neutral_op(&insns[k], &fwrites) && !(fwrites & c->remat.regs);
-        bool overwrites = fr == 0 && fw == F_ALL;
-        if (c->fl_lazy && !neutral && !overwrites)
-            gen_flags_settle(c);
-        /* Whether cpu->cc holds the flags as this instruction begins. */
-        bool cc_exact = !c->fl_host && !c->fl_lazy;
-
-        bool done = native && (gen_x87(c) || gen_ctrl(c) || gen_alu(c) || gen_string(c));
-        if (done)
-            c->j->stats.insns_inline++;
-        else
-            gen_helper(c);
-        if (c->slow >= 0) {
-            struct stub *s = &c->stubs[c->slow];
-            s->resume = c->resume ? c->resume : a->pos;
-            s->thunk = (c->fl_host && c->live_out) ? JIT_THUNK_LOAD_FLAGS : 0;
-        }
-        if (overwrites || (c->fl_lazy && fw && done))
-            c->fl_lazy = false; /* the host's flags hold all that is still needed */
-        if (done && c->fl_host && !c->fl_lazy && remat_form(&insns[k], cc_exact, &c->remat))
-            c->remat_ok = true;
-        else if (!(done && neutral))
-            c->remat_ok = false;
-        if (!c->remat_ok && c->fl_lazy)
-            a->bad = true; /* never: settled above */
-        eip = ji->next_eip;
+    if (c->x87_loop) {
+        c->x87_loop_stale = budget_exit->stale_flags;
+        gen_x87_loop_entry(c);
+    }
+    uint32_t eip = emit_insns(c, insns, n, native, live, live_real, charge);
+    if (c->x87_loop_jump) {
+        /* The x87 loop's second copy of its body (gen_x87.c "Loops"),
+         * from the translator's state at the first's back edge. */
+        unsigned nexits = c->nexits;
+        size_t jump = c->x87_loop_jump;
+        unsigned char *state = c->x87_loop_state;
+        memcpy(c, state, offsetof(struct jit_ctx, stubs));
+        c->nexits = nexits;
+        c->ended = false;
+        c->x87_copy2 = true;
+        c->x87_loop_jump = 0;
+        c->x87_loop_body = a->pos;
+        x64_patch_rel32(a, jump, a->pos);
+        eip = emit_insns(c, insns, n, native, live, live_real, charge);
     }
     if (!c->ended) {
         /* Fell off the end: the page end, the size limit, or an
@@ -1155,6 +1187,12 @@ struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr,
      * up, flush and try once more. (GLASS_JIT_HELPERS=1 in the
      * environment makes every instruction a helper call: jit_new.) */
     bool native = !j->helpers_only, flushed = false;
+    /* An x87 loop (gen_x87.c "Loops") is found by a first translation
+     * and made by a second, which replaces it (a failed second one: the
+     * first again, as found). */
+    bool x87_loop = false, x87_loop_tried = false;
+    unsigned char loop_state[offsetof(struct jit_ctx, stubs)];
+    struct jit_stats stats_before = j->stats;
     for (;;) {
         /* Every block starts on a 64-byte line. With 16-byte starts, a
          * hot block's place within its line moved with the size of
@@ -1193,7 +1231,17 @@ struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr,
         ctx.tb = tb;
         ctx.key = key;
         ctx.nstubs = 0;
-        if (emit_block(&ctx, insns, n, native)) {
+        ctx.x87_loop = x87_loop;
+        ctx.x87_loop_seen = ctx.x87_loop_run = ctx.x87_copy2 = false;
+        ctx.x87_loop_jump = ctx.x87_loop_body = 0;
+        ctx.x87_loop_state = loop_state;
+        bool ok = emit_block(&ctx, insns, n, native);
+        if (ok && native && ctx.x87_loop_seen && !x87_loop_tried) {
+            x87_loop = x87_loop_tried = true;
+            j->stats = stats_before;
+            continue;
+        }
+        if (ok) {
             tb->code = j->code.rx + j->code_used;
             tb->code_size = (uint32_t)a.pos;
             j->code_used += (a.pos + 15) & ~(size_t)15;
@@ -1204,6 +1252,11 @@ struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr,
             trace_block(j, tb, guest, a.buf);
             perfmap_block(j, tb);
             return tb;
+        }
+        if (a.bad && x87_loop) {
+            x87_loop = false; /* never: the first translation as it was */
+            j->stats = stats_before;
+            continue;
         }
         if (a.bad && native) {
             native = false;

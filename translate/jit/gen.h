@@ -77,6 +77,7 @@ struct stub {
     uint8_t x87_drop;              /* X87: host x87 registers to pop first, */
     uint8_t x87_from;              /* then the run's instructions from this one */
     uint8_t x87_side;              /* X87: then out at `eip` (a side exit's target) */
+    uint8_t x87_rollback;          /* X87: instead, the x87 loop's entry state back (gen.h) */
     int32_t budget_back;           /* EXIT, JC: instructions not run */
     uint64_t exit_code;            /* EXIT: what the block hands back */
 };
@@ -170,6 +171,22 @@ struct jit_ctx {
     bool x87_exit;
     uint32_t x87_exit_eip;
     unsigned x87_exit_retired;
+    /* An x87 loop (gen_x87.c, "Loops"): a block whose last instruction
+     * jumps back to its first, one run of x87 instructions from there.
+     * The first translation finds one (`x87_loop_seen`); the second
+     * (`x87_loop`) saves the state at the entry, translates the body
+     * twice (`x87_copy2`: the second time, from the translator's state at
+     * the first copy's back edge, `x87_loop_state`, a prefix of a
+     * struct jit_ctx) and keeps the run open across the back edges:
+     * `x87_loop_jump` is the first copy's jump to the second, at
+     * `x87_loop_body`. While `x87_loop_run` (that run open) a failed
+     * check puts the entry's state back and leaves for the careful path
+     * (gen_x87_stub); `x87_loop_stale`: the entry's stale flags. */
+    bool x87_loop, x87_loop_seen, x87_loop_run, x87_copy2;
+    bool x87_first_run; /* a run opened at the block's first instruction */
+    uint8_t x87_loop_stale;
+    size_t x87_loop_jump, x87_loop_body;
+    unsigned char *x87_loop_state;
     /* Where the X87 stubs of the run starting at each instruction call
      * its handlers (gen_x87_stub; 0: not emitted yet). */
     size_t x87_chain[JIT_MAX_INSNS];
@@ -316,6 +333,19 @@ void gen_x87_end_at_exit(struct jit_ctx *c, uint32_t eip, unsigned retired);
  * FXRSTOR helper that left TOP elsewhere than expected, or the state no
  * longer fit for JK_X87, leaves the block after it. */
 void gen_x87_after_helper(struct jit_ctx *c);
+/* An x87 loop's entry (gen_x87.c "Loops"): the state a failed check
+ * puts back. */
+void gen_x87_loop_entry(struct jit_ctx *c);
+/* At the back edge of an x87 loop, its run open (gen_ctrl.c): whether
+ * it can go on into the second copy of the body from here (the first
+ * copy; the second when its state is the one it started from). */
+bool gen_x87_loop_can_jump(struct jit_ctx *c);
+/* Into the second copy, the run open (the host's stack arranged as it
+ * expects). The translator's state stays as it was. */
+void gen_x87_loop_jump(struct jit_ctx *c);
+/* Whether instruction k is the block's last and a direct jump back to
+ * its first that an x87 loop can take (gen_ctrl.c). */
+bool gen_ctrl_x87_loop_edge(const struct jit_ctx *c, unsigned k);
 /* An X87 stub's code: drop the host's x87 stack, run the run's
  * instructions up to the stub's through their handlers, then leave the
  * block after it. */

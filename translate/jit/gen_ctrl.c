@@ -338,11 +338,69 @@ static enum x64_cc cond_from_cpu(struct jit_ctx *c, unsigned cond)
     return (enum x64_cc)cond;
 }
 
+bool gen_ctrl_x87_loop_edge(const struct jit_ctx *c, unsigned k)
+{
+    const struct insn *in = &c->insns[k];
+    const struct jit_tb *tb = c->tb;
+    if (k + 1 != c->ninsns || (in->op != OP_JCC && in->op != OP_JMP) ||
+        in->dst.kind != OPND_IMM)
+        return false;
+    /* 32-bit code in a flat CS, the block's own key at the jump (TOP
+     * back where it began: no x87 instruction after instruction k's
+     * caller), nothing its entry checks that the loop could change: the
+     * second page's translation, a frame register's page, tracing. */
+    uint32_t key = c->key;
+    if ((key & (JK_CS_FLAT | JK_CODE32)) != (JK_CS_FLAT | JK_CODE32) ||
+        (key & (JK_NOFRAME | JK_TRACE)) || gen_key_now(c) != key || tb->crosses ||
+        c->frame_reg >= 0)
+        return false;
+    uint32_t next = tb->eip;
+    for (unsigned i = 0; i <= k; i++)
+        next += c->insns[i].len;
+    uint32_t target = next + in->imm;
+    return in->opsize == 4 && target == tb->eip && linkable(c, tb->eip);
+}
+
+/* The back edge of an x87 loop with its run open (gen_x87.c "Loops"),
+ * taken when `cc` holds (-1: always): with budget left, and the run
+ * short enough (JIT_X87_LOOP_RUN), on into the body's second copy with
+ * the run still open; otherwise the run's end and out to the block's
+ * start (linked to itself: its entry leaves or starts a new run).
+ * Not taken: the run's end and out to the next instruction. */
+static void x87_loop_edge(struct jit_ctx *c, int cc)
+{
+    struct x64_asm *a = c->a;
+    gen_flags_to_cpu(c); /* the budget's charge clobbers the host's */
+    size_t fall = cc >= 0 ? x64_jcc32(a, (enum x64_cc)(cc ^ 1)) : 0;
+    x64_alu_rm_imm(a, ALU_SUB, 4, x64_r(JIT_BUDGET), c->charge[0]);
+    size_t spent = x64_jcc32(a, XCC_S);
+    x64_alu_reg_rm(a, ALU_CMP, 4, JIT_BUDGET, cpu_field(CPU_OFF(jit_loop_floor)));
+    size_t long_run = x64_jcc32(a, XCC_L);
+    gen_x87_loop_jump(c);
+    x64_patch_rel32(a, spent, a->pos);
+    x64_patch_rel32(a, long_run, a->pos);
+    x64_alu_rm_imm(a, ALU_ADD, 4, x64_r(JIT_BUDGET), c->charge[0]);
+    side_exit_x87(c, c->tb->eip);
+    if (cc >= 0) {
+        x64_patch_rel32(a, fall, a->pos);
+        side_exit_x87(c, c->next_eip);
+    }
+    c->ended = true;
+}
+
 static bool gen_jcc(struct jit_ctx *c)
 {
     uint32_t taken = rel_target(c);
     if (!target_ok(c, taken))
         return false;
+    if (c->x87_run && c->idx + 1 == c->ninsns) {
+        /* An x87 loop's back edge, its run open (gen_x87). */
+        gen_flags_to_cpu(c);
+        enum x64_cc cc = cond_from_cpu(c, c->in->cond);
+        c->fl_host = false;
+        x87_loop_edge(c, (int)cc);
+        return true;
+    }
     enum x64_cc cc;
     if (c->fl_host) {
         /* Branch on the host's flags; each way saves them (gen_exit_direct). */
@@ -427,7 +485,10 @@ static bool gen_jmp(struct jit_ctx *c)
         uint32_t t = rel_target(c);
         if (!target_ok(c, t))
             return false;
-        gen_exit_direct(c, -1, t, c->idx + 1);
+        if (c->x87_run) /* an x87 loop's back edge (gen_x87) */
+            x87_loop_edge(c, -1);
+        else
+            gen_exit_direct(c, -1, t, c->idx + 1);
         return true;
     }
     /* JMP r/m32 with a flat CS, JMP r/m16 in real-mode code: no limit to

@@ -112,11 +112,14 @@ static struct x64_mem spill_mem(unsigned p)
 
 /* Where register p's value goes when it leaves the host's stack: during
  * a run, cpu->fpu.st[p] only when p was empty at the run's start (the
- * handlers that may run the run again never read it); otherwise
- * cpu->jit_x87_spill[p], copied to st[p] at the run's end. */
+ * handlers that may run the run again never read it) and the run is not
+ * an x87 loop's; otherwise cpu->jit_x87_spill[p], copied to st[p] at the
+ * run's end. */
 static struct x64_mem store_slot(struct jit_ctx *c, unsigned p)
 {
-    if (c->x87_run && !(c->x87_fresh & bit(p))) {
+    /* An x87 loop's open run writes nothing of cpu->fpu until its end
+     * ("Loops"): a failed check puts the entry's state back. */
+    if (c->x87_run && (!(c->x87_fresh & bit(p)) || c->x87_loop_run)) {
         c->x87_scratch |= bit(p);
         return spill_mem(p);
     }
@@ -240,6 +243,20 @@ static int x87_stub_at(struct jit_ctx *c, unsigned k, unsigned discard)
 {
     const struct jit_insn *ji = &c->tb->insns[k];
     unsigned drop = c->x87.depth + discard;
+    if (c->x87_loop_run) {
+        /* The x87 loop's open run: its entry's state back ("Loops"). */
+        for (unsigned i = 0; i < c->nstubs; i++) {
+            struct stub *s = &c->stubs[i];
+            if (s->kind == STUB_X87 && s->x87_rollback && s->x87_drop == drop &&
+                s->nfields < JIT_MAX_FIELDS)
+                return (int)i;
+        }
+        struct stub *s = gen_stub_new(c, STUB_X87);
+        s->ji = ji;
+        s->x87_drop = (uint8_t)drop;
+        s->x87_rollback = 1;
+        return (int)(s - c->stubs);
+    }
     uint32_t eip = c->x87_exit ? c->x87_exit_eip : ji->next_eip;
     for (unsigned i = 0; i < c->nstubs; i++) {
         struct stub *s = &c->stubs[i];
@@ -279,11 +296,17 @@ static void jump_slow(struct jit_ctx *c, int cc, unsigned discard)
  * share one sequence of handler calls: cpu->jit_x87_redo says after
  * which to leave.
  */
+static void loop_rollback(struct jit_ctx *c, const struct stub *s);
+
 void gen_x87_stub(struct jit_ctx *c, const struct stub *s)
 {
     struct x64_asm *a = c->a;
     struct jit_tb *tb = c->tb;
     unsigned to = (unsigned)(s->ji - tb->insns), from = s->x87_from;
+    if (s->x87_rollback) {
+        loop_rollback(c, s);
+        return;
+    }
     for (unsigned k = 0; k < s->x87_drop; k++)
         x64_x87(a, 0xdd, 0xd8); /* FSTP ST(0) */
     x64_x87(a, 0xdb, 0xe2);     /* FNCLEX: the handlers start from clean host flags */
@@ -342,6 +365,7 @@ void gen_x87_start(struct jit_ctx *c)
     c->x87_cw = c->x87_bad = c->x87_ptr = false;
     c->x87_run = false;
     c->x87_exit = false;
+    c->x87_first_run = false;
     memset(c->x87_chain, 0, sizeof(c->x87_chain));
 }
 
@@ -352,6 +376,11 @@ static void run_start(struct jit_ctx *c)
     c->x87_top0 = c->top;
     c->x87_tag_set = c->x87_tag_clr = 0;
     c->x87_scratch = c->x87_fresh = c->x87_touched = 0;
+    /* An x87 loop's run: from its first instruction, open across its
+     * back edges ("Loops"). */
+    c->x87_loop_run = c->x87_loop && c->idx == 0 && !c->x87_copy2;
+    if (c->idx == 0 && !c->x87_copy2)
+        c->x87_first_run = true;
     c->x87_c1_clear = false;
     c->x87_c1_host = false;
     c->x87_checked = true;
@@ -433,6 +462,7 @@ void gen_x87_end(struct jit_ctx *c)
         x64_mov_rm_reg(a, 2, x64_m(to), T_VAL);
     }
     c->x87_run = false;
+    c->x87_loop_run = false;
     spill_all(c);
     c->x87_scratch = 0;
     if (c->x87_tag_clr)
@@ -1076,7 +1106,9 @@ static bool inside_run(const struct jit_ctx *c, unsigned k)
     switch ((enum op)in->op) {
     case OP_ADD: case OP_OR: case OP_AND: case OP_SUB: case OP_XOR: case OP_CMP: case OP_TEST:
     case OP_INC: case OP_DEC: case OP_NEG:
-        if (c->x87_wrote_flags)
+        /* Not in an x87 loop's open run, whose failed check runs
+         * everything again from its entry ("Loops"). */
+        if (c->x87_wrote_flags && !c->x87_loop_run)
             return false;
         break;
     case OP_MOV: case OP_NOT:
@@ -1095,7 +1127,7 @@ static bool inside_run(const struct jit_ctx *c, unsigned k)
     if (in->dst.width == 1 && in->dst.reg >= 4)
         return false; /* AH..BH: kept simple */
     unsigned r = in->dst.width == 1 ? in->dst.reg & 3 : in->dst.reg & 7;
-    return !(c->x87_addr_regs & (1u << r));
+    return c->x87_loop_run || !(c->x87_addr_regs & (1u << r));
 }
 
 /* The first instruction after `k` that is not one inside_run keeps in
@@ -1116,7 +1148,200 @@ static bool c1_overwritten(const struct jit_ctx *c, bool past_exits)
     for (unsigned i = c->idx + 1; i < k && !past_exits; i++)
         if (c->insns[i].op == OP_JCC)
             return false; /* a side exit's way ends the run before it */
+    if (c->x87_loop_run && k + 1 == c->ninsns) {
+        /* An x87 loop's back edge: the run goes on at the block's first
+         * instruction, the jump's other way (a Jcc's) ends it. */
+        if (!past_exits && c->insns[k].op == OP_JCC)
+            return false;
+        k = next_not_inside(c, 0);
+    }
     return k < c->ninsns && inline_form(c, &c->insns[k]) && !is_fnstsw_ax(&c->insns[k]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Loops                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A block whose last instruction jumps back to its first, one run of
+ * inline x87 instructions from that first one to the jump (make bench's
+ * Mandelbrot loop), would end its run at every back edge: read the
+ * host's status word (FNSTSW stalls the host's x87 until every operation
+ * before it is done: ~10 cycles an iteration), store the changed
+ * registers (FSTP m80, ~4 cycles each) and load them again (an 80-bit
+ * load of a value just stored waits ~12 cycles: no store forwarding),
+ * all so that a failed check can run the run again through the handlers
+ * from its start. Here the run stays open across the back edges instead:
+ * the host's flags are sticky, so one check where the run ends at last
+ * (a side exit, the jump not taken, the budget spent) covers every
+ * iteration, and the registers stay on the host's stack.
+ *
+ * What a failed check needs then is the state at the loop's entry, which
+ * the run left alone (it commits nothing before its end: no register
+ * value reaches cpu->fpu.st of one in use at its start, no store to
+ * guest memory, and its integer instructions are on registers alone):
+ * the entry saves the integer registers, the flags and the budget
+ * (cpu->jit_loop_*), and every check of the open run fails to a stub that
+ * drops the host's stack, puts them back, gives the budget back and
+ * leaves at the block's start asking for the instructions charged since
+ * to run on the careful path (cpu->jit_loop_redo, run.c), which so does
+ * again exactly what the interpreter does, the exception included.
+ *
+ * The translator's state at a back edge differs from the entry's (the
+ * registers on the host's stack, the tags and TOP the run will store,
+ * what it proved), so the body is translated twice (block.c): the first
+ * copy from the entry, the second from the state at the first's back
+ * edge; the second's back edge jumps to its own start when its state is
+ * that one again (the host's stack in another order is put back with
+ * FXCH, a renaming). Found by a first translation, made by a second
+ * (block.c), which needs the block's first instruction to open the run
+ * and the flags not fault-only at the edge.
+ */
+_Static_assert(offsetof(struct fpu, fds) + 2 - offsetof(struct fpu, cw) ==
+                   sizeof(((struct cpu *)0)->jit_loop_fpu),
+               "cpu->jit_loop_fpu holds struct fpu from cw to fds");
+
+void gen_x87_loop_entry(struct jit_ctx *c)
+{
+    static const uint8_t host_reg[8] = { X_RAX, X_RCX, X_RDX, X_RBX, X_R12, X_RBP, X_RSI, X_RDI };
+    struct x64_asm *a = c->a;
+    for (unsigned r = 0; r < 8; r++)
+        x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(jit_loop_regs) + (int32_t)(4 * r)), host_reg[r]);
+    x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(jit_loop_budget)), JIT_BUDGET);
+    x64_lea(a, 4, T_VAL, x64_mem(JIT_BUDGET, -JIT_X87_LOOP_RUN));
+    x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(jit_loop_floor)), T_VAL);
+    for (int32_t off = 0; off < (int32_t)sizeof(struct lazy_flags); off += 4) {
+        x64_mov_reg_rm(a, 4, T_VAL, cpu_field(CPU_OFF(cc) + off));
+        x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(jit_loop_cc) + off), T_VAL);
+    }
+    /* C0-C3, FDP and FDS, which the run writes as it goes. */
+    for (int32_t off = 0; off < 20; off += 4) {
+        x64_mov_reg_rm(a, 4, T_VAL, fpu_field(FPU_OFF(cw) + off));
+        x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(jit_loop_fpu) + off), T_VAL);
+    }
+}
+
+/* A failed check of the loop's open run (above): its entry's state back,
+ * then out at the block's start for the careful path. */
+static void loop_rollback(struct jit_ctx *c, const struct stub *s)
+{
+    static const uint8_t host_reg[8] = { X_RAX, X_RCX, X_RDX, X_RBX, X_R12, X_RBP, X_RSI, X_RDI };
+    struct x64_asm *a = c->a;
+    for (unsigned k = 0; k < s->x87_drop; k++)
+        x64_x87(a, 0xdd, 0xd8); /* FSTP ST(0) */
+    x64_x87(a, 0xdb, 0xe2);     /* FNCLEX */
+    for (unsigned r = 0; r < 8; r++)
+        x64_mov_reg_rm(a, 4, host_reg[r], cpu_field(CPU_OFF(jit_loop_regs) + (int32_t)(4 * r)));
+    for (int32_t off = 0; off < (int32_t)sizeof(struct lazy_flags); off += 4) {
+        x64_mov_reg_rm(a, 4, T_VAL, cpu_field(CPU_OFF(jit_loop_cc) + off));
+        x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(cc) + off), T_VAL);
+    }
+    for (int32_t off = 0; off < 20; off += 4) {
+        x64_mov_reg_rm(a, 4, T_VAL, cpu_field(CPU_OFF(jit_loop_fpu) + off));
+        x64_mov_rm_reg(a, 4, fpu_field(FPU_OFF(cw) + off), T_VAL);
+    }
+    /* The budget as before the entry's charge; what was charged since,
+     * to run again on the careful path. */
+    x64_mov_reg_rm(a, 4, T_VAL, cpu_field(CPU_OFF(jit_loop_budget)));
+    x64_alu_rm_imm(a, ALU_ADD, 4, x64_r(T_VAL), c->charge[0]);
+    x64_mov_rm_reg(a, 4, x64_r(T_TAG), T_VAL);
+    x64_alu_rm_reg(a, ALU_SUB, 4, x64_r(T_TAG), JIT_BUDGET);
+    x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(jit_loop_redo)), T_TAG);
+    x64_mov_rm_reg(a, 4, x64_r(JIT_BUDGET), T_VAL);
+    if (c->x87_loop_stale)
+        x64_mov_rm_imm(a, 1, cpu_field(CPU_OFF(jit_flags_stale)), c->x87_loop_stale);
+    gen_exit_at(c, c->tb->eip, 0);
+}
+
+/* Whether the translator's state `c` is the one `s` the second copy
+ * starts from, but for the order of the host's stack. */
+static bool loop_state_same(const struct jit_ctx *c, const struct jit_ctx *s)
+{
+    const struct x87_cache *x = &c->x87, *y = &s->x87;
+    if (x->depth != y->depth || x->dirty != y->dirty || x->popped != y->popped)
+        return false;
+    for (unsigned h = 0; h < x->depth; h++)
+        if (cache_find(y, x->phys[h]) < 0)
+            return false;
+    return c->top == s->top && c->x87_used == s->x87_used && c->x87_empty == s->x87_empty &&
+           c->x87_want_used == s->x87_want_used && c->x87_want_empty == s->x87_want_empty &&
+           c->x87_cw == s->x87_cw && c->x87_bad == s->x87_bad && c->x87_ptr == s->x87_ptr &&
+           c->x87_fip == s->x87_fip && c->x87_fop == s->x87_fop &&
+           c->x87_checked == s->x87_checked && c->x87_c1_clear == s->x87_c1_clear &&
+           c->x87_c1_host == s->x87_c1_host && c->x87_top0 == s->x87_top0 &&
+           c->x87_tag_set == s->x87_tag_set && c->x87_tag_clr == s->x87_tag_clr &&
+           !(c->x87_scratch & ~s->x87_scratch) && c->x87_fresh == s->x87_fresh &&
+           c->x87_touched == s->x87_touched && c->x87_from == s->x87_from &&
+           !c->fl_lazy && !s->fl_lazy;
+}
+
+bool gen_x87_loop_can_jump(struct jit_ctx *c)
+{
+    if (!c->x87_loop_run || c->fl_lazy)
+        return false;
+    if (!c->x87_copy2)
+        return true;
+    return loop_state_same(c, (const struct jit_ctx *)c->x87_loop_state);
+}
+
+/* Register p's value at the run's start also in its spill slot, where
+ * the code after this looks for it (loop_spill_from_start). */
+static void copy_to_spill(struct jit_ctx *c, unsigned p)
+{
+    struct x64_asm *a = c->a;
+    struct x64_mem from = st_mem(p), to = spill_mem(p);
+    x64_mov_reg_rm(a, 8, T_VAL, x64_m(from));
+    x64_mov_rm_reg(a, 8, x64_m(to), T_VAL);
+    from.disp += 8;
+    to.disp += 8;
+    x64_movzx(a, 4, T_VAL, 2, x64_m(from));
+    x64_mov_rm_reg(a, 2, x64_m(to), T_VAL);
+}
+
+/* The registers whose value is in a spill slot when not on the host's
+ * stack (store_slot) grow as the run goes on: the second copy starts
+ * with every register the run touches there (copied there at the jumps
+ * to it for those not yet), so that its back edge finds the state it
+ * began with, not a larger one. */
+static void loop_spill_from_start(struct jit_ctx *c, uint8_t want)
+{
+    for (unsigned p = 0; p < 8; p++)
+        if ((want & ~c->x87_scratch) & bit(p))
+            copy_to_spill(c, p);
+}
+
+void gen_x87_loop_jump(struct jit_ctx *c)
+{
+    struct x64_asm *a = c->a;
+    if (!c->x87_copy2) {
+        /* The second copy starts from here (block.c). */
+        struct jit_ctx *s = (struct jit_ctx *)c->x87_loop_state;
+        memcpy(s, c, offsetof(struct jit_ctx, stubs));
+        s->x87_scratch = (uint8_t)(c->x87_scratch | c->x87_touched);
+        loop_spill_from_start(c, s->x87_scratch);
+        c->x87_loop_jump = x64_jmp32(a);
+        return;
+    }
+    /* The host's stack in the order the second copy began with. */
+    const struct jit_ctx *s = (const struct jit_ctx *)c->x87_loop_state;
+    loop_spill_from_start(c, s->x87_scratch);
+    struct x87_cache saved = c->x87;
+    struct x87_cache *x = &c->x87;
+    for (unsigned i = x->depth; i-- > 1;) {
+        unsigned p = s->x87.phys[i];
+        if (x->phys[i] == p)
+            continue;
+        cache_top(c, p);
+        x64_x87(a, 0xd9, (uint8_t)(0xc8 + i)); /* FXCH ST(i) */
+        x->phys[0] = x->phys[i];
+        x->phys[i] = (uint8_t)p;
+    }
+    if (memcmp(x->phys, s->x87.phys, x->depth))
+        a->bad = true; /* never */
+    size_t back = x64_jmp32(a);
+    x64_patch_rel32(a, back, c->x87_loop_body);
+    c->j->stats.x87_loops++;
+    c->x87 = saved;
 }
 
 bool gen_x87(struct jit_ctx *c)
@@ -1130,8 +1355,16 @@ bool gen_x87(struct jit_ctx *c)
          * inline after all. */
         if (c->x87_run && inside_run(c, c->idx)) {
             unsigned k = next_not_inside(c, c->idx);
+            if (c->x87_loop_run && gen_ctrl_x87_loop_edge(c, k))
+                k = next_not_inside(c, 0); /* the loop's next iteration */
             if (k < c->ninsns && inline_form(c, &c->insns[k]) && !is_fnstsw_ax(&c->insns[k]))
                 return false;
+        }
+        if (gen_ctrl_x87_loop_edge(c, c->idx)) {
+            if (c->x87_run && c->x87_loop_run && gen_x87_loop_can_jump(c))
+                return false; /* the run goes on across the edge (gen_ctrl.c) */
+            if (!c->x87_loop && c->x87_first_run)
+                c->x87_loop_seen = true;
         }
         gen_x87_end(c);
         return false;

@@ -338,7 +338,16 @@ struct jit_stats {
     /* x87 exception checks emitted (gen_x87.c): in blocks' code, and at
      * runs' ends on side exits' ways. */
     uint64_t x87_checks, x87_exit_checks;
+    /* Blocks translated as x87 loops (gen_x87.c "Loops"), and their
+     * failed checks that sent what the loop ran to the careful path. */
+    uint64_t x87_loops, x87_loop_redos;
 };
+
+/* An x87 loop's run (gen_x87.c "Loops") ends at a back edge once it
+ * has been charged this many instructions: what a failed check sends
+ * to the careful path again stays short (a guest that clears the x87's
+ * exception flags as it goes fails one in each run). */
+#define JIT_X87_LOOP_RUN 2048
 
 /* A block whose frame check (block.c) has failed this many times is
  * translated again without one (run.c; GLASS_JIT_FRAME_FAILS=N in the

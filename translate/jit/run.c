@@ -388,6 +388,13 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
         j->tlb_generation = cpu->tlb.generation;
         jit_jc_tlb_changed(j);
     }
+    if (cpu->jit_careful_left &&
+        ((cpu->seg[SEG_CS].base + cpu->eip) & TLB_PAGE_MASK) == cpu->jit_careful_page) {
+        /* Asked of the careful path (exec.c asks first; lockstep.c
+         * comes here). */
+        cpu->jit_careful_left--;
+        return false;
+    }
     struct jit_tb *tb = find_block(j, cpu);
     if (!tb)
         return false;
@@ -432,6 +439,14 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
     uintptr_t code = j->enter(cpu, tb->code);
     j->running = false;
     cpu->icount += (uint64_t)(slice - cpu->jit_budget);
+    if (cpu->jit_loop_redo) {
+        /* An x87 loop's check failed with its run open: its entry's
+         * state is back, and what it ran since runs again on the
+         * careful path (gen_x87.c "Loops"). */
+        careful_run(j, cpu, cpu->jit_loop_redo + 1, false);
+        cpu->jit_loop_redo = 0;
+        j->stats.x87_loop_redos++;
+    }
     if (code != JIT_EXIT_PLAIN) {
         j->pending_from = (struct jit_tb *)(code & ~(uintptr_t)JIT_EXIT_MASK);
         j->pending_exit = (unsigned)(code & JIT_EXIT_MASK);
@@ -468,7 +483,9 @@ void jit_print_stats(const struct jit *j, FILE *f)
             "(%llu instructions run careful in them, %llu turns)\n"
             "jit: %llu frame checks failed, %llu blocks translated again without one\n"
             "jit: %llu blocks run on the careful path when first met (translated when met again)\n"
-            "jit: %llu x87 exception checks in blocks' code, %llu more on side exits' ways\n",
+            "jit: %llu x87 exception checks in blocks' code, %llu more on side exits' ways\n"
+            "jit: %llu x87 loops (their run open across the back edge), %llu of their runs "
+            "run again on the careful path\n",
             (unsigned long long)s->blocks, (unsigned long long)s->insns_translated,
             (unsigned long long)s->insns_inline, (unsigned long long)s->code_bytes,
             (unsigned long long)s->flushes, (unsigned long long)s->dispatches,
@@ -480,7 +497,8 @@ void jit_print_stats(const struct jit *j, FILE *f)
             (unsigned long long)s->smc_turns,
             (unsigned long long)s->frame_fails, (unsigned long long)s->frames_dropped,
             (unsigned long long)s->first_sights, (unsigned long long)s->x87_checks,
-            (unsigned long long)s->x87_exit_checks);
+            (unsigned long long)s->x87_exit_checks, (unsigned long long)s->x87_loops,
+            (unsigned long long)s->x87_loop_redos);
     /* The operations most often run through their handlers: what to
      * inline next. */
     bool done[OP_COUNT] = { false };
