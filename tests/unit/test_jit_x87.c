@@ -493,14 +493,21 @@ struct x87_loop_outcome {
     unsigned long long loops, redos, in_code;
 };
 
+/* The control word the programs start with (every exception masked),
+ * and whether the JIT runs them in lockstep with the interpreter (each
+ * block compared as it ends: a divergence stops the run). */
+static uint16_t x87_loop_cw = 0x037f;
+static bool x87_loop_lockstep;
+
 static void x87_loop_run(int engine, const uint8_t *code, size_t len, const uint8_t *data,
                          uint64_t slice, struct x87_loop_outcome *out)
 {
     struct je m = je_new(engine);
     memcpy(m.ram + X87_DATA, data, X87_LOOP_DATA_SIZE);
     je_code(&m, code, len);
-    m.cpu->fpu.cw = 0x037f;
+    m.cpu->fpu.cw = x87_loop_cw;
     m.cpu->fpu.tag_empty = 0xff;
+    m.cpu->lockstep_on = engine == CPU_ENGINE_JIT && x87_loop_lockstep;
     int exit = CPU_EXIT_BUDGET;
     for (unsigned i = 0; i < 2000000 && exit == CPU_EXIT_BUDGET; i++)
         exit = cpu_exec(m.cpu, slice);
@@ -673,4 +680,128 @@ Test(jit_engine, x87_loop_moves_its_pointer_and_meets_new_pages)
     }
     cr_assert_eq(got.loops, 1ull, "%llu x87 loops", got.loops);
     cr_assert(got.redos > 0, "no run again");
+}
+
+/*
+ * Random x87 loops: six registers loaded from the table of doubles
+ * (zeros, denormals, infinities, NaNs among them), then a loop of ECX
+ * iterations whose body is a random sequence of stack-neutral pieces:
+ * arithmetic on registers and on memory (through ESI, which the body
+ * moves), FLD/FADDP pairs, FXCH, FST, compares (FCOMI's flags, FCOM's
+ * C0-C3), FSQRT, constants, integer instructions on registers, and a
+ * forward Jcc over a piece (a side exit). Each program runs under the
+ * interpreter and under the JIT with budgets of 1, 7, 1000 and 10^7
+ * instructions a slice; everything must end alike, the FNSAVE image
+ * included; and in lockstep, where every block's result is compared
+ * with the interpreter's. Many of the loops are x87 loops (gen_x87.c "Loops"), whose
+ * failed checks (new flags, IE, stack faults are all here) run their
+ * iterations again on the careful path. X87_LOOP_SEED=N runs program N
+ * alone, X87_LOOP_RUNS=N runs N programs.
+ */
+static void x87_loop_piece(struct x87_gen *g, bool x87_only)
+{
+    unsigned i = x87_rnd(g) % 6, j = 1 + x87_rnd(g) % 6;
+    unsigned kind = x87_only ? x87_rnd(g) % 12 : x87_rnd(g) % 16;
+    switch (kind) {
+    case 0: { uint8_t b[] = { 0xd8, (uint8_t)(0xc0 + i) }; x87_emit(g, b, 2); break; } /* fadd */
+    case 1: { uint8_t b[] = { 0xd8, (uint8_t)(0xc8 + i) }; x87_emit(g, b, 2); break; } /* fmul */
+    case 2: { uint8_t b[] = { 0xd8, (uint8_t)(0xe0 + i) }; x87_emit(g, b, 2); break; } /* fsub */
+    case 3: { uint8_t b[] = { 0xd8, (uint8_t)(0xf0 + i) }; x87_emit(g, b, 2); break; } /* fdiv */
+    case 4: { uint8_t b[] = { 0xdc, (uint8_t)(0xc8 + i) }; x87_emit(g, b, 2); break; } /* fmul st(i), st0 */
+    case 5: { uint8_t b[] = { 0xd9, (uint8_t)(0xc8 + i) }; x87_emit(g, b, 2); break; } /* fxch */
+    case 6: { /* fld st(i); faddp st(j) */
+        uint8_t b[] = { 0xd9, (uint8_t)(0xc0 + i), 0xde, (uint8_t)(0xc0 + j) };
+        x87_emit(g, b, 4);
+        break;
+    }
+    case 7: /* fld m64; fsubp st(j) */
+        x87_mem(g, 0xdd, 0);
+        { uint8_t b[] = { 0xde, (uint8_t)(0xe8 + j) }; x87_emit(g, b, 2); }
+        break;
+    case 8: { uint8_t b[] = { 0xdc, 0x06 }; x87_emit(g, b, 2); break; } /* fadd qword [esi] */
+    case 9: { /* fcomi st0, st(i) or fcom st(i) */
+        uint8_t b[] = { (uint8_t)(x87_rnd(g) % 2 ? 0xdb : 0xd8), (uint8_t)(0xf0 + i) };
+        if (b[0] == 0xd8)
+            b[1] = (uint8_t)(0xd0 + i);
+        x87_emit(g, b, 2);
+        break;
+    }
+    case 10: { /* fsqrt, fchs, fabs, or fld1; faddp */
+        static const uint8_t forms[][4] = { { 0xd9, 0xfa }, { 0xd9, 0xe0 }, { 0xd9, 0xe1 },
+                                            { 0xd9, 0xe8, 0xde, 0xc1 } };
+        unsigned f = x87_rnd(g) % 4;
+        x87_emit(g, forms[f], f == 3 ? 4 : 2);
+        break;
+    }
+    case 11: { uint8_t b[] = { 0xdd, (uint8_t)(0xd0 + j) }; x87_emit(g, b, 2); break; } /* fst st(j) */
+    case 12: { uint8_t b[] = { 0x83, 0xc6, 0x08 }; x87_emit(g, b, 3); break; }     /* add esi, 8 */
+    case 13: { uint8_t b[] = { 0x40 }; x87_emit(g, b, 1); break; }                 /* inc eax */
+    case 14: { uint8_t b[] = { 0x39, 0xd8 }; x87_emit(g, b, 2); break; }           /* cmp eax, ebx */
+    default: { /* jcc over an x87 piece: a side exit */
+        uint8_t *at = g->p;
+        uint8_t b[] = { (uint8_t)(0x70 + x87_rnd(g) % 16), 0 };
+        x87_emit(g, b, 2);
+        x87_loop_piece(g, true);
+        at[1] = (uint8_t)(g->p - at - 2);
+        break;
+    }
+    }
+}
+
+Test(jit_engine, x87_random_loops_as_the_interpreter_runs_them, .timeout = 240)
+{
+    static uint8_t data[X87_LOOP_DATA_SIZE], code[512];
+    static struct x87_loop_outcome want, got;
+    unsigned runs = 300, first = 1, loops = 0;
+    if (getenv("X87_LOOP_RUNS"))
+        runs = (unsigned)atoi(getenv("X87_LOOP_RUNS"));
+    if (getenv("X87_LOOP_SEED"))
+        first = runs = (unsigned)atoi(getenv("X87_LOOP_SEED"));
+    for (unsigned seed = first; seed <= runs; seed++) {
+        struct x87_gen g = { seed * 0x9e3779b97f4a7c15ull + 17, code };
+        memset(data, 0, sizeof(data));
+        x87_fill_data(&g, data);
+        for (unsigned r = 0; r < 6; r++)
+            x87_mem(&g, 0xdd, 0); /* fld qword [...] */
+        uint8_t setup[] = {
+            0xb9, (uint8_t)(1 + x87_rnd(&g) % 40), 0, 0, 0, /* mov ecx, n */
+            0xbe, 0x00, 0x08, 0x02, 0x00,                  /* mov esi, 20800h */
+            0xbb, (uint8_t)(x87_rnd(&g) % 8), 0, 0, 0,      /* mov ebx, k */
+            0xeb, 0x00,                                    /* jmp $+2 */
+        };
+        x87_emit(&g, setup, sizeof(setup));
+        uint8_t *start = g.p;
+        x87_loop_piece(&g, true); /* the loop's first instruction: x87 */
+        unsigned pieces = 1 + x87_rnd(&g) % 10;
+        for (unsigned k = 0; k < pieces; k++)
+            x87_loop_piece(&g, false);
+        uint8_t tail[] = { 0x49, 0x75, 0 }; /* dec ecx; jnz start */
+        tail[2] = (uint8_t)(start - (g.p + 3));
+        x87_emit(&g, tail, 3);
+        uint32_t at = X87_SAVE;
+        uint8_t save[7] = { 0xdd, 0x35 }; /* fnsave [X87_SAVE]; hlt */
+        memcpy(save + 2, &at, 4);
+        save[6] = 0xf4;
+        x87_emit(&g, save, 7);
+        size_t len = (size_t)(g.p - code);
+        /* Double or extended precision, any rounding. */
+        x87_loop_cw = (uint16_t)(0x007f | (x87_rnd(&g) % 4) << 10 | (2 + x87_rnd(&g) % 2) << 8);
+        x87_loop_run(CPU_ENGINE_INTERP, code, len, data, 10000000, &want);
+        static const uint64_t slices[] = { 1, 7, 1000, 10000000 };
+        for (unsigned s = 0; s < 4; s++) {
+            x87_loop_run(CPU_ENGINE_JIT, code, len, data, slices[s], &got);
+            x87_loop_assert_same(&want, &got, "seed", seed);
+        }
+        loops += got.loops > 0;
+        /* The state after each block, a loop's put back by a failed
+         * check included, as the interpreter's there. */
+        x87_loop_lockstep = true;
+        x87_loop_run(CPU_ENGINE_JIT, code, len, data, 10000000, &got);
+        x87_loop_lockstep = false;
+        x87_loop_assert_same(&want, &got, "seed (lockstep)", seed);
+    }
+    x87_loop_cw = 0x037f;
+    if (runs - first + 1 >= 100)
+        cr_assert(loops * 4 >= runs - first + 1, "%u of %u programs made x87 loops", loops,
+                  runs - first + 1);
 }
