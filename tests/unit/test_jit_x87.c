@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tests/unit/jit_engine_harness.h"
+#include "translate/jit/jit.h"
 
 /* ------------------------------------------------------------------ */
 /* x87: random programs under both engines                             */
@@ -490,7 +491,7 @@ Test(jit_engine, x87_failed_run_check_runs_it_again_from_its_start)
 
 struct x87_loop_outcome {
     struct x87_outcome o;
-    unsigned long long loops, redos, in_code;
+    unsigned long long loops, redos, in_code, dropped;
 };
 
 /* The control word the programs start with (every exception masked),
@@ -521,6 +522,7 @@ static void x87_loop_run(int engine, const uint8_t *code, size_t len, const uint
         out->loops = jit_stat(m.cpu, "x87 loops");
         out->redos = jit_stat(m.cpu, "of their runs run again");
         out->in_code = jit_stat(m.cpu, "x87 exception checks in blocks' code");
+        out->dropped = jit_stat(m.cpu, "loops made plain blocks again");
     }
     je_free(&m);
 }
@@ -804,4 +806,36 @@ Test(jit_engine, x87_random_loops_as_the_interpreter_runs_them, .timeout = 240)
     if (runs - first + 1 >= 100)
         cr_assert(loops * 4 >= runs - first + 1, "%u of %u programs made x87 loops", loops,
                   runs - first + 1);
+}
+
+/*
+ * A loop whose check fails on every run (inf - inf each iteration: IE,
+ * which never runs inline) would waste each run and then run it on the
+ * careful path, for ever: after JIT_X87_LOOP_REDOS of them its block is
+ * translated again as a plain one, and stays so.
+ */
+Test(jit_engine, x87_loop_that_keeps_failing_becomes_a_plain_block)
+{
+    static const uint8_t code[] = {
+        0xd9, 0xee,                         /* fldz */
+        0x31, 0xc0,                         /* xor eax, eax */
+        0xeb, 0x00,                         /* jmp $+2 */
+        0xdd, 0x05, 0x08, 0x00, 0x02, 0x00, /* again: fld qword [20008h]: inf */
+        0xd8, 0xe0,                         /* fsub st0, st0: IE */
+        0xde, 0xc1,                         /* faddp st1, st0 */
+        0x40,                               /* inc eax */
+        0x3d, 0x00, 0x10, 0x00, 0x00,       /* cmp eax, 4096 */
+        0x75, 0xee,                         /* jne again */
+        0xf4,
+    };
+    static uint8_t data[X87_LOOP_DATA_SIZE];
+    double inf = __builtin_inf();
+    memcpy(data + 8, &inf, 8);
+    static struct x87_loop_outcome want, got;
+    x87_loop_run(CPU_ENGINE_INTERP, code, sizeof(code), data, 10000000, &want);
+    x87_loop_run(CPU_ENGINE_JIT, code, sizeof(code), data, 10000000, &got);
+    x87_loop_assert_same(&want, &got, "program", 0);
+    cr_assert_eq(got.dropped, 1ull, "%llu loops dropped", got.dropped);
+    cr_assert_eq(got.redos, (unsigned long long)JIT_X87_LOOP_REDOS, "%llu runs again",
+                 got.redos);
 }

@@ -1236,7 +1236,8 @@ struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr,
         ctx.x87_loop_jump = ctx.x87_loop_body = 0;
         ctx.x87_loop_state = loop_state;
         bool ok = emit_block(&ctx, insns, n, native);
-        if (ok && native && ctx.x87_loop_seen && !x87_loop_tried) {
+        if (ok && native && ctx.x87_loop_seen && !x87_loop_tried &&
+            jit_x87_loop_allowed(j, paddr, key)) {
             x87_loop = x87_loop_tried = true;
             j->stats = stats_before;
             continue;

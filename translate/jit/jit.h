@@ -160,6 +160,9 @@ struct jit_tb {
      * has failed (run.c: past JIT_FRAME_FAILS it is translated again
      * without one). */
     uint8_t framed, frame_fails;
+    /* An x87 loop's runs sent to the careful path (gen_x87.c "Loops"; run.c:
+     * past JIT_X87_LOOP_REDOS it is translated again without the loop). */
+    uint8_t loop_redos;
     uint32_t gen2;       /* cpu->tlb.generation when paddr2 was checked */
     uint64_t paddr2;     /* the physical page of its last bytes */
 
@@ -338,9 +341,10 @@ struct jit_stats {
     /* x87 exception checks emitted (gen_x87.c): in blocks' code, and at
      * runs' ends on side exits' ways. */
     uint64_t x87_checks, x87_exit_checks;
-    /* Blocks translated as x87 loops (gen_x87.c "Loops"), and their
-     * failed checks that sent what the loop ran to the careful path. */
-    uint64_t x87_loops, x87_loop_redos;
+    /* Blocks translated as x87 loops (gen_x87.c "Loops"), their failed
+     * checks that sent what the loop ran to the careful path, and the
+     * loops translated again without (JIT_X87_LOOP_REDOS). */
+    uint64_t x87_loops, x87_loop_redos, x87_loops_dropped;
 };
 
 /* An x87 loop's run (gen_x87.c "Loops") ends at a back edge once it
@@ -348,6 +352,13 @@ struct jit_stats {
  * to the careful path again stays short (a guest that clears the x87's
  * exception flags as it goes fails one in each run). */
 #define JIT_X87_LOOP_RUN 2048
+/* An x87 loop whose runs keep failing their checks (IE or DE on every
+ * iteration: NaNs, denormals; a guest clearing the flags in a loop
+ * around it) wastes each run and then runs it carefully: after this
+ * many it is translated again as a plain block, and remembered in a set
+ * of this many tags. */
+#define JIT_X87_LOOP_REDOS 8
+#define JIT_X87_LOOP_BANS 64
 
 /* A block whose frame check (block.c) has failed this many times is
  * translated again without one (run.c; GLASS_JIT_FRAME_FAILS=N in the
@@ -416,6 +427,9 @@ struct jit {
     uint32_t kpage_min, kpage_max; /* and the range of those pages */
     bool knonglobal;       /* one of those came from a non-global translation */
     unsigned frame_fails_max; /* JIT_FRAME_FAILS, or GLASS_JIT_FRAME_FAILS (tests) */
+    /* Blocks not to be made x87 loops again (their checks kept failing):
+     * a direct-mapped set of physical address and key tags (run.c). */
+    uint64_t x87_loop_bans[JIT_X87_LOOP_BANS];
 
     /* Dispatcher state (run.c). */
     uint32_t tlb_generation;      /* cpu->tlb.generation the jump cache is valid for */
@@ -470,6 +484,8 @@ void jit_invalidate_page(struct jit *j, uint64_t page);
 /* Drops one block (a crossing block whose second page now translates
  * elsewhere). */
 void jit_invalidate_block(struct jit *j, struct jit_tb *tb);
+/* Whether the block at `paddr` under `key` may be made an x87 loop. */
+bool jit_x87_loop_allowed(const struct jit *j, uint64_t paddr, uint32_t key);
 
 /* block.c: translates the block at the CPU's CS:EIP (physical `paddr`,
  * page bytes at `host`). NULL if no instruction there can be translated

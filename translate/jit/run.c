@@ -381,6 +381,23 @@ static struct jit_tb *find_block(struct jit *j, struct cpu *cpu)
     return tb;
 }
 
+/* The x87 loops dropped (JIT_X87_LOOP_REDOS): a tag of the physical
+ * address and key (never 0, an empty slot) in a direct-mapped set. */
+static uint64_t loop_ban_tag(uint64_t paddr, uint32_t key)
+{
+    return ((paddr << 24 ^ key) * 0x9e3779b97f4a7c15ull) | 1;
+}
+
+static unsigned loop_ban_slot(uint64_t paddr, uint32_t key)
+{
+    return (unsigned)(loop_ban_tag(paddr, key) >> 58) % JIT_X87_LOOP_BANS;
+}
+
+bool jit_x87_loop_allowed(const struct jit *j, uint64_t paddr, uint32_t key)
+{
+    return j->x87_loop_bans[loop_ban_slot(paddr, key)] != loop_ban_tag(paddr, key);
+}
+
 bool jit_exec(struct cpu *cpu, uint64_t budget)
 {
     struct jit *j = cpu->jit;
@@ -446,6 +463,14 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
         careful_run(j, cpu, cpu->jit_loop_redo + 1, false);
         cpu->jit_loop_redo = 0;
         j->stats.x87_loop_redos++;
+        struct jit_tb *loop = cpu->jit_loop_tb;
+        if (loop && !loop->dead && ++loop->loop_redos >= JIT_X87_LOOP_REDOS) {
+            /* Its checks keep failing: a plain block from now on. */
+            j->x87_loop_bans[loop_ban_slot(loop->paddr, loop->key)] =
+                loop_ban_tag(loop->paddr, loop->key);
+            jit_invalidate_block(j, loop);
+            j->stats.x87_loops_dropped++;
+        }
     }
     if (code != JIT_EXIT_PLAIN) {
         j->pending_from = (struct jit_tb *)(code & ~(uintptr_t)JIT_EXIT_MASK);
@@ -485,7 +510,7 @@ void jit_print_stats(const struct jit *j, FILE *f)
             "jit: %llu blocks run on the careful path when first met (translated when met again)\n"
             "jit: %llu x87 exception checks in blocks' code, %llu more on side exits' ways\n"
             "jit: %llu x87 loops (their run open across the back edge), %llu of their runs "
-            "run again on the careful path\n",
+            "run again on the careful path, %llu loops made plain blocks again\n",
             (unsigned long long)s->blocks, (unsigned long long)s->insns_translated,
             (unsigned long long)s->insns_inline, (unsigned long long)s->code_bytes,
             (unsigned long long)s->flushes, (unsigned long long)s->dispatches,
@@ -498,7 +523,7 @@ void jit_print_stats(const struct jit *j, FILE *f)
             (unsigned long long)s->frame_fails, (unsigned long long)s->frames_dropped,
             (unsigned long long)s->first_sights, (unsigned long long)s->x87_checks,
             (unsigned long long)s->x87_exit_checks, (unsigned long long)s->x87_loops,
-            (unsigned long long)s->x87_loop_redos);
+            (unsigned long long)s->x87_loop_redos, (unsigned long long)s->x87_loops_dropped);
     /* The operations most often run through their handlers: what to
      * inline next. */
     bool done[OP_COUNT] = { false };
