@@ -20,6 +20,18 @@ today) shows n/a; a run that fails or times out shows "fail". Every run's
 checksum must equal the native one: a mismatch is a correctness bug in an
 engine, printed loudly, and the script then exits with status 1.
 
+Rounds per engine: a run whose work takes less than BENCH_MIN_SECONDS
+(0.3 s) is lost in the start-up time's noise (the JIT and native rows of
+most workloads at their default rounds: 0.005-0.1 s, against a start-up
+of ~0.1 s that varies by tens of ms). So one calibration run per cell
+first, at the default rounds; a cell below that then runs N times the
+rounds (N up to 64, for ~0.5 s of work), and the table shows its seconds
+per default rounds: time * default / rounds run. The rounds each cell
+ran are listed under the table. The workloads do the same work every
+round, so this only removes noise; the JIT's translation is amortised
+over more rounds (a few ms in all). BENCH_MIN_SECONDS=0: every engine at
+the default rounds, as before 2026-12-07.
+
 Ratios: qemu/jit = how many times faster the JIT is than QEMU's TCG;
 jit/nat = how many times slower than native; intp/jit = the JIT's speedup
 over the interpreter; intp/nat and qemu/nat likewise. MIPS: guest
@@ -28,6 +40,7 @@ is the geometric mean over the workloads.
 
 Environment (make passes its command-line variables through):
   BENCH_REPEAT=3        runs per cell (medians)
+  BENCH_MIN_SECONDS=0.3 cells faster than this run more rounds (above)
   BENCH_SCALE=1         multiplies every workload's default rounds
   BENCH_ROUNDS=N        the same N rounds for every workload instead
   BENCH_ONLY=a,b        only these rows: workload names, `linux` for the boot
@@ -79,6 +92,7 @@ class Run:
 
     def __init__(self, seconds=None, checksum=None, insns=None, error=None):
         self.seconds, self.checksum, self.insns, self.error = seconds, checksum, insns, error
+        self.scale = 1  # rounds run / the workload's default rounds
 
 
 def read_text(path):
@@ -190,8 +204,9 @@ def progress_time(run, baseline):
     if run.seconds is None:
         return "fail"
     if not baseline:
-        return fmt_time(run.seconds)
-    return fmt_time(max(run.seconds - statistics.median(r.seconds for r in baseline), 0.0))
+        return fmt_time(run.seconds / run.scale)
+    return fmt_time(max(run.seconds - statistics.median(r.seconds for r in baseline), 0.0) /
+                    run.scale)
 
 
 def geomean(values):
@@ -295,6 +310,35 @@ def run_all(b, engines, workloads, repeat, want_linux):
     runs = {(w, e): [] for w, _, _ in workloads for e in live}
     mismatches = []
     wrong = set()  # (workload, engine) cells with a wrong checksum
+
+    # Rounds per cell: one calibration run each at the default rounds.
+    scale = {(w, e): 1 for w, _, _ in workloads for e in live}
+    min_seconds = env_float("BENCH_MIN_SECONDS", 0.3)
+    if min_seconds > 0 and workloads:
+        start0 = {}
+        for e in live:
+            if e != "native":
+                r = b.run(e, "none", 0)
+                if r.seconds is not None:
+                    base[e].append(r)
+                    start0[e] = r.seconds
+        for name, rounds, _ in workloads:
+            for e in live:
+                r = b.run(e, name, rounds)
+                if r.seconds is None:
+                    continue
+                work = r.seconds - start0.get(e, 0.0)
+                if work < min_seconds:
+                    scale[(name, e)] = min(64, math.ceil(min_seconds * 5 / 3 / max(work, 0.005)))
+            say("  [calibration] %-9s %s" % (name, "  ".join(
+                "%s x%d" % (e, scale[(name, e)]) for e in live)))
+    native_sums = {}  # (workload, rounds): the host's checksum
+
+    def reference(name, rounds):
+        if (name, rounds) not in native_sums:
+            native_sums[(name, rounds)] = b.run("native", name, rounds).checksum
+        return native_sums[(name, rounds)]
+
     for rep in range(repeat):
         order = live[rep % len(live):] + live[:rep % len(live)] if live else []
         for e in order:
@@ -305,16 +349,22 @@ def run_all(b, engines, workloads, repeat, want_linux):
         for name, rounds, _ in workloads:
             cells = {}
             for e in order:
-                r = b.run(e, name, rounds)
+                r = b.run(e, name, rounds * scale[(name, e)])
+                r.scale = scale[(name, e)]
                 runs[(name, e)].append(r)
                 cells[e] = r
                 if r.error:
                     say("bench: FAILED: %s under %s: %s" % (name, e, r.error))
-            # The host CPU is the reference; without the native column,
-            # the first engine that gave a checksum.
+            # The host CPU is the reference (at each cell's rounds);
+            # without the native column, the first engine that gave a
+            # checksum (all at their rounds alike then).
             ref = next((e for e in ENGINES if e in cells and cells[e].checksum), None)
             for e, r in cells.items():
-                want = cells[ref].checksum if ref else None
+                if "native" in cells:
+                    ref = "native"
+                    want = reference(name, rounds * r.scale)
+                else:
+                    want = cells[ref].checksum if ref else None
                 if want and r.checksum and r.checksum != want:
                     msg = ("bench: CHECKSUM MISMATCH: %s under %s gave %s, %s %s" %
                            (name, e, r.checksum, ref, want))
@@ -341,7 +391,7 @@ def run_all(b, engines, workloads, repeat, want_linux):
                 table[(name, e)] = "fail"
                 continue
             secs = [max(r.seconds - startup.get(e, 0.0), 1e-6) for r in ok]
-            table[(name, e)] = float(statistics.median(secs))
+            table[(name, e)] = float(statistics.median(s / r.scale for r, s in zip(ok, secs)))
             if e in ("jit", "interp"):
                 rates = [(r.insns - base_insns[e]) / s / 1e6
                          for r, s in zip(ok, secs) if r.insns]
@@ -349,6 +399,12 @@ def run_all(b, engines, workloads, repeat, want_linux):
 
     if workloads:
         print_table(engines, workloads, repeat, table, mips, startup, unavailable, wrong)
+        scaled = ["%s %s" % (name, ", ".join("%s x%d" % (e, scale[(name, e)]) for e in live
+                                            if scale[(name, e)] > 1))
+                  for name, _, _ in workloads
+                  if any(scale[(name, e)] > 1 for e in live)]
+        if scaled:
+            print("rounds run (seconds shown per default rounds): " + "; ".join(scaled))
 
     linux = run_linux(b, engines, unavailable, repeat, say) if want_linux else None
     print_targets(workloads, table, linux)
