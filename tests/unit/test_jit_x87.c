@@ -582,6 +582,27 @@ Test(jit_engine, x87_loop_runs_as_the_interpreter_runs_it)
     cr_assert(c1_set > 0 && c1_set < 60, "C1 set after %u of the 60 FADDs", c1_set);
 }
 
+/* inf - inf added up `n` times in a loop: IE on every iteration (never
+ * inline: fpu_soft decides), so every run of the loop fails its check. */
+static const uint8_t inf_minus_inf[] = {
+    0xd9, 0xee,                         /* fldz */
+    0x31, 0xc0,                         /* xor eax, eax */
+    0xeb, 0x00,                         /* jmp $+2 */
+    0xdd, 0x05, 0x08, 0x00, 0x02, 0x00, /* again: fld qword [20008h]: inf */
+    0xd8, 0xe0,                         /* fsub st0, st0: IE */
+    0xde, 0xc1,                         /* faddp st1, st0 */
+    0x40,                               /* inc eax */
+    0x3d, 0x00, 0x00, 0x00, 0x00,       /* cmp eax, n */
+    0x75, 0xee,                         /* jne again */
+    0xf4,
+};
+
+static void inf_minus_inf_loop(uint8_t *code, uint32_t n)
+{
+    memcpy(code, inf_minus_inf, sizeof(inf_minus_inf));
+    memcpy(code + 18, &n, 4);
+}
+
 /*
  * z = z * z + c from c = 2: exact for a few iterations, then inexact (PE
  * new to the guest), then beyond the extended range (OE), then infinity.
@@ -604,18 +625,8 @@ Test(jit_engine, x87_loop_failed_check_runs_it_again_carefully)
         0x75, 0xf4,                         /* jne again */
         0xf4,
     };
-    static const uint8_t invalid[] = {
-        0xd9, 0xee,                         /* fldz */
-        0x31, 0xc0,                         /* xor eax, eax */
-        0xeb, 0x00,                         /* jmp $+2 */
-        0xdd, 0x05, 0x08, 0x00, 0x02, 0x00, /* again: fld qword [20008h]: inf */
-        0xd8, 0xe0,                         /* fsub st0, st0: IE */
-        0xde, 0xc1,                         /* faddp st1, st0 */
-        0x40,                               /* inc eax */
-        0x83, 0xf8, 0x32,                   /* cmp eax, 50 */
-        0x75, 0xf0,                         /* jne again */
-        0xf4,
-    };
+    static uint8_t invalid[sizeof(inf_minus_inf)];
+    inf_minus_inf_loop(invalid, 50);
     static const uint8_t empty_read[] = {
         0xd9, 0xe8,                         /* fld1 */
         0x31, 0xc0,                         /* xor eax, eax */
@@ -626,9 +637,9 @@ Test(jit_engine, x87_loop_failed_check_runs_it_again_carefully)
         0x75, 0xf8,                         /* jne again */
         0xf4,
     };
-    static const struct { const uint8_t *code; size_t len; bool redo; } progs[] = {
-        { grows, sizeof(grows), true }, { invalid, sizeof(invalid), true },
-        { empty_read, sizeof(empty_read), true },
+    const struct { const uint8_t *code; size_t len; } progs[] = {
+        { grows, sizeof(grows) }, { invalid, sizeof(invalid) },
+        { empty_read, sizeof(empty_read) },
     };
     static uint8_t data[X87_LOOP_DATA_SIZE];
     double two = 2.0, inf = __builtin_inf();
@@ -816,18 +827,8 @@ Test(jit_engine, x87_random_loops_as_the_interpreter_runs_them, .timeout = 240)
  */
 Test(jit_engine, x87_loop_that_keeps_failing_becomes_a_plain_block)
 {
-    static const uint8_t code[] = {
-        0xd9, 0xee,                         /* fldz */
-        0x31, 0xc0,                         /* xor eax, eax */
-        0xeb, 0x00,                         /* jmp $+2 */
-        0xdd, 0x05, 0x08, 0x00, 0x02, 0x00, /* again: fld qword [20008h]: inf */
-        0xd8, 0xe0,                         /* fsub st0, st0: IE */
-        0xde, 0xc1,                         /* faddp st1, st0 */
-        0x40,                               /* inc eax */
-        0x3d, 0x00, 0x10, 0x00, 0x00,       /* cmp eax, 4096 */
-        0x75, 0xee,                         /* jne again */
-        0xf4,
-    };
+    uint8_t code[sizeof(inf_minus_inf)];
+    inf_minus_inf_loop(code, 4096);
     static uint8_t data[X87_LOOP_DATA_SIZE];
     double inf = __builtin_inf();
     memcpy(data + 8, &inf, 8);

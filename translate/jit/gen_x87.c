@@ -110,6 +110,18 @@ static struct x64_mem spill_mem(unsigned p)
     return x64_mem(JIT_CPU, CPU_OFF(jit_x87_spill) + (int32_t)((p & 7) * sizeof(struct f80)));
 }
 
+/* An 80-bit register's bytes from `from` to `to` (through T_VAL). */
+static void copy_f80(struct jit_ctx *c, struct x64_mem to, struct x64_mem from)
+{
+    struct x64_asm *a = c->a;
+    x64_mov_reg_rm(a, 8, T_VAL, x64_m(from));
+    x64_mov_rm_reg(a, 8, x64_m(to), T_VAL);
+    from.disp += 8;
+    to.disp += 8;
+    x64_movzx(a, 4, T_VAL, 2, x64_m(from));
+    x64_mov_rm_reg(a, 2, x64_m(to), T_VAL);
+}
+
 /* Where register p's value goes when it leaves the host's stack: during
  * a run, cpu->fpu.st[p] only when p was empty at the run's start (the
  * handlers that may run the run again never read it) and the run is not
@@ -453,13 +465,7 @@ void gen_x87_end(struct jit_ctx *c)
         int h = cache_find(&c->x87, p);
         if (!(c->x87_scratch & bit(p)) || (h >= 0 && (c->x87.dirty & bit(p))))
             continue;
-        struct x64_mem from = spill_mem(p), to = st_mem(p);
-        x64_mov_reg_rm(a, 8, T_VAL, x64_m(from));
-        x64_mov_rm_reg(a, 8, x64_m(to), T_VAL);
-        from.disp += 8;
-        to.disp += 8;
-        x64_movzx(a, 4, T_VAL, 2, x64_m(from));
-        x64_mov_rm_reg(a, 2, x64_m(to), T_VAL);
+        copy_f80(c, st_mem(p), spill_mem(p));
     }
     c->x87_run = false;
     c->x87_loop_run = false;
@@ -1200,46 +1206,47 @@ static bool c1_overwritten(const struct jit_ctx *c, bool past_exits)
 _Static_assert(offsetof(struct fpu, fds) + 2 - offsetof(struct fpu, cw) ==
                    sizeof(((struct cpu *)0)->jit_loop_fpu),
                "cpu->jit_loop_fpu holds struct fpu from cw to fds");
+_Static_assert(sizeof(struct lazy_flags) % 4 == 0, "copied a word at a time");
+
+/* The guest's registers in the host's (jit.h). */
+static const uint8_t loop_host_reg[8] = { X_RAX, X_RCX, X_RDX, X_RBX, X_R12, X_RBP, X_RSI, X_RDI };
+
+/* `bytes` (a multiple of 4) of struct cpu from offset `from` to `to`. */
+static void copy_cpu_words(struct jit_ctx *c, int32_t to, int32_t from, int32_t bytes)
+{
+    for (int32_t off = 0; off < bytes; off += 4) {
+        x64_mov_reg_rm(c->a, 4, T_VAL, cpu_field(from + off));
+        x64_mov_rm_reg(c->a, 4, cpu_field(to + off), T_VAL);
+    }
+}
 
 void gen_x87_loop_entry(struct jit_ctx *c)
 {
-    static const uint8_t host_reg[8] = { X_RAX, X_RCX, X_RDX, X_RBX, X_R12, X_RBP, X_RSI, X_RDI };
     struct x64_asm *a = c->a;
     for (unsigned r = 0; r < 8; r++)
-        x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(jit_loop_regs) + (int32_t)(4 * r)), host_reg[r]);
+        x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(jit_loop_regs) + (int32_t)(4 * r)),
+                       loop_host_reg[r]);
     x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(jit_loop_budget)), JIT_BUDGET);
     x64_lea(a, 4, T_VAL, x64_mem(JIT_BUDGET, -JIT_X87_LOOP_RUN));
     x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(jit_loop_floor)), T_VAL);
-    for (int32_t off = 0; off < (int32_t)sizeof(struct lazy_flags); off += 4) {
-        x64_mov_reg_rm(a, 4, T_VAL, cpu_field(CPU_OFF(cc) + off));
-        x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(jit_loop_cc) + off), T_VAL);
-    }
+    copy_cpu_words(c, CPU_OFF(jit_loop_cc), CPU_OFF(cc), (int32_t)sizeof(struct lazy_flags));
     /* C0-C3, FDP and FDS, which the run writes as it goes. */
-    for (int32_t off = 0; off < 20; off += 4) {
-        x64_mov_reg_rm(a, 4, T_VAL, fpu_field(FPU_OFF(cw) + off));
-        x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(jit_loop_fpu) + off), T_VAL);
-    }
+    copy_cpu_words(c, CPU_OFF(jit_loop_fpu), FPU_OFF(cw), (int32_t)sizeof(c->j->cpu->jit_loop_fpu));
 }
 
 /* A failed check of the loop's open run (above): its entry's state back,
  * then out at the block's start for the careful path. */
 static void loop_rollback(struct jit_ctx *c, const struct stub *s)
 {
-    static const uint8_t host_reg[8] = { X_RAX, X_RCX, X_RDX, X_RBX, X_R12, X_RBP, X_RSI, X_RDI };
     struct x64_asm *a = c->a;
     for (unsigned k = 0; k < s->x87_drop; k++)
         x64_x87(a, 0xdd, 0xd8); /* FSTP ST(0) */
     x64_x87(a, 0xdb, 0xe2);     /* FNCLEX */
     for (unsigned r = 0; r < 8; r++)
-        x64_mov_reg_rm(a, 4, host_reg[r], cpu_field(CPU_OFF(jit_loop_regs) + (int32_t)(4 * r)));
-    for (int32_t off = 0; off < (int32_t)sizeof(struct lazy_flags); off += 4) {
-        x64_mov_reg_rm(a, 4, T_VAL, cpu_field(CPU_OFF(jit_loop_cc) + off));
-        x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(cc) + off), T_VAL);
-    }
-    for (int32_t off = 0; off < 20; off += 4) {
-        x64_mov_reg_rm(a, 4, T_VAL, cpu_field(CPU_OFF(jit_loop_fpu) + off));
-        x64_mov_rm_reg(a, 4, fpu_field(FPU_OFF(cw) + off), T_VAL);
-    }
+        x64_mov_reg_rm(a, 4, loop_host_reg[r],
+                       cpu_field(CPU_OFF(jit_loop_regs) + (int32_t)(4 * r)));
+    copy_cpu_words(c, CPU_OFF(cc), CPU_OFF(jit_loop_cc), (int32_t)sizeof(struct lazy_flags));
+    copy_cpu_words(c, FPU_OFF(cw), CPU_OFF(jit_loop_fpu), (int32_t)sizeof(c->j->cpu->jit_loop_fpu));
     /* The budget as before the entry's charge; what was charged since,
      * to run again on the careful path. */
     x64_mov_reg_rm(a, 4, T_VAL, cpu_field(CPU_OFF(jit_loop_budget)));
@@ -1286,19 +1293,6 @@ bool gen_x87_loop_can_jump(struct jit_ctx *c)
     return loop_state_same(c, (const struct jit_ctx *)c->x87_loop_state);
 }
 
-/* Register p's value at the run's start also in its spill slot, where
- * the code after this looks for it (loop_spill_from_start). */
-static void copy_to_spill(struct jit_ctx *c, unsigned p)
-{
-    struct x64_asm *a = c->a;
-    struct x64_mem from = st_mem(p), to = spill_mem(p);
-    x64_mov_reg_rm(a, 8, T_VAL, x64_m(from));
-    x64_mov_rm_reg(a, 8, x64_m(to), T_VAL);
-    from.disp += 8;
-    to.disp += 8;
-    x64_movzx(a, 4, T_VAL, 2, x64_m(from));
-    x64_mov_rm_reg(a, 2, x64_m(to), T_VAL);
-}
 
 /* The registers whose value is in a spill slot when not on the host's
  * stack (store_slot) grow as the run goes on: the second copy starts
@@ -1309,7 +1303,7 @@ static void loop_spill_from_start(struct jit_ctx *c, uint8_t want)
 {
     for (unsigned p = 0; p < 8; p++)
         if ((want & ~c->x87_scratch) & bit(p))
-            copy_to_spill(c, p);
+            copy_f80(c, spill_mem(p), st_mem(p)); /* its value where the code after looks */
 }
 
 void gen_x87_loop_jump(struct jit_ctx *c)
