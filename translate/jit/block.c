@@ -1192,7 +1192,7 @@ struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr,
      * first again, as found). */
     bool x87_loop = false, x87_loop_tried = false;
     unsigned char loop_state[offsetof(struct jit_ctx, stubs)];
-    struct jit_stats stats_before = j->stats;
+    struct jit_stats stats_before;
     for (;;) {
         /* Every block starts on a 64-byte line. With 16-byte starts, a
          * hot block's place within its line moved with the size of
@@ -1235,6 +1235,7 @@ struct jit_tb *jit_translate(struct jit *j, const uint8_t *host, uint64_t paddr,
         ctx.x87_loop_seen = ctx.x87_loop_run = ctx.x87_copy2 = false;
         ctx.x87_loop_jump = ctx.x87_loop_body = 0;
         ctx.x87_loop_state = loop_state;
+        stats_before = j->stats; /* a translation replaced counts nothing */
         bool ok = emit_block(&ctx, insns, n, native);
         if (ok && native && ctx.x87_loop_seen && !x87_loop_tried &&
             jit_x87_loop_allowed(j, paddr, key)) {
