@@ -1180,18 +1180,21 @@ static bool c1_overwritten(const struct jit_ctx *c, bool past_exits)
  * from its start. Here the run stays open across the back edges instead:
  * the host's flags are sticky, so one check where the run ends at last
  * (a side exit, the jump not taken, the budget spent) covers every
- * iteration, and the registers stay on the host's stack.
+ * iteration, and the registers stay on the host's stack. The run also
+ * ends at a back edge once JIT_X87_LOOP_RUN instructions were charged.
  *
  * What a failed check needs then is the state at the loop's entry, which
  * the run left alone (it commits nothing before its end: no register
- * value reaches cpu->fpu.st of one in use at its start, no store to
- * guest memory, and its integer instructions are on registers alone):
- * the entry saves the integer registers, the flags and the budget
- * (cpu->jit_loop_*), and every check of the open run fails to a stub that
- * drops the host's stack, puts them back, gives the budget back and
- * leaves at the block's start asking for the instructions charged since
- * to run on the careful path (cpu->jit_loop_redo, run.c), which so does
- * again exactly what the interpreter does, the exception included.
+ * value reaches cpu->fpu.st, store_slot; no store to guest memory; its
+ * integer instructions are on registers alone): the entry saves the
+ * integer registers, the flags, the budget and the x87 status and
+ * pointers the run writes as it goes (cpu->jit_loop_*), and every check
+ * of the open run fails to a stub that drops the host's stack, puts them
+ * back, gives the budget back and leaves at the block's start asking for
+ * the instructions charged since to run on the careful path
+ * (cpu->jit_loop_redo, run.c), which so does again exactly what the
+ * interpreter does, the exception included. A loop whose checks keep
+ * failing becomes a plain block (run.c, JIT_X87_LOOP_REDOS).
  *
  * The translator's state at a back edge differs from the entry's (the
  * registers on the host's stack, the tags and TOP the run will store,
