@@ -450,7 +450,6 @@ struct cpu {
     struct lazy_flags jit_loop_cc;
     uint8_t jit_loop_fpu[20]; /* struct fpu from cw to fds */
     uint32_t jit_loop_redo;
-    void *jit_loop_tb; /* the loop's block */
 
     struct dtr gdtr, idtr;
     struct seg ldtr, tr;

@@ -1258,8 +1258,9 @@ static void loop_rollback(struct jit_ctx *c, const struct stub *s)
     x64_alu_rm_reg(a, ALU_SUB, 4, x64_r(T_TAG), JIT_BUDGET);
     x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(jit_loop_redo)), T_TAG);
     x64_mov_rm_reg(a, 4, x64_r(JIT_BUDGET), T_VAL);
-    x64_mov_r64_imm(a, T_VAL, (uint64_t)(uintptr_t)c->tb);
-    x64_mov_rm_reg(a, 8, cpu_field(CPU_OFF(jit_loop_tb)), T_VAL);
+    x64_mov_r64_imm(a, T_VAL, (uint64_t)(uintptr_t)&c->j->loop_redo_tb);
+    x64_mov_r64_imm(a, T_TAG, (uint64_t)(uintptr_t)c->tb);
+    x64_mov_rm_reg(a, 8, x64_m(x64_mem(T_VAL, 0)), T_TAG);
     if (c->x87_loop_stale)
         x64_mov_rm_imm(a, 1, cpu_field(CPU_OFF(jit_flags_stale)), c->x87_loop_stale);
     gen_exit_at(c, c->tb->eip, 0);

@@ -430,6 +430,7 @@ struct jit {
     /* Blocks not to be made x87 loops again (their checks kept failing):
      * a direct-mapped set of physical address and key tags (run.c). */
     uint64_t x87_loop_bans[JIT_X87_LOOP_BANS];
+    struct jit_tb *loop_redo_tb; /* the block of the last run sent back (gen_x87.c) */
 
     /* Dispatcher state (run.c). */
     uint32_t tlb_generation;      /* cpu->tlb.generation the jump cache is valid for */

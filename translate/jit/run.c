@@ -463,7 +463,7 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
         careful_run(j, cpu, cpu->jit_loop_redo + 1, false);
         cpu->jit_loop_redo = 0;
         j->stats.x87_loop_redos++;
-        struct jit_tb *loop = cpu->jit_loop_tb;
+        struct jit_tb *loop = j->loop_redo_tb;
         if (loop && !loop->dead && ++loop->loop_redos >= JIT_X87_LOOP_REDOS) {
             /* Its checks keep failing: a plain block from now on. */
             j->x87_loop_bans[loop_ban_slot(loop->paddr, loop->key)] =
