@@ -222,10 +222,6 @@ static enum cpu_exit exec_loop(struct cpu *cpu, const uint64_t limit)
                     longjmp(here, 1); /* deliver it below the setjmp */
                 if (r == LOCKSTEP_RAN)
                     continue;
-            } else if (jit && cpu->jit_careful_left &&
-                       ((cpu->seg[SEG_CS].base + cpu->eip) & TLB_PAGE_MASK) ==
-                           cpu->jit_careful_page) {
-                cpu->jit_careful_left--; /* the careful path below */
             } else if (jit ? jit_exec(cpu, cpu->dbg.nbrk ? 1 : limit - used)
                            : cpu->tbc && tb_run_block(cpu->tbc, cpu)) {
                 if (jit)

@@ -300,29 +300,47 @@ static void x87_fixed(int engine, const uint8_t *code, size_t len, struct x87_ou
  * the way on) and the JE's way one (FADD's): three in the code without
  * the wait.
  */
+/* That loop, `n` FADDs; with `nop` first in the loop's block, so that it
+ * is not an x87 loop (whose run the back edge leaves open: below).
+ * Returns its length. */
+static size_t side_exit_loop(uint8_t *code, bool nop, unsigned n)
+{
+    static const uint8_t head[] = {
+        0xd9, 0xeb, /* fldpi */
+        0xd9, 0xe8, /* fld1 */
+        0x31, 0xc0, /* xor eax, eax */
+        0xeb, 0x00, /* jmp $+2: the loop is a block of its own */
+    };
+    const uint8_t body[] = {
+        0xd8, 0xc1,             /* again: fadd st0, st1 */
+        0x40,                   /* inc eax */
+        0x83, 0xf8, (uint8_t)n, /* cmp eax, n */
+        0x74, 0x04,             /* je done: runs on through */
+        0xd9, 0xfa,             /* fsqrt */
+        0xeb, 0x00,             /* jmp again */
+        0xf4,                   /* done: hlt */
+    };
+    size_t len = 0;
+    memcpy(code, head, sizeof(head));
+    len += sizeof(head);
+    if (nop)
+        code[len++] = 0x90;
+    memcpy(code + len, body, sizeof(body));
+    len += sizeof(body);
+    code[len - 2] = (uint8_t)(sizeof(head) - (len - 1)); /* back to `again` (or the NOP) */
+    return len;
+}
+
 Test(jit_engine, x87_check_waits_past_a_side_exit)
 {
-    uint8_t code[] = {
-        0xd9, 0xeb,       /* fldpi */
-        0xd9, 0xe8,       /* fld1 */
-        0x31, 0xc0,       /* xor eax, eax */
-        0xeb, 0x00,       /* jmp $+2: the loop is a block of its own */
-        0x90,             /* again: nop (so not an x87 loop, whose run
-                             the back edge leaves open: below) */
-        0xd8, 0xc1,       /* fadd st0, st1 */
-        0x40,             /* inc eax */
-        0x83, 0xf8, 0x00, /* cmp eax, n */
-        0x74, 0x04,       /* je done: runs on through */
-        0xd9, 0xfa,       /* fsqrt */
-        0xeb, 0xf3,       /* jmp again */
-        0xf4,             /* done: hlt */
-    };
+    uint8_t code[32];
+    size_t len;
     static struct x87_outcome want, got;
     unsigned c1_set = 0;
     for (unsigned n = 1; n <= 24; n++) {
-        code[14] = (uint8_t)n;
-        x87_fixed(CPU_ENGINE_INTERP, code, sizeof(code), &want);
-        x87_fixed(CPU_ENGINE_JIT, code, sizeof(code), &got);
+        len = side_exit_loop(code, true, n);
+        x87_fixed(CPU_ENGINE_INTERP, code, len, &want);
+        x87_fixed(CPU_ENGINE_JIT, code, len, &got);
         x87_assert_same_st(&want.fpu, &got.fpu, "n", n);
         cr_assert(x87_same_fpu(&want.fpu, &got.fpu), "n %u: sw %04x / %04x", n, want.fpu.sw,
                   got.fpu.sw);
@@ -331,8 +349,8 @@ Test(jit_engine, x87_check_waits_past_a_side_exit)
     cr_assert(c1_set > 0 && c1_set < 24, "C1 set after %u of the 24 FADDs", c1_set);
 
     struct je m = je_new(CPU_ENGINE_JIT);
-    code[14] = 24;
-    je_code(&m, code, sizeof(code));
+    len = side_exit_loop(code, true, 24);
+    je_code(&m, code, len);
     m.cpu->fpu.cw = 0x037f;
     m.cpu->fpu.tag_empty = 0xff;
     cr_assert_eq(cpu_exec(m.cpu, 1000000), CPU_EXIT_HALT);
@@ -548,33 +566,22 @@ static void x87_loop_assert_same(const struct x87_loop_outcome *want,
 
 /* The side-exit loop above without its NOP: an x87 loop, whose JE's way
  * takes FADD's C1 from the host where the run ends, for each count. Its
- * blocks' code holds no check (three before: one per iteration). */
+ * blocks' code holds no check (with the NOP: one, FSQRT's, run every
+ * iteration). */
 Test(jit_engine, x87_loop_runs_as_the_interpreter_runs_it)
 {
-    uint8_t code[] = {
-        0xd9, 0xeb,       /* fldpi */
-        0xd9, 0xe8,       /* fld1 */
-        0x31, 0xc0,       /* xor eax, eax */
-        0xeb, 0x00,       /* jmp $+2: the loop is a block of its own */
-        0xd8, 0xc1,       /* again: fadd st0, st1 */
-        0x40,             /* inc eax */
-        0x83, 0xf8, 0x00, /* cmp eax, n */
-        0x74, 0x04,       /* je done: runs on through */
-        0xd9, 0xfa,       /* fsqrt */
-        0xeb, 0xf4,       /* jmp again */
-        0xf4,             /* done: hlt */
-    };
+    uint8_t code[32];
     static uint8_t data[X87_LOOP_DATA_SIZE];
     static struct x87_loop_outcome want, got;
     unsigned c1_set = 0;
     for (unsigned n = 1; n <= 60; n++) {
-        code[13] = (uint8_t)n;
-        x87_loop_run(CPU_ENGINE_INTERP, code, sizeof(code), data, 10000000, &want);
+        size_t len = side_exit_loop(code, false, n);
+        x87_loop_run(CPU_ENGINE_INTERP, code, len, data, 10000000, &want);
         for (uint64_t slice = 1; slice <= 10000000; slice *= 10) {
-            x87_loop_run(CPU_ENGINE_JIT, code, sizeof(code), data, slice, &got);
+            x87_loop_run(CPU_ENGINE_JIT, code, len, data, slice, &got);
             x87_loop_assert_same(&want, &got, "n", n);
         }
-        x87_loop_run(CPU_ENGINE_JIT, code, sizeof(code), data, 10000000, &got);
+        x87_loop_run(CPU_ENGINE_JIT, code, len, data, 10000000, &got);
         cr_assert_eq(got.loops, 1ull, "n %u: %llu x87 loops", n, got.loops);
         cr_assert_eq(got.in_code, 0ull, "n %u: %llu checks in the blocks' code", n, got.in_code);
         c1_set += (want.o.fpu.sw >> 9) & 1;

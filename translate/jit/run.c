@@ -407,8 +407,9 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
     }
     if (cpu->jit_careful_left &&
         ((cpu->seg[SEG_CS].base + cpu->eip) & TLB_PAGE_MASK) == cpu->jit_careful_page) {
-        /* Asked of the careful path (exec.c asks first; lockstep.c
-         * comes here). */
+        /* Asked of the careful path (first sight, a hot SMC page, an
+         * x87 loop run again): exec.c runs it when this says no, and so
+         * does lockstep.c. */
         cpu->jit_careful_left--;
         return false;
     }
