@@ -1408,3 +1408,221 @@ Test(jit_engine, blocks_run_once_are_not_translated)
     cr_assert_eq(sights, 0ull, "%llu first sights", sights);
     cr_assert_eq(blocks, 3ull, "%llu blocks translated", blocks);
 }
+
+/* ------------------------------------------------------------------ */
+/* Host return frames (gen_ctrl.c): a guest CALL makes a host call, and
+ * a RET whose target's tag is the top frame's returns by a host RET. */
+/* ------------------------------------------------------------------ */
+
+/* Ten times (the count at 90020h): fib(12) by recursion; 50 times
+ * `call next; next: pop ebx` (a frame never returned through); RET 8;
+ * a function that moves to another stack and returns from there; a
+ * longjmp (lj_g returns to lj_f's caller, past lj_f's frame); recursion
+ * 90000 deep (more frames than a slice allows, JIT_HOST_FRAMES_SLICE).
+ * Sums at 90000h + 0, 4, 8, 12, 16. */
+static const uint8_t frames_code[] = {
+    0xb9, 0x0c, 0x00, 0x00, 0x00,             /* 00 start: mov ecx, 12 */
+    0xe8, 0x5d, 0x00, 0x00, 0x00,             /* 05 call fib */
+    0x01, 0x05, 0x00, 0x00, 0x09, 0x00,       /* 0a add [90000h], eax */
+    0xb9, 0x32, 0x00, 0x00, 0x00,             /* 10 mov ecx, 50 */
+    0xe8, 0x00, 0x00, 0x00, 0x00,             /* 15 gp: call next */
+    0x5b,                                     /* 1a next: pop ebx */
+    0x01, 0xde,                               /* 1b add esi, ebx */
+    0x49,                                     /* 1d dec ecx */
+    0x75, 0xf5,                               /* 1e jnz gp */
+    0x6a, 0x07,                               /* 20 push 7 */
+    0x6a, 0x09,                               /* 22 push 9 */
+    0xe8, 0x5f, 0x00, 0x00, 0x00,             /* 24 call addargs */
+    0x01, 0x05, 0x04, 0x00, 0x09, 0x00,       /* 29 add [90004h], eax */
+    0xe8, 0x5f, 0x00, 0x00, 0x00,             /* 2f call switcher */
+    0x01, 0x25, 0x08, 0x00, 0x09, 0x00,       /* 34 add [90008h], esp */
+    0x5c,                                     /* 3a pop esp */
+    0x83, 0xc4, 0x04,                         /* 3b add esp, 4 */
+    0xe8, 0x5d, 0x00, 0x00, 0x00,             /* 3e call lj_f */
+    0x83, 0xc7, 0x01,                         /* 43 add edi, 1 */
+    0x01, 0x3d, 0x0c, 0x00, 0x09, 0x00,       /* 46 add [9000ch], edi */
+    0xb9, 0x90, 0x5f, 0x01, 0x00,             /* 4c mov ecx, 90000 */
+    0x31, 0xc0,                               /* 51 xor eax, eax */
+    0xe8, 0x5b, 0x00, 0x00, 0x00,             /* 53 call deep */
+    0x01, 0x05, 0x10, 0x00, 0x09, 0x00,       /* 58 add [90010h], eax */
+    0xff, 0x0d, 0x20, 0x00, 0x09, 0x00,       /* 5e dec dword [90020h] */
+    0x75, 0x9a,                               /* 64 jnz start */
+    0xf4,                                     /* 66 hlt */
+    0x83, 0xf9, 0x02,                         /* 67 fib: cmp ecx, 2 */
+    0x72, 0x19,                               /* 6a jb small */
+    0x51,                                     /* 6c push ecx */
+    0x49,                                     /* 6d dec ecx */
+    0xe8, 0xf4, 0xff, 0xff, 0xff,             /* 6e call fib */
+    0x50,                                     /* 73 push eax */
+    0x8b, 0x4c, 0x24, 0x04,                   /* 74 mov ecx, [esp + 4] */
+    0x83, 0xe9, 0x02,                         /* 78 sub ecx, 2 */
+    0xe8, 0xe7, 0xff, 0xff, 0xff,             /* 7b call fib */
+    0x5a,                                     /* 80 pop edx */
+    0x01, 0xd0,                               /* 81 add eax, edx */
+    0x59,                                     /* 83 pop ecx */
+    0xc3,                                     /* 84 ret */
+    0x89, 0xc8,                               /* 85 small: mov eax, ecx */
+    0xc3,                                     /* 87 ret */
+    0x8b, 0x44, 0x24, 0x04,                   /* 88 addargs: mov eax, [esp + 4] */
+    0x03, 0x44, 0x24, 0x08,                   /* 8c add eax, [esp + 8] */
+    0xc2, 0x08, 0x00,                         /* 90 ret 8 */
+    0x8b, 0x04, 0x24,                         /* 93 switcher: mov eax, [esp] */
+    0x89, 0xe2,                               /* 96 mov edx, esp */
+    0xbc, 0x00, 0x00, 0x06, 0x00,             /* 98 mov esp, 60000h */
+    0x52,                                     /* 9d push edx */
+    0x50,                                     /* 9e push eax */
+    0xc3,                                     /* 9f ret */
+    0x55,                                     /* a0 lj_f: push ebp */
+    0x89, 0xe5,                               /* a1 mov ebp, esp */
+    0xe8, 0x07, 0x00, 0x00, 0x00,             /* a3 call lj_g */
+    0xbf, 0xe8, 0x03, 0x00, 0x00,             /* a8 mov edi, 1000 (never) */
+    0x5d,                                     /* ad pop ebp */
+    0xc3,                                     /* ae ret */
+    0x89, 0xec,                               /* af lj_g: mov esp, ebp */
+    0x5d,                                     /* b1 pop ebp */
+    0xc3,                                     /* b2 ret */
+    0x40,                                     /* b3 deep: inc eax */
+    0x49,                                     /* b4 dec ecx */
+    0x74, 0x05,                               /* b5 jz out */
+    0xe8, 0xf7, 0xff, 0xff, 0xff,             /* b7 call deep */
+    0xc3,                                     /* bc out: ret */
+};
+
+#define FRAMES_OUT 0x90000u /* above the stack (JE_STACK), which goes down to 28000h */
+
+static struct je frames_run(int engine)
+{
+    struct je m = je_new(engine);
+    je_code(&m, frames_code, sizeof(frames_code));
+    uint32_t rounds = 10;
+    phys_write_buf(m.pm, FRAMES_OUT + 0x20, &rounds, 4);
+    m.cpu->regs[R_ESI] = m.cpu->regs[R_EDI] = 0;
+    je_run_to_halt(&m);
+    return m;
+}
+
+Test(jit_engine, calls_and_returns_through_host_frames_as_the_interpreter_runs_them)
+{
+    struct je i = frames_run(CPU_ENGINE_INTERP);
+    struct je j = frames_run(CPU_ENGINE_JIT);
+    for (unsigned k = 0; k < 5; k++) {
+        uint32_t a, b;
+        phys_read_buf(i.pm, FRAMES_OUT + 4 * k, &a, 4);
+        phys_read_buf(j.pm, FRAMES_OUT + 4 * k, &b, 4);
+        cr_assert_eq(a, b, "sum %u: interpreter %08x, JIT %08x", k, a, b);
+    }
+    uint32_t fib, args, deep;
+    phys_read_buf(j.pm, FRAMES_OUT, &fib, 4);
+    phys_read_buf(j.pm, FRAMES_OUT + 4, &args, 4);
+    phys_read_buf(j.pm, FRAMES_OUT + 16, &deep, 4);
+    cr_assert_eq(fib, 10 * 144u);
+    cr_assert_eq(args, 10 * 16u);
+    cr_assert_eq(deep, 10 * 90000u);
+    for (unsigned r = 0; r < 8; r++)
+        cr_assert_eq(i.cpu->regs[r], j.cpu->regs[r], "reg %u: %08x / %08x", r, i.cpu->regs[r],
+                     j.cpu->regs[r]);
+    cr_assert_eq(j.cpu->regs[R_ESP], JE_STACK);
+    cr_assert_eq(j.cpu->regs[R_EDI], 10u);
+    /* Returns whose frame is gone: the longjmp's, those under the
+     * `call next` frames, and the deep recursion's whose call ran in an
+     * earlier slice (most of them). */
+    cr_assert_gt(jit_stat(j.cpu, "returns missed"), 0ull);
+    je_free(&i);
+    je_free(&j);
+}
+
+/* fib(20) alone (21891 calls, 200 K instructions): its returns find their
+ * frames but for those whose call ran in an earlier slice or before
+ * the callee was translated (the first sight of a block runs careful). */
+Test(jit_engine, recursive_returns_find_their_host_frames)
+{
+    struct je m = je_new(CPU_ENGINE_JIT);
+    je_code(&m, frames_code, sizeof(frames_code));
+    uint32_t halt = JE_CODE + 0x66;
+    m.cpu->regs[R_ESP] -= 4;
+    phys_write_buf(m.pm, m.cpu->regs[R_ESP], &halt, 4);
+    m.cpu->eip = JE_CODE + 0x67;
+    m.cpu->regs[R_ECX] = 20;
+    je_run_collecting_host_code(&m);
+    cr_assert_eq(m.cpu->regs[R_EAX], 6765u);
+    cr_assert_not_null(strstr(je_host_text(), "ret 8\n"), "no RET through a frame in:\n%s",
+                       je_host_text());
+    unsigned long long misses = jit_stat(m.cpu, "returns missed");
+    cr_assert_lt(misses, 200ull, "%llu of 21891 returns missed their frame", misses);
+    je_free(&m);
+}
+
+/* Off (GLASS_JIT_HOST_FRAMES=0), the same results through the jump
+ * cache alone, and no return looks for a frame. */
+Test(jit_engine, host_frames_off_give_the_same_results)
+{
+    setenv("GLASS_JIT_HOST_FRAMES", "0", 1);
+    struct je j = frames_run(CPU_ENGINE_JIT);
+    unsetenv("GLASS_JIT_HOST_FRAMES");
+    struct je i = frames_run(CPU_ENGINE_INTERP);
+    for (unsigned k = 0; k < 5; k++) {
+        uint32_t a, b;
+        phys_read_buf(i.pm, FRAMES_OUT + 4 * k, &a, 4);
+        phys_read_buf(j.pm, FRAMES_OUT + 4 * k, &b, 4);
+        cr_assert_eq(a, b, "sum %u: interpreter %08x, JIT %08x", k, a, b);
+    }
+    cr_assert_eq(jit_stat(j.cpu, "returns missed"), 0ull);
+    je_free(&i);
+    je_free(&j);
+}
+
+/* A callee that reloads CR3 so that its caller's page maps other code:
+ * the return must run the new mapping's code, not the continuation the
+ * call's frame holds (MOV CR3 ends the chain, and with it the frames).
+ * Linear 7000h is physical 7000h under the directory at 100000h and
+ * 9000h under the one at 102000h; the function at 20000h switches on
+ * its tenth call. */
+static struct je remap_run(int engine)
+{
+    static const uint8_t caller_a[] = {
+        0xe8, 0xfb, 0x8f, 0x01, 0x00, /* 7000 again: call 20000h */
+        0x83, 0xc3, 0x01,             /* 7005 add ebx, 1 */
+        0x49,                         /* 7008 dec ecx */
+        0x75, 0xf5,                   /* 7009 jnz again */
+        0xf4,                         /* 700b hlt */
+    };
+    static const uint8_t caller_b[] = {
+        0xe8, 0xfb, 0x8f, 0x01, 0x00, /* 7000 again: call 20000h */
+        0x83, 0xc3, 0x64,             /* 7005 add ebx, 100 */
+        0x49,                         /* 7008 dec ecx */
+        0x75, 0xf5,                   /* 7009 jnz again */
+        0xf4,                         /* 700b hlt */
+    };
+    static const uint8_t callee[] = {
+        0x4e,                         /* 20000 dec esi */
+        0x75, 0x08,                   /* 20001 jnz out */
+        0xb8, 0x00, 0x20, 0x10, 0x00, /* 20003 mov eax, 102000h */
+        0x0f, 0x22, 0xd8,             /* 20008 mov cr3, eax */
+        0xc3,                         /* 2000b out: ret */
+    };
+    struct je m = je_new(engine);
+    phys_write_buf(m.pm, 0x7000, caller_a, sizeof(caller_a));
+    phys_write_buf(m.pm, 0x9000, caller_b, sizeof(caller_b));
+    phys_write_buf(m.pm, 0x20000, callee, sizeof(callee));
+    je_map(&m, 0x100000, 3, 0x7000);
+    je_map(&m, 0x102000, 3, 0x9000);
+    je_paging_on(&m, 0x100000, false);
+    m.cpu->eip = 0x7000;
+    m.cpu->regs[R_ECX] = 20;
+    m.cpu->regs[R_ESI] = 10;
+    m.cpu->regs[R_EBX] = 0;
+    je_run_to_halt(&m);
+    return m;
+}
+
+Test(jit_engine, a_return_after_mov_cr3_runs_the_new_mapping)
+{
+    /* Nine returns to the first mapping's code, then eleven to the
+     * second's. */
+    struct je i = remap_run(CPU_ENGINE_INTERP);
+    cr_assert_eq(i.cpu->regs[R_EBX], 9u + 11u * 100u);
+    je_free(&i);
+    struct je j = remap_run(CPU_ENGINE_JIT);
+    cr_assert_eq(j.cpu->regs[R_EBX], 9u + 11u * 100u, "ebx %u", j.cpu->regs[R_EBX]);
+    je_free(&j);
+}
