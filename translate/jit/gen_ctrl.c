@@ -31,31 +31,16 @@
 /* Exits                                                               */
 /* ------------------------------------------------------------------ */
 
-/* The stamp a tag under `key` holds (jit_jc_tag). */
-static struct x64_rm jc_stamp(uint32_t key)
-{
-    return cpu_field(jit_jc_kernel(key) ? CPU_OFF(jit_jc_kstamp) : CPU_OFF(jit_jc_stamp));
-}
-
-/* The jump-cache probe for the target in register `pc`; with `ret`, a
- * RET's: first the top host frame's tag ("Host return frames" below). */
-static void jc_probe(struct jit_ctx *c, unsigned pc, uint32_t key, bool ret)
+void gen_jc_probe(struct jit_ctx *c, unsigned pc, uint32_t key)
 {
     struct x64_asm *a = c->a;
     /* T_TAG = pc << 32 | stamp | key (jit_jc_tag) */
-    x64_mov_reg_rm(a, 4, T_TAG, jc_stamp(key));
+    x64_mov_reg_rm(a, 4, T_TAG, cpu_field(jit_jc_kernel(key) ? CPU_OFF(jit_jc_kstamp)
+                                                             : CPU_OFF(jit_jc_stamp)));
     x64_alu_rm_imm(a, ALU_OR, 4, x64_r(T_TAG), key);
     x64_mov_rm_reg(a, 4, x64_r(T_IDX), pc);
     x64_shift_imm(a, SH_SHL, 8, x64_r(T_IDX), 32);
     x64_alu_rm_reg(a, ALU_OR, 8, x64_r(T_TAG), T_IDX);
-    if (ret) {
-        x64_alu_reg_rm(a, ALU_CMP, 8, T_TAG, x64_m(x64_mem(X_RSP, 8)));
-        size_t other = x64_jcc8(a, XCC_NE);
-        x64_ret_imm(a, 8);
-        x64_patch_rel8(a, other, a->pos);
-        x64_mov_r64_imm(a, T_VAL, (uint64_t)(uintptr_t)&c->j->stats.ret_frame_misses);
-        x64_incdec(a, false, 8, x64_m(x64_mem(T_VAL, 0)));
-    }
     /* T_IDX = jit_jc_index(pc) * 16 */
     x64_mov_rm_reg(a, 4, x64_r(T_IDX), pc);
     x64_shift_imm(a, SH_SHR, 4, x64_r(T_IDX), JIT_JC_BITS);
@@ -67,11 +52,6 @@ static void jc_probe(struct jit_ctx *c, unsigned pc, uint32_t key, bool ret)
     size_t miss = x64_jcc8(a, XCC_NE);
     x64_jmp_rm(a, x64_m(x64_mem_idx(T_VAL, T_IDX, 0, 8)));
     x64_patch_rel8(a, miss, a->pos);
-}
-
-void gen_jc_probe(struct jit_ctx *c, unsigned pc, uint32_t key)
-{
-    jc_probe(c, pc, key, false);
 }
 
 /* Whether a direct exit to `target` may be linked to its block. */
@@ -155,14 +135,12 @@ static void probe_seg16(struct jit_ctx *c, unsigned eip_reg, bool cs_loaded)
     x64_patch_rel8(a, wide, a->pos);
 }
 
-/* An indirect exit; `ret`: a RET's, which may find its target in the
- * top host frame (flat code only, where host frames are made). */
-static void exit_indirect(struct jit_ctx *c, unsigned eip_reg, unsigned retired, bool ret)
+void gen_exit_indirect(struct jit_ctx *c, unsigned eip_reg, unsigned retired)
 {
     struct x64_asm *a = c->a;
     gen_flags_to_cpu(c); /* the probe clobbers the host's flags */
     if (c->key & JK_CS_FLAT) {
-        jc_probe(c, eip_reg, gen_key_now(c), ret); /* pc = EIP: the base is 0 */
+        gen_jc_probe(c, eip_reg, gen_key_now(c)); /* pc = EIP: the base is 0 */
     } else if (jit_jc_segmented(c->key)) {
         gen_jc_probe(c, eip_reg, gen_key_now(c)); /* by EIP: its block checks CS */
     } else if (jit_jc_seg16(c->key, c->tb->cs_base, c->tb->cs_limit)) {
@@ -170,11 +148,6 @@ static void exit_indirect(struct jit_ctx *c, unsigned eip_reg, unsigned retired,
     }
     x64_mov_rm_reg(a, 4, cpu_field(CPU_OFF(eip)), eip_reg);
     gen_exit_plain(c, retired);
-}
-
-void gen_exit_indirect(struct jit_ctx *c, unsigned eip_reg, unsigned retired)
-{
-    exit_indirect(c, eip_reg, retired, false);
 }
 
 void gen_exit_far16(struct jit_ctx *c, unsigned eip_reg, unsigned retired)
@@ -197,81 +170,19 @@ void gen_exit_plain(struct jit_ctx *c, unsigned retired)
 }
 
 /* ------------------------------------------------------------------ */
-/* Host return frames                                                  */
-/* ------------------------------------------------------------------ */
-
-/*
- * A guest RET's target is known only when it runs: the jump cache finds
- * its block, and the block is entered by an indirect jump, one per RET
- * site, that the host predicts by the jump's own address, though its
- * targets are all its function's callers. The host predicts its own
- * returns from a return stack. So a guest CALL in flat 32-bit code also
- * makes a host frame: it pushes the tag of its return (jit_jc_tag of the
- * instruction after the CALL, under the key and stamp at the call) and
- * host-calls its own exit to the callee. The host's return address is
- * the caller's continuation: a direct exit to the instruction after the
- * CALL, linked like any other. A RET whose target's tag, computed for
- * the jump cache anyway, equals the top frame's ([RSP + 8]) returns
- * there with `ret 8`, predicted; any other probes the jump cache and
- * leaves the frame. The trampoline's own frame holds a tag of 0, which
- * no tag equals (JIT_JC_VALID is always in one).
- *
- * Frames live only as long as the chain that made them: every way back
- * to the dispatcher puts RSP back (run.c), and whatever changes a
- * translation, a block or the stamps (MOV CR3, INVLPG, a write to code)
- * ends the chain first, so a frame's continuation is as valid as a link
- * made at the call. At most one frame a CALL, and a chain ends within
- * its slice: JIT_HOST_FRAMES_SLICE bounds the host stack they take.
- */
-
-/* Whether the CALL or RET being translated makes or uses a host frame. */
-static bool host_frames_here(const struct jit_ctx *c)
-{
-    return c->j->host_frames && (c->key & JK_CS_FLAT) && !(c->key & JK_VM) &&
-           (c->key & JK_STACK32) && c->in->opsize == 4;
-}
-
-/* Pushes the return's tag and calls what comes next (the exit to the
- * callee: the caller patches the returned field to it), after the
- * continuation. Only LEA and moves: the host's flags may hold the
- * guest's (the key's bits and the stamp's are apart, so LEA adds them). */
-static size_t host_frame_call(struct jit_ctx *c)
-{
-    struct x64_asm *a = c->a;
-    uint32_t key = gen_key_now(c);
-    x64_mov_reg_rm(a, 4, T_TAG, jc_stamp(key));
-    x64_mov_r64_imm(a, T_IDX, (uint64_t)c->next_eip << 32 | key);
-    x64_lea(a, 8, T_IDX, x64_mem_idx(T_IDX, T_TAG, 0, 0));
-    x64_push(a, T_IDX);
-    size_t call = x64_call32(a);
-    /* The continuation: a RET found its tag, saved the flags in cpu->cc
-     * (its exit does) and popped the frame. */
-    bool fl_host = c->fl_host;
-    c->fl_host = false;
-    side_exit(c, -1, c->next_eip, c->idx + 1);
-    c->fl_host = fl_host;
-    return call;
-}
-
-/* ------------------------------------------------------------------ */
 /* Stack                                                               */
 /* ------------------------------------------------------------------ */
 
 /* The slow path of an instruction that ends with an indirect exit comes
  * back to a reload of the target the handler left in cpu->eip; the
- * inline path jumps over it with the target in T_ADDR. A CALL's makes a
- * host frame first with `frame`; a RET's looks for one with `ret`. */
-static void indirect_tail(struct jit_ctx *c, bool frame, bool ret)
+ * inline path jumps over it with the target in T_ADDR. */
+static void indirect_tail(struct jit_ctx *c)
 {
     size_t over = x64_jmp8(c->a);
     gen_mark_resume(c);
     x64_mov_reg_rm(c->a, 4, T_ADDR, cpu_field(CPU_OFF(eip)));
     x64_patch_rel8(c->a, over, c->a->pos);
-    if (frame) {
-        size_t call = host_frame_call(c);
-        x64_patch_rel32(c->a, call, c->a->pos);
-    }
-    exit_indirect(c, T_ADDR, c->idx + 1, ret);
+    gen_exit_indirect(c, T_ADDR, c->idx + 1);
 }
 
 /* A 16-bit stack (SS.B clear): SP addresses it and wraps at 64 KiB, and
@@ -591,7 +502,7 @@ static bool gen_jmp(struct jit_ctx *c)
         load_target(c, x64_r((int)jit_host_reg(in->dst.reg)));
         if (target_limit_checked(c)) {
             check_target(c);
-            indirect_tail(c, false, false); /* the check's slow path comes back there */
+            indirect_tail(c); /* the check's slow path comes back there */
         } else {
             gen_exit_indirect(c, T_ADDR, c->idx + 1);
         }
@@ -601,7 +512,7 @@ static bool gen_jmp(struct jit_ctx *c)
     gen_access(c, in->seg, in->opsize, false);
     load_target(c, x64_m(x64_mem(T_ADDR, 0)));
     check_target(c);
-    indirect_tail(c, false, false);
+    indirect_tail(c);
     return true;
 }
 
@@ -636,16 +547,11 @@ static bool gen_call(struct jit_ctx *c)
         x64_mov_rm_imm(c->a, w, x64_m(x64_mem(T_VAL, 0)), c->next_eip);
     }
     stack_adjust(c, -(int32_t)w);
-    bool frame = host_frames_here(c);
     if (direct) {
         gen_mark_resume(c);
-        if (frame) {
-            size_t call = host_frame_call(c);
-            x64_patch_rel32(c->a, call, c->a->pos);
-        }
         gen_exit_direct(c, -1, t, c->idx + 1);
     } else {
-        indirect_tail(c, frame, false);
+        indirect_tail(c);
     }
     return true;
 }
@@ -675,7 +581,7 @@ static bool gen_ret(struct jit_ctx *c)
     }
     check_target(c);
     stack_adjust(c, (int32_t)(w + release));
-    indirect_tail(c, false, host_frames_here(c));
+    indirect_tail(c);
     return true;
 }
 

@@ -131,11 +131,6 @@ struct jit_insn {
  * ways of the conditional jumps it runs on through (block.c). */
 #define JIT_EXITS 4
 
-/* The largest slice generated code gets while guest calls take host
- * frames (gen_ctrl.c "Host return frames"): 16 bytes each, so at most
- * 1 MiB of the host's stack. The board's slices are smaller (PC_SLICE). */
-#define JIT_HOST_FRAMES_SLICE 65536
-
 /* Tags of the first-sight filter (run.c). */
 #define JIT_SEEN_BITS 16
 #define JIT_SEEN_SIZE (1u << JIT_SEEN_BITS)
@@ -350,7 +345,6 @@ struct jit_stats {
      * checks that sent what the loop ran to the careful path, and the
      * loops translated again without (JIT_X87_LOOP_REDOS). */
     uint64_t x87_loops, x87_loop_redos, x87_loops_dropped;
-    uint64_t ret_frame_misses; /* RETs that found no host frame of theirs (gen_ctrl.c) */
 };
 
 /* An x87 loop's run (gen_x87.c "Loops") ends at a back edge once it
@@ -408,10 +402,6 @@ struct jit {
     uintptr_t (*enter)(struct cpu *cpu, const void *code);
     uint8_t *exit_sync;    /* jmp here with R10 = exit code: stores regs, returns */
     uint8_t *thunk[8];     /* helper thunks, by JIT_THUNK_* flags */
-    uint64_t host_sp;      /* RSP of the trampoline's frame while code runs */
-    /* Guest CALL/RET as host CALL/RET (gen_ctrl.c "Host return frames");
-     * GLASS_JIT_HOST_FRAMES=0 in the environment: off. */
-    bool host_frames;
 
     struct jit_stats stats;
     struct jit_smc_page smc[JIT_SMC_SLOTS];

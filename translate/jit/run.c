@@ -58,17 +58,7 @@ static int emit_runtime(struct jit *j)
     size_t enter = a.pos;
     for (unsigned i = 0; i < 6; i++)
         x64_push(&a, callee_saved[i]);
-    /* Three empty slots keep RSP 16-byte aligned for the thunks' calls;
-     * the one at RSP + 8 is the bottom frame's return tag, which no
-     * return matches (gen_ctrl.c "Host return frames": a tag's low half
-     * always holds JIT_JC_VALID). Generated code runs at this RSP or
-     * below it, by 16 bytes a host frame; every way out comes back to
-     * it from j->host_sp. */
-    x64_alu_rm_reg(&a, ALU_XOR, 4, x64_r(X_RAX), X_RAX);
-    for (unsigned i = 0; i < 3; i++)
-        x64_push(&a, X_RAX);
-    x64_mov_r64_imm(&a, X_RAX, (uint64_t)(uintptr_t)&j->host_sp);
-    x64_mov_rm_reg(&a, 8, x64_m(x64_mem(X_RAX, 0)), X_RSP);
+    x64_alu_rm_imm(&a, ALU_SUB, 8, x64_r(X_RSP), 8); /* 16-byte alignment */
     x64_mov_rm_reg(&a, 8, x64_r(JIT_CPU), X_RDI);
     x64_mov_rm_reg(&a, 8, x64_r(X_R11), X_RSI);
     load_guest_regs(&a);
@@ -81,9 +71,7 @@ static int emit_runtime(struct jit *j)
     x64_mov_rm_reg(&a, 4, cpu_field(CPU_OFF(jit_budget)), JIT_BUDGET);
     size_t exit_nosync = a.pos;
     x64_mov_rm_reg(&a, 8, x64_r(X_RAX), T_IDX);
-    x64_mov_r64_imm(&a, X_R11, (uint64_t)(uintptr_t)&j->host_sp);
-    x64_mov_reg_rm(&a, 8, X_RSP, x64_m(x64_mem(X_R11, 0))); /* host frames dropped */
-    x64_alu_rm_imm(&a, ALU_ADD, 8, x64_r(X_RSP), 24);
+    x64_alu_rm_imm(&a, ALU_ADD, 8, x64_r(X_RSP), 8);
     for (unsigned i = 6; i-- > 0;)
         x64_pop(&a, callee_saved[i]);
     x64_ret(&a);
@@ -112,11 +100,11 @@ static int emit_runtime(struct jit *j)
             x64_load_flags(&a, x64_mem(JIT_CPU, CPU_OFF(cc.res)), X_R11);
         }
         x64_ret(&a);
-        /* Leave the block (exit_nosync drops the return address into
-         * it with the host frames); the guest registers are in cpu->regs
-         * already, as the handler left them, and the budget as
-         * jit_exec_insn corrected it. */
+        /* Leave the block: drop the return address into it; the guest
+         * registers are in cpu->regs already, as the handler left them,
+         * and the budget as jit_exec_insn corrected it. */
         x64_patch_rel8(&a, stop, a.pos);
+        x64_alu_rm_imm(&a, ALU_ADD, 8, x64_r(X_RSP), 8);
         x64_alu_rm_reg(&a, ALU_XOR, 4, x64_r(T_IDX), T_IDX);
         size_t f = x64_jmp32(&a);
         x64_patch_rel32(&a, f, exit_nosync);
@@ -259,8 +247,6 @@ struct jit *jit_new(struct cpu *cpu, size_t code_size)
     if (fs ? strcmp(fs, "0") != 0 : cpu->jit_first_sight)
         j->seen = calloc(JIT_SEEN_SIZE, sizeof(*j->seen)); /* none: translate at once */
     j->frame_fails_max = ff ? (unsigned)strtoul(ff, NULL, 10) : JIT_FRAME_FAILS;
-    const char *hf = getenv("GLASS_JIT_HOST_FRAMES");
-    j->host_frames = !hf || strcmp(hf, "0") != 0;
     return j;
 }
 
@@ -461,11 +447,6 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
     /* The first block always runs whole (a slice may overrun its budget
      * by less than one block), so that every call makes progress. */
     int32_t slice = budget > INT32_MAX - JIT_MAX_INSNS ? INT32_MAX - JIT_MAX_INSNS : (int32_t)budget;
-    /* Host frames: at most one a guest CALL, and the chain ends within
-     * its slice (plus a block), so the slice bounds the host stack they
-     * take (gen_ctrl.c "Host return frames"). */
-    if (j->host_frames && slice > JIT_HOST_FRAMES_SLICE)
-        slice = JIT_HOST_FRAMES_SLICE;
     if (slice < tb->n)
         slice = tb->n;
     cpu->jit_budget = slice;
@@ -530,8 +511,7 @@ void jit_print_stats(const struct jit *j, FILE *f)
             "jit: %llu blocks run on the careful path when first met (translated when met again)\n"
             "jit: %llu x87 exception checks in blocks' code, %llu more on side exits' ways\n"
             "jit: %llu x87 loops (their run open across the back edge), %llu of their runs "
-            "run again on the careful path, %llu loops made plain blocks again\n"
-            "jit: %llu returns missed their host frame (host frames %s)\n",
+            "run again on the careful path, %llu loops made plain blocks again\n",
             (unsigned long long)s->blocks, (unsigned long long)s->insns_translated,
             (unsigned long long)s->insns_inline, (unsigned long long)s->code_bytes,
             (unsigned long long)s->flushes, (unsigned long long)s->dispatches,
@@ -544,8 +524,7 @@ void jit_print_stats(const struct jit *j, FILE *f)
             (unsigned long long)s->frame_fails, (unsigned long long)s->frames_dropped,
             (unsigned long long)s->first_sights, (unsigned long long)s->x87_checks,
             (unsigned long long)s->x87_exit_checks, (unsigned long long)s->x87_loops,
-            (unsigned long long)s->x87_loop_redos, (unsigned long long)s->x87_loops_dropped,
-            (unsigned long long)s->ret_frame_misses, j->host_frames ? "on" : "off");
+            (unsigned long long)s->x87_loop_redos, (unsigned long long)s->x87_loops_dropped);
     /* The operations most often run through their handlers: what to
      * inline next. */
     bool done[OP_COUNT] = { false };

@@ -502,21 +502,6 @@ void x64_ret(struct x64_asm *a)
     x64_byte(a, 0xc3);
 }
 
-void x64_ret_imm(struct x64_asm *a, uint16_t release)
-{
-    x64_byte(a, 0xc2);
-    x64_byte(a, (uint8_t)release);
-    x64_byte(a, (uint8_t)(release >> 8));
-}
-
-size_t x64_call32(struct x64_asm *a)
-{
-    x64_byte(a, 0xe8);
-    size_t field = a->pos;
-    x64_u32(a, 0);
-    return field;
-}
-
 size_t x64_jcc32(struct x64_asm *a, enum x64_cc cc)
 {
     x64_byte(a, 0x0f);

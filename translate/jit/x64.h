@@ -173,16 +173,12 @@ void x64_load_flags(struct x64_asm *a, struct x64_mem m, unsigned scratch);
 void x64_lahf_override(int use);
 void x64_popfq(struct x64_asm *a);
 void x64_ret(struct x64_asm *a);
-/* ret imm16: return, then release `release` more bytes of the stack. */
-void x64_ret_imm(struct x64_asm *a, uint16_t release);
 
 /* Jumps with a 32-bit displacement. They return the position of the
  * displacement, for x64_patch_rel32; the target is given as a position
  * in the same buffer, or later with x64_patch_rel32. */
 size_t x64_jcc32(struct x64_asm *a, enum x64_cc cc);
 size_t x64_jmp32(struct x64_asm *a);
-/* call rel32 to a position in the same buffer (patched like a jump). */
-size_t x64_call32(struct x64_asm *a);
 /* Makes the rel32 at `field` jump to buffer position `target`. */
 void x64_patch_rel32(struct x64_asm *a, size_t field, size_t target);
 /* Short jumps (rel8) to a position; returns the position of the byte. */
