@@ -1419,7 +1419,7 @@ Test(jit_engine, blocks_run_once_are_not_translated)
  * `call next; next: pop ebx` (a frame never returned through); RET 8;
  * a function that moves to another stack and returns from there; a
  * longjmp (lj_g returns to lj_f's caller, past lj_f's frame); recursion
- * 90000 deep (deeper than a slice of the board's runs).
+ * 90000 deep (a predictor keeping a host frame a call must bound them).
  * Sums at 90000h + 0, 4, 8, 12, 16. */
 static const uint8_t frames_code[] = {
     0xb9, 0x0c, 0x00, 0x00, 0x00,             /* 00 start: mov ecx, 12 */
