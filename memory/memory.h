@@ -402,7 +402,18 @@ struct tlb {
     uintptr_t direct_addend;
     uint16_t filled[2 * TLB_ENTRIES]; /* u * TLB_ENTRIES + index */
     uint16_t large[TLB_LARGE_LIST];
+    /* The frame window, per privilege class (translate/jit/block.c,
+     * emit_frame_check): the linear page of the last frame check that
+     * found an entry allowing both reads and writes at their fast paths,
+     * and its addend, so that a block whose frame lies in that page skips
+     * the lookup. Every function here that drops or narrows a translation
+     * empties both (base TLB_WINDOW_NONE, which no offset reaches). */
+    struct tlb_window {
+        uint64_t base;
+        uintptr_t addend;
+    } window[2];
 };
+#define TLB_WINDOW_NONE (1ull << 62)
 
 #define TLB_DIRECT_BASE 0x100000u  /* 1 MiB: below it, ROM, VGA and PAM windows */
 #define TLB_DIRECT_MAX_ACCESS 16u

@@ -26,8 +26,16 @@ static void entry_invalidate(struct tlb_entry *e)
     e->flags &= TLB_ENTRY_LISTED;
 }
 
+/* The frame windows go with any translation dropped or narrowed: they
+ * copy an entry's fast read and write paths (memory.h). */
+static void window_drop(struct tlb *t)
+{
+    t->window[0].base = t->window[1].base = TLB_WINDOW_NONE;
+}
+
 void tlb_init(struct tlb *t)
 {
+    window_drop(t);
     for (unsigned k = 0; k < 2 * TLB_ENTRIES; k++) {
         struct tlb_entry *e = entry_at(t, k);
         entry_invalidate(e);
@@ -42,6 +50,7 @@ void tlb_init(struct tlb *t)
 
 void tlb_flush_all(struct tlb *t)
 {
+    window_drop(t);
     t->generation++;
     t->flushes_all++;
     for (unsigned i = 0; i < t->nfilled; i++) {
@@ -56,6 +65,7 @@ void tlb_flush_all(struct tlb *t)
 /* MOV CR3 with CR4.PGE keeps global translations (SDM 4.10.4.1). */
 void tlb_flush_nonglobal(struct tlb *t)
 {
+    window_drop(t);
     t->generation++;
     t->flushes_nonglobal++;
     unsigned kept = 0;
@@ -94,6 +104,7 @@ static void drop_if_in_region(struct tlb_entry *e, uint32_t lin)
  */
 void tlb_flush_page(struct tlb *t, uint32_t lin)
 {
+    window_drop(t);
     unsigned idx = tlb_index(lin);
     t->generation++;
     t->flushes_page++;
@@ -115,6 +126,7 @@ void tlb_flush_page(struct tlb *t, uint32_t lin)
  * misses and refills with TLB_SLOW_CODE. Reads and fetches stay. */
 void tlb_flush_phys_page(struct tlb *t, uint64_t paddr)
 {
+    window_drop(t);
     uint64_t page = paddr & ~PAGE_OFFSET;
     for (unsigned i = 0; i < t->nfilled; i++) {
         struct tlb_entry *e = entry_at(t, t->filled[i]);
@@ -125,6 +137,7 @@ void tlb_flush_phys_page(struct tlb *t, uint64_t paddr)
 
 void tlb_drop_host_writes(struct tlb *t, const uint8_t *lo, const uint8_t *hi)
 {
+    window_drop(t);
     for (unsigned i = 0; i < t->nfilled; i++) {
         struct tlb_entry *e = entry_at(t, t->filled[i]);
         uint32_t page = e->flags & TLB_PAGE_MASK;

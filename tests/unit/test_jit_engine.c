@@ -1583,3 +1583,109 @@ Test(jit_engine, a_return_after_mov_cr3_runs_the_new_mapping)
     cr_assert_eq(j.cpu->regs[R_EBX], 9u + 11u * 100u, "ebx %u", j.cpu->regs[R_EBX]);
     je_free(&j);
 }
+
+/* ------------------------------------------------------------------ */
+/* The frame window (memory.h, block.c): the page of the last frame
+ * check that found reads and writes fast, which later frame checks in
+ * that page take without a lookup. Whatever drops or narrows a
+ * translation must empty it. */
+/* ------------------------------------------------------------------ */
+
+/* A function reading the word above its return address, called 100
+ * times with the stack in linear page 7000h, then page 7000h remapped
+ * from physical 7000h to 9000h and 100 calls more: the second hundred
+ * read the new page (1000 there, 1 in the old). `cr3`: by MOV CR3 to a
+ * second page directory; else by the PTE and INVLPG. */
+static void frame_window_remap(bool cr3)
+{
+    uint8_t code[] = {
+        0xbc, 0x00, 0x78, 0x00, 0x00,                               /* mov esp, 7800h */
+        0xb9, 0x64, 0x00, 0x00, 0x00,                               /* mov ecx, 100 */
+        0xe8, 0x22, 0x00, 0x00, 0x00,                               /* l1: call f */
+        0x49,                                                       /* dec ecx */
+        0x75, 0xf8,                                                 /* jnz l1 */
+        0xc7, 0x05, 0x1c, 0x10, 0x10, 0x00, 0x03, 0x90, 0x00, 0x00, /* mov [10101ch], 9003h */
+        0x0f, 0x01, 0x3d, 0x00, 0x70, 0x00, 0x00,                   /* invlpg [7000h] */
+        0xb9, 0x64, 0x00, 0x00, 0x00,                               /* mov ecx, 100 */
+        0xe8, 0x04, 0x00, 0x00, 0x00,                               /* l2: call f */
+        0x49,                                                       /* dec ecx */
+        0x75, 0xf8,                                                 /* jnz l2 */
+        0xf4,                                                       /* hlt */
+        0x8b, 0x44, 0x24, 0x04,                                     /* f: mov eax, [esp + 4] */
+        0x01, 0xc3,                                                 /* add ebx, eax */
+        0xc3,                                                       /* ret */
+    };
+    static const uint8_t by_cr3[17] = {
+        0xb8, 0x00, 0x20, 0x10, 0x00, /* mov eax, 102000h */
+        0x0f, 0x22, 0xd8,             /* mov cr3, eax */
+        0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+    };
+    if (cr3)
+        memcpy(code + 18, by_cr3, sizeof(by_cr3)); /* over the PTE store and INVLPG */
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        struct je m = je_new(engine);
+        je_code(&m, code, sizeof(code));
+        uint32_t old = 1, new = 1000;
+        memcpy(m.ram + 0x7800, &old, 4);
+        memcpy(m.ram + 0x9800, &new, 4);
+        je_map(&m, 0x100000, 3, 0x7000);
+        je_map(&m, 0x102000, 3, 0x9000);
+        je_paging_on(&m, 0x100000, false);
+        m.cpu->regs[R_EBX] = 0;
+        je_run_to_halt(&m);
+        cr_assert_eq(m.cpu->regs[R_EBX], 100u * 1 + 100u * 1000, "engine %d: ebx %u", engine,
+                     m.cpu->regs[R_EBX]);
+        je_free(&m);
+    }
+}
+
+Test(jit_engine, frame_window_follows_invlpg)
+{
+    frame_window_remap(false);
+}
+
+Test(jit_engine, frame_window_follows_mov_cr3)
+{
+    frame_window_remap(true);
+}
+
+/* Code in the stack's page: `mov eax, imm32; ret` at 7400h, the stack at
+ * 7800h, the page made the frame window first (PUSH and POP, a frame
+ * that reads and writes). Each call translates the function (its page
+ * becomes a code page), then a store through ESP (the frame) rewrites
+ * its immediate with ECX: the store must reach the code's translation,
+ * so the window must go when the page becomes code. Returns 1, then 50,
+ * 49, ... 2. */
+Test(jit_engine, frame_window_store_into_code_on_the_stack_page)
+{
+    static const uint8_t code[] = {
+        0xbc, 0x00, 0x78, 0x00, 0x00,                               /* mov esp, 7800h */
+        0xb9, 0x14, 0x00, 0x00, 0x00,                               /* mov ecx, 20 */
+        0x51,                                                       /* w: push ecx */
+        0x59,                                                       /* pop ecx */
+        0x49,                                                       /* dec ecx */
+        0x75, 0xfb,                                                 /* jnz w */
+        0xc7, 0x05, 0x00, 0x74, 0x00, 0x00, 0xb8, 0x01, 0x00, 0x00, /* mov [7400h], ... */
+        0xc7, 0x05, 0x04, 0x74, 0x00, 0x00, 0x00, 0xc3, 0x90, 0x90, /* mov [7404h], ... */
+        0xb9, 0x32, 0x00, 0x00, 0x00,                               /* mov ecx, 50 */
+        0xe8, 0xd3, 0x73, 0xff, 0xff,                               /* l: call 7400h */
+        0x01, 0xc3,                                                 /* add ebx, eax */
+        0x51,                                                       /* push ecx */
+        0x59,                                                       /* pop ecx */
+        0x89, 0x8c, 0x24, 0x01, 0xfc, 0xff, 0xff,                   /* mov [esp - 3ffh], ecx */
+        0x49,                                                       /* dec ecx */
+        0x75, 0xed,                                                 /* jnz l */
+        0xf4,                                                       /* hlt */
+    };
+    for (int engine = CPU_ENGINE_INTERP; engine <= CPU_ENGINE_JIT; engine++) {
+        struct je m = je_new(engine);
+        je_code(&m, code, sizeof(code));
+        je_map(&m, 0x100000, 3, 0x7000);
+        je_paging_on(&m, 0x100000, false);
+        m.cpu->regs[R_EBX] = 0;
+        je_run_to_halt(&m);
+        cr_assert_eq(m.cpu->regs[R_EBX], 1u + (2u + 50u) * 49u / 2, "engine %d: ebx %u", engine,
+                     m.cpu->regs[R_EBX]);
+        je_free(&m);
+    }
+}

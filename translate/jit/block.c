@@ -843,12 +843,35 @@ static struct frame_plan plan_frame(uint32_t key, const struct insn *insns, unsi
  * taken in 64 bits, as the accesses take them ([addend + reg + disp]):
  * both in one page and below 4 GiB, so that no access wraps where the
  * guest's 32-bit address would (a wrapped sum would be 4 GiB away from
- * the page, outside the guest's memory). */
+ * the page, outside the guest's memory). The frame window (memory.h)
+ * comes first: a frame wholly in its page, by one 64-bit compare, takes
+ * its addend without the lookup; a lookup that finds the entry fast for
+ * reads and writes both makes its page the window (the stack's page,
+ * mostly, checked again by each block of call-heavy code). */
 static void emit_frame_check(struct jit_ctx *c, const struct frame_plan *p)
 {
     struct x64_asm *a = c->a;
     unsigned r = jit_host_reg((unsigned)p->reg);
     struct stub *fail = NULL;
+    unsigned user = ((c->key >> JK_CPL_SHIFT) & 3) == 3;
+    int32_t win = (int32_t)(offsetof(struct cpu, tlb) + offsetof(struct tlb, window) +
+                            user * sizeof(struct tlb_window));
+    int64_t span = p->hi - p->lo;
+    size_t in_window = 0, lookup = 0;
+    if (span >= 0 && span < 4096) {
+        /* The frame window first (memory.h): reg + lo - base, in 64 bits,
+         * at most 4095 - span: the whole frame in the window's page. */
+        x64_lea(a, 8, T_ADDR, x64_mem((int)r, (int32_t)p->lo));
+        x64_alu_reg_rm(a, ALU_SUB, 8, T_ADDR,
+                       x64_m(x64_mem(JIT_CPU, win + (int32_t)offsetof(struct tlb_window, base))));
+        x64_alu_rm_imm(a, ALU_CMP, 8, x64_r(T_ADDR), (uint32_t)(4095 - span));
+        lookup = x64_jcc8(a, XCC_A);
+        x64_mov_reg_rm(a, 8, T_FRAME,
+                       x64_m(x64_mem(JIT_CPU,
+                                     win + (int32_t)offsetof(struct tlb_window, addend))));
+        in_window = x64_jmp32(a);
+        x64_patch_rel8(a, lookup, a->pos);
+    }
     x64_lea(a, 8, T_ADDR, x64_mem((int)r, (int32_t)p->lo));
     x64_lea(a, 8, T_TAG, x64_mem((int)r, (int32_t)p->hi));
     x64_alu_rm_reg(a, ALU_XOR, 8, x64_r(T_TAG), T_ADDR);
@@ -861,7 +884,6 @@ static void emit_frame_check(struct jit_ctx *c, const struct frame_plan *p)
     x64_shift_imm(a, SH_SHR, 4, x64_r(T_IDX), 12 - 5);
     x64_alu_rm_imm(a, ALU_AND, 4, x64_r(T_IDX), (TLB_ENTRIES - 1) << 5);
     x64_alu_rm_imm(a, ALU_AND, 4, x64_r(T_ADDR), TLB_PAGE_MASK);
-    unsigned user = ((c->key >> JK_CPL_SHIFT) & 3) == 3;
     int32_t entry = (int32_t)(offsetof(struct cpu, tlb) + offsetof(struct tlb, e) +
                               user * TLB_ENTRIES * sizeof(struct tlb_entry));
     int32_t tag = entry + (int32_t)(p->write ? offsetof(struct tlb_entry, tag_write)
@@ -871,6 +893,21 @@ static void emit_frame_check(struct jit_ctx *c, const struct frame_plan *p)
     x64_mov_reg_rm(a, 8, T_FRAME,
                    x64_m(x64_mem_idx(JIT_CPU, T_IDX, 0,
                                      entry + (int32_t)offsetof(struct tlb_entry, addend))));
+    if (in_window) {
+        /* The entry's other fast path too: the page becomes the window. */
+        int32_t other = entry + (int32_t)(p->write ? offsetof(struct tlb_entry, tag_read)
+                                                   : offsetof(struct tlb_entry, tag_write));
+        x64_alu_reg_rm(a, ALU_CMP, 4, T_ADDR, x64_m(x64_mem_idx(JIT_CPU, T_IDX, 0, other)));
+        size_t not_both = x64_jcc8(a, XCC_NE);
+        x64_mov_rm_reg(a, 8, x64_m(x64_mem(JIT_CPU, win + (int32_t)offsetof(struct tlb_window,
+                                                                             base))),
+                       T_ADDR);
+        x64_mov_rm_reg(a, 8, x64_m(x64_mem(JIT_CPU, win + (int32_t)offsetof(struct tlb_window,
+                                                                             addend))),
+                       T_FRAME);
+        x64_patch_rel8(a, not_both, a->pos);
+        x64_patch_rel32(a, in_window, a->pos);
+    }
     fail->noframe = 1;
 }
 
