@@ -1536,16 +1536,11 @@ Test(jit_engine, calls_and_returns_that_do_not_pair_up_as_the_interpreter_runs_t
  * its tenth call. */
 static struct je remap_run(int engine)
 {
-    static const uint8_t caller_a[] = {
+    /* The two callers differ in the immediate at 7007h: 1 at physical
+     * 7000h, 100 at 9000h. */
+    uint8_t caller[] = {
         0xe8, 0xfb, 0x8f, 0x01, 0x00, /* 7000 again: call 20000h */
         0x83, 0xc3, 0x01,             /* 7005 add ebx, 1 */
-        0x49,                         /* 7008 dec ecx */
-        0x75, 0xf5,                   /* 7009 jnz again */
-        0xf4,                         /* 700b hlt */
-    };
-    static const uint8_t caller_b[] = {
-        0xe8, 0xfb, 0x8f, 0x01, 0x00, /* 7000 again: call 20000h */
-        0x83, 0xc3, 0x64,             /* 7005 add ebx, 100 */
         0x49,                         /* 7008 dec ecx */
         0x75, 0xf5,                   /* 7009 jnz again */
         0xf4,                         /* 700b hlt */
@@ -1558,8 +1553,9 @@ static struct je remap_run(int engine)
         0xc3,                         /* 2000b out: ret */
     };
     struct je m = je_new(engine);
-    phys_write_buf(m.pm, 0x7000, caller_a, sizeof(caller_a));
-    phys_write_buf(m.pm, 0x9000, caller_b, sizeof(caller_b));
+    phys_write_buf(m.pm, 0x7000, caller, sizeof(caller));
+    caller[7] = 100;
+    phys_write_buf(m.pm, 0x9000, caller, sizeof(caller));
     phys_write_buf(m.pm, 0x20000, callee, sizeof(callee));
     je_map(&m, 0x100000, 3, 0x7000);
     je_map(&m, 0x102000, 3, 0x9000);
