@@ -406,8 +406,9 @@ struct tlb {
      * emit_frame_check): the linear page of the last frame check that
      * found an entry allowing both reads and writes at their fast paths,
      * and its addend, so that a block whose frame lies in that page skips
-     * the lookup. Every function here that drops or narrows a translation
-     * empties both (base TLB_WINDOW_NONE, which no offset reaches). */
+     * the lookup. Every function of memory/tlb.c that drops or narrows a
+     * translation empties both (base TLB_WINDOW_NONE, which no offset of
+     * a frame reaches). */
     struct tlb_window {
         uint64_t base;
         uintptr_t addend;
