@@ -85,6 +85,29 @@ static inline void je_run_to_halt(struct je *m)
     cr_assert_eq(cpu_exec(m->cpu, 10000000), CPU_EXIT_HALT);
 }
 
+/* Paging for a test: the page directory at `pd` maps the first 4 MiB
+ * through the table after it, one to one with PTE bits `bits`, but for
+ * the page at 7000h: absent when `page7` is 0, else mapped to it. */
+static inline void je_map(struct je *m, uint32_t pd, uint32_t bits, uint32_t page7)
+{
+    uint32_t pde = (pd + 0x1000) | (bits & 7);
+    memcpy(m->ram + pd, &pde, 4);
+    for (uint32_t i = 0; i < 1024; i++) {
+        uint32_t pte = i == 7 ? (page7 ? page7 | bits : 0) : (i << 12 | bits);
+        memcpy(m->ram + pd + 0x1000 + 4 * i, &pte, 4);
+    }
+}
+
+/* Turns paging on with CR3 = `pd` (and CR4.PGE if `pge`). */
+static inline void je_paging_on(struct je *m, uint32_t pd, bool pge)
+{
+    m->cpu->cr3 = pd;
+    if (pge)
+        m->cpu->cr4 |= CR4_PGE;
+    m->cpu->cr0 |= CR0_PG;
+    tlb_flush_all(&m->cpu->tlb);
+}
+
 /* The number before `what` in -d jit's statistics. */
 static inline unsigned long long jit_stat(const struct cpu *cpu, const char *what)
 {
