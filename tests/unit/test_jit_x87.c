@@ -419,6 +419,61 @@ Test(jit_engine, x87_popped_value_a_push_overwrites_is_not_stored)
     cr_assert(x87_same_fpu(&want.fpu, &got.fpu));
 }
 
+/* Eight guest registers in one run all stay on the host's eight
+ * (gen_x87.c cache_need): 1..8 pushed by FLD ST(0) and FADD, then
+ * operations in place on ST(7) and ST(0): no register leaves the host's
+ * stack before the run's end, so no FLD m80 at all (with two host
+ * registers kept free: two stored and loaded again) and the eight
+ * FSTP m80 of the end. Then a store at full depth (its copy needs one
+ * host register: the deepest leaves, by FXCH and FSTP m80, no
+ * temporary) and that register used again; both as the interpreter. */
+Test(jit_engine, x87_eight_registers_stay_on_the_host_stack)
+{
+    static const uint8_t eight[] = {
+        0xd9, 0xe8,                         /* fld1 */
+        0xd9, 0xc0, 0xd8, 0xc1,             /* fld st0; fadd st0, st1: 2 */
+        0xd9, 0xc0, 0xd8, 0xc2,             /* 3 */
+        0xd9, 0xc0, 0xd8, 0xc3,             /* 4 */
+        0xd9, 0xc0, 0xd8, 0xc4,             /* 5 */
+        0xd9, 0xc0, 0xd8, 0xc5,             /* 6 */
+        0xd9, 0xc0, 0xd8, 0xc6,             /* 7 */
+        0xd9, 0xc0, 0xd8, 0xc7,             /* 8 */
+        0xdc, 0xcf,                         /* fmul st7, st0 */
+        0xd8, 0xc7,                         /* fadd st0, st7 */
+        0xdc, 0xec,                         /* fsubr st4, st0 */
+        0xd8, 0xf5,                         /* fdiv st0, st5 */
+        0xf4,                               /* hlt */
+    };
+    const char *text = x87_host_code(eight, sizeof(eight));
+    unsigned stores = 0;
+    for (const char *t = text; (t = strstr(t, "fstp xword ptr")); t++)
+        stores++;
+    cr_assert(!strstr(text, "fld xword ptr"), "%s", text);
+    cr_assert_eq(stores, 8, "%u FSTP m80:\n%s", stores, text);
+    static struct x87_outcome want, got;
+    x87_fixed(CPU_ENGINE_INTERP, eight, sizeof(eight), &want);
+    x87_fixed(CPU_ENGINE_JIT, eight, sizeof(eight), &got);
+    x87_assert_same_st(&want.fpu, &got.fpu, "eight", 0);
+    cr_assert(x87_same_fpu(&want.fpu, &got.fpu));
+
+    static uint8_t full[sizeof(eight) + 16];
+    size_t n = sizeof(eight) - 1;
+    memcpy(full, eight, n);
+    static const uint8_t tail[] = {
+        0xdd, 0x15, 0x08, 0x00, 0x02, 0x00, /* fst qword [20008h] */
+        0xd8, 0xc7,                         /* fadd st0, st7: the register that left */
+        0xdc, 0xce,                         /* fmul st6, st0 */
+        0xf4,                               /* hlt */
+    };
+    memcpy(full + n, tail, sizeof(tail));
+    n += sizeof(tail);
+    x87_fixed(CPU_ENGINE_INTERP, full, n, &want);
+    x87_fixed(CPU_ENGINE_JIT, full, n, &got);
+    x87_assert_same_st(&want.fpu, &got.fpu, "full", 0);
+    cr_assert(x87_same_fpu(&want.fpu, &got.fpu));
+    cr_assert(!memcmp(want.data, got.data, sizeof(want.data)));
+}
+
 Test(jit_engine, x87_failed_run_check_runs_it_again_from_its_start)
 {
     static const uint8_t popped[] = {

@@ -63,9 +63,10 @@ enum {
     X87_PC = 0x0300,
 };
 
-/* Host registers the guest registers may take: the rest of the host's
- * eight is room for an operation's temporaries. */
-#define X87_CACHE_MAX 6
+/* The host's x87 stack: eight registers (SDM Vol. 1 8.1.2). The guest
+ * registers may take all of them but the room an instruction needs for
+ * its push or its one temporary (cache_need). */
+#define X87_HOST_DEPTH 8
 
 #define FPU_OFF(field) (CPU_OFF(fpu) + (int32_t)offsetof(struct fpu, field))
 
@@ -167,9 +168,14 @@ static void spill_all(struct jit_ctx *c)
 
 static void cache_drop(struct jit_ctx *c, unsigned p, bool keep);
 
-/* Every register in `mask` onto the host's stack (others leaving it
- * first when they would not fit with room for two temporaries). */
-static void cache_need(struct jit_ctx *c, uint8_t mask)
+/* Every register in `mask` onto the host's stack, others leaving it
+ * first when they would not fit with `room` host registers free besides
+ * (1 for an instruction that pushes or copies through a temporary, 0
+ * for one that works in place). A loop of the Mandelbrot set keeps
+ * eight guest registers busy at its deepest; with two registers always
+ * kept free its loop stored four and loaded two 80-bit values an
+ * iteration. */
+static void cache_need(struct jit_ctx *c, uint8_t mask, unsigned room)
 {
     struct x87_cache *x = &c->x87;
     unsigned missing = 0;
@@ -180,7 +186,7 @@ static void cache_need(struct jit_ctx *c, uint8_t mask)
     /* Room: popped values first (stored as their pop would have), then
      * registers this instruction does not use, the deepest (the longest
      * there) first. */
-    while (x->depth + missing > X87_CACHE_MAX) {
+    while (x->depth + missing + room > X87_HOST_DEPTH) {
         int h = (int)x->depth - 1;
         while (h >= 0 && !(x->popped & bit(x->phys[h])))
             h--;
@@ -230,13 +236,16 @@ static void cache_drop(struct jit_ctx *c, unsigned p, bool keep)
         spill_top(c);
         return;
     }
+    /* Either way ST(0) ends in slot h and the stack pops, with no
+     * temporary (so the stack may be full): FXCH ST(h) and FSTP m80
+     * for a value to keep, FSTP ST(h) for one to drop. */
     if (x->dirty & bit(p)) {
-        x64_x87(a, 0xd9, (uint8_t)(0xc0 + h));    /* FLD ST(h) */
+        x64_x87(a, 0xd9, (uint8_t)(0xc8 + h));    /* FXCH ST(h) */
         x64_x87_mem(a, 0xdb, 7, store_slot(c, p)); /* FSTP m80 */
         x->dirty &= (uint8_t)~bit(p);
+    } else {
+        x64_x87(a, 0xdd, (uint8_t)(0xd8 + h)); /* FSTP ST(h) */
     }
-    /* FSTP ST(h): ST(0) moves into slot h, then the pop. */
-    x64_x87(a, 0xdd, (uint8_t)(0xd8 + h));
     uint8_t top = x->phys[0];
     memmove(x->phys, x->phys + 1, (size_t)(h - 1));
     x->phys[h - 1] = top;
@@ -736,7 +745,7 @@ static void arith_reg(struct jit_ctx *c, unsigned op, unsigned i, bool to_sti, b
     unsigned p0 = c->top & 7, pi = (c->top + i) & 7;
     unsigned d = to_sti ? pi : p0, s = to_sti ? p0 : pi;
     check_tags(c, bit(p0) | bit(pi), 0);
-    cache_need(c, bit(p0) | bit(pi));
+    cache_need(c, bit(p0) | bit(pi), 0);
     need_cw(c);
     if (cache_find(&c->x87, s) != 0)
         cache_top(c, d);
@@ -761,7 +770,7 @@ static void arith_mem(struct jit_ctx *c, unsigned size)
     const struct insn *in = c->in;
     unsigned p0 = c->top & 7;
     check_tags(c, bit(p0), 0);
-    cache_need(c, bit(p0));
+    cache_need(c, bit(p0), 0);
     struct x64_mem m = mem_operand(c, size, false);
     need_cw(c);
     cache_top(c, p0);
@@ -780,7 +789,7 @@ static void compare_reg(struct jit_ctx *c, unsigned i, bool quiet, unsigned pops
     struct x64_asm *a = c->a;
     unsigned p0 = c->top & 7, pi = (c->top + i) & 7;
     check_tags(c, bit(p0) | bit(pi), 0);
-    cache_need(c, bit(p0) | bit(pi));
+    cache_need(c, bit(p0) | bit(pi), 0);
     cache_top(c, p0);
     int hi = cache_find(&c->x87, pi);
     note_insn(c);
@@ -814,7 +823,7 @@ static void compare_mem(struct jit_ctx *c, unsigned size, bool pop_after)
     const struct insn *in = c->in;
     unsigned p0 = c->top & 7;
     check_tags(c, bit(p0), 0);
-    cache_need(c, bit(p0));
+    cache_need(c, bit(p0), 0);
     cache_top(c, p0);
     struct x64_mem m = mem_operand(c, size, false);
     x64_x87_mem(a, in->opcode, 2, m); /* the non-popping form */
@@ -833,7 +842,7 @@ static void load_mem(struct jit_ctx *c, unsigned size, bool exact)
     unsigned p7 = (c->top + 7) & 7;
     check_tags(c, 0, bit(p7));
     drop_popped(c, p7);
-    cache_need(c, 0);
+    cache_need(c, 0, 1);
     struct x64_mem m = mem_operand(c, size, false);
     x64_x87_mem(c->a, in->opcode, in->reg & 7, m);
     if (!exact)
@@ -856,7 +865,7 @@ static void store_mem(struct jit_ctx *c, unsigned size, unsigned pop_digit, bool
     const struct insn *in = c->in;
     unsigned p0 = c->top & 7;
     check_tags(c, bit(p0), 0);
-    cache_need(c, bit(p0));
+    cache_need(c, bit(p0), 1);
     struct x64_mem m = mem_operand(c, size, true);
     struct x64_mem out = x64_mem(JIT_CPU, CPU_OFF(jit_x87_out));
     need_cw(c);
@@ -882,7 +891,7 @@ static void fld_sti(struct jit_ctx *c, unsigned i)
     unsigned pi = (c->top + i) & 7, p7 = (c->top + 7) & 7;
     check_tags(c, bit(pi), bit(p7));
     drop_popped(c, p7);
-    cache_need(c, bit(pi));
+    cache_need(c, bit(pi), 1);
     x64_x87(c->a, 0xd9, (uint8_t)(0xc0 + cache_find(&c->x87, pi)));
     cache_push(&c->x87, p7, true);
     state_push(c);
@@ -896,7 +905,7 @@ static void load_const(struct jit_ctx *c, uint8_t modrm)
     unsigned p7 = (c->top + 7) & 7;
     check_tags(c, 0, bit(p7));
     drop_popped(c, p7);
-    cache_need(c, 0);
+    cache_need(c, 0, 1);
     x64_x87(c->a, 0xd9, modrm);
     cache_push(&c->x87, p7, true);
     state_push(c);
@@ -912,7 +921,7 @@ static void fst_sti(struct jit_ctx *c, unsigned i, bool pop_after)
     check_tags(c, bit(p0), 0);
     if (pi != p0) {
         cache_drop(c, pi, false);
-        cache_need(c, bit(p0));
+        cache_need(c, bit(p0), 1);
         x64_x87(a, 0xd9, (uint8_t)(0xc0 + cache_find(&c->x87, p0))); /* FLD ST(h0) */
         cache_push(&c->x87, pi, true);
         c->x87_touched |= bit(pi);
@@ -934,7 +943,7 @@ static void fxch(struct jit_ctx *c, unsigned i)
 {
     unsigned p0 = c->top & 7, pi = (c->top + i) & 7;
     check_tags(c, bit(p0) | bit(pi), 0);
-    cache_need(c, bit(p0) | bit(pi));
+    cache_need(c, bit(p0) | bit(pi), 0);
     int h0 = cache_find(&c->x87, p0), hi = cache_find(&c->x87, pi);
     c->x87.phys[h0] = (uint8_t)pi;
     c->x87.phys[hi] = (uint8_t)p0;
@@ -949,7 +958,7 @@ static void sign_op(struct jit_ctx *c, uint8_t modrm)
 {
     unsigned p0 = c->top & 7;
     check_tags(c, bit(p0), 0);
-    cache_need(c, bit(p0));
+    cache_need(c, bit(p0), 0);
     cache_top(c, p0);
     x64_x87(c->a, 0xd9, modrm);
     c->x87.dirty |= bit(p0);
@@ -961,7 +970,7 @@ static void fsqrt(struct jit_ctx *c)
 {
     unsigned p0 = c->top & 7;
     check_tags(c, bit(p0), 0);
-    cache_need(c, bit(p0));
+    cache_need(c, bit(p0), 0);
     need_cw(c);
     cache_top(c, p0);
     x64_x87(c->a, 0xd9, 0xfa); /* FSQRT, in place */
