@@ -4,9 +4,13 @@
  * documented in docs/traces.md; tools parse them, so they are stable.
  *
  * -d mode compares the mode after each instruction and each event with
- * the mode last seen (cpu->mode_logged): the careful path runs every
- * instruction while it is on (translate/exec.c), so the instruction that
- * changed the mode is the one that just ran.
+ * the mode last seen (cpu->mode_logged), so the instruction that changed
+ * the mode is the one that just ran: under -accel interp the careful path
+ * runs every instruction while it is on (translate/exec.c); under the JIT
+ * every instruction that can change the mode (a CR0 or CR4 write, LMSW,
+ * far transfers, IRET, INT, SYSENTER, task switches) runs through its
+ * handler (translate/jit/run.c jit_exec_insn), and the code between them
+ * runs translated.
  */
 #include <inttypes.h>
 
@@ -85,6 +89,20 @@ void cpu_mode_log_check(struct cpu *cpu, uint16_t cs, uint32_t eip, uint32_t lin
     mode_name(now, to, sizeof(to));
     fprintf(cpu->log, "mode: %s -> %s at %04x:%08x by %s icount=%" PRIu64 "\n", from, to, cs,
             eip, by, icount);
+}
+
+void cpu_mode_log_insn(struct cpu *cpu, uint16_t cs, uint32_t eip, uint32_t lin,
+                       const struct insn *in, const uint8_t *bytes, uint64_t icount)
+{
+    if (cpu_mode_signature(cpu) == cpu->mode_logged)
+        return;
+    char by[96];
+    int n = snprintf(by, sizeof(by), "%s (", op_name((enum op)in->op));
+    for (unsigned i = 0; i < in->len && n > 0 && (size_t)n + 4 < sizeof(by); i++)
+        n += snprintf(by + n, sizeof(by) - (size_t)n, "%s%02x", i ? " " : "", bytes[i]);
+    if (n > 0 && (size_t)n + 2 < sizeof(by))
+        snprintf(by + n, sizeof(by) - (size_t)n, ")");
+    cpu_mode_log_check(cpu, cs, eip, lin, icount, by);
 }
 
 /* ------------------------------------------------------------------ */

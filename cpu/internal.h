@@ -448,6 +448,10 @@ uint32_t cpu_mode_signature(const struct cpu *cpu);
  * it. */
 void cpu_mode_log_check(struct cpu *cpu, uint16_t cs, uint32_t eip, uint32_t lin,
                         uint64_t icount, const char *by);
+/* The same for instruction `in` whose bytes are `bytes` (its length):
+ * "by NAME (bytes)". */
+void cpu_mode_log_insn(struct cpu *cpu, uint16_t cs, uint32_t eip, uint32_t lin,
+                       const struct insn *in, const uint8_t *bytes, uint64_t icount);
 /* The #PF recorded in cpu->exc_* with the walk of CR2 (-d mmu). */
 void cpu_mmu_log_fault(struct cpu *cpu);
 /* Whether the instruction count lies in -d window= (no ranges looked at). */

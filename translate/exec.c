@@ -68,11 +68,21 @@ static bool engine_prepare(struct cpu *cpu)
     return false;
 }
 
+/* Whether -d mode is followed by the JIT's helpers (run.c
+ * mode_log_helper) rather than the careful path: every instruction that
+ * can change the mode runs through its handler there. Not in lockstep,
+ * which runs each block twice. */
+static bool mode_log_by_jit(const struct cpu *cpu, bool jit)
+{
+    return jit && !cpu->lockstep_on && (cpu->log_mask & LOG_MODE);
+}
+
 /* Log categories that trace each instruction need the careful path, but
  * only inside -d window= (before it the engine runs at full speed). */
 static bool log_careful(const struct cpu *cpu, bool jit)
 {
-    unsigned m = cpu->log_mask & (LOG_CPU | LOG_MODE | (jit ? 0 : LOG_EXEC));
+    unsigned m = cpu->log_mask & (LOG_CPU | (jit ? 0 : LOG_EXEC) |
+                                  (mode_log_by_jit(cpu, jit) ? 0 : LOG_MODE));
     return m && cpu_log_in_window(cpu);
 }
 
@@ -208,10 +218,15 @@ static enum cpu_exit exec_loop(struct cpu *cpu, const uint64_t limit)
             break;
         }
         if (!careful(cpu, jit)) {
-            /* -d mode outside its window: changes go unseen, so the
-             * next check inside starts from the mode it finds. */
-            if (cpu->log_mask & LOG_MODE)
+            /* -d mode by the JIT's helpers: from the mode as found at the
+             * start. Otherwise (outside its window) changes go unseen, so
+             * the next check inside starts from the mode it finds. */
+            if (mode_log_by_jit(cpu, jit)) {
+                if (cpu->mode_logged == CPU_MODE_UNKNOWN)
+                    cpu->mode_logged = cpu_mode_signature(cpu);
+            } else if (cpu->log_mask & LOG_MODE) {
                 cpu->mode_logged = CPU_MODE_UNKNOWN;
+            }
             if (jit && cpu->lockstep_on) {
                 enum lockstep_result r = lockstep_block(cpu);
                 if (r == LOCKSTEP_DIVERGED) {

@@ -96,19 +96,6 @@ _Noreturn void interp_unimplemented(struct cpu *cpu, const struct insn *in)
     cpu_raise(cpu, EXC_UD, 0);
 }
 
-/* -d mode after an instruction: names it if it changed the mode. */
-static void mode_log_insn(struct cpu *cpu, uint16_t cs, uint32_t eip, uint32_t lin,
-                          const struct insn *in, const uint8_t *bytes)
-{
-    char by[96];
-    int n = snprintf(by, sizeof(by), "%s (", op_name((enum op)in->op));
-    for (unsigned i = 0; i < in->len && n > 0 && (size_t)n + 4 < sizeof(by); i++)
-        n += snprintf(by + n, sizeof(by) - (size_t)n, "%s%02x", i ? " " : "", bytes[i]);
-    if (n > 0 && (size_t)n + 2 < sizeof(by))
-        snprintf(by + n, sizeof(by) - (size_t)n, ")");
-    cpu_mode_log_check(cpu, cs, eip, lin, cpu->icount - 1, by);
-}
-
 static void step(struct cpu *cpu)
 {
     struct insn in;
@@ -134,7 +121,7 @@ static void step(struct cpu *cpu)
     cpu->eip = cpu->next_eip;
     cpu->icount++;
     if (cpu->log_mask & LOG_MODE)
-        mode_log_insn(cpu, cs, eip, lin, &in, bytes);
+        cpu_mode_log_insn(cpu, cs, eip, lin, &in, bytes, cpu->icount - 1);
     if (rf)
         cpu->eflags &= ~FL_RF;
     /* Single-step and data breakpoint traps, including those a MOV SS /

@@ -76,6 +76,14 @@ check-guest: glass guests build/guest/host/mkdisk
 	    tests/guest/run.sh --accel $$e ./glass $(GUEST_KERNELS) $(GUEST_ROMS); \
 	done
 
+# -d mode under the JIT against the interpreter's, on the kernels that
+# change privilege level and mode: IRET to ring 3, gates, far RET,
+# virtual-8086 mode, paging turned on (tests/guest/modelog.sh).
+GUEST_MODELOG_KERNELS := build/guest/rings.elf build/guest/v86.elf build/guest/paging.elf
+.PHONY: check-modelog
+check-modelog: glass $(GUEST_MODELOG_KERNELS)
+	tests/guest/modelog.sh ./glass $(GUEST_MODELOG_KERNELS)
+
 # The same kernels built with -DQEMU_VALIDATE and run in QEMU: the tests'
 # reference (a test that finds QEMU at odds with the datasheets guards
 # the check with #ifndef QEMU_VALIDATE and says why).

@@ -130,8 +130,24 @@ void jit_flags_to_host(struct cpu *cpu)
     cpu->cc.op = CC_HOST;
 }
 
+/* -d mode: an instruction that can change the mode is never inline; it
+ * runs through its handler here (cpu/eventlog.c), so the JIT needs no
+ * careful path to name it. Its bytes are read again only when the mode
+ * changed (from where it was: the code it ran from stays mapped, or the
+ * next fetch would fault). */
+static void mode_log_helper(struct cpu *cpu, const struct jit_insn *ji, uint16_t cs, uint32_t lin)
+{
+    if (cpu_mode_signature(cpu) == cpu->mode_logged)
+        return;
+    uint8_t bytes[15] = { 0 }; /* an instruction's most (SDM Vol. 2 2.3.11) */
+    cpu_debug_read(cpu, lin, bytes, ji->in.len);
+    cpu_mode_log_insn(cpu, cs, ji->eip, lin, &ji->in, bytes, cpu->icount);
+}
+
 int jit_exec_insn(struct cpu *cpu, const struct jit_insn *ji)
 {
+    const uint16_t cs = cpu->seg[SEG_CS].sel;
+    const uint32_t lin = cpu->seg[SEG_CS].base + ji->eip;
     cpu->eip = ji->eip;
     cpu->next_eip = ji->next_eip;
     cpu->jit_ileft = ji->ileft;
@@ -143,6 +159,8 @@ int jit_exec_insn(struct cpu *cpu, const struct jit_insn *ji)
     const uint64_t ran = (uint64_t)(cpu->jit->slice - cpu->jit_budget - ji->ileft);
     cpu->icount += ran;
     ji->in.fn(cpu, &ji->in);
+    if (cpu->log_mask & LOG_MODE)
+        mode_log_helper(cpu, ji, cs, lin);
     cpu->icount -= ran;
     cpu->eip = cpu->next_eip;
     cpu->jit_ileft = 0;
