@@ -241,6 +241,12 @@ static enum cpu_exit exec_loop(struct cpu *cpu, const uint64_t limit)
                            : cpu->tbc && tb_run_block(cpu->tbc, cpu)) {
                 if (jit)
                     exact_flags(cpu);
+                /* A change no helper saw would be translated code's
+                 * (never: run.c); named as such, not given to the next. */
+                if (mode_log_by_jit(cpu, jit))
+                    cpu_mode_log_check(cpu, cpu->seg[SEG_CS].sel, cpu->eip,
+                                       cpu->seg[SEG_CS].base + cpu->eip, cpu->icount,
+                                       "translated code");
                 continue;
             }
         }
