@@ -543,6 +543,8 @@ void gen_exit_at(struct jit_ctx *c, uint32_t eip, int32_t budget_back)
     emit_exit_body(c, &s);
 }
 
+static void emit_frame_lookup(struct jit_ctx *c, struct stub *fail, bool window);
+
 static void emit_stubs(struct jit_ctx *c)
 {
     struct x64_asm *a = c->a;
@@ -552,6 +554,12 @@ static void emit_stubs(struct jit_ctx *c)
             x64_patch_rel32(a, s->fields[k], a->pos);
         if (s->kind == STUB_X87) {
             gen_x87_stub(c, s); /* ends with its exits */
+            continue;
+        }
+        if (s->kind == STUB_FRAME) {
+            emit_frame_lookup(c, s->fail, true);
+            size_t f = x64_jmp32(a);
+            x64_patch_rel32(a, f, s->resume);
             continue;
         }
         if (s->kind == STUB_SLOW) {
@@ -848,35 +856,22 @@ static struct frame_plan plan_frame(uint32_t key, const struct insn *insns, unsi
  * its addend without the lookup; a lookup that finds the entry fast for
  * reads and writes both makes its page the window (the stack's page,
  * mostly, checked again by each block of call-heavy code). */
-static void emit_frame_check(struct jit_ctx *c, const struct frame_plan *p)
+/* The frame's TLB lookup: T_FRAME = the addend of the one page holding
+ * [reg + lo, reg + hi] for the access the frame needs (reads, or reads
+ * and writes), else out by `fail`. With `window`, an entry fast for the
+ * other access too becomes the frame window (memory.h). */
+static void emit_frame_lookup(struct jit_ctx *c, struct stub *fail, bool window)
 {
     struct x64_asm *a = c->a;
-    unsigned r = jit_host_reg((unsigned)p->reg);
-    struct stub *fail = NULL;
+    unsigned r = jit_host_reg((unsigned)c->frame_reg);
     unsigned user = ((c->key >> JK_CPL_SHIFT) & 3) == 3;
     int32_t win = (int32_t)(offsetof(struct cpu, tlb) + offsetof(struct tlb, window) +
                             user * sizeof(struct tlb_window));
-    int64_t span = p->hi - p->lo;
-    size_t in_window = 0, lookup = 0;
-    if (span >= 0 && span < 4096) {
-        /* The frame window first (memory.h): reg + lo - base, in 64 bits,
-         * at most 4095 - span: the whole frame in the window's page. */
-        x64_lea(a, 8, T_ADDR, x64_mem((int)r, (int32_t)p->lo));
-        x64_alu_reg_rm(a, ALU_SUB, 8, T_ADDR,
-                       x64_m(x64_mem(JIT_CPU, win + (int32_t)offsetof(struct tlb_window, base))));
-        x64_alu_rm_imm(a, ALU_CMP, 8, x64_r(T_ADDR), (uint32_t)(4095 - span));
-        lookup = x64_jcc8(a, XCC_A);
-        x64_mov_reg_rm(a, 8, T_FRAME,
-                       x64_m(x64_mem(JIT_CPU,
-                                     win + (int32_t)offsetof(struct tlb_window, addend))));
-        in_window = x64_jmp32(a);
-        x64_patch_rel8(a, lookup, a->pos);
-    }
-    x64_lea(a, 8, T_ADDR, x64_mem((int)r, (int32_t)p->lo));
-    x64_lea(a, 8, T_TAG, x64_mem((int)r, (int32_t)p->hi));
+    x64_lea(a, 8, T_ADDR, x64_mem((int)r, (int32_t)c->frame_lo));
+    x64_lea(a, 8, T_TAG, x64_mem((int)r, (int32_t)c->frame_hi));
     x64_alu_rm_reg(a, ALU_XOR, 8, x64_r(T_TAG), T_ADDR);
     x64_test_rm_imm(a, 8, x64_r(T_TAG), TLB_PAGE_MASK); /* bits 12-63 */
-    fail = gen_jump_exit(c, XCC_NE, c->tb->eip, 0);
+    gen_stub_jump(c, fail, XCC_NE);
     x64_mov_rm_reg(a, 8, x64_r(T_IDX), T_ADDR);
     x64_shift_imm(a, SH_SHR, 8, x64_r(T_IDX), 32);
     gen_stub_jump(c, fail, XCC_NE);
@@ -886,17 +881,17 @@ static void emit_frame_check(struct jit_ctx *c, const struct frame_plan *p)
     x64_alu_rm_imm(a, ALU_AND, 4, x64_r(T_ADDR), TLB_PAGE_MASK);
     int32_t entry = (int32_t)(offsetof(struct cpu, tlb) + offsetof(struct tlb, e) +
                               user * TLB_ENTRIES * sizeof(struct tlb_entry));
-    int32_t tag = entry + (int32_t)(p->write ? offsetof(struct tlb_entry, tag_write)
-                                             : offsetof(struct tlb_entry, tag_read));
+    int32_t tag = entry + (int32_t)(c->frame_write ? offsetof(struct tlb_entry, tag_write)
+                                                   : offsetof(struct tlb_entry, tag_read));
     x64_alu_reg_rm(a, ALU_CMP, 4, T_ADDR, x64_m(x64_mem_idx(JIT_CPU, T_IDX, 0, tag)));
     gen_stub_jump(c, fail, XCC_NE);
     x64_mov_reg_rm(a, 8, T_FRAME,
                    x64_m(x64_mem_idx(JIT_CPU, T_IDX, 0,
                                      entry + (int32_t)offsetof(struct tlb_entry, addend))));
-    if (in_window) {
+    if (window) {
         /* The entry's other fast path too: the page becomes the window. */
-        int32_t other = entry + (int32_t)(p->write ? offsetof(struct tlb_entry, tag_read)
-                                                   : offsetof(struct tlb_entry, tag_write));
+        int32_t other = entry + (int32_t)(c->frame_write ? offsetof(struct tlb_entry, tag_read)
+                                                         : offsetof(struct tlb_entry, tag_write));
         x64_alu_reg_rm(a, ALU_CMP, 4, T_ADDR, x64_m(x64_mem_idx(JIT_CPU, T_IDX, 0, other)));
         size_t not_both = x64_jcc8(a, XCC_NE);
         x64_mov_rm_reg(a, 8, x64_m(x64_mem(JIT_CPU, win + (int32_t)offsetof(struct tlb_window,
@@ -906,9 +901,55 @@ static void emit_frame_check(struct jit_ctx *c, const struct frame_plan *p)
                                                                              addend))),
                        T_FRAME);
         x64_patch_rel8(a, not_both, a->pos);
-        x64_patch_rel32(a, in_window, a->pos);
     }
+}
+
+/* The prologue's exit for a frame it cannot prove: the dispatcher runs
+ * the block's variant without frame accesses. Made here, jumped to by
+ * the lookup (which may be a stub emitted later: created after it, it is
+ * emitted after it too, with every jump to it known). */
+static struct stub *frame_fail_exit(struct jit_ctx *c)
+{
+    struct stub *fail = gen_stub_new(c, STUB_EXIT);
+    fail->eip = c->tb->eip;
+    fail->budget_back = (int32_t)c->charged;
     fail->noframe = 1;
+    return fail;
+}
+
+/*
+ * The prologue's frame check. The frame window first (memory.h): reg + lo
+ * - base, in 64 bits, at most 4095 - span: the whole frame in the window's
+ * page, whose addend then serves. Otherwise the lookup, out of line (a
+ * STUB_FRAME, which comes back after the window's path): 98 % of Debian's
+ * boot's frame checks find the window, whose path so has no jump over
+ * the lookup.
+ */
+static void emit_frame_check(struct jit_ctx *c, const struct frame_plan *p)
+{
+    struct x64_asm *a = c->a;
+    unsigned r = jit_host_reg((unsigned)p->reg);
+    unsigned user = ((c->key >> JK_CPL_SHIFT) & 3) == 3;
+    int32_t win = (int32_t)(offsetof(struct cpu, tlb) + offsetof(struct tlb, window) +
+                            user * sizeof(struct tlb_window));
+    int64_t span = p->hi - p->lo;
+    c->frame_lo = p->lo;
+    c->frame_hi = p->hi;
+    c->frame_write = p->write;
+    if (span < 0 || span >= 4096) {
+        emit_frame_lookup(c, frame_fail_exit(c), false);
+        return;
+    }
+    x64_lea(a, 8, T_ADDR, x64_mem((int)r, (int32_t)p->lo));
+    x64_alu_reg_rm(a, ALU_SUB, 8, T_ADDR,
+                   x64_m(x64_mem(JIT_CPU, win + (int32_t)offsetof(struct tlb_window, base))));
+    x64_alu_rm_imm(a, ALU_CMP, 8, x64_r(T_ADDR), (uint32_t)(4095 - span));
+    struct stub *lookup = gen_stub_new(c, STUB_FRAME);
+    gen_stub_jump(c, lookup, XCC_A);
+    x64_mov_reg_rm(a, 8, T_FRAME,
+                   x64_m(x64_mem(JIT_CPU, win + (int32_t)offsetof(struct tlb_window, addend))));
+    lookup->resume = a->pos;
+    lookup->fail = frame_fail_exit(c);
 }
 
 /* With no flag live at a block's entry (`live_in` 0): how many of its

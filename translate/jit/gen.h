@@ -31,7 +31,7 @@
  * the slow path of an instruction (run its handler, come back), an exit
  * (leave for the dispatcher), or a jump-cache probe for a constant
  * target in another page (then an exit if it misses). */
-enum stub_kind { STUB_SLOW, STUB_EXIT, STUB_JC, STUB_X87 };
+enum stub_kind { STUB_SLOW, STUB_EXIT, STUB_JC, STUB_X87, STUB_FRAME };
 
 /* Guest x87 registers held on the host's x87 stack (gen_x87.c): host
  * ST(h) holds guest physical register phys[h], h < depth; `dirty` has
@@ -71,7 +71,8 @@ struct stub {
     unsigned nfields;
     size_t fields[JIT_MAX_FIELDS]; /* rel32 fields jumping here */
     const struct jit_insn *ji;     /* STUB_SLOW: the instruction */
-    size_t resume;                 /* STUB_SLOW: where to go back to */
+    size_t resume;                 /* STUB_SLOW, STUB_FRAME: where to go back to */
+    struct stub *fail;             /* STUB_FRAME: the exit of a frame not proved */
     uint32_t eip;                  /* EXIT, JC, X87: guest EIP to leave at */
     uint32_t key;                  /* JC: the key to look the target up under */
     uint8_t x87_drop;              /* X87: host x87 registers to pop first, */
@@ -124,6 +125,10 @@ struct jit_ctx {
      * proved (the plan's own list: an access the plan left out never
      * goes through the frame, whatever its form). */
     uint64_t frame_insns;
+    /* The frame the prologue proves, [frame_reg + frame_lo, frame_reg +
+     * frame_hi], written or only read (its lookup, block.c). */
+    int64_t frame_lo, frame_hi;
+    bool frame_write;
     /* The current instruction's memory operand as the host addresses it
      * (set by gen_mem_operand). */
     struct x64_rm mem_rm;
