@@ -470,6 +470,11 @@ struct stub *gen_stub_new(struct jit_ctx *c, enum stub_kind kind)
 void gen_stub_jump(struct jit_ctx *c, struct stub *s, int cc)
 {
     size_t f = cc < 0 ? x64_jmp32(c->a) : x64_jcc32(c->a, (enum x64_cc)cc);
+    if (s->emitted) {
+        /* From a stub emitted after it (a STUB_TLB to its slow path). */
+        x64_patch_rel32(c->a, f, s->pos);
+        return;
+    }
     if (s->nfields >= JIT_MAX_FIELDS) {
         c->a->bad = true;
         return;
@@ -477,7 +482,7 @@ void gen_stub_jump(struct jit_ctx *c, struct stub *s, int cc)
     s->fields[s->nfields++] = f;
 }
 
-void gen_jump_slow(struct jit_ctx *c, int cc)
+struct stub *gen_slow_stub(struct jit_ctx *c)
 {
     if (c->slow < 0) {
         struct stub *s = gen_stub_new(c, STUB_SLOW);
@@ -489,7 +494,12 @@ void gen_jump_slow(struct jit_ctx *c, int cc)
         s->remat_flags = 1;
         s->remat = c->remat;
     }
-    gen_stub_jump(c, s, cc);
+    return s;
+}
+
+void gen_jump_slow(struct jit_ctx *c, int cc)
+{
+    gen_stub_jump(c, gen_slow_stub(c), cc);
 }
 
 struct stub *gen_jump_exit(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired)
@@ -552,8 +562,14 @@ static void emit_stubs(struct jit_ctx *c)
         struct stub *s = &c->stubs[i];
         for (unsigned k = 0; k < s->nfields; k++)
             x64_patch_rel32(a, s->fields[k], a->pos);
+        s->emitted = 1;
+        s->pos = a->pos;
         if (s->kind == STUB_X87) {
             gen_x87_stub(c, s); /* ends with its exits */
+            continue;
+        }
+        if (s->kind == STUB_TLB) {
+            gen_tlb_lookup_stub(c, s);
             continue;
         }
         if (s->kind == STUB_FRAME) {

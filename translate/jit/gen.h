@@ -31,7 +31,7 @@
  * the slow path of an instruction (run its handler, come back), an exit
  * (leave for the dispatcher), or a jump-cache probe for a constant
  * target in another page (then an exit if it misses). */
-enum stub_kind { STUB_SLOW, STUB_EXIT, STUB_JC, STUB_X87, STUB_FRAME };
+enum stub_kind { STUB_SLOW, STUB_EXIT, STUB_JC, STUB_X87, STUB_FRAME, STUB_TLB };
 
 /* Guest x87 registers held on the host's x87 stack (gen_x87.c): host
  * ST(h) holds guest physical register phys[h], h < depth; `dirty` has
@@ -71,8 +71,13 @@ struct stub {
     unsigned nfields;
     size_t fields[JIT_MAX_FIELDS]; /* rel32 fields jumping here */
     const struct jit_insn *ji;     /* STUB_SLOW: the instruction */
-    size_t resume;                 /* STUB_SLOW, STUB_FRAME: where to go back to */
-    struct stub *fail;             /* STUB_FRAME: the exit of a frame not proved */
+    size_t resume;                 /* STUB_SLOW, FRAME, TLB: where to go back to */
+    struct stub *fail;             /* STUB_FRAME: the exit of a frame not proved;
+                                      STUB_TLB: the access's slow path */
+    uint8_t access_size;           /* STUB_TLB: the read's size in bytes, */
+    uint8_t access_reg;            /* the host register with its address */
+    uint8_t emitted;               /* its code is at `pos` (emit_stubs) */
+    size_t pos;
     uint32_t eip;                  /* EXIT, JC, X87: guest EIP to leave at */
     uint32_t key;                  /* JC: the key to look the target up under */
     uint8_t x87_drop;              /* X87: host x87 registers to pop first, */
@@ -236,6 +241,11 @@ void gen_helper(struct jit_ctx *c);
 /* The slow-path stub of the current instruction (created on first use);
  * emits a jump with condition `cc` (or unconditional when cc < 0) to it. */
 void gen_jump_slow(struct jit_ctx *c, int cc);
+/* That stub, made ready as gen_jump_slow does, without a jump to it. */
+struct stub *gen_slow_stub(struct jit_ctx *c);
+/* A STUB_TLB's code: the TLB lookup of a read that missed the direct
+ * window, then back (gen_mem.c). */
+void gen_tlb_lookup_stub(struct jit_ctx *c, const struct stub *s);
 /* Leaves the block for the dispatcher at guest `eip` (a jump to an exit
  * stub, with condition cc, or unconditional when cc < 0); `retired`
  * instructions of the block have completed. Returns the stub. */

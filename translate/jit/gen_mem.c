@@ -80,7 +80,8 @@ static struct x64_rm tlb_field(const struct jit_ctx *c, size_t field)
     return x64_m(x64_mem_idx(JIT_CPU, T_IDX, 0, off));
 }
 
-static void emit_tlb_lookup(struct jit_ctx *c, unsigned size, bool write, unsigned reg);
+static void emit_tlb_lookup(struct jit_ctx *c, unsigned size, bool write, unsigned reg,
+                            struct stub *slow);
 
 void gen_access_reg(struct jit_ctx *c, int seg, unsigned size, bool write, unsigned reg)
 {
@@ -103,23 +104,35 @@ void gen_access_reg(struct jit_ctx *c, int seg, unsigned size, bool write, unsig
                        cpu_field(CPU_OFF(seg) + (int32_t)(seg * sizeof(struct seg) +
                                                           offsetof(struct seg, base))));
     }
-    /* A read with paging off: the direct window first (memory.h). */
+    /* A read with paging off: the direct window first (memory.h), the
+     * TLB lookup out of line (a STUB_TLB, which comes back): the
+     * window's path runs straight on, no jump over the lookup. */
     if (!write && (c->key & JK_NOPG) && size <= TLB_DIRECT_MAX_ACCESS) {
         x64_lea(a, 4, T_TAG, x64_mem(reg, -(int32_t)TLB_DIRECT_BASE));
         x64_alu_reg_rm(a, ALU_CMP, 4, T_TAG, cpu_field(CPU_OFF(tlb.direct_span)));
-        size_t to_tlb = x64_jcc8(a, XCC_AE);
+        struct stub *lookup = gen_stub_new(c, STUB_TLB);
+        gen_stub_jump(c, lookup, XCC_AE);
         x64_alu_reg_rm(a, ALU_ADD, 8, reg, cpu_field(CPU_OFF(tlb.direct_addend)));
-        size_t done = x64_jmp8(a);
-        x64_patch_rel8(a, to_tlb, a->pos);
-        emit_tlb_lookup(c, size, write, reg);
-        x64_patch_rel8(a, done, a->pos);
+        lookup->resume = a->pos;
+        lookup->access_size = (uint8_t)size;
+        lookup->access_reg = (uint8_t)reg;
+        lookup->fail = gen_slow_stub(c);
         return;
     }
-    emit_tlb_lookup(c, size, write, reg);
+    emit_tlb_lookup(c, size, write, reg, gen_slow_stub(c));
 }
 
-/* The TLB lookup proper: linear address in `reg` -> host pointer. */
-static void emit_tlb_lookup(struct jit_ctx *c, unsigned size, bool write, unsigned reg)
+void gen_tlb_lookup_stub(struct jit_ctx *c, const struct stub *s)
+{
+    emit_tlb_lookup(c, s->access_size, false, s->access_reg, s->fail);
+    size_t back = x64_jmp32(c->a);
+    x64_patch_rel32(c->a, back, s->resume);
+}
+
+/* The TLB lookup proper: linear address in `reg` -> host pointer, or
+ * to `slow`. */
+static void emit_tlb_lookup(struct jit_ctx *c, unsigned size, bool write, unsigned reg,
+                            struct stub *slow)
 {
     struct x64_asm *a = c->a;
     /* T_IDX = (lin >> 12) % TLB_ENTRIES * sizeof(entry) */
@@ -135,7 +148,7 @@ static void emit_tlb_lookup(struct jit_ctx *c, unsigned size, bool write, unsign
     x64_alu_reg_rm(a, ALU_CMP, 4, T_TAG,
                    tlb_field(c, write ? offsetof(struct tlb_entry, tag_write)
                                       : offsetof(struct tlb_entry, tag_read)));
-    gen_jump_slow(c, XCC_NE);
+    gen_stub_jump(c, slow, XCC_NE);
     x64_alu_reg_rm(a, ALU_ADD, 8, reg, tlb_field(c, offsetof(struct tlb_entry, addend)));
 }
 
