@@ -585,6 +585,8 @@ static void emit_stubs(struct jit_ctx *c)
             }
             x64_mov_r64_imm(a, T_IDX, (uint64_t)(uintptr_t)s->ji);
             x64_call_abs(a, c->exec_base, c->j->thunk[s->thunk]);
+            if (s->reload_target)
+                x64_mov_reg_rm(a, 4, T_ADDR, cpu_field(CPU_OFF(eip)));
             size_t f = x64_jmp32(a);
             x64_patch_rel32(a, f, s->resume);
             continue;

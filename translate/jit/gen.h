@@ -67,6 +67,8 @@ struct stub {
                            before it is exact (cpu->jit_flags_stale) */
     uint8_t noframe;    /* EXIT: ask for the block's variant without frame accesses */
     uint8_t remat_flags;/* SLOW: cpu->cc is stale: make the flags from `remat` first */
+    uint8_t reload_target;/* SLOW: T_ADDR = the EIP the handler left (an
+                             indirect exit's target), then back */
     struct remat remat;
     unsigned nfields;
     size_t fields[JIT_MAX_FIELDS]; /* rel32 fields jumping here */

@@ -173,15 +173,17 @@ void gen_exit_plain(struct jit_ctx *c, unsigned retired)
 /* Stack                                                               */
 /* ------------------------------------------------------------------ */
 
-/* The slow path of an instruction that ends with an indirect exit comes
- * back to a reload of the target the handler left in cpu->eip; the
- * inline path jumps over it with the target in T_ADDR. */
+/* The indirect exit of an instruction whose target is in T_ADDR. Its
+ * slow path, if it has one, reloads T_ADDR with the target the handler
+ * left in cpu->eip in its stub and comes back here; the inline path runs
+ * straight on (it used to jump over that reload: a taken jump on every
+ * RET, in make bench's call row 1.00 -> 0.98 s at 3000 rounds). */
 static void indirect_tail(struct jit_ctx *c)
 {
-    size_t over = x64_jmp8(c->a);
-    gen_mark_resume(c);
-    x64_mov_reg_rm(c->a, 4, T_ADDR, cpu_field(CPU_OFF(eip)));
-    x64_patch_rel8(c->a, over, c->a->pos);
+    if (c->slow >= 0) {
+        c->stubs[c->slow].reload_target = 1;
+        gen_mark_resume(c);
+    }
     gen_exit_indirect(c, T_ADDR, c->idx + 1);
 }
 
