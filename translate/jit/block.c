@@ -864,20 +864,15 @@ static struct frame_plan plan_frame(uint32_t key, const struct insn *insns, unsi
     return esp;
 }
 
-/* The prologue's check: [reg + lo, reg + hi] in one page whose TLB entry
- * allows the accesses; the entry's addend into T_FRAME. The sums are
- * taken in 64 bits, as the accesses take them ([addend + reg + disp]):
- * both in one page and below 4 GiB, so that no access wraps where the
- * guest's 32-bit address would (a wrapped sum would be 4 GiB away from
- * the page, outside the guest's memory). The frame window (memory.h)
- * comes first: a frame wholly in its page, by one 64-bit compare, takes
- * its addend without the lookup; a lookup that finds the entry fast for
- * reads and writes both makes its page the window (the stack's page,
- * mostly, checked again by each block of call-heavy code). */
-/* The frame's TLB lookup: T_FRAME = the addend of the one page holding
- * [reg + lo, reg + hi] for the access the frame needs (reads, or reads
- * and writes), else out by `fail`. With `window`, an entry fast for the
- * other access too becomes the frame window (memory.h). */
+/* The frame's TLB lookup: [reg + lo, reg + hi] in one page whose TLB
+ * entry allows the accesses (reads, or reads and writes); the entry's
+ * addend into T_FRAME, else out by `fail`. The sums are taken in 64 bits,
+ * as the accesses take them ([addend + reg + disp]): both in one page and
+ * below 4 GiB, so that no access wraps where the guest's 32-bit address
+ * would (a wrapped sum would be 4 GiB away from the page, outside the
+ * guest's memory). With `window`, an entry fast for reads and writes both
+ * makes its page the frame window (memory.h; the stack's page, mostly,
+ * checked again by each block of call-heavy code). */
 static void emit_frame_lookup(struct jit_ctx *c, struct stub *fail, bool window)
 {
     struct x64_asm *a = c->a;

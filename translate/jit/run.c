@@ -132,9 +132,10 @@ void jit_flags_to_host(struct cpu *cpu)
 
 /* -d mode: an instruction that can change the mode is never inline; it
  * runs through its handler here (cpu/eventlog.c), so the JIT needs no
- * careful path to name it. Its bytes are read again only when the mode
- * changed (from where it was: the code it ran from stays mapped, or the
- * next fetch would fault). */
+ * careful path to name it. Its bytes are read again, at its linear
+ * address, only when the mode changed: the code it ran from is still
+ * mapped there in practice (a CR0 write that turns paging on runs from
+ * an identity-mapped page); bytes that are not show as 00. */
 static void mode_log_helper(struct cpu *cpu, const struct jit_insn *ji, uint16_t cs, uint32_t lin)
 {
     if (cpu_mode_signature(cpu) == cpu->mode_logged)
