@@ -58,6 +58,33 @@ bool cpu_dbg_break_in(const struct cpu *cpu, uint32_t lin, uint32_t len)
 
 #define WATCH_LEN_MAX 4096u
 
+/*
+ * Watchpoints change: the accesses that may hit one must take the slow
+ * path, where cpu_dbg_check_access sees them. The careful path (the
+ * interpreter) makes every access so while any is set; the JIT runs its
+ * code on, and finds the watched pages by their TLB entries instead
+ * (mem.c marks them TLB_SLOW_WATCH, which no fast path takes): so the TLB
+ * is emptied of entries made before, and the direct window of paging-off
+ * reads, which no entry guards, is closed while any is set.
+ */
+static void watches_changed(struct cpu *cpu)
+{
+    cpu->dbg_watching = cpu->dbg.nwatch != 0;
+    tlb_flush_all(&cpu->tlb);
+    tlb_direct_close(&cpu->tlb, cpu->dbg_watching);
+}
+
+bool cpu_dbg_page_watched(const struct cpu *cpu, uint32_t page)
+{
+    for (unsigned i = 0; i < cpu->dbg.nwatch; i++) {
+        const struct cpu_watch *w = &cpu->dbg.watch[i];
+        /* [lin, lin + len) meets [page, page + 4096), in 32-bit wrap */
+        if (w->lin - page < 4096u || page - w->lin < w->len)
+            return true;
+    }
+    return false;
+}
+
 int cpu_dbg_watch_insert(struct cpu *cpu, uint32_t lin, uint32_t len, enum cpu_watch_kind k)
 {
     struct cpu_debugger *d = &cpu->dbg;
@@ -65,7 +92,7 @@ int cpu_dbg_watch_insert(struct cpu *cpu, uint32_t lin, uint32_t len, enum cpu_w
         d->nwatch >= CPU_DBG_WATCH_MAX)
         return -1;
     d->watch[d->nwatch++] = (struct cpu_watch){ lin, len, (uint8_t)k };
-    cpu->dbg_watching = 1;
+    watches_changed(cpu);
     return 0;
 }
 
@@ -76,7 +103,7 @@ int cpu_dbg_watch_remove(struct cpu *cpu, uint32_t lin, uint32_t len, enum cpu_w
         const struct cpu_watch *w = &d->watch[i];
         if (w->lin == lin && w->len == len && w->kind == k) {
             d->watch[i] = d->watch[--d->nwatch];
-            cpu->dbg_watching = d->nwatch != 0;
+            watches_changed(cpu);
             return 0;
         }
     }
@@ -88,7 +115,7 @@ void cpu_dbg_clear(struct cpu *cpu)
     cpu->dbg.nbrk = 0;
     cpu->dbg.nwatch = 0;
     cpu->dbg.resume_armed = false;
-    cpu->dbg_watching = 0;
+    watches_changed(cpu);
 }
 
 void cpu_dbg_resume(struct cpu *cpu)

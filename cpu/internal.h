@@ -436,6 +436,9 @@ void cpu_check_io(struct cpu *cpu, uint16_t port, unsigned size);
  * a data access while any is set; records the first hit of the
  * instruction in cpu->dbg.stop. */
 void cpu_dbg_check_access(struct cpu *cpu, uint32_t lin, unsigned size, bool write);
+/* Whether a debugger's watchpoint covers a byte of the 4 KiB linear page
+ * at `page`. */
+bool cpu_dbg_page_watched(const struct cpu *cpu, uint32_t page);
 
 /* -d mode and -d mmu (cpu/eventlog.c). The mode is its signature (PE,
  * paging, PAE, VM, CPL); CPU_MODE_UNKNOWN in cpu->mode_logged makes the

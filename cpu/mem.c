@@ -68,7 +68,18 @@ static struct tlb_entry *tlb_translate(struct cpu *cpu, uint32_t lin, enum mem_a
     cpu_paging_mode(cpu, &mode);
     if (paging_walk(cpu->bus.mem, &mode, lin, acc, user, &walk, &pf_error) < 0)
         cpu_raise_pf(cpu, lin, pf_error);
-    return tlb_fill(&cpu->tlb, cpu->bus.mem, lin, user, acc, &walk);
+    e = tlb_fill(&cpu->tlb, cpu->bus.mem, lin, user, acc, &walk);
+    /* A page a debugger's watchpoint covers: no fast path may take it
+     * (translated code, the handlers' and the string instructions'), so
+     * that each access to it comes here and meets the check (debugger.c
+     * watches_changed). */
+    if (cpu->dbg_watching && cpu_dbg_page_watched(cpu, lin & TLB_PAGE_MASK)) {
+        if (!(e->tag_read & TLB_INVALID))
+            e->tag_read |= TLB_SLOW_WATCH;
+        if (!(e->tag_write & TLB_INVALID))
+            e->tag_write |= TLB_SLOW_WATCH;
+    }
+    return e;
 }
 
 /* An access that lies within one page, after translation. */

@@ -396,10 +396,14 @@ struct tlb {
      * RAM, at host address L + direct_addend, so generated code reads it
      * without a lookup. 0 when there is none (nothing attached, no RAM
      * above 1 MiB, or the A20 gate off, when bit 20 of an address would
-     * alias). Reads only: a write may hit translated code or a dirty log.
-     * tlb_init and the flushes leave it alone. */
+     * alias), and while the window is closed (tlb_direct_close: a
+     * debugger's watchpoints, which every access must meet). Reads only:
+     * a write may hit translated code or a dirty log. tlb_init and the
+     * flushes leave it alone. */
     uint32_t direct_span;
     uintptr_t direct_addend;
+    uint32_t direct_span_map; /* the span the memory map allows (phys.c) */
+    bool direct_closed;
     uint16_t filled[2 * TLB_ENTRIES]; /* u * TLB_ENTRIES + index */
     uint16_t large[TLB_LARGE_LIST];
     /* The frame window, per privilege class (translate/jit/block.c,
@@ -437,6 +441,9 @@ static inline bool tlb_exec_global(const struct tlb *t, uint32_t lin, unsigned u
 void tlb_init(struct tlb *t);
 /* Invalidates every entry (MOV CR3 without PGE, CR0/CR4 paging changes). */
 void tlb_flush_all(struct tlb *t);
+/* Closes the direct window (`closed`) or opens it again as the memory map
+ * allows: closed, every access goes through a TLB entry. */
+void tlb_direct_close(struct tlb *t, bool closed);
 /* Invalidates every entry but global ones (MOV CR3 with CR4.PGE). */
 void tlb_flush_nonglobal(struct tlb *t);
 /* Invalidates the page holding `lin`, global or not (INVLPG), in both TLBs. */

@@ -232,7 +232,8 @@ static void direct_publish(struct phys_mem *pm)
     }
     for (unsigned i = 0; i < PHYS_MAX_TLBS; i++)
         if (pm->tlbs[i]) {
-            pm->tlbs[i]->direct_span = span;
+            pm->tlbs[i]->direct_span_map = span;
+            pm->tlbs[i]->direct_span = pm->tlbs[i]->direct_closed ? 0 : span;
             pm->tlbs[i]->direct_addend = addend;
         }
 }
@@ -843,6 +844,6 @@ void phys_detach_tlb(struct phys_mem *pm, struct tlb *t)
     for (unsigned i = 0; i < PHYS_MAX_TLBS; i++)
         if (pm->tlbs[i] == t) {
             pm->tlbs[i] = NULL;
-            t->direct_span = 0;
+            t->direct_span = t->direct_span_map = 0;
         }
 }

@@ -62,6 +62,12 @@ void tlb_flush_all(struct tlb *t)
     t->large_overflow = false;
 }
 
+void tlb_direct_close(struct tlb *t, bool closed)
+{
+    t->direct_closed = closed;
+    t->direct_span = closed ? 0 : t->direct_span_map;
+}
+
 /* MOV CR3 with CR4.PGE keeps global translations (SDM 4.10.4.1). */
 void tlb_flush_nonglobal(struct tlb *t)
 {

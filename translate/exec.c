@@ -87,13 +87,15 @@ static bool log_careful(const struct cpu *cpu, bool jit)
 }
 
 /* Whether the next instruction must take the careful path. A debugger's
- * watchpoints are checked there only; its breakpoints there too, but the
- * JIT may run the blocks that hold none (jit_exec checks). */
+ * breakpoints and watchpoints are checked there; the JIT may run the
+ * blocks that hold no breakpoint (jit_exec checks), and its code meets a
+ * watchpoint on its slow path, where the handler checks it (a watched
+ * page's TLB entries take no fast path: cpu/debugger.c). */
 static bool careful(const struct cpu *cpu, bool jit)
 {
     return cpu->no_block_cache || cpu->singlestep || cpu->inhibit_irq ||
            (cpu->eflags & (FL_TF | FL_RF)) || (cpu->dr[7] & 0xff) ||
-           (cpu->dbg.nbrk && (!jit || cpu->lockstep_on)) || cpu->dbg_watching ||
+           ((cpu->dbg.nbrk || cpu->dbg_watching) && (!jit || cpu->lockstep_on)) ||
            (cpu->log_mask && log_careful(cpu, jit));
 }
 

@@ -244,3 +244,89 @@ Test(jit_engine, string_ops_without_rep_run_inline)
             cr_assert_leq(got.helpers, 6ull, "%llu helper calls with DF clear", got.helpers);
     }
 }
+
+/* A loop that reads, read-modify-writes and pushes a new address each
+ * time: the accesses of its ECX = k iteration are [100000h + 4k] (a
+ * paging-off read in the direct window), [108000h + 4k] and the stack
+ * slot 7000h - 4 (201 - k). */
+static const uint8_t watched_loop[] = {
+    0xbc, 0x00, 0x70, 0x00, 0x00,             /* mov esp, 7000h */
+    0xb9, 0xc8, 0x00, 0x00, 0x00,             /* mov ecx, 200 */
+    0x51,                                     /* l: push ecx */
+    0x8b, 0x04, 0x8d, 0x00, 0x00, 0x10, 0x00, /* mov eax, [ecx*4 + 100000h] */
+    0x01, 0x04, 0x8d, 0x00, 0x80, 0x10, 0x00, /* add [ecx*4 + 108000h], eax */
+    0xe2, 0xef,                               /* loop l */
+    0xf4,                                     /* hlt */
+};
+
+struct watched_stop {
+    enum cpu_exit why;
+    uint32_t eip, ecx, addr;
+    uint64_t icount;
+    uint8_t kind;
+    unsigned long long blocks;
+};
+
+static struct watched_stop watched_run(int engine, uint32_t lin, enum cpu_watch_kind kind)
+{
+    struct je m = je_new(engine);
+    cr_assert_eq(phys_attach_tlb(m.pm, &m.cpu->tlb), 0);
+    for (unsigned k = 0; k <= 200; k++)
+        memcpy(m.ram + 0x100000 + 4 * k, &k, 4);
+    je_code(&m, watched_loop, sizeof(watched_loop));
+    cr_assert_eq(cpu_dbg_watch_insert(m.cpu, lin, 4, kind), 0);
+    struct watched_stop s = { .why = cpu_exec(m.cpu, 100000) };
+    s.eip = m.cpu->eip;
+    s.ecx = m.cpu->regs[R_ECX];
+    s.icount = m.cpu->icount;
+    s.kind = (uint8_t)m.cpu->dbg.stop.watch_kind;
+    s.addr = m.cpu->dbg.stop.addr;
+    if (engine == CPU_ENGINE_JIT)
+        s.blocks = jit_stat(m.cpu, "blocks translated");
+    /* On to the end: the same memory either way. */
+    cr_assert_eq(cpu_dbg_watch_remove(m.cpu, lin, 4, kind), 0);
+    je_run_to_halt(&m);
+    for (uint32_t k = 1; k <= 200; k++) {
+        uint32_t v;
+        memcpy(&v, m.ram + 0x108000 + 4 * k, 4);
+        cr_assert_eq(v, k, "engine %d: [%x] = %u", engine, 0x108000 + 4 * k, v);
+    }
+    je_free(&m);
+    return s;
+}
+
+/*
+ * A debugger's watchpoint stops translated code where the interpreter's
+ * careful path stops: after the access, at the same instruction count,
+ * with the JIT running its code meanwhile (the watched page's TLB
+ * entries take no fast path; the direct window, which no entry guards,
+ * is closed). Hit in the 150th and later iterations, once the loop runs
+ * translated: a read in the direct window, a write through the TLB, a
+ * push onto a stack page.
+ */
+Test(jit_engine, watchpoints_stop_translated_code_where_the_interpreter_stops)
+{
+    static const struct {
+        uint32_t lin;
+        enum cpu_watch_kind kind;
+        uint32_t ecx;
+    } cases[] = {
+        { 0x100000 + 4 * 50, CPU_WATCH_READ, 50 },
+        { 0x108000 + 4 * 60, CPU_WATCH_WRITE, 60 },
+        { 0x7000 - 4 * (201 - 70), CPU_WATCH_WRITE, 70 },
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct watched_stop want = watched_run(CPU_ENGINE_INTERP, cases[i].lin, cases[i].kind);
+        struct watched_stop got = watched_run(CPU_ENGINE_JIT, cases[i].lin, cases[i].kind);
+        cr_assert_eq(want.why, CPU_EXIT_DEBUG, "case %u", i);
+        cr_assert_eq(want.ecx, cases[i].ecx, "case %u: ecx %u", i, want.ecx);
+        cr_assert_eq(got.why, want.why, "case %u", i);
+        cr_assert_eq(got.eip, want.eip, "case %u: eip %x / %x", i, got.eip, want.eip);
+        cr_assert_eq(got.ecx, want.ecx, "case %u: ecx %u / %u", i, got.ecx, want.ecx);
+        cr_assert_eq(got.icount, want.icount, "case %u: icount %llu / %llu", i,
+                     (unsigned long long)got.icount, (unsigned long long)want.icount);
+        cr_assert_eq(got.kind, want.kind, "case %u", i);
+        cr_assert_eq(got.addr, want.addr, "case %u", i);
+        cr_assert_gt(got.blocks, 0ull, "case %u: the JIT translated nothing", i);
+    }
+}

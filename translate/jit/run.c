@@ -169,8 +169,9 @@ int jit_exec_insn(struct cpu *cpu, const struct jit_insn *ji)
         jit_flags_to_host(cpu);
     cpu->jit->stats.helper_calls++;
     cpu->jit->stats.helper_ops[ji->in.op]++;
-    if (cpu->exit_request | cpu->code_changed) {
-        /* Leaving after this instruction: the rest of the block was
+    if ((cpu->exit_request | cpu->code_changed) || cpu->dbg.stop.kind != CPU_DBG_NONE) {
+        /* Leaving after this instruction (also when it hit a debugger's
+         * watchpoint: cpu_exec stops there): the rest of the block was
          * charged to the budget at its entry. */
         cpu->jit_budget += ji->ileft - 1;
         return 1;
