@@ -374,6 +374,27 @@ static const char *x87_host_code(const uint8_t *code, size_t len)
     return je_host_text();
 }
 
+/* How many times `what` occurs in `text`. */
+static unsigned count_in(const char *text, const char *what)
+{
+    unsigned n = 0;
+    for (const char *t = text; (t = strstr(t, what)); t++)
+        n++;
+    return n;
+}
+
+/* `code` run to its HLT under both engines (x87_fixed): the same x87
+ * state, registers and data. */
+static void x87_fixed_same(const uint8_t *code, size_t len, const char *what)
+{
+    static struct x87_outcome want, got;
+    x87_fixed(CPU_ENGINE_INTERP, code, len, &want);
+    x87_fixed(CPU_ENGINE_JIT, code, len, &got);
+    x87_assert_same_st(&want.fpu, &got.fpu, what, 0);
+    cr_assert(x87_same_fpu(&want.fpu, &got.fpu), "%s", what);
+    cr_assert(!memcmp(want.data, got.data, sizeof(want.data)), "%s", what);
+}
+
 /* A run's exception check reads the host's status word with FNSTSW AX,
  * not through memory (gen_x87.c check_exceptions_at). */
 Test(jit_engine, x87_check_reads_the_status_word_into_ax)
@@ -408,15 +429,9 @@ Test(jit_engine, x87_popped_value_a_push_overwrites_is_not_stored)
         0xf4,       /* hlt */
     };
     const char *text = x87_host_code(code, sizeof(code));
-    unsigned stores = 0;
-    for (const char *t = text; (t = strstr(t, "fstp xword ptr")); t++)
-        stores++;
+    unsigned stores = count_in(text, "fstp xword ptr");
     cr_assert_eq(stores, 2, "%u FSTP m80:\n%s", stores, text);
-    static struct x87_outcome want, got;
-    x87_fixed(CPU_ENGINE_INTERP, code, sizeof(code), &want);
-    x87_fixed(CPU_ENGINE_JIT, code, sizeof(code), &got);
-    x87_assert_same_st(&want.fpu, &got.fpu, "program", 0);
-    cr_assert(x87_same_fpu(&want.fpu, &got.fpu));
+    x87_fixed_same(code, sizeof(code), "program");
 }
 
 /* Eight guest registers in one run all stay on the host's eight
@@ -445,16 +460,10 @@ Test(jit_engine, x87_eight_registers_stay_on_the_host_stack)
         0xf4,                               /* hlt */
     };
     const char *text = x87_host_code(eight, sizeof(eight));
-    unsigned stores = 0;
-    for (const char *t = text; (t = strstr(t, "fstp xword ptr")); t++)
-        stores++;
+    unsigned stores = count_in(text, "fstp xword ptr");
     cr_assert(!strstr(text, "fld xword ptr"), "%s", text);
     cr_assert_eq(stores, 8, "%u FSTP m80:\n%s", stores, text);
-    static struct x87_outcome want, got;
-    x87_fixed(CPU_ENGINE_INTERP, eight, sizeof(eight), &want);
-    x87_fixed(CPU_ENGINE_JIT, eight, sizeof(eight), &got);
-    x87_assert_same_st(&want.fpu, &got.fpu, "eight", 0);
-    cr_assert(x87_same_fpu(&want.fpu, &got.fpu));
+    x87_fixed_same(eight, sizeof(eight), "eight");
 
     static uint8_t full[sizeof(eight) + 16];
     size_t n = sizeof(eight) - 1;
@@ -467,11 +476,7 @@ Test(jit_engine, x87_eight_registers_stay_on_the_host_stack)
     };
     memcpy(full + n, tail, sizeof(tail));
     n += sizeof(tail);
-    x87_fixed(CPU_ENGINE_INTERP, full, n, &want);
-    x87_fixed(CPU_ENGINE_JIT, full, n, &got);
-    x87_assert_same_st(&want.fpu, &got.fpu, "full", 0);
-    cr_assert(x87_same_fpu(&want.fpu, &got.fpu));
-    cr_assert(!memcmp(want.data, got.data, sizeof(want.data)));
+    x87_fixed_same(full, n, "full");
 }
 
 Test(jit_engine, x87_failed_run_check_runs_it_again_from_its_start)
