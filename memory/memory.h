@@ -343,7 +343,7 @@ int paging_load_pdptes(struct phys_mem *pm, struct paging_mode *mode);
 #define TLB_INVALID 0x001u    /* nothing cached for this kind of access */
 #define TLB_SLOW_MMIO 0x002u  /* not RAM: every access through phys_read/write */
 #define TLB_SLOW_CODE 0x004u  /* write to a page holding translated code */
-#define TLB_SLOW_WATCH 0x008u /* data breakpoint on this page */
+#define TLB_SLOW_WATCH 0x008u /* a debugger's watchpoint covers this page (cpu/mem.c) */
 #define TLB_SLOW_DIRTY 0x010u /* first write to a clean page of a dirty log */
 
 struct tlb_entry {
