@@ -361,6 +361,9 @@ struct cpu_debugger {
      * after a resume (the debugger continues from it). */
     bool resume_armed;
     uint32_t resume_lin;
+    /* Counts breakpoint insertions: the JIT drops its blocks that hold a
+     * new one (translate/jit/run.c). */
+    uint32_t brk_gen;
     /* Why cpu_exec last returned CPU_EXIT_DEBUG. */
     struct cpu_dbg_stop stop;
     /* cpu_exec_step is running: no interrupt is taken, exit requests

@@ -25,6 +25,7 @@ int cpu_dbg_break_insert(struct cpu *cpu, uint32_t lin)
     if (d->nbrk >= CPU_DBG_BREAK_MAX)
         return -1;
     d->brk[d->nbrk++] = lin;
+    d->brk_gen++;
     return 0;
 }
 

@@ -239,7 +239,7 @@ static enum cpu_exit exec_loop(struct cpu *cpu, const uint64_t limit)
                     longjmp(here, 1); /* deliver it below the setjmp */
                 if (r == LOCKSTEP_RAN)
                     continue;
-            } else if (jit ? jit_exec(cpu, cpu->dbg.nbrk ? 1 : limit - used)
+            } else if (jit ? jit_exec(cpu, limit - used)
                            : cpu->tbc && tb_run_block(cpu->tbc, cpu)) {
                 if (jit)
                     exact_flags(cpu);

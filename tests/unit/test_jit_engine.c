@@ -1166,3 +1166,47 @@ Test(jit_engine, blocks_run_once_are_not_translated)
     cr_assert_eq(sights, 0ull, "%llu first sights", sights);
     cr_assert_eq(blocks, 3ull, "%llu blocks translated", blocks);
 }
+
+/* A loop calling a function: JE_CODE + 0x0d is f, + 0x10 its RET. */
+static const uint8_t brk_loop[] = {
+    0xb9, 0x20, 0x4e, 0x00, 0x00, /* mov ecx, 20000 */
+    0xe8, 0x03, 0x00, 0x00, 0x00, /* l: call f */
+    0xe2, 0xf9,                   /* loop l */
+    0xf4,                         /* hlt */
+    0x83, 0xc0, 0x03,             /* f: add eax, 3 */
+    0xc3,                         /* ret */
+};
+
+/*
+ * A debugger's breakpoint under the JIT: translated code runs chained at
+ * full speed while one is set elsewhere (a few dispatches, not one per
+ * block: cpu_exec ran one block at a time before), and one set after the
+ * loop's blocks were translated and linked still stops the guest right
+ * before its instruction, at a block's start or inside one (the blocks
+ * holding it are dropped, with every link into them: run.c).
+ */
+Test(jit_engine, breakpoints_leave_chained_code_at_full_speed_and_still_stop)
+{
+    struct je m = je_new(CPU_ENGINE_JIT);
+    je_code(&m, brk_loop, sizeof(brk_loop));
+    cr_assert_eq(cpu_dbg_break_insert(m.cpu, JE_CODE + 0x800), 0); /* never reached */
+    cr_assert_eq(cpu_exec(m.cpu, 1000000), CPU_EXIT_HALT);
+    cr_assert_eq(m.cpu->regs[R_EAX], 60000u);
+    unsigned long long dispatches = jit_stat(m.cpu, "dispatches");
+    cr_assert_lt(dispatches, 2000ull, "%llu dispatches for 20000 calls", dispatches);
+    je_free(&m);
+
+    for (unsigned at = 0x0d; at <= 0x10; at += 3) {
+        struct je r = je_new(CPU_ENGINE_JIT);
+        je_code(&r, brk_loop, sizeof(brk_loop));
+        cr_assert_eq(cpu_exec(r.cpu, 30001), CPU_EXIT_BUDGET); /* ~7500 rounds, linked */
+        uint32_t ecx = r.cpu->regs[R_ECX];
+        cr_assert_eq(cpu_dbg_break_insert(r.cpu, JE_CODE + at), 0);
+        cr_assert_eq(cpu_exec(r.cpu, 1000000), CPU_EXIT_DEBUG, "breakpoint at +%x", at);
+        cr_assert_eq(r.cpu->eip, JE_CODE + at, "at +%x: eip %x", at, r.cpu->eip);
+        cr_assert_eq(r.cpu->dbg.stop.kind, CPU_DBG_BREAK);
+        cr_assert(r.cpu->regs[R_ECX] == ecx || r.cpu->regs[R_ECX] == ecx - 1,
+                  "at +%x: ecx %u, then %u", at, ecx, r.cpu->regs[R_ECX]);
+        je_free(&r);
+    }
+}

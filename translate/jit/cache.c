@@ -310,6 +310,16 @@ void jit_invalidate_block(struct jit *j, struct jit_tb *tb)
     tb_drop(j, tb); /* its page records let go of it when next written */
 }
 
+void jit_invalidate_at(struct jit *j, uint32_t lin)
+{
+    for (unsigned h = 0; h < JIT_HASH_SIZE; h++)
+        for (struct jit_tb *t = j->hash[h], *next; t; t = next) {
+            next = t->hash_next;
+            if (lin - t->pc < t->bytes)
+                tb_drop(j, t);
+        }
+}
+
 void jit_invalidate_page(struct jit *j, uint64_t page)
 {
     page &= ~(uint64_t)(PAGE_SIZE - 1);

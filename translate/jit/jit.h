@@ -434,6 +434,7 @@ struct jit {
 
     /* Dispatcher state (run.c). */
     uint32_t tlb_generation;      /* cpu->tlb.generation the jump cache is valid for */
+    uint32_t brk_gen;             /* cpu->dbg.brk_gen its blocks were checked for */
     FILE *perfmap;                /* -d perfmap: /tmp/perf-PID.map, opened on first use */
     struct jit_tb *pending_from;  /* the direct exit that just left, to link */
     unsigned pending_exit;
@@ -485,6 +486,9 @@ void jit_invalidate_page(struct jit *j, uint64_t page);
 /* Drops one block (a crossing block whose second page now translates
  * elsewhere). */
 void jit_invalidate_block(struct jit *j, struct jit_tb *tb);
+/* Drops every block whose bytes hold linear address `lin` (a debugger's
+ * new breakpoint: no link or jump-cache entry may lead into it). */
+void jit_invalidate_at(struct jit *j, uint32_t lin);
 /* Whether the block at `paddr` under `key` may be made an x87 loop. */
 bool jit_x87_loop_allowed(const struct jit *j, uint64_t paddr, uint32_t key);
 

@@ -433,12 +433,20 @@ bool jit_exec(struct cpu *cpu, uint64_t budget)
         cpu->jit_careful_left--;
         return false;
     }
+    /* A debugger's new breakpoint: the blocks that hold it go, and with
+     * them every link and jump-cache entry into them. */
+    if (cpu->dbg.brk_gen != j->brk_gen) {
+        j->brk_gen = cpu->dbg.brk_gen;
+        for (unsigned i = 0; i < cpu->dbg.nbrk; i++)
+            jit_invalidate_at(j, cpu->dbg.brk[i]);
+    }
     struct jit_tb *tb = find_block(j, cpu);
     if (!tb)
         return false;
     /* A debugger's breakpoint in the block: the careful path runs it,
-     * stopping before that instruction (cpu_exec runs one block per call
-     * while breakpoints are set, so no chained block runs unchecked). */
+     * stopping before that instruction. Such a block is never linked to
+     * nor put in the jump cache (both happen below), so chained blocks
+     * run on unchecked, at full speed, and still never reach one. */
     if (cpu->dbg.nbrk && cpu_dbg_break_in(cpu, tb->pc, tb->bytes))
         return false;
     j->stats.dispatches++;
