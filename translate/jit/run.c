@@ -147,8 +147,11 @@ static void mode_log_helper(struct cpu *cpu, const struct jit_insn *ji, uint16_t
 
 int jit_exec_insn(struct cpu *cpu, const struct jit_insn *ji)
 {
-    const uint16_t cs = cpu->seg[SEG_CS].sel;
-    const uint32_t lin = cpu->seg[SEG_CS].base + ji->eip;
+    /* -d mode names the instruction where it ran (a far transfer changes
+     * CS): read only when logging. */
+    const bool mode_log = cpu->log_mask & LOG_MODE;
+    const uint16_t cs = mode_log ? cpu->seg[SEG_CS].sel : 0;
+    const uint32_t lin = mode_log ? cpu->seg[SEG_CS].base + ji->eip : 0;
     cpu->eip = ji->eip;
     cpu->next_eip = ji->next_eip;
     cpu->jit_ileft = ji->ileft;
@@ -160,7 +163,7 @@ int jit_exec_insn(struct cpu *cpu, const struct jit_insn *ji)
     const uint64_t ran = (uint64_t)(cpu->jit->slice - cpu->jit_budget - ji->ileft);
     cpu->icount += ran;
     ji->in.fn(cpu, &ji->in);
-    if (cpu->log_mask & LOG_MODE)
+    if (mode_log)
         mode_log_helper(cpu, ji, cs, lin);
     cpu->icount -= ran;
     cpu->eip = cpu->next_eip;
