@@ -29,8 +29,13 @@
 
 /* An out-of-line piece of code reached by jumps from the block body:
  * the slow path of an instruction (run its handler, come back), an exit
- * (leave for the dispatcher), or a jump-cache probe for a constant
- * target in another page (then an exit if it misses). */
+ * (leave for the dispatcher), a jump-cache probe for a constant target
+ * in another page (then an exit if it misses), an x87 run's way back
+ * through the handlers (gen_x87.c), or a lookup the common path skips:
+ * the frame's TLB lookup when the frame window misses (block.c), a
+ * paging-off read's when the direct window does (gen_mem.c); both come
+ * back. Stubs are emitted in the order made, after the block; a jump
+ * from one to one emitted before it is patched at once. */
 enum stub_kind { STUB_SLOW, STUB_EXIT, STUB_JC, STUB_X87, STUB_FRAME, STUB_TLB };
 
 /* Guest x87 registers held on the host's x87 stack (gen_x87.c): host
