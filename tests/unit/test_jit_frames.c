@@ -565,3 +565,68 @@ Test(jit_engine, frame_window_path_runs_straight_into_the_body)
     cr_assert_eq(got, ref.cpu->regs[R_EBX]);
     je_free(&ref);
 }
+
+/* ------------------------------------------------------------------ */
+/* Deferred ESP                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * In a block whose frame register is ESP, PUSH, POP and ADD/SUB ESP with
+ * dead flags only count the move (gen_ctrl.c "Deferred ESP"); one LEA
+ * makes R12 the guest's ESP before anything else can see it. Here f's
+ * CALL [ESI] reads a table on a page not met before, below 1 MiB with
+ * paging off: its read leaves the direct window for the TLB lookup's
+ * stub, misses, and the handler pushes the return address at ESP. That
+ * way reached the slow path past the sync (fuzz_jit flat, seed 7101):
+ * the push went 20h too high, over f's saved registers.
+ */
+Test(jit_engine, deferred_esp_moves_take_one_lea_and_slow_paths_see_them)
+{
+    static const uint8_t code[] = {
+        0xbe, 0x00, 0x00, 0x03, 0x00, /* mov esi, 30000h */
+        0xb9, 0x04, 0x00, 0x00, 0x00, /* mov ecx, 4 */
+        0x31, 0xd2,                   /* xor edx, edx */
+        0xe8, 0x09, 0x00, 0x00, 0x00, /* l: call f */
+        0x81, 0xc6, 0x00, 0x10, 0x00, 0x00, /* add esi, 1000h: a page not met yet */
+        0xe2, 0xf3,                   /* loop l */
+        0xf4,                         /* hlt */
+        0x55, 0x57, 0x56, 0x53,       /* f: push ebp, edi, esi, ebx */
+        0x83, 0xec, 0x10,             /* sub esp, 10h (CMP overwrites its flags) */
+        0x39, 0xd0,                   /* cmp eax, edx */
+        0x89, 0x4c, 0x24, 0x04,       /* mov [esp + 4], ecx */
+        0xff, 0x16,                   /* call [esi] (g) */
+        0x83, 0xc4, 0x10,             /* add esp, 10h */
+        0x5b, 0x5e, 0x5f, 0x5d,       /* pop ebx, esi, edi, ebp */
+        0xc3,                         /* ret */
+        0x8b, 0x44, 0x24, 0x08,       /* g: mov eax, [esp + 8] (f's [esp + 4]) */
+        0x01, 0xc2,                   /* add edx, eax */
+        0xc3,                         /* ret */
+    };
+    const uint32_t g = JE_CODE + sizeof(code) - 7;
+    struct je m[2] = { je_new(CPU_ENGINE_JIT), je_new(CPU_ENGINE_INTERP) };
+    for (int e = 0; e < 2; e++) {
+        je_code(&m[e], code, sizeof(code));
+        for (uint32_t p = 0; p < 4; p++)
+            memcpy(m[e].ram + 0x30000 + p * 0x1000, &g, 4);
+        m[e].cpu->regs[R_EBX] = 0x1234;
+        m[e].cpu->regs[R_EBP] = 0x5678;
+    }
+    je_run_collecting_host_code(&m[0]);
+    je_run_to_halt(&m[1]);
+    const char *text = je_host_text();
+    /* The pushes at -4, -8, ...: no LEA of R12 between them; the pops
+     * straight into their registers. */
+    cr_assert_not_null(strstr(text, "mov dword ptr [r13 + r12 - 4], ebp\n"
+                                    "mov dword ptr [r13 + r12 - 8], edi\n"),
+                       "%s", text);
+    cr_assert_not_null(strstr(text, "mov ebx, dword ptr [r13 + r12]\n"
+                                    "mov esi, dword ptr [r13 + r12 + 4]\n"),
+                       "%s", text);
+    cr_assert_eq(m[0].cpu->regs[R_EDX], 4 + 3 + 2 + 1);
+    for (unsigned r = 0; r < 8; r++)
+        cr_assert_eq(m[0].cpu->regs[r], m[1].cpu->regs[r], "register %u: %08x vs %08x", r,
+                     m[0].cpu->regs[r], m[1].cpu->regs[r]);
+    cr_assert_eq(memcmp(m[0].ram + JE_STACK - 0x100, m[1].ram + JE_STACK - 0x100, 0x100), 0);
+    je_free(&m[0]);
+    je_free(&m[1]);
+}

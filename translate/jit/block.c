@@ -392,6 +392,76 @@ static bool neutral_op(const struct insn *in, uint8_t *writes)
     }
 }
 
+/* Whether operand `o` of `in` is ESP itself (a byte operand 4 is AH). */
+static bool names_esp(const struct operand *o)
+{
+    return o->kind == OPND_REG && o->reg == R_ESP && o->width != 1;
+}
+
+/* Whether `in`'s memory operand is one of the block's [ESP + disp] frame
+ * slots (gen_mem.c adds the pending ESP moves to its displacement). */
+static bool esp_frame_operand(const struct jit_ctx *c, const struct insn *in)
+{
+    return gen_mem_is_frame(c, in) && in->ea_base == R_ESP;
+}
+
+/*
+ * Whether instruction `in` may run with ESP moves still pending
+ * (gen_ctrl.c "Deferred ESP"): the frame's PUSH and POP of another
+ * register or an immediate, CALL and RET (their exits sync), the moves
+ * of ESP it folds, a MOV between a
+ * frame slot and another register, and register-only arithmetic that
+ * does not name ESP. Anything else sees R12 as the guest's ESP (gen_esp_sync
+ * first); a helper call, slow path or exit among these syncs anyway.
+ */
+static bool esp_pending_safe(const struct jit_ctx *c, const struct insn *in)
+{
+    const struct operand *d = &in->dst, *s = &in->src;
+    bool framed = c->frame_insns >> c->idx & 1;
+    switch ((enum op)in->op) {
+    case OP_PUSH:
+        return framed && (d->kind == OPND_IMM || (d->kind == OPND_REG && !names_esp(d)));
+    case OP_POP:
+        return framed && d->kind == OPND_REG && !names_esp(d);
+    case OP_RET:
+        return framed;
+    case OP_CALL:
+        return framed && !names_esp(d) &&
+               (d->kind != OPND_MEM || (in->ea_base != R_ESP && in->ea_index != R_ESP) ||
+                esp_frame_operand(c, in));
+    case OP_LEA:
+        if (names_esp(d))
+            return gen_ctrl_esp_folds(c, in);
+        return in->ea_base != R_ESP && in->ea_index != R_ESP;
+    case OP_MOV:
+        if (d->kind == OPND_MEM)
+            return esp_frame_operand(c, in) &&
+                   (s->kind == OPND_IMM || (s->kind == OPND_REG && !names_esp(s)));
+        if (s->kind == OPND_MEM)
+            return esp_frame_operand(c, in) && d->kind == OPND_REG && !names_esp(d);
+        break;
+    case OP_ADD: case OP_SUB:
+        if (names_esp(d))
+            return gen_ctrl_esp_folds(c, in);
+        break;
+    case OP_OR: case OP_ADC: case OP_SBB: case OP_AND: case OP_XOR: case OP_CMP:
+    case OP_TEST: case OP_INC: case OP_DEC: case OP_NEG: case OP_NOT: case OP_MOVZX:
+    case OP_MOVSX:
+        break;
+    default:
+        return false;
+    }
+    /* Registers and immediates only, none of them ESP. */
+    const struct operand *ops[3] = { d, s, &in->src2 };
+    for (unsigned i = 0; i < 3; i++) {
+        unsigned k = ops[i]->kind;
+        if ((k != OPND_NONE && k != OPND_REG && k != OPND_IMM && k != OPND_ONE) ||
+            names_esp(ops[i]))
+            return false;
+    }
+    return true;
+}
+
 void gen_flags_settle(struct jit_ctx *c)
 {
     if (!c->fl_lazy)
@@ -469,6 +539,11 @@ struct stub *gen_stub_new(struct jit_ctx *c, enum stub_kind kind)
 
 void gen_stub_jump(struct jit_ctx *c, struct stub *s, int cc)
 {
+    /* Slow paths, exits and x87 stubs see R12 as the guest's ESP; a TLB
+     * or frame lookup stub comes back to where it was left (its slow
+     * path's way syncs first: gen_access_reg). */
+    if (s->kind != STUB_TLB && s->kind != STUB_FRAME)
+        gen_esp_sync(c);
     size_t f = cc < 0 ? x64_jmp32(c->a) : x64_jcc32(c->a, (enum x64_cc)cc);
     if (s->emitted) {
         /* From a stub emitted after it (a STUB_TLB to its slow path). */
@@ -484,6 +559,7 @@ void gen_stub_jump(struct jit_ctx *c, struct stub *s, int cc)
 
 struct stub *gen_slow_stub(struct jit_ctx *c)
 {
+    gen_esp_sync(c); /* the handler starts from the guest's ESP */
     if (c->slow < 0) {
         struct stub *s = gen_stub_new(c, STUB_SLOW);
         s->ji = c->ji;
@@ -504,6 +580,7 @@ void gen_jump_slow(struct jit_ctx *c, int cc)
 
 struct stub *gen_jump_exit(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired)
 {
+    gen_esp_sync(c);
     if (c->fl_lazy)
         c->a->bad = true; /* never: fault-only flags end before any exit */
     struct stub *s = gen_stub_new(c, STUB_EXIT);
@@ -515,6 +592,7 @@ struct stub *gen_jump_exit(struct jit_ctx *c, int cc, uint32_t eip, unsigned ret
 
 struct stub *gen_jump_jc(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired)
 {
+    gen_esp_sync(c);
     if (c->fl_lazy)
         c->a->bad = true;
     struct stub *s = gen_stub_new(c, STUB_JC);
@@ -558,6 +636,8 @@ static void emit_frame_lookup(struct jit_ctx *c, struct stub *fail, bool window)
 static void emit_stubs(struct jit_ctx *c)
 {
     struct x64_asm *a = c->a;
+    if (c->esp_pending)
+        a->bad = true; /* never: every way out of the body syncs ESP */
     for (unsigned i = 0; i < c->nstubs; i++) {
         struct stub *s = &c->stubs[i];
         for (unsigned k = 0; k < s->nfields; k++)
@@ -618,6 +698,7 @@ static void emit_stubs(struct jit_ctx *c)
 void gen_helper(struct jit_ctx *c)
 {
     unsigned thunk = 0;
+    gen_esp_sync(c);
     if (c->x87_run)
         c->a->bad = true; /* never: only inline instructions stay inside an x87 run */
     gen_flags_settle(c);
@@ -1025,6 +1106,8 @@ static uint32_t emit_insns(struct jit_ctx *c, const struct insn *insns, unsigned
             gen_flags_settle(c);
         /* Whether cpu->cc holds the flags as this instruction begins. */
         bool cc_exact = !c->fl_host && !c->fl_lazy;
+        if (c->esp_pending && !esp_pending_safe(c, &insns[k]))
+            gen_esp_sync(c);
 
         bool done = native && (gen_x87(c) || gen_ctrl(c) || gen_alu(c) || gen_string(c));
         if (done)
@@ -1033,6 +1116,8 @@ static uint32_t emit_insns(struct jit_ctx *c, const struct insn *insns, unsigned
             gen_helper(c);
         if (c->slow >= 0) {
             struct stub *s = &c->stubs[c->slow];
+            if (!c->resume)
+                gen_esp_sync(c); /* the handler moved ESP itself */
             s->resume = c->resume ? c->resume : a->pos;
             s->thunk = (c->fl_host && c->live_out) ? JIT_THUNK_LOAD_FLAGS : 0;
         }
@@ -1096,6 +1181,7 @@ static bool emit_block(struct jit_ctx *c, const struct insn *insns, unsigned n,
     c->ended = false;
     c->nexits = 0;
     c->nstubs = 0;
+    c->esp_pending = 0;
     gen_x87_start(c);
     x64_alu_rm_imm(a, ALU_SUB, 4, x64_r(JIT_BUDGET), c->charged);
     struct stub *budget_exit = gen_jump_exit(c, XCC_S, tb->eip, 0);

@@ -141,6 +141,11 @@ struct jit_ctx {
      * frame_hi], written or only read (its lookup, block.c). */
     int64_t frame_lo, frame_hi;
     bool frame_write;
+    /* ESP is R12 + esp_pending (gen_ctrl.c "Deferred ESP"): in an ESP
+     * frame block, pushes, pops and ADD/SUB ESP with dead flags only
+     * count here; gen_esp_sync adds it to R12 before anything else reads
+     * or writes ESP, or can leave the block or call a handler. */
+    int32_t esp_pending;
     /* The current instruction's memory operand as the host addresses it
      * (set by gen_mem_operand). */
     struct x64_rm mem_rm;
@@ -262,8 +267,10 @@ struct stub *gen_jump_exit(struct jit_ctx *c, int cc, uint32_t eip, unsigned ret
 struct stub *gen_jump_jc(struct jit_ctx *c, int cc, uint32_t eip, unsigned retired);
 /* Marks the current position as where the instruction's slow path
  * comes back to (by default: after everything it emitted). */
+void gen_esp_sync(struct jit_ctx *c);
 static inline void gen_mark_resume(struct jit_ctx *c)
 {
+    gen_esp_sync(c); /* the handler leaves ESP whole: resume past the add */
     c->resume = c->a->pos;
 }
 /* The jump-cache probe for the linear pc in register `pc` (32 bits),
@@ -368,6 +375,7 @@ void gen_x87_loop_jump(struct jit_ctx *c);
 /* Whether instruction k is the block's last and a direct jump back to
  * its first that an x87 loop can take (gen_ctrl.c). */
 bool gen_ctrl_x87_loop_edge(const struct jit_ctx *c, unsigned k);
+bool gen_ctrl_esp_folds(const struct jit_ctx *c, const struct insn *in);
 /* An X87 stub's code: drop the host's x87 stack, run the run's
  * instructions up to the stub's through their handlers, then leave the
  * block after it. */

@@ -137,6 +137,7 @@ static void probe_seg16(struct jit_ctx *c, unsigned eip_reg, bool cs_loaded)
 
 void gen_exit_indirect(struct jit_ctx *c, unsigned eip_reg, unsigned retired)
 {
+    gen_esp_sync(c);
     struct x64_asm *a = c->a;
     gen_flags_to_cpu(c); /* the probe clobbers the host's flags */
     if (c->key & JK_CS_FLAT) {
@@ -152,6 +153,7 @@ void gen_exit_indirect(struct jit_ctx *c, unsigned eip_reg, unsigned retired)
 
 void gen_exit_far16(struct jit_ctx *c, unsigned eip_reg, unsigned retired)
 {
+    gen_esp_sync(c);
     gen_flags_to_cpu(c);
     probe_seg16(c, eip_reg, true);
     x64_mov_rm_reg(c->a, 4, cpu_field(CPU_OFF(eip)), eip_reg);
@@ -160,6 +162,7 @@ void gen_exit_far16(struct jit_ctx *c, unsigned eip_reg, unsigned retired)
 
 void gen_exit_plain(struct jit_ctx *c, unsigned retired)
 {
+    gen_esp_sync(c);
     struct x64_asm *a = c->a;
     uint32_t back = c->charged - retired;
     if (back)
@@ -205,9 +208,71 @@ static void stack_offset(struct jit_ctx *c, unsigned reg, int32_t delta)
         x64_movzx(c->a, 4, reg, 2, x64_r(reg));
 }
 
+/*
+ * Deferred ESP. In a block whose frame register is ESP (block.c
+ * plan_frame: ESP moves only by PUSH, POP, ADD/SUB ESP, imm and LEA ESP,
+ * [ESP + disp], each by an amount known here, and every slot they and
+ * the [ESP + disp] operands touch proved in one page), the moves are
+ * counted in c->esp_pending instead of each being an LEA of R12: the
+ * frame's slots add it to their displacement, and one LEA (gen_esp_sync)
+ * makes R12 the guest's ESP again before any instruction that is not
+ * one of those (block.c esp_pending_safe), before every exit, helper
+ * call and slow path, and where a slow path comes back. tak's epilogue
+ * (four POPs and a RET): five LEAs and four register copies fewer.
+ */
+static bool esp_deferred(const struct jit_ctx *c)
+{
+    return c->frame_reg == R_ESP && !stack16(c);
+}
+
+void gen_esp_sync(struct jit_ctx *c)
+{
+    if (!c->esp_pending)
+        return;
+    x64_lea(c->a, 4, X_R12, x64_mem(X_R12, c->esp_pending));
+    c->esp_pending = 0;
+}
+
+/* Whether `in`, a move of ESP, is one the block counts in esp_pending:
+ * LEA ESP, [ESP + disp], and ADD/SUB ESP, imm whose flags nothing reads
+ * (every later reader, exit or possible fault has them written again
+ * first: the liveness pass). */
+bool gen_ctrl_esp_folds(const struct jit_ctx *c, const struct insn *in)
+{
+    const struct operand *d = &in->dst;
+    if (!esp_deferred(c) || d->kind != OPND_REG || d->reg != R_ESP || d->width != 4)
+        return false;
+    if (in->op == OP_LEA)
+        return in->ea_base == R_ESP && in->ea_index == EA_NO_REG && in->adsize == 4;
+    return (in->op == OP_ADD || in->op == OP_SUB) && in->src.kind == OPND_IMM &&
+           c->live_out == 0;
+}
+
+static bool gen_esp_fold(struct jit_ctx *c)
+{
+    const struct insn *in = c->in;
+    if (!gen_ctrl_esp_folds(c, in))
+        return false;
+    /* 32-bit arithmetic, as ESP's; at each frame access the plan keeps
+     * the sum within int32 (block.c plan_one). */
+    uint32_t move = in->op == OP_LEA ? (uint32_t)in->disp
+                    : in->op == OP_ADD ? in->imm : 0u - in->imm;
+    c->esp_pending = (int32_t)((uint32_t)c->esp_pending + move);
+    if (in->op == OP_LEA)
+        return true;
+    /* Its flags are dead; whatever the host's hold is older and dead too
+     * (and no rematerialisation may re-run an ADD that never ran). */
+    c->fl_host = false;
+    return true;
+}
+
 /* The stack pointer += `delta`: ESP, or SP alone (a 16-bit LEA). */
 static void stack_adjust(struct jit_ctx *c, int32_t delta)
 {
+    if (esp_deferred(c)) {
+        c->esp_pending = (int32_t)((uint32_t)c->esp_pending + (uint32_t)delta);
+        return;
+    }
     x64_lea(c->a, stack16(c) ? 2 : 4, X_R12, x64_mem(X_R12, delta));
 }
 
@@ -232,9 +297,10 @@ static bool stack_frame(const struct jit_ctx *c)
 }
 
 /* The stack slot at ESP + disp in a frame block. */
-static struct x64_rm frame_slot(int32_t disp)
+static struct x64_rm frame_slot(const struct jit_ctx *c, int32_t disp)
 {
-    return x64_m(x64_mem_idx(T_FRAME, X_R12, 0, disp));
+    return x64_m(
+        x64_mem_idx(T_FRAME, X_R12, 0, (int32_t)((uint32_t)disp + (uint32_t)c->esp_pending)));
 }
 
 static bool gen_push(struct jit_ctx *c)
@@ -254,7 +320,7 @@ static bool gen_push(struct jit_ctx *c)
     }
     /* PUSH ESP stores the value before the decrement (SDM PUSH). */
     if (stack_frame(c)) {
-        struct x64_rm slot = frame_slot(-(int32_t)w);
+        struct x64_rm slot = frame_slot(c, -(int32_t)w);
         if (in->dst.kind == OPND_IMM)
             x64_mov_rm_imm(c->a, w, slot, in->imm);
         else
@@ -278,8 +344,15 @@ static bool gen_pop(struct jit_ctx *c)
     unsigned w = in->dst.width;
     if (!gen_stack_ok(c) || in->dst.kind != OPND_REG || (w != 2 && w != 4))
         return false;
+    unsigned dst = jit_host_reg(in->dst.reg);
+    if (stack_frame(c) && in->dst.reg != R_ESP && w == 4) {
+        /* Straight into the register (block.c's plan has no POP ESP). */
+        x64_mov_reg_rm(c->a, 4, dst, frame_slot(c, 0));
+        stack_adjust(c, 4);
+        return true;
+    }
     if (stack_frame(c)) {
-        x64_mov_reg_rm(c->a, w, T_VAL, frame_slot(0));
+        x64_mov_reg_rm(c->a, w, T_VAL, frame_slot(c, 0));
     } else {
         gen_flags_to_cpu(c);
         stack_offset(c, T_ADDR, 0);
@@ -288,7 +361,11 @@ static bool gen_pop(struct jit_ctx *c)
     }
     stack_adjust(c, (int32_t)w);
     /* POP ESP: the value read wins over the increment (SDM POP). */
-    x64_mov_rm_reg(c->a, w, x64_r((int)jit_host_reg(in->dst.reg)), T_VAL);
+    if (in->dst.reg == R_ESP && w == 4)
+        c->esp_pending = 0;
+    else if (in->dst.reg == R_ESP)
+        gen_esp_sync(c); /* POP SP: ESP's upper half moved with the increment */
+    x64_mov_rm_reg(c->a, w, x64_r((int)dst), T_VAL);
     return true;
 }
 
@@ -540,7 +617,7 @@ static bool gen_call(struct jit_ctx *c)
     if (!direct)
         check_target(c);
     if (stack_frame(c)) {
-        x64_mov_rm_imm(c->a, 4, frame_slot(-4), c->next_eip);
+        x64_mov_rm_imm(c->a, 4, frame_slot(c, -4), c->next_eip);
     } else {
         gen_flags_to_cpu(c);
         /* The stack slot in T_VAL (T_ADDR holds the target). */
@@ -571,7 +648,7 @@ static bool gen_ret(struct jit_ctx *c)
         return false;
     uint32_t release = in->dst.kind == OPND_IMM ? (in->imm & 0xffff) : 0;
     if (stack_frame(c)) {
-        x64_mov_reg_rm(c->a, 4, T_ADDR, frame_slot(0));
+        x64_mov_reg_rm(c->a, 4, T_ADDR, frame_slot(c, 0));
     } else {
         gen_flags_to_cpu(c);
         stack_offset(c, T_ADDR, 0);
@@ -616,6 +693,7 @@ bool gen_ctrl(struct jit_ctx *c)
     case OP_CALL: return gen_call(c);
     case OP_RET: return gen_ret(c);
     case OP_JCXZ: case OP_LOOP: return gen_count_jump(c);
+    case OP_ADD: case OP_SUB: case OP_LEA: return gen_esp_fold(c);
     default: return false;
     }
 }

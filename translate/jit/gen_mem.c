@@ -86,6 +86,9 @@ static void emit_tlb_lookup(struct jit_ctx *c, unsigned size, bool write, unsign
 void gen_access_reg(struct jit_ctx *c, int seg, unsigned size, bool write, unsigned reg)
 {
     struct x64_asm *a = c->a;
+    /* Before any way to the slow path: the direct window's STUB_TLB
+     * reaches it too, past where gen_slow_stub would sync. */
+    gen_esp_sync(c);
     if (seg == SEG_CS && write)
         gen_jump_slow(c, -1); /* rare: its handler */
     if (seg_class(c, seg) == SEGK_RW) {
@@ -171,7 +174,9 @@ struct x64_rm gen_mem_operand(struct jit_ctx *c, const struct insn *in, unsigned
     if (gen_mem_is_frame(c, in)) {
         /* host = addend + frame register + disp: the prologue proved the
          * sum within one page, so it does not wrap. */
-        c->mem_rm = x64_m(x64_mem_idx(T_FRAME, (int)jit_host_reg(in->ea_base), 0, in->disp));
+        uint32_t pending = in->ea_base == R_ESP ? (uint32_t)c->esp_pending : 0;
+        c->mem_rm = x64_m(x64_mem_idx(T_FRAME, (int)jit_host_reg(in->ea_base), 0,
+                                      (int32_t)((uint32_t)in->disp + pending)));
         return c->mem_rm;
     }
     gen_flags_to_cpu(c);
