@@ -1210,3 +1210,38 @@ Test(jit_engine, breakpoints_leave_chained_code_at_full_speed_and_still_stop)
         je_free(&r);
     }
 }
+
+/* The jump cache's slot is pc bits 2-13 (jit.h jit_jc_index), two host
+ * instructions in every inline probe (four before 2026-12-08, on the
+ * way to the target of every RET and indirect CALL/JMP): the probe and
+ * the dispatcher that fills the cache must agree on it, or every probe
+ * misses and each of the 4000 calls and returns below goes through the
+ * dispatcher. Four functions, one through a table in turn. */
+Test(jit_engine, jump_cache_slot_takes_two_instructions_and_hits)
+{
+    static const uint8_t code[] = {
+        0x31, 0xdb,                               /* xor ebx, ebx */
+        0xb9, 0xd0, 0x07, 0x00, 0x00,             /* mov ecx, 2000 */
+        0x89, 0xc8,                               /* l: mov eax, ecx */
+        0x83, 0xe0, 0x03,                         /* and eax, 3 */
+        0xff, 0x14, 0x85, 0x00, 0x00, 0x03, 0x00, /* call [30000h + eax*4] */
+        0xe2, 0xf4,                               /* loop l */
+        0xf4,                                     /* hlt */
+    };
+    static const uint8_t fn[] = { 0x83, 0xc3, 0x01, 0xc3 }; /* add ebx, 1; ret */
+    const uint32_t at[4] = { 0x20000, 0x20010, 0x21234, 0x25ffc };
+    struct je m = je_new(CPU_ENGINE_JIT);
+    je_code(&m, code, sizeof(code));
+    for (unsigned i = 0; i < 4; i++) {
+        phys_write_buf(m.pm, at[i], fn, sizeof(fn));
+        memcpy(m.ram + 0x30000 + 4 * i, &at[i], 4);
+    }
+    je_run_collecting_host_code(&m);
+    cr_assert_eq(m.cpu->regs[R_EBX], 2000u);
+    unsigned long long n = jit_stat(m.cpu, "dispatches");
+    cr_assert_lt(n, 100ull, "%llu dispatches for 2000 calls", n);
+    const char *text = je_host_text();
+    cr_assert_not_null(strstr(text, "lea r10d, [r11*4]\nand r10d, 0xfff0\nmovabs r8, "), "%s",
+                       text);
+    je_free(&m);
+}

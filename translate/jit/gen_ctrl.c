@@ -41,12 +41,9 @@ void gen_jc_probe(struct jit_ctx *c, unsigned pc, uint32_t key)
     x64_mov_rm_reg(a, 4, x64_r(T_IDX), pc);
     x64_shift_imm(a, SH_SHL, 8, x64_r(T_IDX), 32);
     x64_alu_rm_reg(a, ALU_OR, 8, x64_r(T_TAG), T_IDX);
-    /* T_IDX = jit_jc_index(pc) * 16 */
-    x64_mov_rm_reg(a, 4, x64_r(T_IDX), pc);
-    x64_shift_imm(a, SH_SHR, 4, x64_r(T_IDX), JIT_JC_BITS);
-    x64_alu_rm_reg(a, ALU_XOR, 4, x64_r(T_IDX), pc);
-    x64_alu_rm_imm(a, ALU_AND, 4, x64_r(T_IDX), JIT_JC_SIZE - 1);
-    x64_shift_imm(a, SH_SHL, 4, x64_r(T_IDX), 4);
+    /* T_IDX = jit_jc_index(pc) * 16 = (pc * 4) & 0xfff0 */
+    x64_lea(a, 4, T_IDX, x64_mem_idx(X_NONE, (int)pc, 2, 0));
+    x64_alu_rm_imm(a, ALU_AND, 4, x64_r(T_IDX), (JIT_JC_SIZE - 1) << 4);
     x64_mov_r64_imm(a, T_VAL, (uint64_t)(uintptr_t)c->j->jc);
     x64_alu_reg_rm(a, ALU_CMP, 8, T_TAG, x64_m(x64_mem_idx(T_VAL, T_IDX, 0, 0)));
     size_t miss = x64_jcc8(a, XCC_NE);
