@@ -357,6 +357,9 @@ static bool gen_divide(struct jit_ctx *c)
     struct x64_asm *a = c->a;
     if (!reg_or_mem(d) || d->width != 4)
         return false;
+    /* ESP whole before the fault site: its jump to the slow path must
+     * follow the JMP over it directly (hostfault.c). */
+    gen_esp_sync(c);
     if (d->kind == OPND_MEM) {
         if (!gen_mem_ok(c, in))
             return false;
